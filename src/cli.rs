@@ -1,0 +1,85 @@
+//! Command-line interface (clap derive structs only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "iopsim",
+    version,
+    about = "Discrete-event Monte Carlo simulator for intensive outpatient program capacity planning",
+    long_about = "Discrete-event Monte Carlo simulator for intensive outpatient program (IOP) capacity planning.\n\n\
+                  With no command, runs the built-in default scenario (`iopsim run`)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and write summary.csv, weekly.csv, trials.csv and scenario.toml.
+    Run(RunArgs),
+    /// Validate a scenario and print what the program offers, without simulating.
+    Check(CheckArgs),
+    /// Write the default scenario to a file as a starting point.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct RunArgs {
+    /// Scenario file (TOML). Omit to run the built-in default scenario.
+    pub scenario: Option<PathBuf>,
+    /// Number of Monte Carlo trials (overrides simulation.trials).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// Reported weeks (overrides simulation.weeks).
+    #[arg(long)]
+    pub weeks: Option<u32>,
+    /// Random seed (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads; 0 = all cores. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output root; results go to OUT/<scenario name>/.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Override one scenario value, e.g. --set units.iop.tracks.evening.groups=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario file (TOML). Omit to check the built-in default.
+    pub scenario: Option<PathBuf>,
+    /// Override one scenario value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the scenario.
+    #[arg(default_value = "my-program.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

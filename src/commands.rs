@@ -1,0 +1,194 @@
+//! What each subcommand does: load the scenario, run the trials, write the
+//! outputs. `main.rs` only parses the command line and reports errors.
+
+use std::fs;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{CheckArgs, Cli, Command, InitArgs, RunArgs};
+use crate::model::capacity;
+use crate::model::result::summary_names;
+use crate::report::console::summary_table;
+use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
+use crate::report::output::Staging;
+use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
+use crate::trials::{self, RunOptions, RunResults};
+
+/// Exit code for an error: 2 for bad input (the scenario or its overrides), 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.chain()
+        .any(|c| c.downcast_ref::<ScenarioError>().is_some())
+    {
+        2
+    } else {
+        1
+    }
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => run(&RunArgs {
+            out: PathBuf::from("output"),
+            ..RunArgs::default()
+        })
+        .map(|_| ()),
+        Some(Command::Run(args)) => run(&args).map(|_| ()),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Init(args)) => init(&args),
+    }
+}
+
+/// Loads the scenario file, or the built-in default when none is given.
+pub fn load(path: Option<&PathBuf>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(p) => scenario::load_file(p, overrides),
+        None => scenario::load_str(DEFAULT_TOML, "<built-in default scenario>", overrides),
+    }
+}
+
+fn run_overrides(args: &RunArgs) -> Vec<String> {
+    let mut sets = args.set.clone();
+    if let Some(t) = args.trials {
+        sets.push(format!("simulation.trials={t}"));
+    }
+    if let Some(w) = args.weeks {
+        sets.push(format!("simulation.weeks={w}"));
+    }
+    if let Some(s) = args.seed {
+        sets.push(format!("simulation.seed={s}"));
+    }
+    sets
+}
+
+fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
+    let pb = ProgressBar::new(trials);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} trials {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
+        ) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+    }
+    pb
+}
+
+/// `iopsim run`: simulates and writes all outputs; returns the results and
+/// the directory they were written to.
+pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
+    let scenario = load(args.scenario.as_ref(), &run_overrides(args))?;
+    let staging = Staging::new(&args.out, &scenario.name)?;
+    let trials_file =
+        fs::File::create(staging.path("trials.csv")).context("creating trials.csv")?;
+    let mut trials_csv = TrialsWriter::new(
+        std::io::BufWriter::new(trials_file),
+        &summary_names(&scenario),
+    )?;
+    let pb = progress_bar(u64::from(scenario.simulation.trials), args.quiet);
+    let results = trials::run(
+        &scenario,
+        &RunOptions {
+            threads: args.threads,
+        },
+        &mut |trial, row| trials_csv.row(trial, row),
+        &mut |done| pb.set_position(done),
+    )?;
+    pb.finish_and_clear();
+    trials_csv.finish()?;
+    staging.write("summary.csv", &summary_csv(&results)?)?;
+    staging.write("weekly.csv", &weekly_csv(&results)?)?;
+    let resolved = format!(
+        "# The scenario exactly as simulated (after --set overrides), written by iopsim {}.\n# Rerun: iopsim run scenario.toml\n\n{}",
+        env!("CARGO_PKG_VERSION"),
+        scenario.resolved_toml
+    );
+    staging.write("scenario.toml", resolved.as_bytes())?;
+    let dir = staging.commit()?;
+    print!("{}", summary_table(&results));
+    println!(
+        "\n{} trials in {:.2} s ({:.1} M events/s); results in {}",
+        results.trials,
+        results.elapsed.as_secs_f64(),
+        results.events as f64 / results.elapsed.as_secs_f64().max(1e-9) / 1e6,
+        dir.display()
+    );
+    Ok((results, dir))
+}
+
+/// `iopsim check`: validates and prints the capacity picture.
+pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
+    let s = load(args.scenario.as_ref(), &args.set)?;
+    println!("{}: valid scenario", s.name);
+    if !s.description.is_empty() {
+        println!("  {}", s.description);
+    }
+    println!(
+        "  {} trials x {} weeks from {} after {} warm-up weeks, seed {}\n",
+        s.simulation.trials,
+        s.simulation.weeks,
+        s.simulation.start_date,
+        s.simulation.warmup_weeks,
+        s.simulation.seed
+    );
+    println!(
+        "{:<16} {:>9} {:>12} {:>11} {:>10} {:>10} {:>8}",
+        "unit", "capacity", "seats/week", "admit/week", "stay days", "load (L)", "util."
+    );
+    let mut warnings = Vec::new();
+    for e in capacity::estimate(&s) {
+        println!(
+            "{:<16} {:>9} {:>12} {:>11.2} {:>10.1} {:>10.1} {:>7.0}%",
+            e.name,
+            e.capacity,
+            if e.seat_sessions_per_week > 0.0 {
+                format!("{}", e.seat_sessions_per_week)
+            } else {
+                "-".into()
+            },
+            e.arrivals_per_week,
+            e.mean_stay_days,
+            e.offered_load,
+            e.utilization * 100.0
+        );
+        if e.utilization >= 1.0 {
+            warnings.push(format!(
+                "{}: demand exceeds capacity (load {:.1} for {} places): the waitlist will grow until patience or its capacity limits it",
+                e.name, e.offered_load, e.capacity
+            ));
+        } else if e.utilization >= 0.85 {
+            warnings.push(format!(
+                "{}: utilization {:.0}% leaves little slack: expect waits to be sensitive to demand",
+                e.name,
+                e.utilization * 100.0
+            ));
+        }
+    }
+    println!("\nload = admissions per day x expected stay (Little's law), ignoring losses while waiting and administrative discharges.");
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// `iopsim init`: writes the default scenario.
+pub fn init(args: &InitArgs) -> anyhow::Result<()> {
+    if args.path.exists() && !args.force {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            args.path.display()
+        );
+    }
+    fs::write(&args.path, DEFAULT_TOML)
+        .with_context(|| format!("writing {}", args.path.display()))?;
+    println!(
+        "wrote {} (the default mid-size adult IOP); edit it, then: iopsim run {}",
+        args.path.display(),
+        args.path.display()
+    );
+    Ok(())
+}

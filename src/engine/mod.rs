@@ -1,0 +1,35 @@
+//! The discrete-event engine: an integer clock, a deterministic future event
+//! list, and the run loop. It knows nothing about clinics; the model implements
+//! [`Process`] and the engine drives it.
+
+pub mod queue;
+pub mod time;
+
+pub use queue::EventQueue;
+pub use time::SimTime;
+
+/// A model the engine can drive: it handles one event at a time and schedules
+/// more through the queue it is handed.
+pub trait Process {
+    type Event;
+    fn handle(&mut self, now: SimTime, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+}
+
+/// Runs events in order until the queue is empty or the next event is at or
+/// after `until`. Returns the number of events handled.
+pub fn run_until<P: Process>(
+    process: &mut P,
+    queue: &mut EventQueue<P::Event>,
+    until: SimTime,
+) -> u64 {
+    let mut handled = 0;
+    while let Some(t) = queue.peek_time() {
+        if t >= until {
+            break;
+        }
+        let (now, event) = queue.pop().expect("peeked");
+        process.handle(now, event, queue);
+        handled += 1;
+    }
+    handled
+}

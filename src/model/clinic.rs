@@ -1,0 +1,821 @@
+//! The clinic rules: referrals, waitlists, admission, sessions and attendance,
+//! dropout and step-up, discharge and routing between units. One [`Clinic`]
+//! is one trial; it implements the engine's [`Process`].
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+
+use crate::engine::time::{DAY, WEEK};
+use crate::engine::{run_until, EventQueue, Process, SimTime};
+use crate::model::program::Program;
+use crate::model::recorder::Recorder;
+use crate::model::result::TrialResult;
+use crate::model::rng::{rng_from, PatientRng, Purpose, SimRng};
+use crate::scenario::{Admission, Destination, Episode, Handoff, Routing, SessionUnit, UnitKind};
+
+type PatientId = u32;
+
+/// Why an admitted patient leaves a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Complete,
+    Dropout,
+    StepUp,
+    AdminDischarge,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    Arrival { stream: u32 },
+    Session { unit: u32, track: u32 },
+    Leave { pid: PatientId, gen: u32, why: Exit },
+    Renege { pid: PatientId, gen: u32 },
+    StayWeek { pid: PatientId, gen: u32, week: u32 },
+}
+
+/// Same-time ordering: releases before seizes. A seat freed at 10:00 is free
+/// for the 10:00 session; a waiting patient who reneges at 10:00 is gone
+/// before it; a referral arriving at 10:00 can be admitted at it.
+mod class {
+    pub const LEAVE: u8 = 0;
+    pub const RENEGE: u8 = 1;
+    pub const ARRIVAL: u8 = 2;
+    pub const SESSION: u8 = 3;
+    pub const STAY_WEEK: u8 = 4;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Free,
+    Waiting,
+    InCare,
+}
+
+/// A seat (or bed): unit, track, group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seat {
+    unit: u32,
+    track: u32,
+    group: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Patient {
+    /// Bumped whenever pending events for this patient must be ignored.
+    gen: u32,
+    status: Status,
+    rng: PatientRng,
+    unit: u32,
+    track: u32,
+    group: u32,
+    wl_key: (u8, u64),
+    referred_at: SimTime,
+    admitted_at: SimTime,
+    attended: u32,
+    absences: u32,
+    /// A bed in another unit kept while waiting here (handoff = wait_in_place).
+    holding: Option<Seat>,
+    /// Position in the track's enrolled list (session units).
+    enrolled_idx: u32,
+}
+
+#[derive(Debug, Default)]
+struct TrackState {
+    waitlist: BTreeMap<(u8, u64), PatientId>,
+    occupancy: Vec<u32>,
+    enrolled: Vec<PatientId>,
+}
+
+#[derive(Debug)]
+struct ArrivalState {
+    rng: SimRng,
+    /// Position in seconds (fractional: kept exact between arrivals).
+    pos: f64,
+    /// Remaining unit-rate exponential "budget" of integrated hazard.
+    budget: f64,
+    count: u64,
+}
+
+pub struct Clinic<'p> {
+    p: &'p Program<'p>,
+    seed: u64,
+    trial: u64,
+    patients: Vec<Patient>,
+    free: Vec<PatientId>,
+    arrivals: Vec<ArrivalState>,
+    tracks: Vec<Vec<TrackState>>,
+    waiting: Vec<u32>,
+    wl_seq: u64,
+    rec: Recorder,
+}
+
+/// Runs trial `trial` of `program` with the run's `seed`.
+pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
+    let mut clinic = Clinic::new(program, seed, trial);
+    let mut queue = EventQueue::with_capacity(1024);
+    clinic.start(&mut queue);
+    let events = run_until(&mut clinic, &mut queue, program.horizon);
+    clinic.finish(events)
+}
+
+impl<'p> Clinic<'p> {
+    pub fn new(p: &'p Program<'p>, seed: u64, trial: u64) -> Clinic<'p> {
+        let arrivals = p
+            .streams
+            .iter()
+            .map(|s| {
+                let mut rng = rng_from(&[seed, trial, s.key, Purpose::Arrivals as u64]);
+                let budget = Exp1.sample(&mut rng);
+                ArrivalState {
+                    rng,
+                    pos: 0.0,
+                    budget,
+                    count: 0,
+                }
+            })
+            .collect();
+        let tracks = p
+            .units
+            .iter()
+            .map(|u| {
+                u.tracks
+                    .iter()
+                    .map(|t| TrackState {
+                        occupancy: vec![0; t.groups as usize],
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+            .collect();
+        Clinic {
+            p,
+            seed,
+            trial,
+            patients: Vec::new(),
+            free: Vec::new(),
+            arrivals,
+            tracks,
+            waiting: vec![0; p.units.len()],
+            wl_seq: 0,
+            rec: Recorder::new(p),
+        }
+    }
+
+    pub fn start(&mut self, q: &mut EventQueue<Event>) {
+        for s in 0..self.arrivals.len() {
+            self.schedule_arrival(s, q);
+        }
+        for (u, plan) in self.p.units.iter().enumerate() {
+            for (t, track) in plan.tracks.iter().enumerate() {
+                if let Some(at) = self.p.next_session(track, None) {
+                    q.push(
+                        at,
+                        class::SESSION,
+                        Event::Session {
+                            unit: u as u32,
+                            track: t as u32,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn finish(self, events: u64) -> TrialResult {
+        let mut waiting_at_end = vec![0u64; self.p.units.len()];
+        let mut in_care_at_end = vec![0u64; self.p.units.len()];
+        for pt in &self.patients {
+            match pt.status {
+                Status::Waiting => waiting_at_end[pt.unit as usize] += 1,
+                Status::InCare => in_care_at_end[pt.unit as usize] += 1,
+                Status::Free => {}
+            }
+        }
+        self.rec
+            .finish(self.trial, events, &waiting_at_end, &in_care_at_end)
+    }
+
+    // ---- arrivals -------------------------------------------------------
+
+    /// Next arrival of a non-homogeneous Poisson stream whose rate is constant
+    /// within each day: spend a unit exponential budget of integrated rate
+    /// day by day (exact inversion, no thinning).
+    fn schedule_arrival(&mut self, s: usize, q: &mut EventQueue<Event>) {
+        let rates = &self.p.streams[s].rate_per_sec;
+        let st = &mut self.arrivals[s];
+        let horizon = self.p.horizon.0 as f64;
+        while st.pos < horizon {
+            let day = (st.pos / DAY as f64) as usize;
+            let Some(&rate) = rates.get(day) else { return };
+            let day_end = ((day + 1) as u64 * DAY) as f64;
+            let room = rate * (day_end - st.pos);
+            if rate > 0.0 && st.budget <= room {
+                st.pos += st.budget / rate;
+                st.budget = Exp1.sample(&mut st.rng);
+                let t = SimTime(st.pos.round() as u64);
+                if t < self.p.horizon {
+                    q.push(t, class::ARRIVAL, Event::Arrival { stream: s as u32 });
+                }
+                return;
+            }
+            st.budget -= room;
+            st.pos = day_end;
+        }
+    }
+
+    fn on_arrival(&mut self, now: SimTime, s: usize, q: &mut EventQueue<Event>) {
+        let index = self.arrivals[s].count;
+        self.arrivals[s].count += 1;
+        self.schedule_arrival(s, q);
+        let stream = &self.p.scenario.referrals[s];
+        let unit = stream.to;
+        let rng = PatientRng::new(self.seed, self.trial, self.p.streams[s].key, index);
+        let pid = self.new_patient(rng);
+        self.rec.referral(unit, now);
+        let shows = self.patients[pid as usize].rng.show.random::<f64>() < stream.show;
+        if !shows {
+            self.rec.no_show(unit, now);
+            self.release_patient(pid);
+            return;
+        }
+        self.enter(now, pid, unit, stream.priority, None, q);
+    }
+
+    fn new_patient(&mut self, rng: PatientRng) -> PatientId {
+        let fresh = Patient {
+            gen: 0,
+            status: Status::Free,
+            rng,
+            unit: 0,
+            track: 0,
+            group: 0,
+            wl_key: (0, 0),
+            referred_at: SimTime::ZERO,
+            admitted_at: SimTime::ZERO,
+            attended: 0,
+            absences: 0,
+            holding: None,
+            enrolled_idx: 0,
+        };
+        match self.free.pop() {
+            Some(pid) => {
+                let gen = self.patients[pid as usize].gen.wrapping_add(1);
+                self.patients[pid as usize] = Patient { gen, ..fresh };
+                pid
+            }
+            None => {
+                self.patients.push(fresh);
+                (self.patients.len() - 1) as PatientId
+            }
+        }
+    }
+
+    fn release_patient(&mut self, pid: PatientId) {
+        let pt = &mut self.patients[pid as usize];
+        pt.status = Status::Free;
+        pt.gen = pt.gen.wrapping_add(1);
+        self.free.push(pid);
+    }
+
+    // ---- entering a unit: admit, wait, or turn away ---------------------
+
+    /// `pid` arrives at `unit` (already counted as a referral there). `from`
+    /// is the bed they occupy if they come from a bed unit that has not
+    /// released it yet.
+    fn enter(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        priority: u8,
+        from: Option<(Seat, Handoff)>,
+        q: &mut EventQueue<Event>,
+    ) {
+        let plan = &self.p.units[unit];
+        let track = if plan.tracks.len() == 1 {
+            0
+        } else {
+            let x = self.patients[pid as usize].rng.track.random::<f64>();
+            plan.track_cdf
+                .iter()
+                .position(|&c| x < c)
+                .unwrap_or(plan.tracks.len() - 1)
+        };
+        {
+            let pt = &mut self.patients[pid as usize];
+            pt.unit = unit as u32;
+            pt.track = track as u32;
+            pt.referred_at = now;
+        }
+        let free_group = self.free_group(unit, track);
+        let queue_empty = self.tracks[unit][track].waitlist.is_empty();
+        if plan.admits_on_arrival && queue_empty {
+            if let Some(g) = free_group {
+                if let Some((seat, _)) = from {
+                    self.release_seat(now, seat, q);
+                }
+                self.admit(now, pid, unit, track, g, q);
+                return;
+            }
+        }
+        if self.waitlist_full(unit) {
+            self.rec.turned_away(unit, now);
+            if let Some((seat, _)) = from {
+                self.release_seat(now, seat, q);
+            }
+            self.release_patient(pid);
+            return;
+        }
+        // Session units admit at sessions: "full" means more people already
+        // waiting for this track than it has free seats.
+        let full = if plan.admits_on_arrival {
+            true
+        } else {
+            let t = &self.tracks[unit][track];
+            let free: u32 = t
+                .occupancy
+                .iter()
+                .map(|&o| plan.tracks[track].group_size - o)
+                .sum();
+            t.waitlist.len() as u32 >= free
+        };
+        let mut holding = None;
+        if let Some((seat, handoff)) = from {
+            if full && handoff == Handoff::WaitInPlace {
+                holding = Some(seat);
+                self.rec.blocked_change(seat.unit as usize, now, 1);
+            } else {
+                self.release_seat(now, seat, q);
+            }
+        }
+        self.wl_seq += 1;
+        let key = (priority, self.wl_seq);
+        self.tracks[unit][track].waitlist.insert(key, pid);
+        self.waiting[unit] += 1;
+        self.rec.waitlist_change(unit, now, 1);
+        let pt = &mut self.patients[pid as usize];
+        pt.status = Status::Waiting;
+        pt.wl_key = key;
+        pt.holding = holding;
+        // Someone holding a bed is still in hospital and does not renege.
+        if holding.is_none() {
+            if let Some(patience) = &self.p.scenario.units[unit].waitlist.patience {
+                let days = patience.sample(&mut pt.rng.patience);
+                q.push(
+                    now.plus_days(days),
+                    class::RENEGE,
+                    Event::Renege { pid, gen: pt.gen },
+                );
+            }
+        }
+    }
+
+    fn waitlist_full(&self, unit: usize) -> bool {
+        let Some(cap) = self.p.scenario.units[unit].waitlist.capacity else {
+            return false;
+        };
+        let plan = &self.p.units[unit];
+        // Places on the waitlist beyond the seats the next sessions will fill.
+        let free_seats: u64 = if plan.admits_on_arrival {
+            0
+        } else {
+            self.tracks[unit]
+                .iter()
+                .zip(&plan.tracks)
+                .map(|(t, tp)| {
+                    t.occupancy
+                        .iter()
+                        .map(|&o| u64::from(tp.group_size - o))
+                        .sum::<u64>()
+                })
+                .sum()
+        };
+        u64::from(self.waiting[unit]) >= u64::from(cap) + free_seats
+    }
+
+    fn free_group(&self, unit: usize, track: usize) -> Option<usize> {
+        let size = self.p.units[unit].tracks[track].group_size;
+        self.tracks[unit][track]
+            .occupancy
+            .iter()
+            .position(|&o| o < size)
+    }
+
+    fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32) {
+        let pt = &self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::Waiting {
+            return;
+        }
+        let unit = pt.unit as usize;
+        self.remove_from_waitlist(now, pid);
+        self.rec.reneged(unit, now);
+        self.release_patient(pid);
+    }
+
+    fn remove_from_waitlist(&mut self, now: SimTime, pid: PatientId) {
+        let pt = &self.patients[pid as usize];
+        let (unit, track) = (pt.unit as usize, pt.track as usize);
+        self.tracks[unit][track].waitlist.remove(&pt.wl_key);
+        self.waiting[unit] -= 1;
+        self.rec.waitlist_change(unit, now, -1);
+    }
+
+    // ---- admission and leaving ------------------------------------------
+
+    fn admit(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        track: usize,
+        group: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        if self.patients[pid as usize].status == Status::Waiting {
+            self.remove_from_waitlist(now, pid);
+        }
+        if let Some(seat) = self.patients[pid as usize].holding.take() {
+            self.rec.blocked_change(seat.unit as usize, now, -1);
+            self.release_seat(now, seat, q);
+        }
+        let ts = &mut self.tracks[unit][track];
+        ts.occupancy[group] += 1;
+        let enrolled_idx = ts.enrolled.len() as u32;
+        let is_sessions = self.p.units[unit].is_sessions;
+        if is_sessions {
+            ts.enrolled.push(pid);
+        }
+        let pt = &mut self.patients[pid as usize];
+        pt.gen = pt.gen.wrapping_add(1);
+        pt.status = Status::InCare;
+        pt.track = track as u32;
+        pt.group = group as u32;
+        pt.admitted_at = now;
+        pt.attended = 0;
+        pt.absences = 0;
+        pt.enrolled_idx = enrolled_idx;
+        let gen = pt.gen;
+        let wait_days = now.since(pt.referred_at) as f64 / DAY as f64;
+        self.rec.admission(unit, now, wait_days);
+        self.rec.census_change(unit, now, 1);
+        match &self.p.scenario.units[unit].kind {
+            UnitKind::Beds(b) => {
+                let days = b.stay.sample(&mut pt.rng.stay);
+                q.push(
+                    now.plus_days(days),
+                    class::LEAVE,
+                    Event::Leave {
+                        pid,
+                        gen,
+                        why: Exit::Complete,
+                    },
+                );
+            }
+            UnitKind::Sessions(su) => {
+                match &su.episode {
+                    Episode::Weeks(w) => {
+                        let at = now.plus_secs(u64::from(*w) * WEEK);
+                        q.push(
+                            at,
+                            class::LEAVE,
+                            Event::Leave {
+                                pid,
+                                gen,
+                                why: Exit::Complete,
+                            },
+                        );
+                    }
+                    Episode::Days(d) => {
+                        let days = d.sample(&mut pt.rng.stay);
+                        q.push(
+                            now.plus_days(days),
+                            class::LEAVE,
+                            Event::Leave {
+                                pid,
+                                gen,
+                                why: Exit::Complete,
+                            },
+                        );
+                    }
+                    Episode::Sessions(_) => {}
+                }
+                if has_hazards(su) {
+                    self.stay_week(now, pid, gen, 1, q);
+                }
+            }
+        }
+    }
+
+    /// Draws this week's dropout / step-up for an enrolled patient. An exit
+    /// falls at a uniform time within the week; otherwise the next week is
+    /// drawn when it begins.
+    fn stay_week(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        gen: u32,
+        week: u32,
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &mut self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::InCare {
+            return;
+        }
+        let UnitKind::Sessions(su) = &self.p.scenario.units[pt.unit as usize].kind else {
+            return;
+        };
+        if let Episode::Weeks(w) = su.episode {
+            if week > w {
+                return;
+            }
+        }
+        let dropout = su
+            .dropout_weekly
+            .get((week as usize - 1).min(su.dropout_weekly.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0);
+        let u: f64 = pt.rng.hazard.random();
+        let why = if u < dropout {
+            Some(Exit::Dropout)
+        } else if u < dropout + su.stepup_weekly {
+            Some(Exit::StepUp)
+        } else {
+            None
+        };
+        match why {
+            Some(why) => {
+                let offset = pt.rng.hazard.random_range(0..WEEK);
+                q.push(
+                    now.plus_secs(offset),
+                    class::LEAVE,
+                    Event::Leave { pid, gen, why },
+                );
+            }
+            None => {
+                let next = pt.admitted_at.plus_secs(u64::from(week) * WEEK);
+                q.push(
+                    next,
+                    class::STAY_WEEK,
+                    Event::StayWeek {
+                        pid,
+                        gen,
+                        week: week + 1,
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_leave(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        gen: u32,
+        why: Exit,
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &mut self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::InCare {
+            return;
+        }
+        pt.gen = pt.gen.wrapping_add(1);
+        let unit = pt.unit as usize;
+        let seat = Seat {
+            unit: pt.unit,
+            track: pt.track,
+            group: pt.group,
+        };
+        let stay_days = now.since(pt.admitted_at) as f64 / DAY as f64;
+        self.rec.exit(unit, now, why, stay_days);
+        if self.p.units[unit].is_sessions {
+            self.unenroll(pid);
+        }
+        let sc = &self.p.scenario.units[unit];
+        let (dest, handoff) = match (&sc.kind, why) {
+            (UnitKind::Beds(b), _) => (
+                route(
+                    &b.on_discharge,
+                    &mut self.patients[pid as usize].rng.routing,
+                ),
+                b.handoff,
+            ),
+            (UnitKind::Sessions(su), Exit::Complete) => (
+                route(
+                    &su.on_completion,
+                    &mut self.patients[pid as usize].rng.routing,
+                ),
+                Handoff::GoHome,
+            ),
+            (UnitKind::Sessions(su), Exit::StepUp) => (Some(&su.stepup_to), Handoff::GoHome),
+            _ => (None, Handoff::GoHome),
+        };
+        match dest {
+            Some(Destination::Unit(next)) => {
+                let next = *next;
+                let priority = self.p.scenario.units[next].waitlist.transfer_priority;
+                self.rec.referral(next, now);
+                let from = (!self.p.units[unit].is_sessions).then_some((seat, handoff));
+                if from.is_none() {
+                    self.release_seat(now, seat, q);
+                }
+                self.enter(now, pid, next, priority, from, q);
+            }
+            _ => {
+                self.release_seat(now, seat, q);
+                self.release_patient(pid);
+            }
+        }
+    }
+
+    fn unenroll(&mut self, pid: PatientId) {
+        let pt = &self.patients[pid as usize];
+        let (unit, track, idx) = (
+            pt.unit as usize,
+            pt.track as usize,
+            pt.enrolled_idx as usize,
+        );
+        let list = &mut self.tracks[unit][track].enrolled;
+        list.swap_remove(idx);
+        if let Some(&moved) = list.get(idx) {
+            self.patients[moved as usize].enrolled_idx = idx as u32;
+        }
+    }
+
+    /// Frees a seat and, where the unit admits on arrival, fills it from the
+    /// waitlist at once.
+    fn release_seat(&mut self, now: SimTime, seat: Seat, q: &mut EventQueue<Event>) {
+        let (unit, track, group) = (seat.unit as usize, seat.track as usize, seat.group as usize);
+        self.tracks[unit][track].occupancy[group] -= 1;
+        self.rec.census_change(unit, now, -1);
+        if self.p.units[unit].admits_on_arrival {
+            self.fill_group(now, unit, track, group, q);
+        }
+    }
+
+    /// Admits waiting patients of the track into `group` while it has seats.
+    fn fill_group(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        group: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let size = self.p.units[unit].tracks[track].group_size;
+        while self.tracks[unit][track].occupancy[group] < size {
+            let Some((_, &pid)) = self.tracks[unit][track].waitlist.first_key_value() else {
+                break;
+            };
+            self.admit(now, pid, unit, track, group, q);
+        }
+    }
+
+    // ---- sessions -------------------------------------------------------
+
+    fn on_session(&mut self, now: SimTime, unit: usize, track: usize, q: &mut EventQueue<Event>) {
+        let day = now.day();
+        let plan = &self.p.units[unit].tracks[track];
+        if let Some(next) = self.p.next_session(plan, Some(day)) {
+            q.push(
+                next,
+                class::SESSION,
+                Event::Session {
+                    unit: unit as u32,
+                    track: track as u32,
+                },
+            );
+        }
+        if self.p.calendar.is_holiday(day) {
+            return;
+        }
+        let UnitKind::Sessions(su) = &self.p.scenario.units[unit].kind else {
+            return;
+        };
+        let groups = plan.groups as usize;
+        match su.admission {
+            Admission::Rolling => {
+                for g in 0..groups {
+                    self.fill_group(now, unit, track, g, q);
+                }
+            }
+            Admission::Cohort { every_weeks } => {
+                let week = now.week();
+                for g in 0..groups {
+                    // Groups of a track start their cohorts staggered over the cycle.
+                    let offset = (g as u64 * u64::from(every_weeks)) / groups as u64;
+                    if (week + u64::from(every_weeks) - offset % u64::from(every_weeks))
+                        % u64::from(every_weeks)
+                        == 0
+                    {
+                        self.fill_group(now, unit, track, g, q);
+                    }
+                }
+            }
+            Admission::Continuous => {}
+        }
+        let weekday = self.p.calendar.weekday(day);
+        let pos_in_week = plan.days.iter().position(|&d| d == weekday).unwrap_or(0) as u32;
+        let end = now.plus_secs(plan.duration);
+        let mut expected = 0u32;
+        let mut attended = 0u32;
+        let n = self.tracks[unit][track].enrolled.len();
+        for i in 0..n {
+            let pid = self.tracks[unit][track].enrolled[i];
+            let pt = &mut self.patients[pid as usize];
+            if pt.admitted_at == now {
+                // Admitted at this session: their first session is attended.
+                expected += 1;
+                attended += 1;
+                pt.attended += 1;
+                continue;
+            }
+            let week_of_stay = (now.since(pt.admitted_at) / WEEK) as u32 + 1;
+            if let Some(ph) = su
+                .phases
+                .iter()
+                .rev()
+                .find(|ph| week_of_stay >= ph.from_week)
+            {
+                if pos_in_week >= ph.sessions_per_week {
+                    continue;
+                }
+            }
+            expected += 1;
+            let gen = pt.gen;
+            if pt.rng.attendance.random::<f64>() < su.attendance {
+                attended += 1;
+                pt.attended += 1;
+                pt.absences = 0;
+                if let Episode::Sessions(k) = su.episode {
+                    if pt.attended == k {
+                        q.push(
+                            end,
+                            class::LEAVE,
+                            Event::Leave {
+                                pid,
+                                gen,
+                                why: Exit::Complete,
+                            },
+                        );
+                    }
+                }
+            } else {
+                pt.absences += 1;
+                if su.discharge_after_absences > 0 && pt.absences == su.discharge_after_absences {
+                    q.push(
+                        end,
+                        class::LEAVE,
+                        Event::Leave {
+                            pid,
+                            gen,
+                            why: Exit::AdminDischarge,
+                        },
+                    );
+                }
+            }
+        }
+        let occupancy = &self.tracks[unit][track].occupancy;
+        let enrolled: u32 = occupancy.iter().sum();
+        let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;
+        self.rec
+            .session(unit, track, now, enrolled, expected, attended, held);
+    }
+}
+
+fn has_hazards(su: &SessionUnit) -> bool {
+    su.stepup_weekly > 0.0 || su.dropout_weekly.iter().any(|&h| h > 0.0)
+}
+
+/// Draws a destination from routing shares; `None` means leave care (`home`).
+fn route<'a>(routing: &'a Routing, rng: &mut SimRng) -> Option<&'a Destination> {
+    if routing.shares.is_empty() {
+        return None;
+    }
+    let x: f64 = rng.random();
+    let mut acc = 0.0;
+    for (dest, share) in &routing.shares {
+        acc += share;
+        if x < acc {
+            return Some(dest);
+        }
+    }
+    None
+}
+
+impl Process for Clinic<'_> {
+    type Event = Event;
+
+    fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
+        match event {
+            Event::Arrival { stream } => self.on_arrival(now, stream as usize, q),
+            Event::Session { unit, track } => {
+                self.on_session(now, unit as usize, track as usize, q)
+            }
+            Event::Leave { pid, gen, why } => self.on_leave(now, pid, gen, why, q),
+            Event::Renege { pid, gen } => self.on_renege(now, pid, gen),
+            Event::StayWeek { pid, gen, week } => self.stay_week(now, pid, gen, week, q),
+        }
+    }
+}

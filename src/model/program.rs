@@ -1,0 +1,183 @@
+//! The scenario compiled for simulation: per-day referral rates, the session
+//! calendar, seat counts. Built once per run and shared read-only by all trials.
+
+use crate::engine::time::{DAY, MINUTE, WEEK};
+use crate::engine::SimTime;
+use crate::model::calendar::Calendar;
+use crate::model::rng::name_key;
+use crate::scenario::{Admission, Scenario, UnitKind};
+
+#[derive(Debug, Clone)]
+pub struct StreamPlan {
+    /// Hash of the stream's name: keys its random streams.
+    pub key: u64,
+    /// Referral rate per second on each simulated day.
+    pub rate_per_sec: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrackPlan {
+    /// Weekdays (0 = Mon) with a session, ascending.
+    pub days: Vec<usize>,
+    /// Seconds after midnight.
+    pub start: u64,
+    pub duration: u64,
+    pub hours: f64,
+    pub groups: u32,
+    pub group_size: u32,
+    pub room: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnitPlan {
+    /// For beds: one pseudo-track with one group of `capacity` seats.
+    pub tracks: Vec<TrackPlan>,
+    /// Cumulative track shares, for choosing a track.
+    pub track_cdf: Vec<f64>,
+    pub admits_on_arrival: bool,
+    pub is_sessions: bool,
+    pub seats: u64,
+}
+
+pub struct Program<'s> {
+    pub scenario: &'s Scenario,
+    pub calendar: Calendar,
+    pub streams: Vec<StreamPlan>,
+    pub units: Vec<UnitPlan>,
+    pub warmup_end: SimTime,
+    pub horizon: SimTime,
+    pub warmup_weeks: usize,
+    pub weeks: usize,
+    pub total_weeks: usize,
+}
+
+impl<'s> Program<'s> {
+    pub fn new(s: &'s Scenario) -> Program<'s> {
+        let sim = &s.simulation;
+        let total_weeks = s.total_weeks();
+        let calendar = Calendar::new(
+            sim.start_date,
+            sim.warmup_weeks,
+            total_weeks,
+            &s.calendar.holidays,
+            s.calendar.us_federal_holidays,
+        );
+        let streams = s
+            .referrals
+            .iter()
+            .map(|r| {
+                let wsum: f64 = r.weekdays.iter().sum();
+                let rate_per_sec = (0..calendar.total_days)
+                    .map(|d| {
+                        let wd = r.weekdays[calendar.weekday(d)] * 7.0 / wsum;
+                        let month = r.months[calendar.month0(d)];
+                        let growth = (1.0 + r.growth_per_year).powf(calendar.years_since_start(d));
+                        let per_day = r.per_week / 7.0 * wd * month * growth;
+                        if per_day.is_finite() && per_day > 0.0 {
+                            per_day / DAY as f64
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                StreamPlan {
+                    key: name_key(&r.name),
+                    rate_per_sec,
+                }
+            })
+            .collect();
+        let units = s
+            .units
+            .iter()
+            .map(|u| match &u.kind {
+                UnitKind::Beds(b) => UnitPlan {
+                    tracks: vec![TrackPlan {
+                        days: Vec::new(),
+                        start: 0,
+                        duration: 0,
+                        hours: 0.0,
+                        groups: 1,
+                        group_size: b.capacity,
+                        room: None,
+                    }],
+                    track_cdf: vec![1.0],
+                    admits_on_arrival: true,
+                    is_sessions: false,
+                    seats: u64::from(b.capacity),
+                },
+                UnitKind::Sessions(su) => {
+                    let tracks: Vec<TrackPlan> = su
+                        .tracks
+                        .iter()
+                        .map(|t| TrackPlan {
+                            days: t
+                                .days
+                                .iter()
+                                .map(|d| d.num_days_from_monday() as usize)
+                                .collect(),
+                            start: u64::from(t.start_minute) * MINUTE,
+                            duration: (t.hours * 3600.0).round() as u64,
+                            hours: t.hours,
+                            groups: t.groups,
+                            group_size: t.group_size,
+                            room: t.room,
+                        })
+                        .collect();
+                    let mut acc = 0.0;
+                    let mut track_cdf: Vec<f64> = su
+                        .tracks
+                        .iter()
+                        .map(|t| {
+                            acc += t.share;
+                            acc
+                        })
+                        .collect();
+                    if let Some(last) = track_cdf.last_mut() {
+                        *last = f64::INFINITY; // rounding must never leave a draw unassigned
+                    }
+                    let seats = tracks
+                        .iter()
+                        .map(|t| u64::from(t.groups * t.group_size))
+                        .sum();
+                    UnitPlan {
+                        tracks,
+                        track_cdf,
+                        admits_on_arrival: su.admission == Admission::Continuous,
+                        is_sessions: true,
+                        seats,
+                    }
+                }
+            })
+            .collect();
+        Program {
+            scenario: s,
+            calendar,
+            streams,
+            units,
+            warmup_end: SimTime::from_weeks(u64::from(sim.warmup_weeks)),
+            horizon: SimTime::from_weeks(u64::from(total_weeks)),
+            warmup_weeks: sim.warmup_weeks as usize,
+            weeks: sim.weeks as usize,
+            total_weeks: total_weeks as usize,
+        }
+    }
+
+    /// The first session of a track strictly after day `after` (or on day 0 if
+    /// `after` is `None`), as (day, time).
+    pub fn next_session(&self, track: &TrackPlan, after: Option<u64>) -> Option<SimTime> {
+        let first = after.map_or(0, |d| d + 1);
+        for day in first..(first + 7).min(self.calendar.total_days) {
+            if track.days.contains(&self.calendar.weekday(day)) {
+                let t = SimTime(day * DAY + track.start);
+                return (t < self.horizon).then_some(t);
+            }
+        }
+        None
+    }
+
+    /// Index of the reported week of `t`, if it is in the reported horizon.
+    pub fn reported_week(&self, t: SimTime) -> Option<usize> {
+        (t >= self.warmup_end && t < self.horizon)
+            .then(|| ((t.0 - self.warmup_end.0) / WEEK) as usize)
+    }
+}

@@ -1,0 +1,455 @@
+//! The trial's monitor: the clinic reports what happens, the recorder keeps
+//! counts and time-weighted levels by week, and turns them into a
+//! [`TrialResult`] at the end. It never formats output.
+
+use crate::engine::time::{DAY, WEEK};
+use crate::engine::SimTime;
+use crate::model::clinic::Exit;
+use crate::model::program::Program;
+use crate::model::result::{
+    RoomResult, StaffResult, TrialResult, UnitCounts, UnitResult, UnitWeekly,
+};
+use crate::scenario::{Activity, UnitKind};
+use crate::stats::quantile;
+
+/// A piecewise-constant level (census, waitlist) integrated over time, with
+/// the integral split by simulated week.
+#[derive(Debug, Clone)]
+struct Level {
+    value: i64,
+    last: u64,
+    /// value x seconds, per simulated week.
+    area: Vec<f64>,
+}
+
+impl Level {
+    fn new(weeks: usize) -> Level {
+        Level {
+            value: 0,
+            last: 0,
+            area: vec![0.0; weeks],
+        }
+    }
+
+    fn advance(&mut self, now: u64) {
+        if self.value == 0 {
+            self.last = self.last.max(now);
+            return;
+        }
+        while self.last < now {
+            let week = (self.last / WEEK) as usize;
+            let end = now.min((week as u64 + 1) * WEEK);
+            if let Some(a) = self.area.get_mut(week) {
+                *a += self.value as f64 * (end - self.last) as f64;
+            }
+            self.last = end;
+        }
+    }
+
+    fn change(&mut self, now: SimTime, delta: i64) {
+        self.advance(now.0);
+        self.value += delta;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct SessionWeek {
+    seats_offered: u64,
+    enrolled: u64,
+    expected: u64,
+    attended: u64,
+    groups_held: u64,
+}
+
+#[derive(Debug, Clone)]
+struct UnitRec {
+    census: Level,
+    waitlist: Level,
+    blocked: Level,
+    all: UnitCounts,
+    reported: UnitCounts,
+    admissions: Vec<u64>,
+    waits: Vec<f64>,
+    stay_sum: f64,
+    stay_n: u64,
+    sessions: Vec<SessionWeek>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RoomWeek {
+    seat_hours: f64,
+    used_hours: f64,
+}
+
+pub struct Recorder {
+    warmup_end: SimTime,
+    horizon: SimTime,
+    warmup_weeks: usize,
+    weeks: usize,
+    units: Vec<UnitRec>,
+    rooms: Vec<Vec<RoomWeek>>,
+    track_rooms: Vec<Vec<TrackInfo>>,
+    room_seats: Vec<u32>,
+    session_units: Vec<bool>,
+    program_staff: Vec<StaffPlan>,
+}
+
+/// What the recorder needs to know of a track to count seats and room use.
+#[derive(Debug, Clone, Copy)]
+struct TrackInfo {
+    room: Option<usize>,
+    hours: f64,
+    group_size: u32,
+    groups: u32,
+}
+
+struct StaffPlan {
+    /// Hours on staff per week (FTE x hours per FTE).
+    hours_per_week: f64,
+    hours_per_fte: f64,
+    /// (activity, unit filter, hours x share / every_weeks)
+    items: Vec<(Activity, Option<usize>, f64, f64)>,
+}
+
+impl Recorder {
+    pub fn new(p: &Program) -> Recorder {
+        let s = p.scenario;
+        let tw = p.total_weeks;
+        let units = s
+            .units
+            .iter()
+            .map(|_| UnitRec {
+                census: Level::new(tw),
+                waitlist: Level::new(tw),
+                blocked: Level::new(tw),
+                all: UnitCounts::default(),
+                reported: UnitCounts::default(),
+                admissions: vec![0; tw],
+                waits: Vec::new(),
+                stay_sum: 0.0,
+                stay_n: 0,
+                sessions: vec![SessionWeek::default(); tw],
+            })
+            .collect();
+        let track_rooms = p
+            .units
+            .iter()
+            .map(|u| {
+                u.tracks
+                    .iter()
+                    .map(|t| TrackInfo {
+                        room: t.room,
+                        hours: t.hours,
+                        group_size: t.group_size,
+                        groups: t.groups,
+                    })
+                    .collect()
+            })
+            .collect();
+        let program_staff = s
+            .staff
+            .iter()
+            .enumerate()
+            .map(|(role, st)| StaffPlan {
+                hours_per_week: st.fte * st.hours_per_fte,
+                hours_per_fte: st.hours_per_fte,
+                items: s
+                    .workload
+                    .iter()
+                    .filter(|w| w.role == role)
+                    .map(|w| (w.activity, w.unit, w.hours * w.share, w.every_weeks))
+                    .collect(),
+            })
+            .collect();
+        Recorder {
+            warmup_end: p.warmup_end,
+            horizon: p.horizon,
+            warmup_weeks: p.warmup_weeks,
+            weeks: p.weeks,
+            units,
+            rooms: vec![vec![RoomWeek::default(); tw]; s.rooms.len()],
+            track_rooms,
+            room_seats: s.rooms.iter().map(|r| r.seats).collect(),
+            session_units: s
+                .units
+                .iter()
+                .map(|u| matches!(u.kind, UnitKind::Sessions(_)))
+                .collect(),
+            program_staff,
+        }
+    }
+
+    fn reported(&self, now: SimTime) -> bool {
+        now >= self.warmup_end && now < self.horizon
+    }
+
+    fn count(&mut self, unit: usize, now: SimTime, f: impl Fn(&mut UnitCounts)) {
+        let reported = self.reported(now);
+        let u = &mut self.units[unit];
+        f(&mut u.all);
+        if reported {
+            f(&mut u.reported);
+        }
+    }
+
+    pub fn referral(&mut self, unit: usize, now: SimTime) {
+        self.count(unit, now, |c| c.referrals += 1);
+    }
+
+    pub fn no_show(&mut self, unit: usize, now: SimTime) {
+        self.count(unit, now, |c| c.no_shows += 1);
+    }
+
+    pub fn turned_away(&mut self, unit: usize, now: SimTime) {
+        self.count(unit, now, |c| c.turned_away += 1);
+    }
+
+    pub fn reneged(&mut self, unit: usize, now: SimTime) {
+        self.count(unit, now, |c| c.reneged += 1);
+    }
+
+    pub fn admission(&mut self, unit: usize, now: SimTime, wait_days: f64) {
+        self.count(unit, now, |c| c.admitted += 1);
+        let reported = self.reported(now);
+        let u = &mut self.units[unit];
+        if let Some(a) = u.admissions.get_mut(now.week() as usize) {
+            *a += 1;
+        }
+        if reported {
+            u.waits.push(wait_days);
+        }
+    }
+
+    pub fn exit(&mut self, unit: usize, now: SimTime, why: Exit, stay_days: f64) {
+        self.count(unit, now, |c| match why {
+            Exit::Complete => c.completed += 1,
+            Exit::Dropout => c.dropped_out += 1,
+            Exit::StepUp => c.stepped_up += 1,
+            Exit::AdminDischarge => c.admin_discharged += 1,
+        });
+        if self.reported(now) {
+            let u = &mut self.units[unit];
+            u.stay_sum += stay_days;
+            u.stay_n += 1;
+        }
+    }
+
+    pub fn census_change(&mut self, unit: usize, now: SimTime, delta: i64) {
+        self.units[unit].census.change(now, delta);
+    }
+
+    pub fn waitlist_change(&mut self, unit: usize, now: SimTime, delta: i64) {
+        self.units[unit].waitlist.change(now, delta);
+    }
+
+    pub fn blocked_change(&mut self, unit: usize, now: SimTime, delta: i64) {
+        self.units[unit].blocked.change(now, delta);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn session(
+        &mut self,
+        unit: usize,
+        track: usize,
+        now: SimTime,
+        enrolled: u32,
+        expected: u32,
+        attended: u32,
+        held: u32,
+    ) {
+        let week = now.week() as usize;
+        let TrackInfo {
+            room,
+            hours,
+            group_size,
+            groups,
+        } = self.track_rooms[unit][track];
+        if let Some(w) = self.units[unit].sessions.get_mut(week) {
+            w.seats_offered += u64::from(groups * group_size);
+            w.enrolled += u64::from(enrolled);
+            w.expected += u64::from(expected);
+            w.attended += u64::from(attended);
+            w.groups_held += u64::from(held);
+        }
+        if let Some(room) = room {
+            if let Some(w) = self.rooms[room].get_mut(week) {
+                w.seat_hours += f64::from(held) * hours * f64::from(self.room_seats[room]);
+                w.used_hours += f64::from(attended) * hours;
+            }
+        }
+    }
+
+    pub fn finish(
+        mut self,
+        trial: u64,
+        events: u64,
+        waiting_at_end: &[u64],
+        in_care_at_end: &[u64],
+    ) -> TrialResult {
+        let end = self.horizon.0;
+        let rep = self.warmup_weeks..self.warmup_weeks + self.weeks;
+        let week_secs = WEEK as f64;
+        let horizon_secs = self.weeks as f64 * week_secs;
+        let mut units = Vec::with_capacity(self.units.len());
+        for (i, u) in self.units.iter_mut().enumerate() {
+            u.census.advance(end);
+            u.waitlist.advance(end);
+            u.blocked.advance(end);
+            let census_w: Vec<f64> = u.census.area[rep.clone()]
+                .iter()
+                .map(|a| a / week_secs)
+                .collect();
+            let waitlist_w: Vec<f64> = u.waitlist.area[rep.clone()]
+                .iter()
+                .map(|a| a / week_secs)
+                .collect();
+            let blocked_days = u.blocked.area[rep.clone()].iter().sum::<f64>() / DAY as f64;
+            let is_sessions = self.session_units[i];
+            let sw = &u.sessions[rep.clone()];
+            let ratio = |num: u64, den: u64| {
+                if den > 0 {
+                    num as f64 / den as f64
+                } else {
+                    f64::NAN
+                }
+            };
+            let (seat_util, attendance, seat_util_w, attendance_w) = if is_sessions {
+                let tot = sw.iter().fold(SessionWeek::default(), |a, w| SessionWeek {
+                    seats_offered: a.seats_offered + w.seats_offered,
+                    enrolled: a.enrolled + w.enrolled,
+                    expected: a.expected + w.expected,
+                    attended: a.attended + w.attended,
+                    groups_held: 0,
+                });
+                (
+                    Some(ratio(tot.enrolled, tot.seats_offered)),
+                    Some(ratio(tot.attended, tot.expected)),
+                    sw.iter()
+                        .map(|w| ratio(w.enrolled, w.seats_offered))
+                        .collect(),
+                    sw.iter().map(|w| ratio(w.attended, w.expected)).collect(),
+                )
+            } else {
+                (None, None, Vec::new(), Vec::new())
+            };
+            let mut sorted = u.waits.clone();
+            sorted.sort_by(f64::total_cmp);
+            let wait_mean = if sorted.is_empty() {
+                f64::NAN
+            } else {
+                sorted.iter().sum::<f64>() / sorted.len() as f64
+            };
+            units.push(UnitResult {
+                counts: u.reported,
+                all: u.all,
+                waiting_at_end: waiting_at_end[i],
+                in_care_at_end: in_care_at_end[i],
+                census: u.census.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
+                waitlist: u.waitlist.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
+                wait_days: wait_mean,
+                wait_days_p90: quantile(&sorted, 0.9),
+                blocked_days,
+                mean_stay_days: if u.stay_n > 0 {
+                    u.stay_sum / u.stay_n as f64
+                } else {
+                    f64::NAN
+                },
+                seat_utilization: seat_util,
+                attendance_rate: attendance,
+                waits: std::mem::take(&mut u.waits),
+                weekly: UnitWeekly {
+                    census: census_w,
+                    waitlist: waitlist_w,
+                    admissions: u.admissions[rep.clone()]
+                        .iter()
+                        .map(|&a| a as f64)
+                        .collect(),
+                    seat_utilization: seat_util_w,
+                    attendance_rate: attendance_w,
+                },
+            });
+        }
+        let rooms = self
+            .rooms
+            .iter()
+            .map(|weeks| {
+                let w = &weeks[rep.clone()];
+                let (used, seats) = w
+                    .iter()
+                    .fold((0.0, 0.0), |(u, s), x| (u + x.used_hours, s + x.seat_hours));
+                RoomResult {
+                    utilization: if seats > 0.0 { used / seats } else { f64::NAN },
+                    weekly_utilization: w
+                        .iter()
+                        .map(|x| {
+                            if x.seat_hours > 0.0 {
+                                x.used_hours / x.seat_hours
+                            } else {
+                                f64::NAN
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let staff = self
+            .program_staff
+            .iter()
+            .map(|plan| {
+                let weekly_hours: Vec<f64> = rep
+                    .clone()
+                    .map(|week| {
+                        plan.items
+                            .iter()
+                            .map(|&(activity, only, hours, every)| {
+                                (0..self.units.len())
+                                    .filter(|&u| only.is_none_or(|o| o == u))
+                                    .map(|u| {
+                                        let ur = &self.units[u];
+                                        let sessions = self.session_units[u];
+                                        let patient_weeks = ur.census.area[week] / WEEK as f64;
+                                        match activity {
+                                            Activity::GroupSession if sessions => {
+                                                ur.sessions[week].groups_held as f64 * hours
+                                            }
+                                            Activity::Individual
+                                            | Activity::Family
+                                            | Activity::Medication
+                                                if sessions =>
+                                            {
+                                                patient_weeks * hours / every
+                                            }
+                                            Activity::Intake => ur.admissions[week] as f64 * hours,
+                                            Activity::BedDay if !sessions => {
+                                                patient_weeks * 7.0 * hours
+                                            }
+                                            _ => 0.0,
+                                        }
+                                    })
+                                    .sum::<f64>()
+                            })
+                            .sum()
+                    })
+                    .collect();
+                let mean = weekly_hours.iter().sum::<f64>() / weekly_hours.len().max(1) as f64;
+                let short = weekly_hours
+                    .iter()
+                    .filter(|&&h| h > plan.hours_per_week + 1e-9)
+                    .count();
+                StaffResult {
+                    hours_per_week: mean,
+                    fte_needed: mean / plan.hours_per_fte,
+                    short_weeks: short as f64 / weekly_hours.len().max(1) as f64,
+                    weekly_hours,
+                }
+            })
+            .collect();
+        TrialResult {
+            trial,
+            units,
+            rooms,
+            staff,
+            events,
+        }
+    }
+}

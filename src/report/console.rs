@@ -1,0 +1,77 @@
+//! The short summary printed after a run: key metrics as median [P5, P95].
+
+use std::fmt::Write;
+
+use crate::trials::RunResults;
+
+fn fmt(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Per unit, the metrics a director asks about first; then staff.
+const KEY_UNIT_METRICS: [(&str, &str); 11] = [
+    ("census", "census (in care)"),
+    ("waitlist", "waitlist"),
+    ("wait_days", "wait, mean (days)"),
+    ("wait_days_p90", "wait, P90 (days)"),
+    ("admissions", "admissions"),
+    ("reneged", "lost while waiting"),
+    ("turned_away", "turned away"),
+    ("completed", "completed"),
+    ("dropped_out", "dropped out"),
+    ("admin_discharged", "admin. discharged"),
+    ("seat_utilization", "seat utilization"),
+];
+
+pub fn summary_table(r: &RunResults) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for (unit, cap) in &r.capacity {
+        for (m, label) in KEY_UNIT_METRICS {
+            if let Some(s) = r.summary_of(&format!("{unit}.{m}")) {
+                rows.push((
+                    format!("{unit}: {label}"),
+                    format!("{} [{}, {}]", fmt(s.p50), fmt(s.p5), fmt(s.p95)),
+                ));
+            }
+        }
+        rows.push((format!("{unit}: capacity"), cap.to_string()));
+    }
+    for (role, hours) in &r.staff_hours {
+        if let Some(s) = r.summary_of(&format!("staff.{role}.fte_needed")) {
+            rows.push((
+                format!("staff: {role} FTE needed"),
+                format!(
+                    "{} [{}, {}]  (hours on staff: {}/week)",
+                    fmt(s.p50),
+                    fmt(s.p5),
+                    fmt(s.p95),
+                    fmt(*hours)
+                ),
+            ));
+        }
+    }
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} - {} trials x {} weeks from {} (warm-up {} weeks), seed {}",
+        r.scenario_name, r.trials, r.weeks, r.start_date, r.warmup_weeks, r.seed
+    );
+    let _ = writeln!(
+        out,
+        "{:width$}  median [P5, P95] over trials; counts are per {} weeks",
+        "", r.weeks
+    );
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:width$}  {v}");
+    }
+    out
+}

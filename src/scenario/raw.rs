@@ -1,0 +1,384 @@
+//! Serde structs mirroring the TOML as written. Everything is optional and
+//! loosely typed (integers as `i64`, names as strings) so that missing keys,
+//! out-of-range integers and unknown names become collected [`Problem`]s in
+//! `validate.rs` instead of one serde error at a time.
+//!
+//! Unknown keys are not rejected here (`deny_unknown_fields` stops at the
+//! first); `serde_ignored` reports all of them, and [`ALLOWED_KEYS`] says what
+//! each section accepts.
+//!
+//! [`Problem`]: super::Problem
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub simulation: Option<RawSimulation>,
+    pub calendar: Option<RawCalendar>,
+    #[serde(default)]
+    pub referrals: Vec<RawReferral>,
+    #[serde(default)]
+    pub units: Vec<RawUnit>,
+    #[serde(default)]
+    pub rooms: Vec<RawRoom>,
+    #[serde(default)]
+    pub staff: Vec<RawStaff>,
+    #[serde(default)]
+    pub workload: Vec<RawWorkload>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSimulation {
+    /// A quoted "YYYY-MM-DD" string or a bare TOML date; checked in validation.
+    pub start_date: Option<toml::Value>,
+    pub weeks: Option<i64>,
+    pub warmup_weeks: Option<i64>,
+    pub trials: Option<i64>,
+    pub seed: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCalendar {
+    pub holidays: Option<Vec<toml::Value>>,
+    pub us_federal_holidays: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawReferral {
+    pub name: Option<String>,
+    pub to: Option<String>,
+    pub per_week: Option<f64>,
+    pub weekdays: Option<Vec<f64>>,
+    pub months: Option<Vec<f64>>,
+    pub growth_per_year: Option<f64>,
+    pub show: Option<f64>,
+    pub priority: Option<i64>,
+}
+
+/// Both kinds' keys live in one struct so that a key of the wrong kind is a
+/// clear problem ("capacity is for kind = \"beds\"") rather than "unknown key".
+#[derive(Debug, Default, Deserialize)]
+pub struct RawUnit {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub waitlist: Option<RawWaitlist>,
+    // kind = "beds"
+    pub capacity: Option<i64>,
+    pub stay: Option<RawDist>,
+    pub on_discharge: Option<BTreeMap<String, f64>>,
+    pub handoff: Option<String>,
+    // kind = "sessions"
+    pub admission: Option<String>,
+    pub cohort_weeks: Option<i64>,
+    pub episode: Option<RawEpisode>,
+    pub attendance: Option<f64>,
+    pub discharge_after_absences: Option<i64>,
+    pub dropout_weekly: Option<Vec<f64>>,
+    pub stepup_weekly: Option<f64>,
+    pub stepup_to: Option<String>,
+    pub on_completion: Option<BTreeMap<String, f64>>,
+    pub phases: Option<Vec<RawPhase>>,
+    pub tracks: Option<Vec<RawTrack>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawWaitlist {
+    pub capacity: Option<i64>,
+    pub patience: Option<RawDist>,
+    pub transfer_priority: Option<i64>,
+}
+
+/// `{ dist = "lognormal", mean = 9, sd = 4 }`: which keys a dist takes is
+/// checked in validation, against [`DIST_KEYS`].
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawDist {
+    pub dist: Option<String>,
+    pub value: Option<f64>,
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mode: Option<f64>,
+    pub sd: Option<f64>,
+    pub shape: Option<f64>,
+    pub scale: Option<f64>,
+    pub values: Option<Vec<f64>>,
+    pub weights: Option<Vec<f64>>,
+}
+
+impl RawDist {
+    /// The parameter keys that were given (not `dist` itself), in [`DIST_PARAMS`] order.
+    pub fn given_keys(&self) -> Vec<&'static str> {
+        let present = [
+            self.value.is_some(),
+            self.mean.is_some(),
+            self.min.is_some(),
+            self.max.is_some(),
+            self.mode.is_some(),
+            self.sd.is_some(),
+            self.shape.is_some(),
+            self.scale.is_some(),
+            self.values.is_some(),
+            self.weights.is_some(),
+        ];
+        DIST_PARAMS
+            .iter()
+            .zip(present)
+            .filter(|(_, p)| *p)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+/// `{ weeks = 12 }`, `{ sessions = 36 }`, or a dist table in days.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawEpisode {
+    pub weeks: Option<i64>,
+    pub sessions: Option<i64>,
+    pub dist: Option<String>,
+    pub value: Option<f64>,
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mode: Option<f64>,
+    pub sd: Option<f64>,
+    pub shape: Option<f64>,
+    pub scale: Option<f64>,
+    pub values: Option<Vec<f64>>,
+    pub weights: Option<Vec<f64>>,
+}
+
+impl RawEpisode {
+    /// The dist part, if any dist key was given.
+    pub fn dist_part(&self) -> Option<RawDist> {
+        let d = RawDist {
+            dist: self.dist.clone(),
+            value: self.value,
+            mean: self.mean,
+            min: self.min,
+            max: self.max,
+            mode: self.mode,
+            sd: self.sd,
+            shape: self.shape,
+            scale: self.scale,
+            values: self.values.clone(),
+            weights: self.weights.clone(),
+        };
+        (d.dist.is_some() || !d.given_keys().is_empty()).then_some(d)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawPhase {
+    pub from_week: Option<i64>,
+    pub sessions_per_week: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawTrack {
+    pub name: Option<String>,
+    pub days: Option<Vec<String>>,
+    pub start: Option<String>,
+    pub hours: Option<f64>,
+    pub groups: Option<i64>,
+    pub group_size: Option<i64>,
+    pub room: Option<String>,
+    pub share: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRoom {
+    pub name: Option<String>,
+    pub seats: Option<i64>,
+    pub count: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawStaff {
+    pub role: Option<String>,
+    pub fte: Option<f64>,
+    pub hours_per_fte: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawWorkload {
+    pub activity: Option<String>,
+    pub role: Option<String>,
+    pub hours: Option<f64>,
+    pub every_weeks: Option<f64>,
+    pub share: Option<f64>,
+    pub unit: Option<String>,
+}
+
+/// Every parameter key a dist table may hold.
+pub const DIST_PARAMS: [&str; 10] = [
+    "value", "mean", "min", "max", "mode", "sd", "shape", "scale", "values", "weights",
+];
+
+/// Per dist name: (required keys, optional keys).
+pub const DIST_KEYS: [(&str, &[&str], &[&str]); 9] = [
+    ("fixed", &["value"], &[]),
+    ("exponential", &["mean"], &[]),
+    ("uniform", &["min", "max"], &[]),
+    ("triangular", &["min", "mode", "max"], &[]),
+    ("normal", &["mean", "sd"], &[]),
+    ("lognormal", &["mean", "sd"], &[]),
+    ("gamma", &["mean", "sd"], &[]),
+    ("weibull", &["shape", "scale"], &[]),
+    ("empirical", &["values"], &["weights"]),
+];
+
+const DIST_TABLE_KEYS: &[&str] = &[
+    "dist", "value", "mean", "min", "max", "mode", "sd", "shape", "scale", "values", "weights",
+];
+
+/// Keys accepted per section, keyed by the section's path without indices
+/// (`units.tracks`). Must match the structs above; a test checks a sample.
+pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "name",
+            "description",
+            "simulation",
+            "calendar",
+            "referrals",
+            "units",
+            "rooms",
+            "staff",
+            "workload",
+        ],
+    ),
+    (
+        "simulation",
+        &["start_date", "weeks", "warmup_weeks", "trials", "seed"],
+    ),
+    ("calendar", &["holidays", "us_federal_holidays"]),
+    (
+        "referrals",
+        &[
+            "name",
+            "to",
+            "per_week",
+            "weekdays",
+            "months",
+            "growth_per_year",
+            "show",
+            "priority",
+        ],
+    ),
+    (
+        "units",
+        &[
+            "name",
+            "kind",
+            "waitlist",
+            "capacity",
+            "stay",
+            "on_discharge",
+            "handoff",
+            "admission",
+            "cohort_weeks",
+            "episode",
+            "attendance",
+            "discharge_after_absences",
+            "dropout_weekly",
+            "stepup_weekly",
+            "stepup_to",
+            "on_completion",
+            "phases",
+            "tracks",
+        ],
+    ),
+    (
+        "units.waitlist",
+        &["capacity", "patience", "transfer_priority"],
+    ),
+    ("units.waitlist.patience", DIST_TABLE_KEYS),
+    ("units.stay", DIST_TABLE_KEYS),
+    (
+        "units.episode",
+        &[
+            "weeks", "sessions", "dist", "value", "mean", "min", "max", "mode", "sd", "shape",
+            "scale", "values", "weights",
+        ],
+    ),
+    ("units.phases", &["from_week", "sessions_per_week"]),
+    (
+        "units.tracks",
+        &[
+            "name",
+            "days",
+            "start",
+            "hours",
+            "groups",
+            "group_size",
+            "room",
+            "share",
+        ],
+    ),
+    ("rooms", &["name", "seats", "count"]),
+    ("staff", &["role", "fte", "hours_per_fte"]),
+    (
+        "workload",
+        &["activity", "role", "hours", "every_weeks", "share", "unit"],
+    ),
+];
+
+/// The allowed keys of a section, e.g. `allowed_keys("units.tracks")`.
+pub fn allowed_keys(section: &str) -> Option<&'static [&'static str]> {
+    ALLOWED_KEYS
+        .iter()
+        .find(|(s, _)| *s == section)
+        .map(|(_, keys)| *keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key in the table deserializes into its struct without being ignored.
+    #[test]
+    fn allowed_keys_table_matches_the_structs() {
+        fn ignored<T: for<'de> Deserialize<'de>>(section: &str, value: toml::Value) -> Vec<String> {
+            let mut out = Vec::new();
+            let _: T = serde_ignored::deserialize(value, |p| out.push(p.to_string()))
+                .unwrap_or_else(|e| panic!("{section}: {e}"));
+            out
+        }
+        fn table(keys: &[&str], value: toml::Value) -> toml::Value {
+            toml::Value::Table(
+                keys.iter()
+                    .map(|k| (k.to_string(), value.clone()))
+                    .collect(),
+            )
+        }
+        let f = toml::Value::Float(1.0);
+        let i = toml::Value::Integer(1);
+        let s = toml::Value::String("x".into());
+        assert!(ignored::<RawStaff>("staff", table(&["role"], s.clone())).is_empty());
+        assert!(ignored::<RawRoom>("rooms", table(&["seats", "count"], i.clone())).is_empty());
+        assert!(ignored::<RawDist>("units.stay", table(&DIST_PARAMS[..8], f.clone())).is_empty());
+        assert!(ignored::<RawPhase>(
+            "units.phases",
+            table(allowed_keys("units.phases").unwrap(), i.clone())
+        )
+        .is_empty());
+        assert!(ignored::<RawWaitlist>(
+            "units.waitlist",
+            table(&["capacity", "transfer_priority"], i)
+        )
+        .is_empty());
+        assert_eq!(
+            ignored::<RawStaff>("staff", table(&["grups"], s)),
+            vec!["grups".to_string()]
+        );
+        // Every section path in the table names a real section of the language.
+        for (section, keys) in ALLOWED_KEYS {
+            assert!(!keys.is_empty(), "{section}");
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The typed, validated scenario. Everything downstream trusts these values:
+//! references are indices, probabilities are in [0, 1], sizes are positive and
+//! every distribution was constructed successfully.
+
+use chrono::{NaiveDate, Weekday};
+
+use crate::model::dist::Dist;
+
+/// Index into [`Scenario::units`].
+pub type UnitId = usize;
+/// Index into [`Scenario::rooms`].
+pub type RoomId = usize;
+/// Index into [`Scenario::staff`].
+pub type RoleId = usize;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Safe for use as a directory name: `[A-Za-z0-9._-]`, not starting with a dot.
+    pub name: String,
+    pub description: String,
+    pub simulation: Simulation,
+    pub calendar: Calendar,
+    pub referrals: Vec<ReferralStream>,
+    pub units: Vec<Unit>,
+    pub rooms: Vec<Room>,
+    pub staff: Vec<Staff>,
+    pub workload: Vec<Workload>,
+    /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
+    pub resolved_toml: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// First reported day. The warm-up is simulated before it.
+    pub start_date: NaiveDate,
+    /// Reported horizon in weeks (>= 1).
+    pub weeks: u32,
+    /// Simulated before `start_date`, not reported.
+    pub warmup_weeks: u32,
+    /// Number of Monte Carlo trials (>= 1).
+    pub trials: u32,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    /// Days on which no sessions run (explicit dates plus generated US federal holidays).
+    pub holidays: Vec<NaiveDate>,
+    /// Add the US federal holidays (observed dates) of every simulated year.
+    pub us_federal_holidays: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferralStream {
+    pub name: String,
+    pub to: UnitId,
+    /// Mean referrals per week before modulation.
+    pub per_week: f64,
+    /// Relative weights Mon..Sun; not all zero.
+    pub weekdays: [f64; 7],
+    /// Multipliers Jan..Dec.
+    pub months: [f64; 12],
+    /// Compound yearly growth of the rate, e.g. 0.2 = +20% per year.
+    pub growth_per_year: f64,
+    /// Probability that a referral turns up at all.
+    pub show: f64,
+    /// Waitlist priority: lower is served first, FIFO within a class.
+    pub priority: u8,
+}
+
+/// Where a patient goes: another unit, or out of the modelled system with a label.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    Unit(UnitId),
+    Exit(String),
+}
+
+/// Shares of leavers sent to each destination. The remainder (1 - sum) leaves
+/// care with the label `home`.
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    pub shares: Vec<(Destination, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub name: String,
+    pub kind: UnitKind,
+    pub waitlist: WaitlistSpec,
+}
+
+#[derive(Debug, Clone)]
+pub enum UnitKind {
+    Beds(BedUnit),
+    Sessions(SessionUnit),
+}
+
+#[derive(Debug, Clone)]
+pub struct WaitlistSpec {
+    /// `None`: unlimited. `Some(0)`: turned away when no place is free.
+    pub capacity: Option<u32>,
+    /// Time (days) a waiting patient is willing to wait before reneging. `None`: forever.
+    pub patience: Option<Dist>,
+    /// Priority given to patients transferred from another unit (default 0: ahead of referrals).
+    pub transfer_priority: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handoff {
+    /// Keep the bed until the next unit admits the patient (blocked bed-days).
+    WaitInPlace,
+    /// Discharge home and join the next unit's waitlist.
+    GoHome,
+}
+
+#[derive(Debug, Clone)]
+pub struct BedUnit {
+    pub capacity: u32,
+    /// Length of stay in days.
+    pub stay: Dist,
+    pub on_discharge: Routing,
+    pub handoff: Handoff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Admitted at the next session of the track with a free seat.
+    Rolling,
+    /// Closed groups: each group admits only at the first session of its cohort
+    /// weeks, every `every_weeks` weeks (groups of a track are staggered).
+    Cohort { every_weeks: u32 },
+    /// Admitted the moment a seat is free (queueing-theory checks).
+    Continuous,
+}
+
+#[derive(Debug, Clone)]
+pub enum Episode {
+    /// Completes this many weeks after admission.
+    Weeks(u32),
+    /// Completes after attending this many sessions.
+    Sessions(u32),
+    /// Completes after a sampled number of days.
+    Days(Dist),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    /// 1-based week of stay from which this phase applies.
+    pub from_week: u32,
+    /// Attend only the first `sessions_per_week` of the track's weekly days.
+    pub sessions_per_week: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionUnit {
+    pub admission: Admission,
+    pub episode: Episode,
+    /// Probability of attending each scheduled session.
+    pub attendance: f64,
+    /// Consecutive absences that trigger administrative discharge; 0 = never.
+    pub discharge_after_absences: u32,
+    /// Weekly dropout hazard by week of stay (index 0 = week 1); the last value repeats. May be empty (no dropout).
+    pub dropout_weekly: Vec<f64>,
+    pub stepup_weekly: f64,
+    pub stepup_to: Destination,
+    pub on_completion: Routing,
+    /// Sorted by `from_week`.
+    pub phases: Vec<Phase>,
+    pub tracks: Vec<Track>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Track {
+    pub name: String,
+    /// Sorted Mon..Sun, no duplicates.
+    pub days: Vec<Weekday>,
+    /// Minutes after midnight.
+    pub start_minute: u32,
+    pub hours: f64,
+    pub groups: u32,
+    pub group_size: u32,
+    pub room: Option<RoomId>,
+    /// Share of admissions preferring this track; shares of a unit sum to 1.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub name: String,
+    pub seats: u32,
+    /// Identical rooms under this name (default 1).
+    pub count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub role: String,
+    pub fte: f64,
+    pub hours_per_fte: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// Per group session held (a group with at least one enrolled patient).
+    GroupSession,
+    /// Per enrolled patient, every `every_weeks` weeks, for `share` of patients.
+    Individual,
+    Family,
+    Medication,
+    /// Per admission.
+    Intake,
+    /// Per occupied bed-day (bed units).
+    BedDay,
+}
+
+impl Activity {
+    pub const ALL: [(&'static str, Activity); 6] = [
+        ("group_session", Activity::GroupSession),
+        ("individual", Activity::Individual),
+        ("family", Activity::Family),
+        ("medication", Activity::Medication),
+        ("intake", Activity::Intake),
+        ("bed_day", Activity::BedDay),
+    ];
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub activity: Activity,
+    pub role: RoleId,
+    /// Staff hours per occurrence.
+    pub hours: f64,
+    /// For per-patient activities: one occurrence every this many weeks (default 1).
+    pub every_weeks: f64,
+    /// Share of patients (or sessions) the activity applies to (default 1).
+    pub share: f64,
+    /// Restrict to one unit; `None`: every unit where the activity applies.
+    pub unit: Option<UnitId>,
+}
+
+impl Scenario {
+    pub fn unit_id(&self, name: &str) -> Option<UnitId> {
+        self.units.iter().position(|u| u.name == name)
+    }
+    /// Total simulated weeks (warm-up + reported).
+    pub fn total_weeks(&self) -> u32 {
+        self.simulation.warmup_weeks + self.simulation.weeks
+    }
+}

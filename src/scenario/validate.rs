@@ -1,0 +1,1392 @@
+//! Raw serde structs -> the typed [`Scenario`], in one pass that records every
+//! problem with its key path instead of stopping at the first.
+//!
+//! When a value is wrong a placeholder stands in so the pass can go on; the
+//! caller discards the result whenever any problem was recorded, so no
+//! placeholder ever reaches the simulation.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+use super::error::Problem;
+use super::raw::*;
+use super::types::*;
+use crate::model::dist::{Dist, DistSpec, DIST_NAMES};
+
+/// Longest simulated horizon (warm-up + reported): 100 years.
+pub const MAX_TOTAL_WEEKS: i64 = 5200;
+/// Tolerance for track shares summing to 1.
+const SHARE_SUM_TOL: f64 = 1e-6;
+/// Tolerance for routing shares summing to at most 1.
+const ROUTING_SUM_TOL: f64 = 1e-9;
+/// Exit label of `stepup_to` when none is given.
+pub const DEFAULT_STEPUP_EXIT: &str = "stepped_up";
+
+const WEEKDAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Mon),
+    ("tue", Weekday::Tue),
+    ("wed", Weekday::Wed),
+    ("thu", Weekday::Thu),
+    ("fri", Weekday::Fri),
+    ("sat", Weekday::Sat),
+    ("sun", Weekday::Sun),
+];
+const WEEKDAY_NAMES: &str = "mon, tue, wed, thu, fri, sat, sun";
+
+/// Validates `raw`, appending every problem to `problems`. The returned
+/// scenario is meaningful only if no problem was added; `resolved_toml` is
+/// left empty for the caller to fill.
+pub fn validate(raw: &RawScenario, problems: &mut Vec<Problem>) -> Scenario {
+    let mut v = Validator { problems };
+    v.scenario(raw)
+}
+
+struct Validator<'a> {
+    problems: &'a mut Vec<Problem>,
+}
+
+/// Joins a key onto a path: `at("units[0]", "name")` = `units[0].name`.
+fn at(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn placeholder_dist() -> Dist {
+    Dist::new(DistSpec::Fixed { value: 0.0 }).expect("a constant, valid spec")
+}
+
+/// Names defined in the file, for resolving references.
+struct Names {
+    units: Vec<String>,
+    unit_kinds: Vec<Option<String>>,
+    rooms: Vec<String>,
+    roles: Vec<String>,
+}
+
+impl Names {
+    fn unit(&self, name: &str) -> Option<UnitId> {
+        self.units.iter().position(|u| u == name)
+    }
+}
+
+impl Validator<'_> {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    fn required<T: Clone>(&mut self, path: &str, value: &Option<T>, hint: &str) -> Option<T> {
+        if value.is_none() {
+            self.push(
+                path,
+                if hint.is_empty() {
+                    "missing".to_string()
+                } else {
+                    format!("missing; {hint}")
+                },
+            );
+        }
+        value.clone()
+    }
+
+    fn finite(&mut self, path: &str, x: f64) -> bool {
+        if x.is_finite() {
+            true
+        } else {
+            self.push(path, format!("must be a finite number, got {x}"));
+            false
+        }
+    }
+
+    fn probability(&mut self, path: &str, x: f64) -> f64 {
+        if self.finite(path, x) && !(0.0..=1.0).contains(&x) {
+            self.push(path, format!("must be a probability in [0, 1], got {x}"));
+        }
+        x
+    }
+
+    fn non_negative(&mut self, path: &str, x: f64) -> f64 {
+        if self.finite(path, x) && x < 0.0 {
+            self.push(path, format!("must be >= 0, got {x}"));
+        }
+        x
+    }
+
+    fn positive(&mut self, path: &str, x: f64) -> f64 {
+        if self.finite(path, x) && x <= 0.0 {
+            self.push(path, format!("must be > 0, got {x}"));
+        }
+        x
+    }
+
+    /// An integer in `[min, max]`, converted to `u32` (0 on failure).
+    fn int(&mut self, path: &str, x: i64, min: i64, max: i64) -> u32 {
+        if x < min {
+            self.push(path, format!("must be an integer >= {min}, got {x}"));
+            0
+        } else if x > max {
+            self.push(path, format!("must be an integer <= {max}, got {x}"));
+            0
+        } else {
+            u32::try_from(x).unwrap_or(0)
+        }
+    }
+
+    fn priority(&mut self, path: &str, x: i64) -> u8 {
+        self.int(path, x, 0, 255) as u8
+    }
+
+    fn non_empty_name(&mut self, path: &str, name: &Option<String>) -> String {
+        match name {
+            None => {
+                self.push(path, "missing");
+                String::new()
+            }
+            Some(n) if n.trim().is_empty() => {
+                self.push(path, "must not be empty");
+                String::new()
+            }
+            Some(n) => n.clone(),
+        }
+    }
+
+    /// Reports names used twice within one list.
+    fn unique(&mut self, section: &str, key: &str, names: &[String]) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            if n.is_empty() {
+                continue;
+            }
+            if let Some(first) = seen.insert(n, i) {
+                self.push(
+                    format!("{section}[{i}].{key}"),
+                    format!("'{n}' is already used by {section}[{first}]; {key}s must be unique"),
+                );
+            }
+        }
+    }
+
+    fn date(&mut self, path: &str, value: &toml::Value) -> Option<NaiveDate> {
+        let bad =
+            |shown: String| format!("{shown} is not a date; write YYYY-MM-DD, e.g. \"2027-01-04\"");
+        match value {
+            toml::Value::String(s) => {
+                let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+                match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Ok(d) if ok => Some(d),
+                    _ => {
+                        self.push(path, bad(format!("'{s}'")));
+                        None
+                    }
+                }
+            }
+            toml::Value::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
+                (Some(d), None, None) => {
+                    let date = NaiveDate::from_ymd_opt(
+                        i32::from(d.year),
+                        u32::from(d.month),
+                        u32::from(d.day),
+                    );
+                    if date.is_none() {
+                        self.push(path, bad(dt.to_string()));
+                    }
+                    date
+                }
+                _ => {
+                    self.push(
+                        path,
+                        format!("{dt} has a time of day; give only the date, YYYY-MM-DD"),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.push(path, bad(other.to_string()));
+                None
+            }
+        }
+    }
+
+    // --- the sections, in file order -------------------------------------
+
+    fn scenario(&mut self, raw: &RawScenario) -> Scenario {
+        let name = self.scenario_name(&raw.name);
+        let simulation = self.simulation(&raw.simulation);
+
+        let units: Vec<String> = raw
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| self.non_empty_name(&format!("units[{i}].name"), &u.name))
+            .collect();
+        let rooms: Vec<String> = raw
+            .rooms
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.non_empty_name(&format!("rooms[{i}].name"), &r.name))
+            .collect();
+        let roles: Vec<String> = raw
+            .staff
+            .iter()
+            .enumerate()
+            .map(|(i, s)| self.non_empty_name(&format!("staff[{i}].role"), &s.role))
+            .collect();
+        self.unique("units", "name", &units);
+        self.unique("rooms", "name", &rooms);
+        self.unique("staff", "role", &roles);
+        let names = Names {
+            unit_kinds: raw.units.iter().map(|u| u.kind.clone()).collect(),
+            units,
+            rooms,
+            roles,
+        };
+
+        let calendar = self.calendar(&raw.calendar, &simulation);
+        let referral_names: Vec<String> = raw
+            .referrals
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.non_empty_name(&format!("referrals[{i}].name"), &r.name))
+            .collect();
+        self.unique("referrals", "name", &referral_names);
+        let referrals = raw
+            .referrals
+            .iter()
+            .zip(referral_names)
+            .enumerate()
+            .map(|(i, (r, name))| self.referral(&format!("referrals[{i}]"), r, name, &names))
+            .collect();
+
+        if raw.units.is_empty() {
+            self.push("units", "no units; define at least one [[units]] table");
+        }
+        let units: Vec<Unit> = raw
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| self.unit(i, u, &names))
+            .collect();
+        let rooms: Vec<Room> = raw
+            .rooms
+            .iter()
+            .zip(&names.rooms)
+            .enumerate()
+            .map(|(i, (r, name))| self.room(&format!("rooms[{i}]"), r, name.clone()))
+            .collect();
+        self.room_fit(&units, &rooms);
+        self.room_bookings(&units, &rooms);
+        let staff = raw
+            .staff
+            .iter()
+            .zip(&names.roles)
+            .enumerate()
+            .map(|(i, (s, role))| self.staff(&format!("staff[{i}]"), s, role.clone()))
+            .collect();
+        let workload = raw
+            .workload
+            .iter()
+            .enumerate()
+            .map(|(i, w)| self.workload(&format!("workload[{i}]"), w, &names))
+            .collect();
+
+        Scenario {
+            name,
+            description: raw.description.clone().unwrap_or_default(),
+            simulation,
+            calendar,
+            referrals,
+            units,
+            rooms,
+            staff,
+            workload,
+            resolved_toml: String::new(),
+        }
+    }
+
+    fn scenario_name(&mut self, name: &Option<String>) -> String {
+        let Some(name) = self.required(
+            "name",
+            name,
+            "give the scenario a name, e.g. name = \"midsize-adult-iop\"",
+        ) else {
+            return String::new();
+        };
+        let mut chars = name.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !(first_ok && rest_ok) {
+            self.push(
+                "name",
+                format!(
+                    "'{name}' is not a safe name (it names the output directory): use only letters, digits, \
+                     '.', '_' and '-', starting with a letter or digit; no slashes or spaces"
+                ),
+            );
+        }
+        name
+    }
+
+    fn simulation(&mut self, raw: &Option<RawSimulation>) -> Simulation {
+        let mut sim = Simulation {
+            start_date: NaiveDate::from_ymd_opt(2000, 1, 3).expect("a valid constant date"),
+            weeks: 1,
+            warmup_weeks: 0,
+            trials: 1000,
+            seed: 1,
+        };
+        let Some(raw) = raw else {
+            self.push(
+                "simulation",
+                "missing; add a [simulation] table with at least start_date and weeks",
+            );
+            return sim;
+        };
+        if let Some(d) = self.required(
+            "simulation.start_date",
+            &raw.start_date,
+            "the first reported day, YYYY-MM-DD",
+        ) {
+            if let Some(d) = self.date("simulation.start_date", &d) {
+                sim.start_date = d;
+            }
+        }
+        let weeks = self.required(
+            "simulation.weeks",
+            &raw.weeks,
+            "the reported horizon in weeks, e.g. weeks = 52",
+        );
+        if let Some(w) = weeks {
+            sim.weeks = self.int("simulation.weeks", w, 1, MAX_TOTAL_WEEKS);
+        }
+        let warmup = raw.warmup_weeks.unwrap_or(0);
+        sim.warmup_weeks = self.int("simulation.warmup_weeks", warmup, 0, MAX_TOTAL_WEEKS);
+        if let Some(w) = weeks {
+            if (1..=MAX_TOTAL_WEEKS).contains(&w)
+                && (0..=MAX_TOTAL_WEEKS).contains(&warmup)
+                && w + warmup > MAX_TOTAL_WEEKS
+            {
+                self.push(
+                    "simulation.weeks",
+                    format!(
+                        "weeks + warmup_weeks = {} is more than {MAX_TOTAL_WEEKS} weeks (100 years); shorten the horizon",
+                        w + warmup
+                    ),
+                );
+            }
+        }
+        sim.trials = self.int(
+            "simulation.trials",
+            raw.trials.unwrap_or(1000),
+            1,
+            i64::from(u32::MAX),
+        );
+        let seed = raw.seed.unwrap_or(1);
+        if seed < 0 {
+            self.push(
+                "simulation.seed",
+                format!("must be an integer >= 0, got {seed}"),
+            );
+        }
+        sim.seed = seed.max(0) as u64;
+        sim
+    }
+
+    fn calendar(&mut self, raw: &Option<RawCalendar>, sim: &Simulation) -> Calendar {
+        let Some(raw) = raw else {
+            return Calendar::default();
+        };
+        let mut holidays: Vec<NaiveDate> = raw
+            .holidays
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, d)| self.date(&format!("calendar.holidays[{i}]"), d))
+            .collect();
+        let federal = raw.us_federal_holidays.unwrap_or(false);
+        if federal {
+            let first = sim.start_date - Duration::weeks(i64::from(sim.warmup_weeks));
+            let end = sim.start_date + Duration::weeks(i64::from(sim.weeks));
+            for year in first.year()..=end.year() + 1 {
+                holidays.extend(
+                    us_federal_holidays(year)
+                        .into_iter()
+                        .filter(|d| *d >= first && *d < end),
+                );
+            }
+        }
+        holidays.sort();
+        holidays.dedup();
+        Calendar {
+            holidays,
+            us_federal_holidays: federal,
+        }
+    }
+
+    fn referral(
+        &mut self,
+        path: &str,
+        r: &RawReferral,
+        name: String,
+        names: &Names,
+    ) -> ReferralStream {
+        let to = match self.required(
+            &at(path, "to"),
+            &r.to,
+            "the name of the unit the referrals go to",
+        ) {
+            Some(to) => self.unit_ref(&at(path, "to"), &to, names),
+            None => 0,
+        };
+        let per_week = match self.required(
+            &at(path, "per_week"),
+            &r.per_week,
+            "mean referrals per week",
+        ) {
+            Some(x) => self.non_negative(&at(path, "per_week"), x),
+            None => 0.0,
+        };
+        let weekdays = self.weights::<7>(&at(path, "weekdays"), &r.weekdays, "Mon..Sun");
+        if r.weekdays
+            .as_ref()
+            .is_some_and(|w| w.len() == 7 && w.iter().all(|x| *x == 0.0))
+        {
+            self.push(
+                at(path, "weekdays"),
+                "all weekday weights are 0; at least one must be > 0",
+            );
+        }
+        let months = self.weights::<12>(&at(path, "months"), &r.months, "Jan..Dec");
+        let growth_per_year = r.growth_per_year.unwrap_or(0.0);
+        if self.finite(&at(path, "growth_per_year"), growth_per_year) && growth_per_year <= -1.0 {
+            self.push(
+                at(path, "growth_per_year"),
+                format!("must be > -1 (a yearly change of more than -100%), got {growth_per_year}"),
+            );
+        }
+        ReferralStream {
+            name,
+            to,
+            per_week,
+            weekdays,
+            months,
+            growth_per_year,
+            show: self.probability(&at(path, "show"), r.show.unwrap_or(1.0)),
+            priority: self.priority(&at(path, "priority"), r.priority.unwrap_or(1)),
+        }
+    }
+
+    /// A list of exactly N non-negative weights; all 1 when absent.
+    fn weights<const N: usize>(
+        &mut self,
+        path: &str,
+        raw: &Option<Vec<f64>>,
+        labels: &str,
+    ) -> [f64; N] {
+        let mut out = [1.0; N];
+        let Some(list) = raw else { return out };
+        if list.len() != N {
+            self.push(
+                path,
+                format!("must have {N} numbers ({labels}), got {}", list.len()),
+            );
+            return out;
+        }
+        for (i, x) in list.iter().enumerate() {
+            out[i] = self.non_negative(&format!("{path}[{i}]"), *x);
+        }
+        out
+    }
+
+    fn unit_ref(&mut self, path: &str, name: &str, names: &Names) -> UnitId {
+        names.unit(name).unwrap_or_else(|| {
+            self.push(
+                path,
+                format!(
+                    "no unit named '{name}'; units are: {}",
+                    list_or_none(&names.units)
+                ),
+            );
+            0
+        })
+    }
+
+    fn unit(&mut self, i: usize, u: &RawUnit, names: &Names) -> Unit {
+        let path = format!("units[{i}]");
+        let name = names.units[i].clone();
+        let waitlist = self.waitlist(&at(&path, "waitlist"), &u.waitlist);
+        let kind = match self
+            .required(
+                &at(&path, "kind"),
+                &u.kind,
+                "allowed: \"beds\", \"sessions\"",
+            )
+            .as_deref()
+        {
+            Some("beds") => Some(UnitKind::Beds(self.beds(&path, i, u, names))),
+            Some("sessions") => Some(UnitKind::Sessions(self.sessions(&path, i, u, names))),
+            Some(other) => {
+                self.push(
+                    at(&path, "kind"),
+                    format!("'{other}' is not a unit kind; allowed: beds, sessions"),
+                );
+                None
+            }
+            None => None,
+        };
+        let kind = kind.unwrap_or_else(|| {
+            UnitKind::Beds(BedUnit {
+                capacity: 1,
+                stay: placeholder_dist(),
+                on_discharge: Routing::default(),
+                handoff: Handoff::GoHome,
+            })
+        });
+        Unit {
+            name,
+            kind,
+            waitlist,
+        }
+    }
+
+    fn waitlist(&mut self, path: &str, raw: &Option<RawWaitlist>) -> WaitlistSpec {
+        let Some(w) = raw else {
+            return WaitlistSpec {
+                capacity: None,
+                patience: None,
+                transfer_priority: 0,
+            };
+        };
+        WaitlistSpec {
+            capacity: w
+                .capacity
+                .map(|c| self.int(&at(path, "capacity"), c, 0, i64::from(u32::MAX))),
+            patience: w
+                .patience
+                .as_ref()
+                .map(|d| self.dist(&at(path, "patience"), d)),
+            transfer_priority: self.priority(
+                &at(path, "transfer_priority"),
+                w.transfer_priority.unwrap_or(0),
+            ),
+        }
+    }
+
+    fn beds(&mut self, path: &str, i: usize, u: &RawUnit, names: &Names) -> BedUnit {
+        let wrong: [(&str, bool); 11] = [
+            ("admission", u.admission.is_some()),
+            ("cohort_weeks", u.cohort_weeks.is_some()),
+            ("episode", u.episode.is_some()),
+            ("attendance", u.attendance.is_some()),
+            (
+                "discharge_after_absences",
+                u.discharge_after_absences.is_some(),
+            ),
+            ("dropout_weekly", u.dropout_weekly.is_some()),
+            ("stepup_weekly", u.stepup_weekly.is_some()),
+            ("stepup_to", u.stepup_to.is_some()),
+            ("on_completion", u.on_completion.is_some()),
+            ("phases", u.phases.is_some()),
+            ("tracks", u.tracks.is_some()),
+        ];
+        for (key, given) in wrong {
+            if given {
+                let hint = match key {
+                    "tracks" => "; a beds unit sizes itself by capacity",
+                    "episode" => "; a beds unit's length of stay is `stay`",
+                    "on_completion" => "; a beds unit routes leavers with on_discharge",
+                    _ => "",
+                };
+                self.push(
+                    at(path, key),
+                    format!("{key} is for kind = \"sessions\"{hint}"),
+                );
+            }
+        }
+        let capacity = match self.required(&at(path, "capacity"), &u.capacity, "number of beds") {
+            Some(c) => self.int(&at(path, "capacity"), c, 1, i64::from(u32::MAX)),
+            None => 1,
+        };
+        let stay = match self.required(
+            &at(path, "stay"),
+            &u.stay,
+            "length of stay in days, e.g. { dist = \"lognormal\", mean = 9, sd = 5 }",
+        ) {
+            Some(d) => self.dist(&at(path, "stay"), &d),
+            None => placeholder_dist(),
+        };
+        let on_discharge = self.routing(&at(path, "on_discharge"), &u.on_discharge, i, names);
+        let handoff = match u.handoff.as_deref() {
+            None | Some("go_home") => Handoff::GoHome,
+            Some("wait_in_place") => Handoff::WaitInPlace,
+            Some(other) => {
+                self.push(
+                    at(path, "handoff"),
+                    format!("'{other}' is not a handoff; allowed: wait_in_place, go_home"),
+                );
+                Handoff::GoHome
+            }
+        };
+        BedUnit {
+            capacity,
+            stay,
+            on_discharge,
+            handoff,
+        }
+    }
+
+    fn sessions(&mut self, path: &str, i: usize, u: &RawUnit, names: &Names) -> SessionUnit {
+        let wrong: [(&str, bool, &str); 4] = [
+            (
+                "capacity",
+                u.capacity.is_some(),
+                "a sessions unit sizes itself by tracks (groups x group_size)",
+            ),
+            (
+                "stay",
+                u.stay.is_some(),
+                "a sessions unit's length is its episode",
+            ),
+            (
+                "on_discharge",
+                u.on_discharge.is_some(),
+                "a sessions unit routes completers with on_completion",
+            ),
+            (
+                "handoff",
+                u.handoff.is_some(),
+                "sessions patients always go home between sessions",
+            ),
+        ];
+        for (key, given, hint) in wrong {
+            if given {
+                self.push(
+                    at(path, key),
+                    format!("{key} is for kind = \"beds\"; {hint}"),
+                );
+            }
+        }
+        let admission = match u.admission.as_deref() {
+            None | Some("rolling") => Admission::Rolling,
+            Some("continuous") => Admission::Continuous,
+            Some("cohort") => match u.cohort_weeks {
+                Some(w) => Admission::Cohort {
+                    every_weeks: self.int(&at(path, "cohort_weeks"), w, 1, i64::from(u32::MAX)),
+                },
+                None => {
+                    self.push(
+                        at(path, "cohort_weeks"),
+                        "missing; admission = \"cohort\" needs cohort_weeks (weeks between cohort starts)",
+                    );
+                    Admission::Cohort { every_weeks: 1 }
+                }
+            },
+            Some(other) => {
+                self.push(
+                    at(path, "admission"),
+                    format!(
+                        "'{other}' is not an admission mode; allowed: rolling, cohort, continuous"
+                    ),
+                );
+                Admission::Rolling
+            }
+        };
+        if u.cohort_weeks.is_some() && u.admission.as_deref() != Some("cohort") {
+            self.push(
+                at(path, "cohort_weeks"),
+                "cohort_weeks is only used with admission = \"cohort\"",
+            );
+        }
+        let episode = self.episode(&at(path, "episode"), &u.episode);
+        let attendance = self.probability(&at(path, "attendance"), u.attendance.unwrap_or(1.0));
+        let discharge_after_absences = self.int(
+            &at(path, "discharge_after_absences"),
+            u.discharge_after_absences.unwrap_or(0),
+            0,
+            i64::from(u32::MAX),
+        );
+        let dropout_weekly: Vec<f64> = u
+            .dropout_weekly
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(k, x)| self.probability(&format!("{path}.dropout_weekly[{k}]"), *x))
+            .collect();
+        let stepup_weekly =
+            self.probability(&at(path, "stepup_weekly"), u.stepup_weekly.unwrap_or(0.0));
+        let stepup_to = match &u.stepup_to {
+            None => Destination::Exit(DEFAULT_STEPUP_EXIT.to_string()),
+            Some(name) => self.destination(&at(path, "stepup_to"), name, i, names),
+        };
+        let on_completion = self.routing(&at(path, "on_completion"), &u.on_completion, i, names);
+        let tracks = self.tracks(path, &u.tracks, names);
+        let phases = self.phases(&at(path, "phases"), &u.phases, &tracks);
+        SessionUnit {
+            admission,
+            episode,
+            attendance,
+            discharge_after_absences,
+            dropout_weekly,
+            stepup_weekly,
+            stepup_to,
+            on_completion,
+            phases,
+            tracks,
+        }
+    }
+
+    fn episode(&mut self, path: &str, raw: &Option<RawEpisode>) -> Episode {
+        let fallback = Episode::Weeks(1);
+        let Some(e) = raw else {
+            self.push(
+                path,
+                "missing; give { weeks = N }, { sessions = N } or a dist table in days",
+            );
+            return fallback;
+        };
+        let dist = e.dist_part();
+        let mut forms = Vec::new();
+        if e.weeks.is_some() {
+            forms.push("weeks");
+        }
+        if e.sessions.is_some() {
+            forms.push("sessions");
+        }
+        if dist.is_some() {
+            forms.push("a dist table");
+        }
+        match (forms.len(), e.weeks, e.sessions, dist) {
+            (0, ..) => {
+                self.push(
+                    path,
+                    "empty; give { weeks = N }, { sessions = N } or a dist table in days",
+                );
+                fallback
+            }
+            (1, Some(w), _, _) => {
+                Episode::Weeks(self.int(&at(path, "weeks"), w, 1, i64::from(u32::MAX)))
+            }
+            (1, _, Some(s), _) => {
+                Episode::Sessions(self.int(&at(path, "sessions"), s, 1, i64::from(u32::MAX)))
+            }
+            (1, _, _, Some(d)) => Episode::Days(self.dist(path, &d)),
+            _ => {
+                self.push(
+                    path,
+                    format!(
+                        "give exactly one of weeks, sessions or a dist table; got {}",
+                        forms.join(" and ")
+                    ),
+                );
+                fallback
+            }
+        }
+    }
+
+    /// A routing map: unit names become transfers, other names exit labels.
+    fn routing(
+        &mut self,
+        path: &str,
+        raw: &Option<std::collections::BTreeMap<String, f64>>,
+        own: UnitId,
+        names: &Names,
+    ) -> Routing {
+        let mut shares = Vec::new();
+        let mut sum = 0.0;
+        for (dest, share) in raw.iter().flatten() {
+            let p = self.probability(&at(path, dest), *share);
+            sum += p;
+            shares.push((self.destination(&at(path, dest), dest, own, names), p));
+        }
+        if sum.is_finite() && sum > 1.0 + ROUTING_SUM_TOL {
+            self.push(
+                path,
+                format!("shares sum to {}; they must sum to at most 1 (the remainder leaves care as 'home')", round9(sum)),
+            );
+        }
+        Routing { shares }
+    }
+
+    fn destination(&mut self, path: &str, name: &str, own: UnitId, names: &Names) -> Destination {
+        if name.trim().is_empty() {
+            self.push(path, "a destination name must not be empty");
+            return Destination::Exit(name.to_string());
+        }
+        match names.unit(name) {
+            Some(id) if id == own => {
+                self.push(
+                    path,
+                    format!("unit '{name}' cannot send patients to itself"),
+                );
+                Destination::Unit(id)
+            }
+            Some(id) => Destination::Unit(id),
+            None => Destination::Exit(name.to_string()),
+        }
+    }
+
+    fn tracks(
+        &mut self,
+        unit_path: &str,
+        raw: &Option<Vec<RawTrack>>,
+        names: &Names,
+    ) -> Vec<Track> {
+        let path = at(unit_path, "tracks");
+        let raw = raw.as_deref().unwrap_or_default();
+        if raw.is_empty() {
+            self.push(
+                &path,
+                "a sessions unit needs at least one [[units.tracks]] table",
+            );
+            return Vec::new();
+        }
+        let track_names: Vec<String> = raw
+            .iter()
+            .enumerate()
+            .map(|(j, t)| self.non_empty_name(&format!("{path}[{j}].name"), &t.name))
+            .collect();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (j, n) in track_names.iter().enumerate() {
+            if !n.is_empty() {
+                if let Some(first) = seen.insert(n, j) {
+                    self.push(format!("{path}[{j}].name"), format!("'{n}' is already used by {path}[{first}]; track names must be unique within a unit"));
+                }
+            }
+        }
+        let mut tracks: Vec<Track> = raw
+            .iter()
+            .zip(track_names.iter())
+            .enumerate()
+            .map(|(j, (t, name))| self.track(&format!("{path}[{j}]"), t, name.clone(), names))
+            .collect();
+
+        let given = raw.iter().filter(|t| t.share.is_some()).count();
+        if given == 0 {
+            let equal = 1.0 / tracks.len() as f64;
+            tracks.iter_mut().for_each(|t| t.share = equal);
+        } else if given < raw.len() {
+            for (j, t) in raw.iter().enumerate() {
+                if t.share.is_none() {
+                    self.push(
+                        format!("{path}[{j}].share"),
+                        "missing; other tracks of this unit give a share, so every track must (or none, for an equal split)",
+                    );
+                }
+            }
+        } else {
+            let sum: f64 = tracks.iter().map(|t| t.share).sum();
+            if sum.is_finite() && (sum - 1.0).abs() > SHARE_SUM_TOL {
+                self.push(
+                    &path,
+                    format!("track shares sum to {}; they must sum to 1", round9(sum)),
+                );
+            }
+        }
+        tracks
+    }
+
+    fn track(&mut self, path: &str, t: &RawTrack, name: String, names: &Names) -> Track {
+        let mut days = Vec::new();
+        match self.required(
+            &at(path, "days"),
+            &t.days,
+            "list the weekdays, e.g. days = [\"mon\", \"tue\", \"thu\"]",
+        ) {
+            Some(list) if list.is_empty() => self.push(
+                at(path, "days"),
+                format!("must list at least one day; allowed: {WEEKDAY_NAMES}"),
+            ),
+            Some(list) => {
+                for (k, d) in list.iter().enumerate() {
+                    let p = format!("{path}.days[{k}]");
+                    match WEEKDAYS.iter().find(|(n, _)| n.eq_ignore_ascii_case(d)) {
+                        None => self.push(
+                            p,
+                            format!("'{d}' is not a weekday; allowed: {WEEKDAY_NAMES}"),
+                        ),
+                        Some((_, wd)) if days.contains(wd) => {
+                            self.push(p, format!("'{d}' is listed twice"))
+                        }
+                        Some((_, wd)) => days.push(*wd),
+                    }
+                }
+            }
+            None => {}
+        }
+        days.sort_by_key(|d| d.num_days_from_monday());
+
+        let start_minute =
+            match self.required(&at(path, "start"), &t.start, "the start time, HH:MM") {
+                Some(s) => parse_time(&s).unwrap_or_else(|| {
+                    self.push(
+                        at(path, "start"),
+                        format!("'{s}' is not a time of day; write HH:MM between 00:00 and 23:59"),
+                    );
+                    0
+                }),
+                None => 0,
+            };
+        let hours = match self.required(&at(path, "hours"), &t.hours, "session length in hours") {
+            Some(h) => {
+                let h = self.positive(&at(path, "hours"), h);
+                let end = f64::from(start_minute) + h * 60.0;
+                if h.is_finite() && h > 0.0 && end > 24.0 * 60.0 {
+                    self.push(
+                        at(path, "hours"),
+                        format!(
+                            "a session starting at {} and lasting {h} h would end after midnight; sessions must end by 24:00",
+                            fmt_minute(f64::from(start_minute))
+                        ),
+                    );
+                }
+                h
+            }
+            None => 1.0,
+        };
+        let groups = self.int(
+            &at(path, "groups"),
+            t.groups.unwrap_or(1),
+            1,
+            i64::from(u32::MAX),
+        );
+        let group_size = match self.required(
+            &at(path, "group_size"),
+            &t.group_size,
+            "most clients per group, e.g. 12",
+        ) {
+            Some(g) => self.int(&at(path, "group_size"), g, 1, i64::from(u32::MAX)),
+            None => 1,
+        };
+        let room = t.room.as_ref().and_then(|r| {
+            let id = names.rooms.iter().position(|n| n == r);
+            if id.is_none() {
+                self.push(
+                    at(path, "room"),
+                    format!(
+                        "no room named '{r}'; rooms are: {}",
+                        list_or_none(&names.rooms)
+                    ),
+                );
+            }
+            id
+        });
+        let share = t
+            .share
+            .map_or(0.0, |s| self.probability(&at(path, "share"), s));
+        Track {
+            name,
+            days,
+            start_minute,
+            hours,
+            groups,
+            group_size,
+            room,
+            share,
+        }
+    }
+
+    fn phases(&mut self, path: &str, raw: &Option<Vec<RawPhase>>, tracks: &[Track]) -> Vec<Phase> {
+        let mut phases = Vec::new();
+        let mut previous: Option<u32> = None;
+        for (k, p) in raw.iter().flatten().enumerate() {
+            let pp = format!("{path}[{k}]");
+            let from_week = match self.required(
+                &at(&pp, "from_week"),
+                &p.from_week,
+                "1-based week of stay the phase starts (>= 2)",
+            ) {
+                Some(w) => self.int(&at(&pp, "from_week"), w, 2, i64::from(u32::MAX)),
+                None => 0,
+            };
+            if from_week >= 2 {
+                if let Some(prev) = previous.filter(|prev| from_week <= *prev) {
+                    self.push(
+                        at(&pp, "from_week"),
+                        format!("must be greater than the previous phase's from_week ({prev})"),
+                    );
+                }
+                previous = Some(from_week);
+            }
+            let spw = match self.required(
+                &at(&pp, "sessions_per_week"),
+                &p.sessions_per_week,
+                "sessions attended per week in this phase",
+            ) {
+                Some(s) => self.int(&at(&pp, "sessions_per_week"), s, 1, i64::from(u32::MAX)),
+                None => 0,
+            };
+            for t in tracks {
+                if spw > 0 && !t.days.is_empty() && spw as usize > t.days.len() {
+                    self.push(
+                        at(&pp, "sessions_per_week"),
+                        format!(
+                            "{spw} sessions per week, but track '{}' meets only {} days a week",
+                            t.name,
+                            t.days.len()
+                        ),
+                    );
+                }
+            }
+            phases.push(Phase {
+                from_week,
+                sessions_per_week: spw,
+            });
+        }
+        phases
+    }
+
+    /// `{ dist = "...", ... }`: the dist name, its exact keys, then `Dist::new`.
+    fn dist(&mut self, path: &str, d: &RawDist) -> Dist {
+        let Some(name) = self.required(
+            &at(path, "dist"),
+            &d.dist,
+            &format!("allowed: {DIST_NAMES}"),
+        ) else {
+            return placeholder_dist();
+        };
+        let Some((_, required, optional)) = DIST_KEYS.iter().find(|(n, _, _)| *n == name) else {
+            self.push(
+                at(path, "dist"),
+                format!("'{name}' is not a distribution; allowed: {DIST_NAMES}"),
+            );
+            return placeholder_dist();
+        };
+        let takes = {
+            let mut s = required.join(" and ");
+            if !optional.is_empty() {
+                s.push_str(&format!(" and optional {}", optional.join(", ")));
+            }
+            s
+        };
+        let given = d.given_keys();
+        let before = self.problems.len();
+        for key in required.iter().filter(|k| !given.contains(k)) {
+            self.push(path, format!("{name} takes {takes}; '{key}' is missing"));
+        }
+        for key in given
+            .iter()
+            .filter(|k| !required.contains(k) && !optional.contains(k))
+        {
+            self.push(
+                at(path, key),
+                format!("{name} takes {takes}; '{key}' is not used"),
+            );
+        }
+        if self.problems.len() > before {
+            return placeholder_dist();
+        }
+        let f = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        let spec = match name.as_str() {
+            "fixed" => DistSpec::Fixed { value: f(d.value) },
+            "exponential" => DistSpec::Exponential { mean: f(d.mean) },
+            "uniform" => DistSpec::Uniform {
+                min: f(d.min),
+                max: f(d.max),
+            },
+            "triangular" => DistSpec::Triangular {
+                min: f(d.min),
+                mode: f(d.mode),
+                max: f(d.max),
+            },
+            "normal" => DistSpec::Normal {
+                mean: f(d.mean),
+                sd: f(d.sd),
+            },
+            "lognormal" => DistSpec::LogNormal {
+                mean: f(d.mean),
+                sd: f(d.sd),
+            },
+            "gamma" => DistSpec::Gamma {
+                mean: f(d.mean),
+                sd: f(d.sd),
+            },
+            "weibull" => DistSpec::Weibull {
+                shape: f(d.shape),
+                scale: f(d.scale),
+            },
+            _ => DistSpec::Empirical {
+                values: d.values.clone().unwrap_or_default(),
+                weights: d.weights.clone(),
+            },
+        };
+        Dist::new(spec).unwrap_or_else(|message| {
+            // Dist::new names the parameter first ("mean must be ..."): attach it to the path.
+            let (first, rest) = message.split_once(' ').unwrap_or((&message, ""));
+            let param = first.split('[').next().unwrap_or(first);
+            if DIST_PARAMS.contains(&param) && !rest.is_empty() {
+                self.push(at(path, first), rest);
+            } else {
+                self.push(path, message.clone());
+            }
+            placeholder_dist()
+        })
+    }
+
+    fn room(&mut self, path: &str, r: &RawRoom, name: String) -> Room {
+        let seats = match self.required(&at(path, "seats"), &r.seats, "seats in the room") {
+            Some(s) => self.int(&at(path, "seats"), s, 1, i64::from(u32::MAX)),
+            None => 1,
+        };
+        let count = self.int(
+            &at(path, "count"),
+            r.count.unwrap_or(1),
+            1,
+            i64::from(u32::MAX),
+        );
+        Room { name, seats, count }
+    }
+
+    /// A group must fit in its room.
+    fn room_fit(&mut self, units: &[Unit], rooms: &[Room]) {
+        for (i, u) in units.iter().enumerate() {
+            let UnitKind::Sessions(s) = &u.kind else {
+                continue;
+            };
+            for (j, t) in s.tracks.iter().enumerate() {
+                let Some(room) = t.room.and_then(|r| rooms.get(r)) else {
+                    continue;
+                };
+                if room.seats > 0 && t.group_size > room.seats {
+                    self.push(
+                        format!("units[{i}].tracks[{j}].group_size"),
+                        format!(
+                            "groups of {} do not fit room '{}' ({} seats)",
+                            t.group_size, room.name, room.seats
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// On each weekday, the groups meeting in a room at once must not exceed its count.
+    fn room_bookings(&mut self, units: &[Unit], rooms: &[Room]) {
+        struct Booking {
+            label: String,
+            days: Vec<Weekday>,
+            start: f64,
+            end: f64,
+            groups: u32,
+        }
+        for (r, room) in rooms.iter().enumerate() {
+            let bookings: Vec<Booking> = units
+                .iter()
+                .filter_map(|u| match &u.kind {
+                    UnitKind::Sessions(s) => Some((u, s)),
+                    UnitKind::Beds(_) => None,
+                })
+                .flat_map(|(u, s)| s.tracks.iter().map(move |t| (u, t)))
+                .filter(|(_, t)| t.room == Some(r) && t.hours.is_finite() && t.hours > 0.0)
+                .map(|(u, t)| Booking {
+                    label: format!("{}/{}", u.name, t.name),
+                    days: t.days.clone(),
+                    start: f64::from(t.start_minute),
+                    end: f64::from(t.start_minute) + t.hours * 60.0,
+                    groups: t.groups,
+                })
+                .collect();
+            // (moment, tracks involved) -> days on which that clash happens.
+            let mut clashes: Vec<(f64, Vec<String>, u32, Vec<&str>)> = Vec::new();
+            for (day_name, day) in WEEKDAYS {
+                let today: Vec<&Booking> =
+                    bookings.iter().filter(|b| b.days.contains(&day)).collect();
+                // Peak occupancy is reached at some booking's start.
+                let clash = today
+                    .iter()
+                    .map(|b| b.start)
+                    .map(|t| {
+                        let active: Vec<&&Booking> =
+                            today.iter().filter(|b| b.start <= t && t < b.end).collect();
+                        (t, active.iter().map(|b| b.groups).sum::<u32>(), active)
+                    })
+                    .filter(|(_, n, _)| *n > room.count)
+                    .min_by(|a, b| a.0.total_cmp(&b.0));
+                if let Some((t, n, active)) = clash {
+                    let labels: Vec<String> = active
+                        .iter()
+                        .map(|b| format!("{} x{}", b.label, b.groups))
+                        .collect();
+                    match clashes.iter_mut().find(|c| c.0 == t && c.1 == labels) {
+                        Some(c) => c.3.push(day_name),
+                        None => clashes.push((t, labels, n, vec![day_name])),
+                    }
+                }
+            }
+            for (t, labels, n, days) in clashes {
+                self.push(
+                    format!("rooms[{r}]"),
+                    format!(
+                        "'{}' is double-booked on {} at {}: {n} groups at once ({}) but count = {}",
+                        room.name,
+                        days.join(", "),
+                        fmt_minute(t),
+                        labels.join(", "),
+                        room.count
+                    ),
+                );
+            }
+        }
+    }
+
+    fn staff(&mut self, path: &str, s: &RawStaff, role: String) -> Staff {
+        let fte = match self.required(
+            &at(path, "fte"),
+            &s.fte,
+            "full-time equivalents of this role",
+        ) {
+            Some(x) => self.non_negative(&at(path, "fte"), x),
+            None => 0.0,
+        };
+        let hours_per_fte =
+            self.positive(&at(path, "hours_per_fte"), s.hours_per_fte.unwrap_or(40.0));
+        Staff {
+            role,
+            fte,
+            hours_per_fte,
+        }
+    }
+
+    fn workload(&mut self, path: &str, w: &RawWorkload, names: &Names) -> Workload {
+        let allowed: Vec<&str> = Activity::ALL.iter().map(|(n, _)| *n).collect();
+        let activity = match self.required(
+            &at(path, "activity"),
+            &w.activity,
+            &format!("allowed: {}", allowed.join(", ")),
+        ) {
+            Some(a) => Activity::ALL
+                .iter()
+                .find(|(n, _)| *n == a)
+                .map(|(_, act)| *act)
+                .or_else(|| {
+                    self.push(
+                        at(path, "activity"),
+                        format!("'{a}' is not an activity; allowed: {}", allowed.join(", ")),
+                    );
+                    None
+                }),
+            None => None,
+        };
+        let role = match self.required(&at(path, "role"), &w.role, "a role from [[staff]]") {
+            Some(r) => names.roles.iter().position(|n| *n == r).unwrap_or_else(|| {
+                self.push(
+                    at(path, "role"),
+                    format!(
+                        "no staff role '{r}'; roles are: {}",
+                        list_or_none(&names.roles)
+                    ),
+                );
+                0
+            }),
+            None => 0,
+        };
+        let hours = match self.required(&at(path, "hours"), &w.hours, "staff hours per occurrence")
+        {
+            Some(h) => self.non_negative(&at(path, "hours"), h),
+            None => 0.0,
+        };
+        let every_weeks = self.positive(&at(path, "every_weeks"), w.every_weeks.unwrap_or(1.0));
+        let share = self.probability(&at(path, "share"), w.share.unwrap_or(1.0));
+        let unit = w
+            .unit
+            .as_ref()
+            .map(|u| self.unit_ref(&at(path, "unit"), u, names));
+        if let (Some(act), Some(id), Some(unit_name)) = (activity, unit, &w.unit) {
+            if names.unit(unit_name).is_some() {
+                let kind = names.unit_kinds.get(id).cloned().flatten();
+                let session_only = matches!(
+                    act,
+                    Activity::GroupSession
+                        | Activity::Individual
+                        | Activity::Family
+                        | Activity::Medication
+                );
+                let act_name = allowed[Activity::ALL
+                    .iter()
+                    .position(|(_, a)| *a == act)
+                    .unwrap_or(0)];
+                if act == Activity::BedDay && kind.as_deref() == Some("sessions") {
+                    self.push(
+                        at(path, "unit"),
+                        format!(
+                            "bed_day applies to beds units, but '{unit_name}' is a sessions unit"
+                        ),
+                    );
+                } else if session_only && kind.as_deref() == Some("beds") {
+                    self.push(at(path, "unit"), format!("{act_name} applies to sessions units, but '{unit_name}' is a beds unit"));
+                }
+            }
+        }
+        Workload {
+            activity: activity.unwrap_or(Activity::Intake),
+            role,
+            hours,
+            every_weeks,
+            share,
+            unit,
+        }
+    }
+}
+
+/// Rounds for messages so float noise (1.0999999999) does not obscure the point.
+fn round9(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
+/// "HH:MM" (or "H:MM") -> minutes after midnight, 00:00..=23:59.
+fn parse_time(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(h) && digits(m) && h.len() <= 2 && m.len() == 2) {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+fn fmt_minute(t: f64) -> String {
+    let t = t.round() as i64;
+    format!("{:02}:{:02}", t / 60, t % 60)
+}
+
+/// The 8 commonly observed US federal holidays of `year`, on their observed
+/// dates (Saturday -> Friday before, Sunday -> Monday after). New Year's Day
+/// of `year` may be observed on Dec 31 of the year before.
+pub fn us_federal_holidays(year: i32) -> Vec<NaiveDate> {
+    let fixed = |m, d| observed(NaiveDate::from_ymd_opt(year, m, d));
+    let nth = |m, wd, n| NaiveDate::from_weekday_of_month_opt(year, m, wd, n);
+    let last_monday_of_may = (1..=31)
+        .rev()
+        .filter_map(|d| NaiveDate::from_ymd_opt(year, 5, d))
+        .find(|d| d.weekday() == Weekday::Mon);
+    [
+        fixed(1, 1),              // New Year's Day
+        nth(1, Weekday::Mon, 3),  // Martin Luther King Jr. Day
+        nth(2, Weekday::Mon, 3),  // Presidents' Day
+        last_monday_of_may,       // Memorial Day
+        fixed(7, 4),              // Independence Day
+        nth(9, Weekday::Mon, 1),  // Labor Day
+        nth(11, Weekday::Thu, 4), // Thanksgiving
+        fixed(12, 25),            // Christmas
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn observed(d: Option<NaiveDate>) -> Option<NaiveDate> {
+    d.map(|d| match d.weekday() {
+        Weekday::Sat => d - Duration::days(1),
+        Weekday::Sun => d + Duration::days(1),
+        _ => d,
+    })
+}

@@ -1,0 +1,121 @@
+//! Pure statistics over trial results: means, confidence intervals,
+//! quantiles, paired differences. No I/O, no knowledge of the model.
+//!
+//! Non-finite values (a trial with no admissions has no mean wait) are left
+//! out of every statistic; `n` says how many values were used.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Quantile of sorted, finite data by linear interpolation between order
+/// statistics (Hyndman & Fan type 7, the default of R and NumPy). NaN for no data.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// Two-sided 95% critical value of Student's t with `df` degrees of freedom.
+pub fn t95(df: usize) -> f64 {
+    if df == 0 {
+        return f64::NAN;
+    }
+    StudentsT::new(0.0, 1.0, df as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(1.959_964)
+}
+
+/// Across-trial distribution of one metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub mean: f64,
+    pub sd: f64,
+    /// 95% confidence interval of the mean (Student's t).
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+}
+
+impl Summary {
+    pub fn of(values: &[f64]) -> Summary {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let mean = if n > 0 {
+            v.iter().sum::<f64>() / n as f64
+        } else {
+            f64::NAN
+        };
+        let sd = if n > 1 {
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else if n == 1 {
+            0.0
+        } else {
+            f64::NAN
+        };
+        let half = if n > 1 {
+            t95(n - 1) * sd / (n as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        Summary {
+            n,
+            mean,
+            sd,
+            ci95_low: mean - half,
+            ci95_high: mean + half,
+            p5: quantile(&v, 0.05),
+            p25: quantile(&v, 0.25),
+            p50: quantile(&v, 0.5),
+            p75: quantile(&v, 0.75),
+            p95: quantile(&v, 0.95),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_match_r_type_7() {
+        let x = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(quantile(&x, 0.0), 1.0);
+        assert_eq!(quantile(&x, 0.5), 3.0);
+        assert_eq!(quantile(&x, 1.0), 10.0);
+        // R: quantile(c(1,2,3,4,10), 0.9) = 7.6
+        assert!((quantile(&x, 0.9) - 7.6).abs() < 1e-12);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn summary_mean_sd_and_t_interval() {
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(s.n, 8);
+        assert!((s.mean - 5.0).abs() < 1e-12);
+        // sample sd = sqrt(32/7)
+        assert!((s.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        // t(0.975, 7) = 2.364624
+        let half = 2.364_624_251_6 * s.sd / 8f64.sqrt();
+        assert!((s.ci95_high - s.mean - half).abs() < 1e-6);
+    }
+
+    #[test]
+    fn non_finite_values_are_left_out() {
+        let s = Summary::of(&[1.0, f64::NAN, 3.0]);
+        assert_eq!(s.n, 2);
+        assert_eq!(s.mean, 2.0);
+        assert!(Summary::of(&[f64::NAN]).mean.is_nan());
+    }
+}
