@@ -30,6 +30,25 @@ pub struct WaitHistogram {
     pub p90: f64,
 }
 
+/// Outcome labels of [`RunResults::outcome_shares`], in order.
+pub const OUTCOMES: [&str; 7] =
+    ["completed", "dropped_out", "admin_discharged", "stepped_up", "reneged", "turned_away", "no_shows"];
+
+fn outcome_shares(u: &crate::model::result::UnitResult) -> [f64; 7] {
+    let c = &u.counts;
+    let n = c.referrals as f64;
+    let share = |x: u64| if n > 0.0 { x as f64 / n } else { f64::NAN };
+    [
+        share(c.completed),
+        share(c.dropped_out),
+        share(c.admin_discharged),
+        share(c.stepped_up),
+        share(c.reneged),
+        share(c.turned_away),
+        share(c.no_shows),
+    ]
+}
+
 /// Everything a run produces, for the report layer.
 #[derive(Debug, Clone)]
 pub struct RunResults {
@@ -47,6 +66,9 @@ pub struct RunResults {
     /// [metric][week]
     pub weekly: Vec<Vec<Summary>>,
     pub waits: Vec<WaitHistogram>,
+    /// Per unit, the share of referrals ending in each outcome
+    /// ([`OUTCOMES`]), across trials.
+    pub outcome_shares: Vec<(String, Vec<Summary>)>,
     /// Seats (session units) or beds of each unit, by unit name.
     pub capacity: Vec<(String, u64)>,
     /// Staff hours on hand per week, by role.
@@ -100,6 +122,7 @@ pub fn run(
     let mut weekly_vals: Vec<Vec<f32>> =
         vec![Vec::with_capacity(trials as usize * weeks); wn.len()];
     let mut waits: Vec<Vec<f32>> = vec![Vec::new(); scenario.units.len()];
+    let mut shares: Vec<[Vec<f64>; 7]> = vec![Default::default(); scenario.units.len()];
     let mut events = 0u64;
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
     let mut start = 0u64;
@@ -123,6 +146,11 @@ pub fn run(
             }
             for (acc, u) in waits.iter_mut().zip(&r.units) {
                 acc.extend(u.waits.iter().map(|&x| x as f32));
+            }
+            for (acc, u) in shares.iter_mut().zip(&r.units) {
+                for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
+                    col.push(x);
+                }
             }
             events += r.events;
         }
@@ -180,7 +208,14 @@ pub fn run(
             (u.name.clone(), c)
         })
         .collect();
+    let outcome_shares = scenario
+        .units
+        .iter()
+        .zip(&shares)
+        .map(|(u, cols)| (u.name.clone(), cols.iter().map(|c| Summary::of(c)).collect()))
+        .collect();
     Ok(RunResults {
+        outcome_shares,
         scenario_name: scenario.name.clone(),
         description: scenario.description.clone(),
         start_date: scenario.simulation.start_date,
