@@ -11,7 +11,8 @@ fn trial(c: &mut Criterion) {
         .collect();
     paths.sort();
     for path in paths {
-        let scenario = iopsim::scenario::load_file(&path, &[]).expect("shipped scenarios are valid");
+        let scenario =
+            iopsim::scenario::load_file(&path, &[]).expect("shipped scenarios are valid");
         let program = Program::new(&scenario);
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         c.bench_function(&format!("trial/{name}"), |b| {

@@ -31,8 +31,15 @@ pub struct WaitHistogram {
 }
 
 /// Outcome labels of [`RunResults::outcome_shares`], in order.
-pub const OUTCOMES: [&str; 7] =
-    ["completed", "dropped_out", "admin_discharged", "stepped_up", "reneged", "turned_away", "no_shows"];
+pub const OUTCOMES: [&str; 7] = [
+    "completed",
+    "dropped_out",
+    "admin_discharged",
+    "stepped_up",
+    "reneged",
+    "turned_away",
+    "no_shows",
+];
 
 fn outcome_shares(u: &crate::model::result::UnitResult) -> [f64; 7] {
     let c = &u.counts;
@@ -212,7 +219,12 @@ pub fn run(
         .units
         .iter()
         .zip(&shares)
-        .map(|(u, cols)| (u.name.clone(), cols.iter().map(|c| Summary::of(c)).collect()))
+        .map(|(u, cols)| {
+            (
+                u.name.clone(),
+                cols.iter().map(|c| Summary::of(c)).collect(),
+            )
+        })
         .collect();
     Ok(RunResults {
         outcome_shares,

@@ -704,11 +704,9 @@ impl<'p> Clinic<'p> {
                 let week = now.week();
                 for g in 0..groups {
                     // Groups of a track start their cohorts staggered over the cycle.
-                    let offset = (g as u64 * u64::from(every_weeks)) / groups as u64;
-                    if (week + u64::from(every_weeks) - offset % u64::from(every_weeks))
-                        % u64::from(every_weeks)
-                        == 0
-                    {
+                    let every = u64::from(every_weeks);
+                    let offset = (g as u64 * every) / groups as u64;
+                    if week % every == offset {
                         self.fill_group(now, unit, track, g, q);
                     }
                 }

@@ -1390,3 +1390,630 @@ fn observed(d: Option<NaiveDate>) -> Option<NaiveDate> {
         _ => d,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{load_str, ScenarioError};
+
+    /// Two units (an inpatient ward stepping down into a one-track IOP), one
+    /// room, one role: small enough that each test's edit is the only problem.
+    const BASE: &str = r#"
+name = "t"
+[simulation]
+start_date = "2027-01-04"
+weeks = 4
+
+[[referrals]]
+name = "community"
+to = "iop"
+per_week = 2
+
+[[units]]
+name = "inpatient"
+kind = "beds"
+capacity = 10
+stay = { dist = "lognormal", mean = 9, sd = 4 }
+on_discharge = { iop = 0.5, php = 0.2 }
+
+[[units]]
+name = "iop"
+kind = "sessions"
+episode = { weeks = 12 }
+
+[[units.tracks]]
+name = "morning"
+days = ["mon", "wed", "fri"]
+start = "09:00"
+hours = 3
+group_size = 10
+room = "room-a"
+
+[[rooms]]
+name = "room-a"
+seats = 12
+
+[[staff]]
+role = "therapist"
+fte = 1
+
+[[workload]]
+activity = "group_session"
+role = "therapist"
+hours = 3
+"#;
+
+    fn load(text: &str, sets: &[&str]) -> Result<Scenario, ScenarioError> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        load_str(text, "test.toml", &sets)
+    }
+
+    /// The problems, as "path: message" lines.
+    fn problems(text: &str, sets: &[&str]) -> Vec<String> {
+        match load(text, sets) {
+            Err(ScenarioError::Invalid { problems, .. }) => {
+                problems.iter().map(|p| p.to_string()).collect()
+            }
+            Err(other) => panic!("expected Invalid, got {other}"),
+            Ok(_) => panic!("expected problems, the scenario loaded"),
+        }
+    }
+
+    fn assert_has(problems: &[String], expected: &str) {
+        assert!(
+            problems.iter().any(|p| p == expected),
+            "missing {expected:?} in:\n{}",
+            problems.join("\n")
+        );
+    }
+
+    fn sessions(s: &Scenario, unit: usize) -> &SessionUnit {
+        match &s.units[unit].kind {
+            UnitKind::Sessions(x) => x,
+            UnitKind::Beds(_) => panic!("unit {unit} is not a sessions unit"),
+        }
+    }
+
+    #[test]
+    fn base_loads_with_defaults_and_resolved_references() {
+        let s = load(BASE, &[]).unwrap();
+        assert_eq!(s.simulation.trials, 1000);
+        assert_eq!(s.simulation.seed, 1);
+        assert_eq!(s.simulation.warmup_weeks, 0);
+        assert_eq!(s.referrals[0].to, 1);
+        assert_eq!(s.referrals[0].weekdays, [1.0; 7]);
+        assert_eq!(s.referrals[0].priority, 1);
+        let UnitKind::Beds(b) = &s.units[0].kind else {
+            panic!("beds")
+        };
+        assert_eq!(b.handoff, Handoff::GoHome);
+        assert_eq!(
+            b.on_discharge.shares,
+            vec![
+                (Destination::Unit(1), 0.5),
+                (Destination::Exit("php".into()), 0.2)
+            ]
+        );
+        let iop = sessions(&s, 1);
+        assert_eq!(iop.admission, Admission::Rolling);
+        assert_eq!(iop.stepup_to, Destination::Exit("stepped_up".into()));
+        assert_eq!(iop.tracks[0].share, 1.0);
+        assert_eq!(iop.tracks[0].start_minute, 9 * 60);
+        assert_eq!(iop.tracks[0].room, Some(0));
+        assert_eq!(s.units[1].waitlist.capacity, None);
+        assert!(s.calendar.holidays.is_empty());
+    }
+
+    #[test]
+    fn probability_outside_unit_interval() {
+        let p = problems(
+            BASE,
+            &["units.iop.attendance=1.2", "referrals.community.show=-0.1"],
+        );
+        assert_has(
+            &p,
+            "units[1].attendance: must be a probability in [0, 1], got 1.2",
+        );
+        assert_has(
+            &p,
+            "referrals[0].show: must be a probability in [0, 1], got -0.1",
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    #[test]
+    fn negative_and_zero_rates_and_sizes() {
+        let p = problems(
+            BASE,
+            &[
+                "referrals.community.per_week=-1",
+                "units.iop.tracks.morning.group_size=0",
+                "units.iop.tracks.morning.groups=-2",
+                "units.inpatient.capacity=0",
+                "rooms.room-a.seats=0",
+                "staff.therapist.fte=-0.5",
+                "simulation.weeks=0",
+                "units.iop.tracks.morning.hours=0",
+                "units.iop.waitlist={ capacity = -1 }",
+                "referrals.community.priority=300",
+            ],
+        );
+        for expected in [
+            "referrals[0].per_week: must be >= 0, got -1",
+            "units[1].tracks[0].group_size: must be an integer >= 1, got 0",
+            "units[1].tracks[0].groups: must be an integer >= 1, got -2",
+            "units[0].capacity: must be an integer >= 1, got 0",
+            "rooms[0].seats: must be an integer >= 1, got 0",
+            "staff[0].fte: must be >= 0, got -0.5",
+            "simulation.weeks: must be an integer >= 1, got 0",
+            "units[1].tracks[0].hours: must be > 0, got 0",
+            "units[1].waitlist.capacity: must be an integer >= 0, got -1",
+            "referrals[0].priority: must be an integer <= 255, got 300",
+        ] {
+            assert_has(&p, expected);
+        }
+    }
+
+    #[test]
+    fn nan_and_infinity_are_problems_not_panics() {
+        let text = BASE
+            .replace("per_week = 2", "per_week = nan")
+            .replace("hours = 3\n", "hours = inf\n");
+        let p = problems(
+            &text,
+            &["units.iop.attendance=nan", "units.inpatient.stay.mean=inf"],
+        );
+        assert_has(
+            &p,
+            "referrals[0].per_week: must be a finite number, got NaN",
+        );
+        assert_has(&p, "units[1].attendance: must be a finite number, got NaN");
+        assert_has(
+            &p,
+            "units[1].tracks[0].hours: must be a finite number, got inf",
+        );
+        assert_has(&p, "workload[0].hours: must be a finite number, got inf");
+        assert_has(
+            &p,
+            "units[0].stay.mean: must be a finite number > 0, got inf",
+        );
+    }
+
+    #[test]
+    fn routing_shares_over_one_and_routing_to_itself() {
+        let p = problems(
+            BASE,
+            &[
+                "units.inpatient.on_discharge={ iop = 0.7, php = 0.4 }",
+                "units.iop.on_completion={ iop = 0.5 }",
+            ],
+        );
+        assert_has(&p, "units[0].on_discharge: shares sum to 1.1; they must sum to at most 1 (the remainder leaves care as 'home')");
+        assert_has(
+            &p,
+            "units[1].on_completion.iop: unit 'iop' cannot send patients to itself",
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    #[test]
+    fn unknown_unit_room_and_role_references() {
+        let p = problems(
+            BASE,
+            &[
+                "referrals.community.to=iopp",
+                "units.iop.tracks.morning.room=room-b",
+                "workload.0.role=nurse",
+                "workload.0.unit=ward",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "referrals[0].to: no unit named 'iopp'; units are: inpatient, iop",
+                "units[1].tracks[0].room: no room named 'room-b'; rooms are: room-a",
+                "workload[0].role: no staff role 'nurse'; roles are: therapist",
+                "workload[0].unit: no unit named 'ward'; units are: inpatient, iop",
+            ]
+        );
+    }
+
+    #[test]
+    fn room_double_booking_names_day_time_and_tracks() {
+        let text = format!(
+            "{BASE}\n{}",
+            r#"
+[[units]]
+name = "iop2"
+kind = "sessions"
+episode = { sessions = 24 }
+[[units.tracks]]
+name = "late"
+days = ["wed", "fri", "sat"]
+start = "11:00"
+hours = 2
+groups = 2
+group_size = 8
+room = "room-a"
+"#
+        );
+        let p = problems(&text, &[]);
+        assert_eq!(
+            p,
+            vec![
+                "rooms[0]: 'room-a' is double-booked on wed, fri at 11:00: 3 groups at once (iop/morning x1, iop2/late x2) but count = 1",
+                // Two groups of one track need two rooms, even alone.
+                "rooms[0]: 'room-a' is double-booked on sat at 11:00: 2 groups at once (iop2/late x2) but count = 1",
+            ]
+        );
+        // Two identical rooms take both groups but not all three.
+        let p = problems(&text, &["rooms.room-a.count=2"]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("3 groups at once"), "{p:?}");
+        assert!(load(&text, &["rooms.room-a.count=3"]).is_ok());
+        // Back-to-back sessions do not overlap: [09:00, 12:00) then [12:00, 14:00).
+        assert!(load(
+            &text,
+            &[
+                "units.iop2.tracks.late.start=12:00",
+                "units.iop2.tracks.late.groups=1"
+            ]
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn group_larger_than_its_room() {
+        let p = problems(BASE, &["units.iop.tracks.morning.group_size=16"]);
+        assert_eq!(
+            p,
+            vec!["units[1].tracks[0].group_size: groups of 16 do not fit room 'room-a' (12 seats)"]
+        );
+    }
+
+    #[test]
+    fn malformed_dates() {
+        let text = BASE.replace("\"2027-01-04\"", "\"2027-13-01\"");
+        let p = problems(
+            &text,
+            &["calendar.holidays=[\"2027-02-30\", 2027-12-24, \"Dec 24\"]"],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "simulation.start_date: '2027-13-01' is not a date; write YYYY-MM-DD, e.g. \"2027-01-04\"",
+                "calendar.holidays[0]: '2027-02-30' is not a date; write YYYY-MM-DD, e.g. \"2027-01-04\"",
+                "calendar.holidays[2]: 'Dec 24' is not a date; write YYYY-MM-DD, e.g. \"2027-01-04\"",
+            ]
+        );
+        // A bare TOML date works as well as a quoted one.
+        let s = load(&BASE.replace("\"2027-01-04\"", "2027-01-04"), &[]).unwrap();
+        assert_eq!(
+            s.simulation.start_date,
+            NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()
+        );
+    }
+
+    #[test]
+    fn malformed_times_and_sessions_past_midnight() {
+        for (start, shown) in [
+            ("25:00", "25:00"),
+            ("9am", "9am"),
+            ("09:60", "09:60"),
+            ("0900", "0900"),
+        ] {
+            let p = problems(BASE, &[&format!("units.iop.tracks.morning.start={start}")]);
+            assert_eq!(
+                p,
+                vec![format!("units[1].tracks[0].start: '{shown}' is not a time of day; write HH:MM between 00:00 and 23:59")]
+            );
+        }
+        let p = problems(BASE, &["units.iop.tracks.morning.start=22:00"]);
+        assert_eq!(
+            p,
+            vec!["units[1].tracks[0].hours: a session starting at 22:00 and lasting 3 h would end after midnight; sessions must end by 24:00"]
+        );
+        assert!(load(BASE, &["units.iop.tracks.morning.start=21:00"]).is_ok());
+    }
+
+    #[test]
+    fn bad_and_duplicate_weekdays() {
+        let p = problems(
+            BASE,
+            &["units.iop.tracks.morning.days=[\"mon\", \"tue\", \"mnd\", \"mon\"]"],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "units[1].tracks[0].days[2]: 'mnd' is not a weekday; allowed: mon, tue, wed, thu, fri, sat, sun",
+                "units[1].tracks[0].days[3]: 'mon' is listed twice",
+            ]
+        );
+        let p = problems(BASE, &["units.iop.tracks.morning.days=[]"]);
+        assert_eq!(p, vec!["units[1].tracks[0].days: must list at least one day; allowed: mon, tue, wed, thu, fri, sat, sun"]);
+        // Stored sorted Mon..Sun whatever the order written.
+        let s = load(
+            BASE,
+            &["units.iop.tracks.morning.days=[\"fri\", \"mon\", \"wed\"]"],
+        )
+        .unwrap();
+        assert_eq!(
+            sessions(&s, 1).tracks[0].days,
+            vec![Weekday::Mon, Weekday::Wed, Weekday::Fri]
+        );
+    }
+
+    #[test]
+    fn bad_dist_name() {
+        let p = problems(BASE, &["units.inpatient.stay.dist=lognorm"]);
+        assert_eq!(
+            p,
+            vec![format!(
+                "units[0].stay.dist: 'lognorm' is not a distribution; allowed: {DIST_NAMES}"
+            )]
+        );
+        let p = problems(BASE, &["units.inpatient.stay={ mean = 9 }"]);
+        assert_eq!(
+            p,
+            vec![format!(
+                "units[0].stay.dist: missing; allowed: {DIST_NAMES}"
+            )]
+        );
+    }
+
+    #[test]
+    fn missing_and_extra_dist_keys() {
+        let p = problems(
+            BASE,
+            &[
+                "units.inpatient.stay={ dist = \"lognormal\", mean = 9, max = 30 }",
+                "units.iop.waitlist.patience={ dist = \"empirical\", values = [1, 2], weights = [1] }",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "units[0].stay: lognormal takes mean and sd; 'sd' is missing",
+                "units[0].stay.max: lognormal takes mean and sd; 'max' is not used",
+                "units[1].waitlist.patience.weights: has 1 entries but values has 2",
+            ]
+        );
+        // Dist::new's own checks arrive with the parameter's path.
+        let p = problems(
+            BASE,
+            &["units.inpatient.stay={ dist = \"uniform\", min = 5, max = 2 }"],
+        );
+        assert_eq!(
+            p,
+            vec!["units[0].stay.min: must be < max, got min = 5, max = 2"]
+        );
+    }
+
+    #[test]
+    fn unsafe_scenario_names() {
+        for bad in ["../../etc", "a/b", "my program", ".hidden", ""] {
+            let p = problems(BASE, &[&format!("name=\"{bad}\"")]);
+            assert_eq!(p.len(), 1, "{bad}: {p:?}");
+            assert!(
+                p[0].starts_with(&format!("name: '{bad}' is not a safe name")),
+                "{p:?}"
+            );
+            assert!(p[0].contains("no slashes or spaces"), "{p:?}");
+        }
+        assert!(load(BASE, &["name=site_2.v3-final"]).is_ok());
+    }
+
+    #[test]
+    fn keys_of_the_wrong_kind() {
+        let p = problems(
+            BASE,
+            &[
+                "units.iop.capacity=20",
+                "units.inpatient.tracks=[]",
+                "units.inpatient.attendance=0.9",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "units[0].attendance: attendance is for kind = \"sessions\"",
+                "units[0].tracks: tracks is for kind = \"sessions\"; a beds unit sizes itself by capacity",
+                "units[1].capacity: capacity is for kind = \"beds\"; a sessions unit sizes itself by tracks (groups x group_size)",
+            ]
+        );
+        let p = problems(BASE, &["units.iop.kind=bed"]);
+        assert_eq!(
+            p,
+            vec!["units[1].kind: 'bed' is not a unit kind; allowed: beds, sessions"]
+        );
+    }
+
+    #[test]
+    fn cohort_weeks_goes_with_cohort_admission() {
+        let p = problems(BASE, &["units.iop.admission=cohort"]);
+        assert_eq!(p, vec!["units[1].cohort_weeks: missing; admission = \"cohort\" needs cohort_weeks (weeks between cohort starts)"]);
+        let p = problems(BASE, &["units.iop.cohort_weeks=4"]);
+        assert_eq!(
+            p,
+            vec!["units[1].cohort_weeks: cohort_weeks is only used with admission = \"cohort\""]
+        );
+        let p = problems(BASE, &["units.iop.admission=closed"]);
+        assert_eq!(p, vec!["units[1].admission: 'closed' is not an admission mode; allowed: rolling, cohort, continuous"]);
+    }
+
+    #[test]
+    fn episode_takes_exactly_one_form() {
+        let p = problems(BASE, &["units.iop.episode={ weeks = 6, sessions = 18 }"]);
+        assert_eq!(p, vec!["units[1].episode: give exactly one of weeks, sessions or a dist table; got weeks and sessions"]);
+        let p = problems(BASE, &["units.iop.episode={}"]);
+        assert_eq!(p, vec!["units[1].episode: empty; give { weeks = N }, { sessions = N } or a dist table in days"]);
+        let s = load(
+            BASE,
+            &["units.iop.episode={ dist = \"gamma\", mean = 60, sd = 20 }"],
+        )
+        .unwrap();
+        assert!(matches!(&sessions(&s, 1).episode, Episode::Days(d) if d.mean() == 60.0));
+        let s = load(BASE, &["units.iop.episode={ sessions = 24 }"]).unwrap();
+        assert!(matches!(sessions(&s, 1).episode, Episode::Sessions(24)));
+    }
+
+    #[test]
+    fn track_shares_all_or_none_and_sum_to_one() {
+        let two = format!(
+            "{BASE}\n{}",
+            "[[units.tracks]]\nname = \"evening\"\ndays = [\"mon\"]\nstart = \"18:00\"\nhours = 3\ngroup_size = 10\n"
+        );
+        let s = load(&two, &[]).unwrap();
+        assert_eq!(
+            sessions(&s, 1)
+                .tracks
+                .iter()
+                .map(|t| t.share)
+                .collect::<Vec<_>>(),
+            vec![0.5, 0.5]
+        );
+        let p = problems(&two, &["units.iop.tracks.evening.share=0.3"]);
+        assert_eq!(
+            p,
+            vec!["units[1].tracks[0].share: missing; other tracks of this unit give a share, so every track must (or none, for an equal split)"]
+        );
+        let p = problems(
+            &two,
+            &[
+                "units.iop.tracks.evening.share=0.3",
+                "units.iop.tracks.morning.share=0.6",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec!["units[1].tracks: track shares sum to 0.9; they must sum to 1"]
+        );
+    }
+
+    #[test]
+    fn phases_increase_and_fit_every_track() {
+        let p = problems(
+            BASE,
+            &["units.iop.phases=[{ from_week = 5, sessions_per_week = 2 }, { from_week = 5, sessions_per_week = 4 }, { from_week = 1, sessions_per_week = 1 }]"],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "units[1].phases[1].from_week: must be greater than the previous phase's from_week (5)",
+                "units[1].phases[1].sessions_per_week: 4 sessions per week, but track 'morning' meets only 3 days a week",
+                "units[1].phases[2].from_week: must be an integer >= 2, got 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn workload_activity_must_suit_the_unit() {
+        let p = problems(
+            BASE,
+            &["workload.0.unit=inpatient", "workload.0.activity=dancing"],
+        );
+        assert_eq!(p, vec!["workload[0].activity: 'dancing' is not an activity; allowed: group_session, individual, family, medication, intake, bed_day"]);
+        let p = problems(BASE, &["workload.0.unit=inpatient"]);
+        assert_eq!(p, vec!["workload[0].unit: group_session applies to sessions units, but 'inpatient' is a beds unit"]);
+        let p = problems(
+            BASE,
+            &["workload.0.unit=iop", "workload.0.activity=bed_day"],
+        );
+        assert_eq!(
+            p,
+            vec!["workload[0].unit: bed_day applies to beds units, but 'iop' is a sessions unit"]
+        );
+        assert!(load(
+            BASE,
+            &["workload.0.unit=inpatient", "workload.0.activity=bed_day"]
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn referral_weights_and_growth() {
+        let p = problems(
+            BASE,
+            &[
+                "referrals.community.weekdays=[0, 0, 0, 0, 0, 0, 0]",
+                "referrals.community.months=[1, 1]",
+                "referrals.community.growth_per_year=-1",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "referrals[0].weekdays: all weekday weights are 0; at least one must be > 0",
+                "referrals[0].months: must have 12 numbers (Jan..Dec), got 2",
+                "referrals[0].growth_per_year: must be > -1 (a yearly change of more than -100%), got -1",
+            ]
+        );
+    }
+
+    #[test]
+    fn horizon_is_capped_at_100_years() {
+        let p = problems(
+            BASE,
+            &["simulation.weeks=5000", "simulation.warmup_weeks=300"],
+        );
+        assert_eq!(p, vec!["simulation.weeks: weeks + warmup_weeks = 5300 is more than 5200 weeks (100 years); shorten the horizon"]);
+    }
+
+    #[test]
+    fn missing_required_keys_and_duplicate_names() {
+        let text = "name = \"x\"\n[[units]]\nname = \"a\"\nkind = \"beds\"\n[[units]]\nname = \"a\"\nkind = \"beds\"\ncapacity = 2\nstay = { dist = \"fixed\", value = 3 }\n";
+        let p = problems(text, &[]);
+        assert_eq!(
+            p,
+            vec![
+                "simulation: missing; add a [simulation] table with at least start_date and weeks",
+                "units[1].name: 'a' is already used by units[0]; names must be unique",
+                "units[0].capacity: missing; number of beds",
+                "units[0].stay: missing; length of stay in days, e.g. { dist = \"lognormal\", mean = 9, sd = 5 }",
+            ]
+        );
+        let p = problems(
+            "name = \"x\"\n[simulation]\nstart_date = \"2027-01-04\"\nweeks = 1\n",
+            &[],
+        );
+        assert_eq!(
+            p,
+            vec!["units: no units; define at least one [[units]] table"]
+        );
+    }
+
+    #[test]
+    fn federal_holidays_use_observed_dates() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        // 2027: Jan 1 is a Friday; Jul 4 a Sunday (-> Mon 5th); Dec 25 a Saturday (-> Fri 24th).
+        assert_eq!(
+            us_federal_holidays(2027),
+            vec![
+                d(1, 1),
+                d(1, 18),
+                d(2, 15),
+                d(5, 31),
+                d(7, 5),
+                d(9, 6),
+                d(11, 25),
+                d(12, 24)
+            ]
+        );
+        // New Year's Day 2028 is a Saturday, observed on Friday 2027-12-31, inside a 2027 horizon.
+        let s = load(
+            BASE,
+            &[
+                "calendar.us_federal_holidays=true",
+                "calendar.holidays=[\"2027-03-01\", \"2027-01-01\"]",
+                "simulation.weeks=52",
+            ],
+        )
+        .unwrap();
+        assert!(s.calendar.us_federal_holidays);
+        assert_eq!(s.calendar.holidays.len(), 10, "{:?}", s.calendar.holidays);
+        assert_eq!(s.calendar.holidays[0], d(1, 1));
+        assert_eq!(s.calendar.holidays[2], d(2, 15));
+        assert_eq!(s.calendar.holidays[3], d(3, 1));
+        assert_eq!(*s.calendar.holidays.last().unwrap(), d(12, 31));
+    }
+}

@@ -1,0 +1,171 @@
+//! The `iopsim` binary end to end: outputs, exit codes, error messages.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn iopsim() -> Command {
+    Command::cargo_bin("iopsim").unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn run_without_arguments_runs_the_built_in_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    iopsim()
+        .current_dir(tmp.path())
+        .args(["run", "--trials", "30", "--quiet"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("iop: census"))
+        .stdout(predicate::str::contains("midsize-adult-iop"));
+    let out = tmp.path().join("output/midsize-adult-iop");
+    for f in ["summary.csv", "weekly.csv", "trials.csv", "scenario.toml"] {
+        assert!(out.join(f).is_file(), "{f} missing: {:?}", files(&out));
+    }
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("metric,mean,sd,ci95_low,ci95_high,p5,p50,p95\n"));
+    for m in [
+        "iop.census,",
+        "iop.wait_days_p90,",
+        "group-room.utilization,",
+        "staff.therapist.fte_needed,",
+    ] {
+        assert!(summary.contains(m), "{m} missing");
+    }
+    let trials = fs::read_to_string(out.join("trials.csv")).unwrap();
+    assert_eq!(trials.lines().count(), 31, "header + one row per trial");
+    let weekly = fs::read_to_string(out.join("weekly.csv")).unwrap();
+    assert!(weekly.starts_with("week,metric,mean,p5,p25,p50,p75,p95\n"));
+    // The resolved scenario reruns to the same results.
+    let resolved = out.join("scenario.toml");
+    let again = tmp.path().join("again");
+    iopsim()
+        .args(["run", "--quiet", "--out"])
+        .arg(&again)
+        .arg(&resolved)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read(again.join("midsize-adult-iop/summary.csv")).unwrap(),
+        summary.as_bytes()
+    );
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    for threads in ["1", "2"] {
+        iopsim()
+            .args([
+                "run",
+                "scenarios/default.toml",
+                "--trials",
+                "40",
+                "--quiet",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(tmp.path().join(threads))
+            .assert()
+            .success();
+    }
+    for f in ["summary.csv", "weekly.csv", "trials.csv", "scenario.toml"] {
+        let a = fs::read(tmp.path().join("1/midsize-adult-iop").join(f)).unwrap();
+        let b = fs::read(tmp.path().join("2/midsize-adult-iop").join(f)).unwrap();
+        assert_eq!(a, b, "{f} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn bad_scenario_exits_2_names_file_and_keys_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    let text = fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replace("attendance = 0.88", "attendance = 1.88")
+        .replace("group_size = 12\nroom", "grop_size = 12\nroom");
+    fs::write(&bad, text).unwrap();
+    let out = tmp.path().join("out");
+    iopsim()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains("units[0].attendance"))
+        .stderr(predicate::str::contains("grop_size"));
+    assert!(!out.exists(), "nothing may be written for bad input");
+}
+
+#[test]
+fn bad_set_key_and_missing_file_are_clear_errors() {
+    iopsim()
+        .args([
+            "run",
+            "--quiet",
+            "--set",
+            "units.iop.tracks.evening.grups=2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("grups"));
+    iopsim()
+        .args(["run", "--quiet", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.toml"));
+    iopsim()
+        .args(["run", "--trials", "many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--trials"));
+}
+
+#[test]
+fn check_prints_capacity_without_simulating() {
+    iopsim()
+        .args(["check", "scenarios/default.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid scenario"))
+        .stdout(predicate::str::contains("seats/week"))
+        .stdout(predicate::str::contains("72"));
+}
+
+#[test]
+fn init_writes_the_default_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("mine.toml");
+    iopsim().arg("init").arg(&p).assert().success();
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        fs::read_to_string("scenarios/default.toml").unwrap()
+    );
+    iopsim()
+        .arg("init")
+        .arg(&p)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--force"));
+    iopsim()
+        .arg("init")
+        .arg(&p)
+        .arg("--force")
+        .assert()
+        .success();
+}

@@ -1,0 +1,411 @@
+//! The clinic model against hand-computable cases, conservation of referrals,
+//! reproducibility across thread counts, and Little's law.
+
+use iopsim::model::{run_trial, Program, TrialResult};
+use iopsim::report::csv::{summary_csv, weekly_csv};
+use iopsim::scenario::{load_str, Scenario, DEFAULT_TOML};
+use iopsim::trials::{self, RunOptions, RunResults};
+
+fn scenario(toml: &str) -> Scenario {
+    load_str(toml, "test", &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(s: &Scenario, threads: usize) -> (RunResults, Vec<u8>) {
+    let mut rows = Vec::new();
+    let r = trials::run(
+        s,
+        &RunOptions { threads },
+        &mut |t, row| {
+            rows.extend(format!("{t}:{row:?}\n").into_bytes());
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    (r, rows)
+}
+
+fn trial(s: &Scenario, t: u64) -> TrialResult {
+    let p = Program::new(s);
+    run_trial(&p, s.simulation.seed, t)
+}
+
+/// Far more demand than seats, fixed 4-week episodes, no dropout: every seat
+/// turns over exactly every 4 weeks at the Monday session.
+const SATURATED: &str = r#"
+name = "saturated"
+[simulation]
+start_date = "2027-01-04"
+weeks = 52
+warmup_weeks = 8
+trials = 3
+[[referrals]]
+name = "flood"
+to = "iop"
+per_week = 60
+[[units]]
+name = "iop"
+kind = "sessions"
+admission = "rolling"
+episode = { weeks = 4 }
+attendance = 1.0
+[[units.tracks]]
+name = "day"
+days = ["mon"]
+start = "10:00"
+hours = 3
+group_size = 12
+room = "room"
+[[rooms]]
+name = "room"
+seats = 12
+[[staff]]
+role = "therapist"
+fte = 1
+hours_per_fte = 40
+[[workload]]
+activity = "group_session"
+role = "therapist"
+hours = 3.5
+[[workload]]
+activity = "individual"
+role = "therapist"
+hours = 1.0
+[[workload]]
+activity = "intake"
+role = "therapist"
+hours = 1.5
+"#;
+
+#[test]
+fn saturated_rolling_group_has_exact_census_admissions_and_staff_hours() {
+    let s = scenario(SATURATED);
+    for t in 0..3 {
+        let r = trial(&s, t);
+        let u = &r.units[0];
+        assert_eq!(u.census, 12.0, "census is exactly the seats");
+        assert_eq!(u.counts.admitted, 12 * 13, "12 seats x 52/4 turnovers");
+        assert_eq!(u.counts.completed, 12 * 13);
+        assert_eq!(
+            u.counts.dropped_out + u.counts.admin_discharged + u.counts.stepped_up,
+            0
+        );
+        assert_eq!(u.seat_utilization, Some(1.0));
+        assert_eq!(u.attendance_rate, Some(1.0));
+        assert!((u.mean_stay_days - 28.0).abs() < 1e-9);
+        let staff = &r.staff[0];
+        // 1 group session x 3.5 h + 12 patient-weeks x 1 h + 3 intakes/week x 1.5 h
+        assert!(
+            (staff.hours_per_week - (3.5 + 12.0 + 4.5)).abs() < 1e-9,
+            "{}",
+            staff.hours_per_week
+        );
+        assert!((staff.fte_needed - 20.0 / 40.0).abs() < 1e-9);
+        assert_eq!(r.rooms[0].utilization, 1.0);
+    }
+}
+
+#[test]
+fn phases_reduce_attended_sessions_exactly() {
+    // Weeks 3-4 of a 4-week stay attend only the first 2 of 5 weekly days:
+    // per cycle 2x5x12 + 2x2x12 = 168 attended of 4x5x12 = 240 seat-sessions.
+    let toml = SATURATED
+        .replace(
+            "days = [\"mon\"]",
+            "days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+        )
+        .replace(
+            "attendance = 1.0",
+            "attendance = 1.0\nphases = [{ from_week = 3, sessions_per_week = 2 }]",
+        );
+    let r = trial(&scenario(&toml), 0);
+    assert!(
+        (r.rooms[0].utilization - 168.0 / 240.0).abs() < 1e-12,
+        "{}",
+        r.rooms[0].utilization
+    );
+    assert_eq!(r.units[0].attendance_rate, Some(1.0));
+}
+
+#[test]
+fn consecutive_absences_discharge_on_schedule() {
+    // Nobody attends after the first session; two misses in a row (Wed, then
+    // next Mon) discharge at the end of that Monday's 3-hour session.
+    let toml = SATURATED
+        .replace("days = [\"mon\"]", "days = [\"mon\", \"wed\"]")
+        .replace(
+            "attendance = 1.0",
+            "attendance = 0.0\ndischarge_after_absences = 2",
+        );
+    let r = trial(&scenario(&toml), 0);
+    let u = &r.units[0];
+    assert_eq!(u.counts.completed, 0);
+    assert!(u.counts.admin_discharged > 0);
+    assert_eq!(u.counts.admin_discharged, u.counts.exits());
+    assert!(
+        (u.mean_stay_days - (7.0 + 3.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        u.mean_stay_days
+    );
+}
+
+#[test]
+fn saturated_bed_unit_turns_over_every_fixed_stay() {
+    let toml = r#"
+name = "beds"
+[simulation]
+start_date = "2027-01-04"
+weeks = 10
+warmup_weeks = 2
+trials = 1
+[[referrals]]
+name = "flood"
+to = "ward"
+per_week = 100
+[[units]]
+name = "ward"
+kind = "beds"
+capacity = 5
+stay = { dist = "fixed", value = 7 }
+"#;
+    let r = trial(&scenario(toml), 0);
+    let u = &r.units[0];
+    assert_eq!(u.census, 5.0);
+    assert_eq!(u.counts.admitted, 50);
+    assert!((u.mean_stay_days - 7.0).abs() < 1e-9);
+}
+
+#[test]
+fn wait_in_place_blocks_beds_and_counts_blocked_days() {
+    // Step-down from a ward into a 1-bed unit with a long fixed stay: most
+    // ward patients finish and keep their bed, so blocked days accrue.
+    let toml = r#"
+name = "handoff"
+[simulation]
+start_date = "2027-01-04"
+weeks = 20
+warmup_weeks = 4
+trials = 1
+[[referrals]]
+name = "in"
+to = "ward"
+per_week = 3
+[[units]]
+name = "ward"
+kind = "beds"
+capacity = 4
+stay = { dist = "fixed", value = 3 }
+on_discharge = { step = 1.0 }
+handoff = "wait_in_place"
+[[units]]
+name = "step"
+kind = "beds"
+capacity = 1
+stay = { dist = "fixed", value = 14 }
+waitlist = { capacity = 2 }
+"#;
+    let s = scenario(toml);
+    let r = trial(&s, 0);
+    assert!(
+        r.units[0].blocked_days > 1.0,
+        "blocked {}",
+        r.units[0].blocked_days
+    );
+    assert!(r.units[0].census <= 4.0);
+    assert!(r.units[1].counts.turned_away > 0);
+    let go_home = scenario(&toml.replace("wait_in_place", "go_home"));
+    assert_eq!(trial(&go_home, 0).units[0].blocked_days, 0.0);
+    conserved(&r);
+}
+
+fn conserved(r: &TrialResult) {
+    for (i, u) in r.units.iter().enumerate() {
+        let a = &u.all;
+        assert_eq!(
+            a.referrals,
+            a.no_shows + a.turned_away + a.reneged + a.admitted + u.waiting_at_end,
+            "unit {i}: every referral is accounted for: {a:?}, waiting {}",
+            u.waiting_at_end
+        );
+        assert_eq!(
+            a.admitted,
+            u.in_care_at_end + a.exits(),
+            "unit {i}: every admission is accounted for"
+        );
+    }
+}
+
+#[test]
+fn every_referral_is_accounted_for_in_every_shipped_scenario() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let s = iopsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let p = Program::new(&s);
+        for t in 0..20 {
+            let r = run_trial(&p, 1, t);
+            conserved(&r);
+            assert!(
+                r.units.iter().any(|u| u.all.referrals > 0),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20);
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads() {
+    let s = load_str(DEFAULT_TOML, "default", &["simulation.trials=150".into()]).unwrap();
+    let (a, rows_a) = run(&s, 1);
+    let (b, rows_b) = run(&s, 2);
+    assert_eq!(rows_a, rows_b);
+    assert_eq!(summary_csv(&a).unwrap(), summary_csv(&b).unwrap());
+    assert_eq!(weekly_csv(&a).unwrap(), weekly_csv(&b).unwrap());
+    assert_eq!(a.waits, b.waits);
+    let (c, rows_c) = run(
+        &load_str(
+            DEFAULT_TOML,
+            "default",
+            &["simulation.trials=150".into(), "simulation.seed=2".into()],
+        )
+        .unwrap(),
+        2,
+    );
+    assert_ne!(rows_a, rows_c, "a different seed gives different trials");
+    assert_ne!(summary_csv(&a).unwrap(), summary_csv(&c).unwrap());
+}
+
+#[test]
+fn littles_law_holds_on_the_default_scenario() {
+    let s = load_str(DEFAULT_TOML, "default", &["simulation.trials=200".into()]).unwrap();
+    let (r, _) = run(&s, 0);
+    let census = r.summary_of("iop.census").unwrap();
+    let admissions = r.summary_of("iop.admissions").unwrap().mean;
+    let stay = r.summary_of("iop.mean_stay_days").unwrap().mean;
+    let lambda = admissions / (f64::from(s.simulation.weeks) * 7.0);
+    let predicted = lambda * stay;
+    // Boundary effects (stays straddling the window edges) are O(stay / horizon).
+    let rel = (census.mean - predicted).abs() / census.mean;
+    assert!(
+        rel < 0.03,
+        "census {} vs lambda*W {predicted} ({rel:.3})",
+        census.mean
+    );
+    // And the program is in the regime the domain describes: ~20 of 24 seats.
+    assert!((17.0..23.0).contains(&census.mean), "{}", census.mean);
+}
+
+#[test]
+fn default_outcomes_match_the_domain_calibration() {
+    // domain.md: ~59% completion, ~37% dropout, ~4.5% step-up among those who
+    // start, before administrative discharges.
+    let s = load_str(
+        DEFAULT_TOML,
+        "default",
+        &[
+            "simulation.trials=200".into(),
+            "units.iop.discharge_after_absences=0".into(),
+        ],
+    )
+    .unwrap();
+    let (r, _) = run(&s, 0);
+    let m = |k: &str| r.summary_of(k).unwrap().mean;
+    let exits = m("iop.completed") + m("iop.dropped_out") + m("iop.stepped_up");
+    assert!(
+        (m("iop.completed") / exits - 0.59).abs() < 0.03,
+        "{}",
+        m("iop.completed") / exits
+    );
+    assert!((m("iop.stepped_up") / exits - 0.045).abs() < 0.015);
+}
+
+#[test]
+fn reneging_and_no_shows_respond_to_their_parameters() {
+    let base = load_str(DEFAULT_TOML, "d", &["simulation.trials=50".into()]).unwrap();
+    let impatient = load_str(
+        DEFAULT_TOML,
+        "d",
+        &[
+            "simulation.trials=50".into(),
+            "units.iop.waitlist.patience.mean=2".into(),
+        ],
+    )
+    .unwrap();
+    let (a, _) = run(&base, 0);
+    let (b, _) = run(&impatient, 0);
+    assert!(
+        b.summary_of("iop.reneged").unwrap().mean > 2.0 * a.summary_of("iop.reneged").unwrap().mean
+    );
+    // Same seed, same referral streams: arrivals are unaffected by patience.
+    assert_eq!(
+        a.summary_of("iop.referrals").unwrap(),
+        b.summary_of("iop.referrals").unwrap()
+    );
+    assert_eq!(
+        a.summary_of("iop.no_shows").unwrap(),
+        b.summary_of("iop.no_shows").unwrap()
+    );
+}
+
+#[test]
+fn weekday_and_month_modulation_shape_arrivals() {
+    // All referrals on Mondays only; a January-only month factor.
+    let toml = r#"
+name = "mod"
+[simulation]
+start_date = "2027-01-04"
+weeks = 52
+trials = 1
+[[referrals]]
+name = "mon"
+to = "ward"
+per_week = 10
+weekdays = [1, 0, 0, 0, 0, 0, 0]
+months = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+[[units]]
+name = "ward"
+kind = "beds"
+capacity = 1000
+stay = { dist = "fixed", value = 0.5 }
+"#;
+    let r = trial(&scenario(toml), 0);
+    let weekly = &r.units[0].weekly.admissions;
+    assert!(weekly[..4].iter().sum::<f64>() > 20.0, "{weekly:?}");
+    assert_eq!(
+        weekly[5..].iter().sum::<f64>(),
+        0.0,
+        "no referrals after January: {weekly:?}"
+    );
+}
+
+#[test]
+fn cohorts_admit_only_at_their_start_weeks_and_groups_are_staggered() {
+    // Cohorts every 8 weeks, 4-week episodes. Reported weeks 8..60 hold cohort
+    // starts at weeks 8, 16, .., 56: 7 cohorts of 12 for 4 weeks each, less the
+    // 10 hours (Monday 10:00 start) the last one runs past the horizon.
+    let one = SATURATED.replace(
+        "admission = \"rolling\"",
+        "admission = \"cohort\"\ncohort_weeks = 8",
+    );
+    let r = trial(&scenario(&one), 0);
+    let expected = 12.0 * (28.0 * 168.0 - 10.0) / (52.0 * 168.0);
+    assert!(
+        (r.units[0].census - expected).abs() < 1e-9,
+        "{} vs {expected}",
+        r.units[0].census
+    );
+    assert_eq!(r.units[0].counts.admitted, 7 * 12);
+    // Two groups staggered by 4 weeks: always exactly one full group.
+    let two = one
+        .replace("group_size = 12", "group_size = 12\ngroups = 2")
+        .replace("seats = 12", "seats = 12\ncount = 2");
+    let r = trial(&scenario(&two), 0);
+    assert!(
+        (r.units[0].census - 12.0).abs() < 1e-9,
+        "{}",
+        r.units[0].census
+    );
+}
