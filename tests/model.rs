@@ -409,3 +409,123 @@ fn cohorts_admit_only_at_their_start_weeks_and_groups_are_staggered() {
         r.units[0].census
     );
 }
+
+#[test]
+fn episodes_by_sessions_complete_after_that_many_attended_sessions() {
+    // Weekly Monday sessions, attendance 1, 3 sessions: admitted at a Monday
+    // session (attended), then two more Mondays; the exit is at the end of
+    // the third 3-hour session.
+    let toml = SATURATED.replace("episode = { weeks = 4 }", "episode = { sessions = 3 }");
+    let r = trial(&scenario(&toml), 0);
+    let u = &r.units[0];
+    assert!(
+        (u.mean_stay_days - (14.0 + 3.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        u.mean_stay_days
+    );
+    assert_eq!(u.counts.completed, u.counts.exits());
+    // With attendance 1/2 the same three sessions take twice as many weeks on average.
+    let half = trial(
+        &scenario(&toml.replace("attendance = 1.0", "attendance = 0.5")),
+        0,
+    );
+    let stay = half.units[0].mean_stay_days;
+    assert!((stay - (28.0 + 3.0 / 24.0)).abs() < 3.0, "{stay}");
+}
+
+#[test]
+fn waitlist_priority_serves_lower_classes_first() {
+    // A flood of priority-2 referrals builds a backlog of months; a trickle of
+    // priority-0 referrals jumps it and is admitted within one 4-week turnover.
+    let toml = SATURATED.replace(
+        "[[referrals]]\nname = \"flood\"\nto = \"iop\"\nper_week = 60",
+        "[[referrals]]\nname = \"flood\"\nto = \"iop\"\nper_week = 60\npriority = 2\n\n\
+         [[referrals]]\nname = \"urgent\"\nto = \"iop\"\nper_week = 1\npriority = 0",
+    );
+    let quick = |toml: &str| {
+        trial(&scenario(toml), 0).units[0]
+            .waits
+            .iter()
+            .filter(|&&w| w < 28.0)
+            .count()
+    };
+    let with_priority = quick(&toml);
+    let without = quick(&toml.replace("priority = 0", "priority = 2"));
+    assert!(
+        (35..=75).contains(&with_priority),
+        "urgent admissions within 4 weeks: {with_priority}"
+    );
+    assert_eq!(
+        without, 0,
+        "without priority everyone waits behind the backlog"
+    );
+}
+
+#[test]
+fn growth_raises_referrals_year_over_year() {
+    let toml = SATURATED
+        .replace("per_week = 60", "per_week = 20\ngrowth_per_year = 1.0")
+        .replace("weeks = 52", "weeks = 104");
+    // The daily rate a year after start_date is twice the rate at start_date.
+    let growing = scenario(&toml);
+    let p = Program::new(&growing);
+    let day = |d: usize| p.streams[0].rate_per_sec[d];
+    let start = 8 * 7; // first reported day, after the 8-week warm-up
+    assert!((day(start + 365) / day(start) - 2.0).abs() < 0.01);
+    // Realised referrals over two years: the mean of 2^t on [0, 2] is 3 / (2 ln 2).
+    let flat = scenario(&toml.replace("growth_per_year = 1.0", "growth_per_year = 0.0"));
+    let referrals = |s: &Scenario| {
+        (0..10)
+            .map(|t| trial(s, t).units[0].counts.referrals as f64)
+            .sum::<f64>()
+    };
+    let ratio = referrals(&growing) / referrals(&flat);
+    assert!((ratio - 3.0 / (2.0 * 2f64.ln())).abs() < 0.05, "{ratio}");
+}
+
+#[test]
+fn continuous_admission_fills_a_freed_seat_at_once() {
+    let toml = SATURATED
+        .replace("admission = \"rolling\"", "admission = \"continuous\"")
+        .replace(
+            "episode = { weeks = 4 }",
+            "episode = { dist = \"fixed\", value = 3.5 }",
+        );
+    let r = trial(&scenario(&toml), 0);
+    let u = &r.units[0];
+    assert_eq!(
+        u.census, 12.0,
+        "no gap between a discharge and the next admission"
+    );
+    assert_eq!(
+        u.counts.admitted,
+        12 * 104,
+        "every seat turns over every 3.5 days"
+    );
+}
+
+#[test]
+fn completions_route_to_the_next_unit() {
+    let toml = format!(
+        "{}\n{}",
+        SATURATED.replace(
+            "attendance = 1.0",
+            "attendance = 1.0\non_completion = { aftercare = 0.25 }"
+        ),
+        r#"
+[[units]]
+name = "aftercare"
+kind = "beds"
+capacity = 1000
+stay = { dist = "exponential", mean = 30 }
+"#
+    );
+    let (r, _) = run(&scenario(&toml), 1);
+    let completed = r.summary_of("iop.completed").unwrap().mean;
+    let into_aftercare = r.summary_of("aftercare.referrals").unwrap().mean;
+    assert!(into_aftercare > 0.0);
+    assert!(
+        (into_aftercare / completed - 0.25).abs() < 0.05,
+        "{into_aftercare} / {completed}"
+    );
+}
