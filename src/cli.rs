@@ -19,7 +19,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and write summary.csv, weekly.csv, trials.csv and scenario.toml.
+    /// Simulate a scenario and write summary.csv, weekly.csv, trials.csv, scenario.toml, plots and report.html.
     Run(RunArgs),
     /// Validate a scenario and print what the program offers, without simulating.
     Check(CheckArgs),
@@ -52,6 +52,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::{CheckArgs, Cli, Command, InitArgs, RunArgs};
 use crate::model::capacity;
 use crate::model::result::summary_names;
+use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
 use crate::report::output::Staging;
@@ -108,6 +109,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         scenario.resolved_toml
     );
     staging.write("scenario.toml", resolved.as_bytes())?;
+    if !args.no_plots {
+        let figures = report::plots::write_all(&results, &staging)?;
+        report::html::write(&results, &figures, &staging)?;
+    }
     let dir = staging.commit()?;
     print!("{}", summary_table(&results));
     println!(

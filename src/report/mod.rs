@@ -1,6 +1,8 @@
-//! Everything a run writes: CSV tables, the console summary, the output
-//! directory. Reads result types only, never the engine.
+//! Everything a run writes: CSV tables, plots, the HTML report, the console
+//! summary, the output directory. Reads result types only, never the engine.
 
 pub mod console;
 pub mod csv;
+pub mod html;
 pub mod output;
+pub mod plots;

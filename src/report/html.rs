@@ -1,0 +1,574 @@
+//! `report.html`: one self-contained page a program director can read: the
+//! run's identity, plain-word warnings, key figures, and every chart inline
+//! as SVG. No scripts, fonts or images are fetched; a content security
+//! policy forbids it, so a stray reference shows up as a console error.
+
+use std::fmt::Write;
+
+use super::output::Staging;
+use super::plots::chart::{group_thousands, pct_text, trim_number};
+use super::plots::Figure;
+use crate::stats::Summary;
+use crate::trials::{RunResults, OUTCOMES};
+
+/// The page's content security policy: nothing but its own inline styles.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+/// Writes `report.html` into the staging directory.
+pub fn write(r: &RunResults, figures: &[Figure], staging: &Staging) -> anyhow::Result<()> {
+    staging.write("report.html", render(r, figures).as_bytes())
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number for a table: no trailing zeros, fewer decimals as it grows.
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "\u{2013}".into();
+    }
+    let s = if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        pct_text(100.0 * x)
+    } else {
+        "\u{2013}".into()
+    }
+}
+
+/// Thresholds of the warnings; each says when a director should look.
+const WAITLIST_GROWTH_MIN: f64 = 2.0;
+const TURNED_AWAY_SHARE: f64 = 0.01;
+const RENEGED_SHARE: f64 = 0.05;
+const WAIT_P90_DAYS: f64 = 14.0;
+const CENSUS_OF_CAPACITY: f64 = 0.9;
+const LOW_SEAT_UTILIZATION: f64 = 0.6;
+const SHORT_WEEKS: f64 = 0.05;
+
+fn outcome_share<'a>(r: &'a RunResults, unit: &str, outcome: &str) -> Option<&'a Summary> {
+    let i = OUTCOMES.iter().position(|o| *o == outcome)?;
+    r.outcome_shares
+        .iter()
+        .find(|(u, _)| u == unit)
+        .and_then(|(_, s)| s.get(i))
+        .filter(|s| s.p50.is_finite())
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// (first-quarter mean, last-quarter mean) of the weekly medians, when the
+/// waitlist rises from one to the other and the series has a positive trend.
+fn waitlist_growth(weeks: &[Summary]) -> Option<(f64, f64)> {
+    let m: Vec<f64> = weeks.iter().map(|s| s.p50).collect();
+    if m.len() < 8 || m.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let q = m.len() / 4;
+    let (first, last) = (mean(&m[..q]), mean(&m[m.len() - q..]));
+    let xbar = (m.len() - 1) as f64 / 2.0;
+    let ybar = mean(&m);
+    let slope: f64 = m
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (i as f64 - xbar) * (y - ybar))
+        .sum();
+    (slope > 0.0 && last - first >= WAITLIST_GROWTH_MIN.max(0.5 * first)).then_some((first, last))
+}
+
+/// Plain-word warnings where the results call for a director's attention.
+pub fn warnings(r: &RunResults) -> Vec<String> {
+    let mut out = Vec::new();
+    for (unit, capacity) in &r.capacity {
+        let places = if r.weekly_of(&format!("{unit}.seat_utilization")).is_some() {
+            "seats"
+        } else {
+            "beds"
+        };
+        if let Some((first, last)) = r
+            .weekly_of(&format!("{unit}.waitlist"))
+            .and_then(waitlist_growth)
+        {
+            out.push(format!(
+                "{unit}: the waitlist grows week after week (median from {} to {} people waiting): \
+                 demand exceeds capacity.",
+                num(first),
+                num(last)
+            ));
+        }
+        if let Some(s) = outcome_share(r, unit, "turned_away") {
+            if s.p50 >= TURNED_AWAY_SHARE {
+                out.push(format!(
+                    "{unit}: the waitlist is full at times: {} of referrals are turned away \
+                     (P5\u{2013}P95 {}\u{2013}{}).",
+                    pct(s.p50),
+                    pct(s.p5),
+                    pct(s.p95)
+                ));
+            }
+        }
+        if let Some(s) = outcome_share(r, unit, "reneged") {
+            if s.p50 >= RENEGED_SHARE {
+                out.push(format!(
+                    "{unit}: {} of referrals give up while waiting for a place \
+                     (P5\u{2013}P95 {}\u{2013}{}).",
+                    pct(s.p50),
+                    pct(s.p5),
+                    pct(s.p95)
+                ));
+            }
+        }
+        if let Some(s) = r.summary_of(&format!("{unit}.wait_days_p90")) {
+            if s.p50 >= WAIT_P90_DAYS {
+                out.push(format!(
+                    "{unit}: one admitted patient in ten waits more than {:.0} days for a place.",
+                    s.p50
+                ));
+            }
+        }
+        if let Some(s) = r.summary_of(&format!("{unit}.census")) {
+            if *capacity > 0 && s.p50 >= CENSUS_OF_CAPACITY * *capacity as f64 {
+                out.push(format!(
+                    "{unit}: on average {} of its {capacity} {places} are taken: little room for \
+                     a surge in referrals.",
+                    pct(s.p50 / *capacity as f64)
+                ));
+            }
+        }
+        if let Some(s) = r.summary_of(&format!("{unit}.seat_utilization")) {
+            if s.p50 < LOW_SEAT_UTILIZATION {
+                out.push(format!(
+                    "{unit}: only {} of the seats offered are filled: there is room for more \
+                     patients, or for fewer groups.",
+                    pct(s.p50)
+                ));
+            }
+        }
+    }
+    for (role, on_staff) in &r.staff_hours {
+        if let Some(s) = r.summary_of(&format!("staff.{role}.short_weeks")) {
+            if s.mean >= SHORT_WEEKS {
+                let needed = r
+                    .summary_of(&format!("staff.{role}.hours_per_week"))
+                    .map(|h| {
+                        format!(
+                            "; the median trial needs {} h in an average week",
+                            num(h.p50)
+                        )
+                    })
+                    .unwrap_or_default();
+                out.push(format!(
+                    "{role} hours exceed staff in {} of weeks, averaged over trials ({} h/week on \
+                     staff{needed}).",
+                    pct(s.mean),
+                    trim_number(*on_staff)
+                ));
+            }
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --text: #212529; --muted: #5f6368; --line: #dee2e6; --soft: #f6f7f9; --warn: #fff4e5; --warn-line: #f0a040; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--text); background: #fff; font: 16px/1.5 "DejaVu Sans", "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 1.8rem; margin: 0 0 4px; line-height: 1.2; }
+h2 { font-size: 1.35rem; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.1rem; margin: 24px 0 6px; }
+p { margin: 6px 0; }
+.desc { font-size: 1.05rem; }
+.meta, .note, figcaption, footer { color: var(--muted); font-size: 0.92rem; }
+nav { margin: 16px 0 0; font-size: 0.95rem; }
+nav a { margin-right: 14px; color: #1a5fa8; }
+.warnings { background: var(--warn); border-left: 4px solid var(--warn-line); padding: 10px 16px 10px 34px; margin: 8px 0; }
+.warnings li { margin: 4px 0; }
+.ok { background: var(--soft); border-left: 4px solid #59a14f; padding: 10px 16px; }
+.tables { display: flex; flex-wrap: wrap; gap: 0 28px; }
+.tables > div { flex: 1 1 360px; min-width: 0; }
+.tables > div.unit { flex-basis: 100%; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 0.95rem; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+thead th { font-weight: 600; background: var(--soft); }
+tbody tr:nth-child(even) { background: #fafbfc; }
+div.unit table { width: auto; min-width: 66%; }
+td { white-space: nowrap; }
+td:first-child { white-space: normal; }
+td.range { color: var(--muted); }
+figure { margin: 18px 0 28px; }
+figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
+figure svg text { font-family: "DejaVu Sans", Verdana, sans-serif; }
+figcaption { margin-top: 6px; }
+code { font-size: 0.9em; }
+"#;
+
+struct Row {
+    label: String,
+    median: String,
+    range: String,
+}
+
+fn summary_row(label: &str, s: Option<&Summary>, as_pct: bool) -> Option<Row> {
+    let s = s?;
+    if !s.p50.is_finite() {
+        return None;
+    }
+    let f = |x: f64| if as_pct { pct(x) } else { num(x) };
+    Some(Row {
+        label: label.to_string(),
+        median: f(s.p50),
+        range: format!("{}\u{2013}{}", f(s.p5), f(s.p95)),
+    })
+}
+
+/// A count with its share of referrals: "20 (40%)".
+fn count_row(r: &RunResults, unit: &str, metric: &str, label: &str) -> Option<Row> {
+    let mut row = summary_row(label, r.summary_of(&format!("{unit}.{metric}")), false)?;
+    if let Some(share) = outcome_share(r, unit, metric) {
+        row.median = format!("{} ({})", row.median, pct(share.p50));
+        row.range = format!(
+            "{} ({}\u{2013}{})",
+            row.range,
+            pct(share.p5),
+            pct(share.p95)
+        );
+    }
+    Some(row)
+}
+
+fn unit_rows(r: &RunResults, unit: &str, capacity: u64) -> Vec<Row> {
+    let s = |m: &str| r.summary_of(&format!("{unit}.{m}"));
+    let session = s("seat_utilization").is_some();
+    let places = if session { "seats" } else { "beds" };
+    let mut rows: Vec<Row> = [
+        summary_row(
+            &format!("Patients in care, average (of {capacity} {places})"),
+            s("census"),
+            false,
+        ),
+        summary_row("People waiting, average", s("waitlist"), false),
+        summary_row("Wait to admission, mean (days)", s("wait_days"), false),
+        summary_row("Wait to admission, P90 (days)", s("wait_days_p90"), false),
+        summary_row("Referrals", s("referrals"), false),
+        summary_row("Admissions", s("admissions"), false),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for (metric, label) in [
+        ("completed", "Completed"),
+        ("dropped_out", "Dropped out"),
+        ("admin_discharged", "Administrative discharge"),
+        ("stepped_up", "Stepped up"),
+        ("reneged", "Lost: gave up waiting"),
+        ("turned_away", "Lost: turned away, waitlist full"),
+        ("no_shows", "Lost: no-show at intake"),
+    ] {
+        rows.extend(count_row(r, unit, metric, label));
+    }
+    rows.extend(summary_row("Seat utilization", s("seat_utilization"), true));
+    rows.extend(summary_row("Attendance", s("attendance_rate"), true));
+    rows
+}
+
+fn staff_rows(r: &RunResults, role: &str, on_staff: f64) -> Vec<Row> {
+    let s = |m: &str| r.summary_of(&format!("staff.{role}.{m}"));
+    let mut rows = vec![Row {
+        label: "Hours on staff per week".into(),
+        median: trim_number(on_staff),
+        range: String::new(),
+    }];
+    rows.extend(summary_row(
+        "Hours needed per week, average",
+        s("hours_per_week"),
+        false,
+    ));
+    rows.extend(summary_row("FTE needed", s("fte_needed"), false));
+    rows.extend(summary_row("Weeks short of hours", s("short_weeks"), true));
+    rows
+}
+
+fn table(out: &mut String, class: &str, caption: &str, rows: &[Row]) {
+    let _ = write!(
+        out,
+        "<div class=\"{class}\"><h3>{}</h3><table><thead><tr><th></th><th>median</th><th>P5\u{2013}P95</th></tr></thead><tbody>",
+        esc(caption)
+    );
+    for row in rows {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"range\">{}</td></tr>",
+            esc(&row.label),
+            esc(&row.median),
+            esc(&row.range)
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn anchor(section: &str) -> String {
+    format!(
+        "section-{}",
+        super::plots::chart::file_safe(section).to_lowercase()
+    )
+}
+
+/// Puts a plotters SVG document inline, labelled for screen readers.
+fn inline_svg(f: &Figure) -> String {
+    let label = format!("<svg role=\"img\" aria-label=\"{}\"", esc(&f.chart.title));
+    match f.svg.trim().strip_prefix("<svg") {
+        Some(rest) => format!("{label}{rest}"),
+        None => f.svg.clone(),
+    }
+}
+
+fn figure(out: &mut String, f: &Figure) {
+    let stem = esc(&f.chart.stem);
+    let _ = write!(
+        out,
+        "<figure id=\"{stem}\">\n{}\n<figcaption>{} <span class=\"files\">Files: <code>{stem}.png</code>, <code>{stem}.svg</code>.</span></figcaption></figure>\n",
+        inline_svg(f),
+        esc(&f.chart.about)
+    );
+}
+
+/// The whole page. Depends only on the results and figures, never on the
+/// clock or the machine, so it is byte-identical across runs and threads.
+pub fn render(r: &RunResults, figures: &[Figure]) -> String {
+    let mut sections: Vec<String> = Vec::new();
+    for f in figures {
+        if !sections.contains(&f.chart.section) {
+            sections.push(f.chart.section.clone());
+        }
+    }
+    let mut out =
+        String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
+    let name = esc(&r.scenario_name);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <title>{name} \u{2013} iopsim report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    );
+    let end = r
+        .start_date
+        .checked_add_days(chrono::Days::new(7 * u64::from(r.weeks.max(1)) - 1))
+        .map(|d| format!(" to {}", d.format("%-d %b %Y")))
+        .unwrap_or_default();
+    let _ = write!(
+        out,
+        "<header>\n<h1>{name}</h1>\n<p class=\"desc\">{}</p>\n\
+         <p class=\"meta\">{} trials \u{d7} {} weeks, {}{end} (after {} warm-up weeks) \u{b7} seed {} \u{b7} iopsim {}</p>\n",
+        esc(&r.description),
+        group_thousands(u64::from(r.trials)),
+        r.weeks,
+        r.start_date.format("%-d %b %Y"),
+        r.warmup_weeks,
+        r.seed,
+        esc(r.version)
+    );
+    out.push_str("<nav><a href=\"#attention\">What needs attention</a><a href=\"#key-figures\">Key figures</a>");
+    for s in &sections {
+        let title = if s == "staff" {
+            "Staff".to_string()
+        } else {
+            format!("Unit {s}")
+        };
+        let _ = write!(out, "<a href=\"#{}\">{}</a>", anchor(s), esc(&title));
+    }
+    out.push_str("</nav>\n</header>\n");
+
+    out.push_str("<section id=\"attention\">\n<h2>What needs attention</h2>\n");
+    let warns = warnings(r);
+    if warns.is_empty() {
+        out.push_str("<p class=\"ok\">Nothing stands out: waits, losses, capacity and staff hours are within the report's thresholds.</p>\n");
+    } else {
+        out.push_str("<ul class=\"warnings\">\n");
+        for w in &warns {
+            let _ = writeln!(out, "<li>{}</li>", esc(w));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+
+    let _ = write!(
+        out,
+        "<section id=\"key-figures\">\n<h2>Key figures</h2>\n<p class=\"note\">The median trial and the range \
+         that holds nine trials in ten (P5\u{2013}P95). Counts are totals over the {} reported weeks, \
+         with their share of referrals; levels are averages over those weeks. Every metric is in \
+         <code>summary.csv</code>, week by week in <code>weekly.csv</code>.</p>\n<div class=\"tables\">\n",
+        r.weeks
+    );
+    for (unit, capacity) in &r.capacity {
+        table(
+            &mut out,
+            "unit",
+            &format!("Unit {unit}"),
+            &unit_rows(r, unit, *capacity),
+        );
+    }
+    for (role, on_staff) in &r.staff_hours {
+        table(
+            &mut out,
+            "staff",
+            &format!("Staff: {role}"),
+            &staff_rows(r, role, *on_staff),
+        );
+    }
+    out.push_str("</div>\n</section>\n");
+
+    for s in &sections {
+        let title = if s == "staff" {
+            "Staff".to_string()
+        } else {
+            format!("Unit {s}")
+        };
+        let _ = write!(
+            out,
+            "<section id=\"{}\">\n<h2>{}</h2>\n",
+            anchor(s),
+            esc(&title)
+        );
+        for f in figures.iter().filter(|f| &f.chart.section == s) {
+            figure(&mut out, f);
+        }
+        out.push_str("</section>\n");
+    }
+    let _ = write!(
+        out,
+        "<footer><p>How to read the charts: a line is the median trial, the darker band holds the middle \
+         half of trials and the lighter band nine trials in ten. Trials differ only in chance: who is \
+         referred when, who attends, who stays. Made by iopsim {} from <code>scenario.toml</code> in \
+         this folder; rerun it to reproduce every number.</p></footer>\n</main>\n</body>\n</html>\n",
+        esc(r.version)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::plots::{render_all, test_results};
+
+    #[test]
+    fn warnings_name_the_problems_in_plain_words() {
+        let w = warnings(&test_results());
+        let has = |s: &str| w.iter().any(|w| w.contains(s));
+        assert!(has("iop: the waitlist grows week after week"), "{w:#?}");
+        assert!(has("demand exceeds capacity"));
+        assert!(has("2.0% of referrals are turned away"));
+        assert!(has("8.0% of referrals give up while waiting"));
+        assert!(has("waits more than 15 days"));
+        assert!(has("therapist hours exceed staff in 30% of weeks, averaged over trials (54 h/week on staff; the median trial needs 57 h"));
+        assert!(!has("inpatient"), "the empty unit raises nothing: {w:#?}");
+        assert!(!has("seats are filled"), "80% utilization is fine");
+    }
+
+    #[test]
+    fn a_calm_run_has_no_warnings() {
+        let mut r = test_results();
+        let flat = r.weekly[0].clone();
+        r.weekly[1] = flat; // waitlist no longer grows
+        for (name, s) in r.summary_names.iter().zip(r.summary.iter_mut()) {
+            if name.ends_with("wait_days_p90") || name.ends_with("short_weeks") {
+                *s = Summary::of(&[0.0]);
+            }
+        }
+        for (_, shares) in &mut r.outcome_shares {
+            for s in shares.iter_mut().skip(4) {
+                *s = Summary::of(&[0.0]);
+            }
+        }
+        assert_eq!(warnings(&r), Vec::<String>::new());
+        assert!(render(&r, &[]).contains("Nothing stands out"));
+    }
+
+    #[test]
+    fn waitlist_growth_needs_a_real_rise() {
+        let s = |v: f64| Summary::of(&[v]);
+        let flat: Vec<Summary> = (0..20).map(|_| s(10.0)).collect();
+        assert_eq!(waitlist_growth(&flat), None);
+        let noisy: Vec<Summary> = (0..20).map(|i| s(10.0 + (i % 2) as f64)).collect();
+        assert_eq!(waitlist_growth(&noisy), None);
+        let rising: Vec<Summary> = (0..20).map(|i| s(i as f64)).collect();
+        assert_eq!(waitlist_growth(&rising), Some((2.0, 17.0)));
+        let falling: Vec<Summary> = (0..20).map(|i| s(20.0 - i as f64)).collect();
+        assert_eq!(waitlist_growth(&falling), None);
+    }
+
+    #[test]
+    fn report_is_one_self_contained_escaped_page() {
+        let r = test_results();
+        let figures = render_all(&r).unwrap();
+        let html = render(&r, &figures);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("<h1>tiny</h1>"));
+        assert!(html.contains("&lt;with markup &amp; quotes&quot;&gt;"));
+        assert!(html.contains("20 trials \u{d7} 8 weeks, 4 Jan 2027 to 28 Feb 2027"));
+        assert!(html.contains("seed 7"));
+        assert!(html.contains("iopsim 0.0.0-test"));
+        assert_eq!(html.matches("<svg role=\"img\"").count(), figures.len());
+        // Nothing to fetch: no scripts, links to elsewhere, images or fonts.
+        for bad in ["<script", "src=", "href=\"http", "url(", "@import", "<link"] {
+            assert!(!html.contains(bad), "report contains {bad}");
+        }
+        // Key figures: census with capacity, losses with their shares.
+        assert!(html.contains("Patients in care, average (of 24 seats)"));
+        assert!(html.contains("<td>Lost: gave up waiting</td><td>4 (8.0%)</td>"));
+        assert!(html.contains("<td>FTE needed</td><td>1.9</td>"));
+        assert!(html.contains("<td>Seat utilization</td><td>80%</td>"));
+        // The empty unit shows what it can and no NaN anywhere.
+        assert!(html.contains("of 10 beds"));
+        assert!(
+            !html.contains("NaN"),
+            "{}",
+            &html[html.find("NaN").unwrap_or(0).saturating_sub(300)..][..400]
+        );
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(num(20.0), "20");
+        assert_eq!(num(6.5), "6.5");
+        assert_eq!(num(0.126), "0.13");
+        assert_eq!(num(123.4), "123");
+        assert_eq!(num(f64::NAN), "\u{2013}");
+        assert_eq!(pct(0.3), "30%");
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

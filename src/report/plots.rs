@@ -1,0 +1,275 @@
+//! The charts of a run, each written as PNG and SVG next to the CSVs and
+//! shown inline in `report.html`. [`chart`] decides what each chart shows
+//! from [`RunResults`]; [`draw`] puts it on a plotters backend, the same
+//! code for both formats. Text uses the DejaVu Sans embedded from
+//! `assets/fonts/`, so drawing needs no system fonts.
+
+pub mod chart;
+mod draw;
+mod raster;
+pub mod style;
+
+use anyhow::Context;
+use plotters::prelude::*;
+
+use crate::report::output::Staging;
+use crate::trials::RunResults;
+pub use chart::{charts, Chart};
+
+/// A drawn chart.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub chart: Chart,
+    /// A standalone SVG document.
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// Draws one chart as SVG and as PNG.
+pub fn render(chart: Chart) -> anyhow::Result<Figure> {
+    style::register_fonts()?;
+    let size = (style::WIDTH, style::HEIGHT);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw::draw(&chart, &root).with_context(|| format!("drawing {}.svg", chart.stem))?;
+        root.present()
+            .with_context(|| format!("drawing {}.svg", chart.stem))?;
+    }
+    let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = raster::Canvas::new(&mut rgb, size)?.into_drawing_area();
+        draw::draw(&chart, &root).with_context(|| format!("drawing {}.png", chart.stem))?;
+        root.present()
+            .with_context(|| format!("drawing {}.png", chart.stem))?;
+    }
+    let png = encode_png(&rgb, size).with_context(|| format!("encoding {}.png", chart.stem))?;
+    Ok(Figure { chart, svg, png })
+}
+
+fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    // Flat colours compress well even at the fast setting, which keeps
+    // drawing a small part of a run.
+    enc.set_compression(png::Compression::Fast);
+    let mut w = enc.write_header()?;
+    w.write_image_data(rgb)?;
+    w.finish()?;
+    Ok(out)
+}
+
+/// Draws every chart of the run.
+pub fn render_all(r: &RunResults) -> anyhow::Result<Vec<Figure>> {
+    charts(r).into_iter().map(render).collect()
+}
+
+/// Draws every chart and writes `<stem>.png` and `<stem>.svg` into the
+/// staging directory; returns the figures for the HTML report.
+pub fn write_all(r: &RunResults, staging: &Staging) -> anyhow::Result<Vec<Figure>> {
+    let figures = render_all(r)?;
+    for f in &figures {
+        staging.write(&format!("{}.png", f.chart.stem), &f.png)?;
+        staging.write(&format!("{}.svg", f.chart.stem), f.svg.as_bytes())?;
+    }
+    Ok(figures)
+}
+
+/// Small hand-made results for the report's unit tests: a session unit
+/// "iop" (24 seats), a bed unit "inpatient" (10 beds) that had no
+/// referrals, and a therapist role with 54 hours on staff; 8 weeks, 20 trials.
+#[cfg(test)]
+pub(crate) fn test_results() -> RunResults {
+    use crate::stats::Summary;
+    use crate::trials::{WaitHistogram, WAIT_BIN_DAYS, WAIT_MAX_DAYS};
+    use chrono::NaiveDate;
+
+    fn s(p50: f64) -> Summary {
+        Summary {
+            n: 20,
+            mean: p50,
+            sd: p50 * 0.1,
+            ci95_low: p50 * 0.95,
+            ci95_high: p50 * 1.05,
+            p5: p50 * 0.8,
+            p25: p50 * 0.9,
+            p50,
+            p75: p50 * 1.1,
+            p95: p50 * 1.2,
+        }
+    }
+    let nan = Summary::of(&[]);
+    let weeks = 8usize;
+    let flat = |v: f64| vec![s(v); weeks];
+    let weekly: Vec<(&str, Vec<Summary>)> = vec![
+        ("iop.census", flat(20.0)),
+        (
+            "iop.waitlist",
+            (0..weeks).map(|w| s(2.0 + w as f64)).collect(),
+        ),
+        ("iop.admissions", flat(3.0)),
+        ("iop.seat_utilization", flat(0.8)),
+        ("iop.attendance_rate", flat(0.88)),
+        ("inpatient.census", flat(0.0)),
+        ("inpatient.waitlist", flat(0.0)),
+        ("inpatient.admissions", flat(0.0)),
+        (
+            "staff.therapist.hours_per_week",
+            (0..weeks).map(|w| s(50.0 + 2.0 * w as f64)).collect(),
+        ),
+    ];
+    let summary: Vec<(&str, Summary)> = vec![
+        ("iop.referrals", s(50.0)),
+        ("iop.admissions", s(40.0)),
+        ("iop.census", s(20.0)),
+        ("iop.waitlist", s(5.0)),
+        ("iop.wait_days", s(6.0)),
+        ("iop.wait_days_p90", s(15.0)),
+        ("iop.turned_away", s(2.0)),
+        ("iop.no_shows", s(7.0)),
+        ("iop.reneged", s(4.0)),
+        ("iop.completed", s(20.0)),
+        ("iop.dropped_out", s(10.0)),
+        ("iop.admin_discharged", s(5.0)),
+        ("iop.stepped_up", s(2.0)),
+        ("iop.seat_utilization", s(0.8)),
+        ("iop.attendance_rate", s(0.88)),
+        ("inpatient.referrals", s(0.0)),
+        ("inpatient.census", s(0.0)),
+        ("inpatient.wait_days", nan),
+        ("staff.therapist.hours_per_week", s(57.0)),
+        ("staff.therapist.fte_needed", s(1.9)),
+        ("staff.therapist.short_weeks", s(0.3)),
+    ];
+    let bins = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize + 1;
+    let mut counts = vec![0u64; bins];
+    for (i, c) in [30u64, 25, 20, 15, 10, 8, 6, 4, 2, 1].iter().enumerate() {
+        counts[i * 4] = *c;
+    }
+    RunResults {
+        scenario_name: "tiny".into(),
+        description: "A hand-made result for tests <with markup & quotes\">.".into(),
+        start_date: NaiveDate::from_ymd_opt(2027, 1, 4).expect("valid date"),
+        weeks: weeks as u32,
+        warmup_weeks: 4,
+        trials: 20,
+        seed: 7,
+        version: "0.0.0-test",
+        summary_names: summary.iter().map(|(n, _)| n.to_string()).collect(),
+        summary: summary.iter().map(|(_, s)| *s).collect(),
+        weekly_names: weekly.iter().map(|(n, _)| n.to_string()).collect(),
+        weekly: weekly.into_iter().map(|(_, w)| w).collect(),
+        waits: vec![
+            WaitHistogram {
+                unit: "iop".into(),
+                total: counts.iter().sum(),
+                counts,
+                p50: 4.0,
+                p90: 12.5,
+            },
+            WaitHistogram {
+                unit: "inpatient".into(),
+                counts: vec![0; bins],
+                total: 0,
+                p50: f64::NAN,
+                p90: f64::NAN,
+            },
+        ],
+        outcome_shares: vec![
+            (
+                "iop".into(),
+                [0.4, 0.2, 0.1, 0.05, 0.08, 0.02, 0.15]
+                    .iter()
+                    .map(|&x| s(x))
+                    .collect(),
+            ),
+            ("inpatient".into(), vec![nan; 7]),
+        ],
+        capacity: vec![("iop".into(), 24), ("inpatient".into(), 10)],
+        staff_hours: vec![("therapist".into(), 54.0)],
+        events: 1000,
+        elapsed: std::time::Duration::from_millis(5),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(png_bytes: &[u8]) -> (png::OutputInfo, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+            .read_info()
+            .expect("a valid PNG");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size fits")];
+        let info = reader.next_frame(&mut buf).expect("one frame");
+        buf.truncate(info.buffer_size());
+        (info, buf)
+    }
+
+    #[test]
+    fn pngs_have_text_in_the_title_area_from_the_embedded_font() {
+        let figures = render_all(&test_results()).unwrap();
+        assert_eq!(figures.len(), 10);
+        for f in &figures {
+            let (info, rgb) = decode(&f.png);
+            assert_eq!((info.width, info.height), (style::WIDTH, style::HEIGHT));
+            // The title sits in the top 40 px, starting at the left margin;
+            // nothing else is drawn there, so dark pixels are its glyphs.
+            let dark = (8..40)
+                .flat_map(|y| (0..400).map(move |x| (y * style::WIDTH as usize + x) * 3))
+                .filter(|&i| rgb[i] < 128 && rgb[i + 1] < 128 && rgb[i + 2] < 128)
+                .count();
+            assert!(
+                dark > 300,
+                "{}: only {dark} dark pixels in the title area",
+                f.chart.stem
+            );
+            // Letters, not a solid block.
+            assert!(
+                dark < 32 * 400 / 2,
+                "{}: title area is a block",
+                f.chart.stem
+            );
+        }
+    }
+
+    #[test]
+    fn svgs_are_standalone_documents_with_the_title_as_text() {
+        for f in render_all(&test_results()).unwrap() {
+            assert!(f.svg.starts_with("<svg"), "{}", f.chart.stem);
+            assert!(f.svg.trim_end().ends_with("</svg>"));
+            assert!(f.svg.contains(&f.chart.title), "{}", f.chart.stem);
+            assert!(!f.svg.contains("NaN"), "{}", f.chart.stem);
+        }
+    }
+
+    #[test]
+    fn drawing_is_deterministic() {
+        let a = render_all(&test_results()).unwrap();
+        let b = render_all(&test_results()).unwrap();
+        for (a, b) in a.iter().zip(&b) {
+            assert_eq!(a.svg, b.svg);
+            assert_eq!(a.png, b.png);
+        }
+    }
+
+    #[test]
+    fn write_all_writes_png_and_svg_per_chart() {
+        let root = tempfile::tempdir().unwrap();
+        let staging = Staging::new(root.path(), "tiny").unwrap();
+        let figures = write_all(&test_results(), &staging).unwrap();
+        let dir = staging.commit().unwrap();
+        for f in &figures {
+            for ext in ["png", "svg"] {
+                let p = dir.join(format!("{}.{ext}", f.chart.stem));
+                assert!(
+                    std::fs::metadata(&p).unwrap().len() > 1000,
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,729 @@
+//! What each chart shows, decided from [`RunResults`] alone: which series,
+//! bands, limits, labels and axis ranges. Nothing is drawn here, so these
+//! choices are tested on small hand-made results.
+
+use chrono::{Datelike, Days, NaiveDate};
+use plotters::style::RGBColor;
+
+use super::style;
+use crate::stats::Summary;
+use crate::trials::{RunResults, WaitHistogram, OUTCOMES, WAIT_BIN_DAYS};
+
+/// One figure: written as `<stem>.png` and `<stem>.svg`, shown in the report
+/// under its unit's (or the staff) section.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub stem: String,
+    /// Unit name, or "staff".
+    pub section: String,
+    pub title: String,
+    /// Scenario, trial count and what the bands are.
+    pub subtitle: String,
+    /// One or two sentences for the report: how to read the figure.
+    pub about: String,
+    pub legend: Vec<LegendItem>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Weekly(Weekly),
+    Histogram(Histogram),
+    Shares(Shares),
+}
+
+#[derive(Debug, Clone)]
+pub struct LegendItem {
+    pub label: String,
+    pub swatch: Swatch,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    /// A median line over its bands.
+    Band(RGBColor),
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Dot(RGBColor),
+    Box(RGBColor),
+    /// Text only.
+    None,
+}
+
+/// Fan chart of weekly series over calendar weeks.
+#[derive(Debug, Clone)]
+pub struct Weekly {
+    pub y_label: String,
+    /// Values are percentages (0-100).
+    pub percent: bool,
+    pub bands: Vec<Band>,
+    pub limits: Vec<Limit>,
+    /// Labelled x positions (week index, label), e.g. the first week of each month.
+    pub ticks: Vec<(i32, String)>,
+    pub weeks: u32,
+}
+
+/// A weekly metric across trials: median line, P5-P95 band and optionally
+/// the P25-P75 band.
+#[derive(Debug, Clone)]
+pub struct Band {
+    pub colour: RGBColor,
+    pub weeks: Vec<Summary>,
+    pub quartiles: bool,
+}
+
+/// A horizontal line the first band is read against.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    pub value: f64,
+    /// Mark the weeks whose median exceeds the limit.
+    pub flag_above: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    pub x_label: String,
+    pub y_label: String,
+    pub colour: RGBColor,
+    /// (from, to, percent of all values)
+    pub bars: Vec<(f64, f64, f64)>,
+    pub x_max: f64,
+    pub markers: Vec<(String, f64)>,
+    /// Drawn in the plot area when there is nothing to show.
+    pub empty: Option<String>,
+}
+
+/// Horizontal bars with P5-P95 whiskers, one row per category, first on top.
+#[derive(Debug, Clone)]
+pub struct Shares {
+    pub x_label: String,
+    pub rows: Vec<ShareRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ShareRow {
+    pub label: String,
+    pub colour: RGBColor,
+    /// Percent.
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+/// Every chart of a run, in report order: per unit census, waitlist, waits,
+/// outcomes and sessions; then staff by role.
+pub fn charts(r: &RunResults) -> Vec<Chart> {
+    let mut out = Vec::new();
+    let ticks = week_ticks(r.start_date, r.weeks);
+    for (unit, capacity) in &r.capacity {
+        if let Some(c) = census(r, unit, *capacity, &ticks) {
+            out.push(c);
+        }
+        if let Some(c) = waitlist(r, unit, &ticks) {
+            out.push(c);
+        }
+        if let Some(h) = r.waits.iter().find(|h| &h.unit == unit) {
+            out.push(waits(r, h));
+        }
+        if let Some((_, shares)) = r.outcome_shares.iter().find(|(u, _)| u == unit) {
+            out.push(outcomes(r, unit, shares));
+        }
+        if let Some(c) = sessions(r, unit, &ticks) {
+            out.push(c);
+        }
+    }
+    for (role, hours) in &r.staff_hours {
+        if let Some(c) = staff(r, role, *hours, &ticks) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A name safe in a file name: letters, digits, '-' and '_' kept, others '_'.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn subtitle(r: &RunResults, what: &str) -> String {
+    format!(
+        "{} \u{b7} {} trials \u{b7} {what}",
+        r.scenario_name, r.trials
+    )
+}
+
+const FAN: &str = "median, P25\u{2013}P75, P5\u{2013}P95 over trials";
+const FAN_90: &str = "median and P5\u{2013}P95 over trials";
+
+fn fan_legend(label: &str, colour: RGBColor) -> LegendItem {
+    LegendItem {
+        label: label.to_string(),
+        swatch: Swatch::Band(colour),
+    }
+}
+
+fn census(r: &RunResults, unit: &str, capacity: u64, ticks: &[(i32, String)]) -> Option<Chart> {
+    let weeks = r.weekly_of(&format!("{unit}.census"))?.to_vec();
+    let places = if is_session_unit(r, unit) {
+        "seats"
+    } else {
+        "beds"
+    };
+    Some(Chart {
+        stem: format!("census-{}", file_safe(unit)),
+        section: unit.to_string(),
+        title: format!("{unit}: patients in care, by week"),
+        subtitle: subtitle(r, FAN),
+        about: format!(
+            "Average number of patients in care each week ({places} taken). The line is the median \
+             trial; the dark band holds the middle half of trials, the light band nine in ten. \
+             The dashed line is the capacity of {capacity} {places}."
+        ),
+        legend: vec![
+            fan_legend("patients in care", style::CENSUS),
+            LegendItem {
+                label: format!("capacity ({capacity} {places})"),
+                swatch: Swatch::Dashed(style::LIMIT),
+            },
+        ],
+        body: Body::Weekly(Weekly {
+            y_label: "patients in care".into(),
+            percent: false,
+            bands: vec![Band {
+                colour: style::CENSUS,
+                weeks,
+                quartiles: true,
+            }],
+            limits: vec![Limit {
+                value: capacity as f64,
+                flag_above: false,
+            }],
+            ticks: ticks.to_vec(),
+            weeks: r.weeks,
+        }),
+    })
+}
+
+fn waitlist(r: &RunResults, unit: &str, ticks: &[(i32, String)]) -> Option<Chart> {
+    let weeks = r.weekly_of(&format!("{unit}.waitlist"))?.to_vec();
+    Some(Chart {
+        stem: format!("waitlist-{}", file_safe(unit)),
+        section: unit.to_string(),
+        title: format!("{unit}: people on the waitlist, by week"),
+        subtitle: subtitle(r, FAN),
+        about: "Average number of people waiting for admission each week. A band that climbs \
+                week after week means referrals arrive faster than places free up."
+            .into(),
+        legend: vec![fan_legend("people waiting", style::WAITLIST)],
+        body: Body::Weekly(Weekly {
+            y_label: "people waiting".into(),
+            percent: false,
+            bands: vec![Band {
+                colour: style::WAITLIST,
+                weeks,
+                quartiles: true,
+            }],
+            limits: vec![],
+            ticks: ticks.to_vec(),
+            weeks: r.weeks,
+        }),
+    })
+}
+
+/// At most this many bars in a histogram: neighbouring bins are merged.
+const MAX_BARS: usize = 60;
+/// The x axis ends where this share of waits is shown.
+const SHOWN_SHARE: f64 = 0.99;
+
+fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
+    let unit = &h.unit;
+    let (hist, dropped) = wait_histogram(h);
+    let mut legend = vec![
+        LegendItem {
+            label: "median wait".into(),
+            swatch: Swatch::Line(style::LIMIT),
+        },
+        LegendItem {
+            label: "P90: one in ten waits longer".into(),
+            swatch: Swatch::Dashed(style::LIMIT),
+        },
+    ];
+    if dropped > 0.0 {
+        legend.push(LegendItem {
+            label: format!(
+                "{} beyond {} days, not shown",
+                pct_text(dropped),
+                hist.x_max
+            ),
+            swatch: Swatch::None,
+        });
+    }
+    Chart {
+        stem: format!("waits-{}", file_safe(unit)),
+        section: unit.clone(),
+        title: format!("{unit}: wait from referral to admission"),
+        subtitle: subtitle(
+            r,
+            &format!("{} admissions across all trials", group_thousands(h.total)),
+        ),
+        about: if h.total == 0 {
+            "How long admitted patients waited from referral to their first day: no one was \
+             admitted in the reported weeks of any trial."
+                .into()
+        } else {
+            format!(
+                "How long admitted patients waited from referral to their first day, pooled over \
+                 all trials. Half waited less than {:.1} days (solid line); one in ten waited more \
+                 than {:.1} days (dashed line).",
+                h.p50, h.p90
+            )
+        },
+        legend,
+        body: Body::Histogram(hist),
+    }
+}
+
+/// Bars for a wait histogram (percent of all admissions per bar), and the
+/// percentage of waits beyond the x axis.
+pub fn wait_histogram(h: &WaitHistogram) -> (Histogram, f64) {
+    let mut hist = Histogram {
+        x_label: "days from referral to admission".into(),
+        y_label: "% of admissions".into(),
+        colour: style::WAITS,
+        bars: Vec::new(),
+        x_max: 7.0,
+        markers: Vec::new(),
+        empty: None,
+    };
+    if h.total == 0 {
+        hist.empty = Some("no admissions in the reported weeks".into());
+        return (hist, 0.0);
+    }
+    // The last bin is open-ended, so it is never drawn as a bar.
+    let bounded = h.counts.len().saturating_sub(1);
+    let mut cum = 0u64;
+    let mut shown_bins = bounded;
+    for (i, &c) in h.counts[..bounded].iter().enumerate() {
+        cum += c;
+        if cum as f64 >= SHOWN_SHARE * h.total as f64 {
+            shown_bins = i + 1;
+            break;
+        }
+    }
+    let wanted_days = (shown_bins as f64 * WAIT_BIN_DAYS)
+        .max(h.p90 * 1.15)
+        .max(7.0);
+    // Whole weeks read best on a wait axis.
+    let x_max = ((wanted_days / 7.0).ceil() * 7.0).min(bounded as f64 * WAIT_BIN_DAYS);
+    let bins = ((x_max / WAIT_BIN_DAYS).round() as usize).min(bounded);
+    let merge = bins.div_ceil(MAX_BARS).max(1);
+    let total = h.total as f64;
+    let mut shown = 0u64;
+    for start in (0..bins).step_by(merge) {
+        let end = (start + merge).min(bins);
+        let count: u64 = h.counts[start..end].iter().sum();
+        shown += count;
+        if count > 0 {
+            hist.bars.push((
+                start as f64 * WAIT_BIN_DAYS,
+                end as f64 * WAIT_BIN_DAYS,
+                100.0 * count as f64 / total,
+            ));
+        }
+    }
+    hist.x_max = x_max;
+    let bar_days = merge as f64 * WAIT_BIN_DAYS;
+    hist.x_label = format!(
+        "days from referral to admission (each bar: {})",
+        if bar_days == 0.5 {
+            "half a day".to_string()
+        } else if bar_days == 1.0 {
+            "1 day".to_string()
+        } else {
+            format!("{} days", trim_number(bar_days))
+        }
+    );
+    for (label, v) in [("median", h.p50), ("P90", h.p90)] {
+        if v.is_finite() {
+            hist.markers
+                .push((format!("{label} {v:.1} d"), v.min(x_max)));
+        }
+    }
+    let dropped = 100.0 * (h.total - shown) as f64 / total;
+    (hist, dropped)
+}
+
+fn outcomes(r: &RunResults, unit: &str, shares: &[Summary]) -> Chart {
+    let rows = OUTCOMES
+        .iter()
+        .zip(shares)
+        .filter(|(_, s)| s.p50.is_finite())
+        .map(|(o, s)| ShareRow {
+            label: style::outcome_label(o).to_string(),
+            colour: style::outcome_colour(o),
+            p5: 100.0 * s.p5,
+            p50: 100.0 * s.p50,
+            p95: 100.0 * s.p95,
+        })
+        .collect();
+    Chart {
+        stem: format!("outcomes-{}", file_safe(unit)),
+        section: unit.to_string(),
+        title: format!("{unit}: what happened to referrals"),
+        subtitle: subtitle(r, FAN_90),
+        about: "Share of all referrals to the unit that ended each way during the reported weeks. \
+                The bar is the median trial, the whisker spans P5 to P95. Shares need not add up \
+                to 100%: some patients are still waiting or in care at the end."
+            .into(),
+        legend: vec![
+            LegendItem {
+                label: "median share of referrals".into(),
+                swatch: Swatch::Box(style::MUTED),
+            },
+            LegendItem {
+                label: "P5\u{2013}P95".into(),
+                swatch: Swatch::Line(style::TEXT),
+            },
+        ],
+        body: Body::Shares(Shares {
+            x_label: "% of referrals".into(),
+            rows,
+        }),
+    }
+}
+
+fn is_session_unit(r: &RunResults, unit: &str) -> bool {
+    r.weekly_of(&format!("{unit}.seat_utilization")).is_some()
+}
+
+fn percent_weeks(s: &[Summary]) -> Vec<Summary> {
+    s.iter().map(|s| scaled(s, 100.0)).collect()
+}
+
+fn scaled(s: &Summary, k: f64) -> Summary {
+    Summary {
+        mean: s.mean * k,
+        sd: s.sd * k,
+        ci95_low: s.ci95_low * k,
+        ci95_high: s.ci95_high * k,
+        p5: s.p5 * k,
+        p25: s.p25 * k,
+        p50: s.p50 * k,
+        p75: s.p75 * k,
+        p95: s.p95 * k,
+        n: s.n,
+    }
+}
+
+fn sessions(r: &RunResults, unit: &str, ticks: &[(i32, String)]) -> Option<Chart> {
+    let util = r.weekly_of(&format!("{unit}.seat_utilization"))?;
+    let attendance = r.weekly_of(&format!("{unit}.attendance_rate"))?;
+    Some(Chart {
+        stem: format!("sessions-{}", file_safe(unit)),
+        section: unit.to_string(),
+        title: format!("{unit}: seat utilization and attendance, by week"),
+        subtitle: subtitle(r, FAN_90),
+        about: "Seat utilization: enrolled patients as a share of the seats offered at the groups \
+                held that week. Attendance: patients who came as a share of those expected. Low \
+                utilization means empty chairs; low attendance means patients at risk of \
+                administrative discharge."
+            .into(),
+        legend: vec![
+            fan_legend("seat utilization", style::SEAT_UTILIZATION),
+            fan_legend("attendance", style::ATTENDANCE),
+        ],
+        body: Body::Weekly(Weekly {
+            y_label: "% of seats / of expected".into(),
+            percent: true,
+            bands: vec![
+                Band {
+                    colour: style::SEAT_UTILIZATION,
+                    weeks: percent_weeks(util),
+                    quartiles: false,
+                },
+                Band {
+                    colour: style::ATTENDANCE,
+                    weeks: percent_weeks(attendance),
+                    quartiles: false,
+                },
+            ],
+            limits: vec![],
+            ticks: ticks.to_vec(),
+            weeks: r.weeks,
+        }),
+    })
+}
+
+fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> Option<Chart> {
+    let weeks = r
+        .weekly_of(&format!("staff.{role}.hours_per_week"))?
+        .to_vec();
+    let short = weeks.iter().filter(|s| s.p50 > on_staff).count();
+    let mut legend = vec![
+        fan_legend("hours needed", style::STAFF_HOURS),
+        LegendItem {
+            label: format!("hours on staff ({} h/week)", trim_number(on_staff)),
+            swatch: Swatch::Dashed(style::LIMIT),
+        },
+    ];
+    if short > 0 {
+        legend.push(LegendItem {
+            label: format!("median over staff hours ({short} weeks)"),
+            swatch: Swatch::Dot(style::ALERT),
+        });
+    }
+    Some(Chart {
+        stem: format!("staff-{}", file_safe(role)),
+        section: "staff".into(),
+        title: format!("{role}: hours of work needed per week"),
+        subtitle: subtitle(r, FAN),
+        about: format!(
+            "Hours of {role} work the patients in care need each week (groups, individual \
+             sessions, intakes and the rest of the workload table), against the {} hours per \
+             week on staff (dashed). Red dots mark weeks in which the median trial needs more \
+             than the team has.",
+            trim_number(on_staff)
+        ),
+        legend,
+        body: Body::Weekly(Weekly {
+            y_label: "hours per week".into(),
+            percent: false,
+            bands: vec![Band {
+                colour: style::STAFF_HOURS,
+                weeks,
+                quartiles: true,
+            }],
+            limits: vec![Limit {
+                value: on_staff,
+                flag_above: true,
+            }],
+            ticks: ticks.to_vec(),
+            weeks: r.weeks,
+        }),
+    })
+}
+
+/// At most this many labels on a week axis.
+const MAX_TICKS: usize = 13;
+
+/// Labels for a week axis: the first week of every month (every second or
+/// third month on long horizons) as "Jan 2027", "Feb", ...; on horizons of
+/// a few weeks, every week as "4 Jan".
+pub fn week_ticks(start: NaiveDate, weeks: u32) -> Vec<(i32, String)> {
+    let date = |w: u32| start.checked_add_days(Days::new(7 * u64::from(w)));
+    if weeks <= 10 {
+        return (0..weeks)
+            .filter_map(|w| date(w).map(|d| (w as i32, d.format("%-d %b").to_string())))
+            .collect();
+    }
+    let firsts: Vec<(u32, NaiveDate)> = (0..weeks)
+        .filter_map(|w| date(w).map(|d| (w, d)))
+        .filter(|(_, d)| d.day() <= 7)
+        .collect();
+    // Every `step` months, aligned to the calendar (Jan, Apr, Jul, Oct for 3).
+    let step = [1usize, 2, 3, 4, 6, 12, 24, 60]
+        .into_iter()
+        .find(|s| firsts.len().div_ceil(*s) <= MAX_TICKS)
+        .unwrap_or(120);
+    let mut out = Vec::new();
+    let mut last_year = None;
+    for (w, d) in firsts {
+        let months = d.year() as i64 * 12 + i64::from(d.month0());
+        if months.rem_euclid(step as i64) != 0 {
+            continue;
+        }
+        let label = if last_year != Some(d.year()) {
+            d.format("%b %Y").to_string()
+        } else {
+            d.format("%b").to_string()
+        };
+        last_year = Some(d.year());
+        out.push((w as i32, label));
+    }
+    out
+}
+
+/// "1.5%" / "<0.1%".
+pub fn pct_text(p: f64) -> String {
+    if p > 0.0 && p < 0.1 {
+        "<0.1%".into()
+    } else if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// "54" for whole numbers, "50.5" otherwise.
+pub fn trim_number(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// 123456 -> "123,456".
+pub fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::plots::test_results;
+
+    #[test]
+    fn every_unit_and_role_gets_its_charts_in_report_order() {
+        let r = test_results();
+        let stems: Vec<_> = charts(&r).into_iter().map(|c| c.stem).collect();
+        assert_eq!(
+            stems,
+            [
+                "census-iop",
+                "waitlist-iop",
+                "waits-iop",
+                "outcomes-iop",
+                "sessions-iop",
+                "census-inpatient",
+                "waitlist-inpatient",
+                "waits-inpatient",
+                "outcomes-inpatient",
+                "staff-therapist",
+            ]
+        );
+    }
+
+    #[test]
+    fn titles_name_the_scenario_and_trial_count() {
+        for c in charts(&test_results()) {
+            assert!(
+                c.subtitle.starts_with("tiny \u{b7} 20 trials"),
+                "{}",
+                c.subtitle
+            );
+        }
+    }
+
+    #[test]
+    fn session_charts_are_in_percent_and_census_has_its_capacity() {
+        let cs = charts(&test_results());
+        let Body::Weekly(w) = &cs[4].body else {
+            panic!("sessions chart is weekly")
+        };
+        assert!(w.percent);
+        assert_eq!(w.bands[0].weeks[0].p50, 80.0);
+        let Body::Weekly(w) = &cs[0].body else {
+            panic!("census chart is weekly")
+        };
+        assert_eq!(w.limits[0].value, 24.0);
+        assert!(cs[0].about.contains("24 seats"));
+        assert!(cs[5].about.contains("10 beds"));
+    }
+
+    #[test]
+    fn staff_chart_counts_weeks_over_the_staff_hours() {
+        let cs = charts(&test_results());
+        let staff = cs.last().unwrap();
+        // test_results: median hours 50 + 2 per week against 54 on staff: weeks 3..=7.
+        assert!(staff
+            .legend
+            .iter()
+            .any(|l| l.label == "median over staff hours (5 weeks)"));
+    }
+
+    #[test]
+    fn outcome_rows_follow_outcomes_and_skip_missing_shares() {
+        let cs = charts(&test_results());
+        let Body::Shares(s) = &cs[3].body else {
+            panic!("outcomes chart is shares")
+        };
+        assert_eq!(s.rows.len(), OUTCOMES.len());
+        assert_eq!(s.rows[0].label, "completed");
+        assert_eq!(s.rows[0].p50, 40.0);
+        let Body::Shares(s) = &cs[8].body else {
+            panic!("outcomes chart is shares")
+        };
+        assert!(s.rows.is_empty(), "the inpatient unit had no referrals");
+    }
+
+    #[test]
+    fn wait_histogram_trims_the_tail_and_merges_bins() {
+        let mut counts = vec![0u64; 731];
+        counts[0] = 500; // [0, 0.5)
+        counts[20] = 400; // [10, 10.5)
+        counts[600] = 1; // [300, 300.5): beyond the 99% cut
+        let h = WaitHistogram {
+            unit: "iop".into(),
+            counts,
+            total: 901,
+            p50: 0.4,
+            p90: 10.2,
+        };
+        let (hist, dropped) = wait_histogram(&h);
+        assert_eq!(hist.x_max, 14.0);
+        assert_eq!(hist.bars.len(), 2);
+        assert_eq!(hist.bars[0], (0.0, 0.5, 100.0 * 500.0 / 901.0));
+        assert!((dropped - 100.0 / 901.0).abs() < 1e-9);
+        assert_eq!(hist.markers[1], ("P90 10.2 d".to_string(), 10.2));
+
+        let mut wide = h.clone();
+        wide.counts = vec![1; 731];
+        wide.total = 731;
+        let (hist, _) = wait_histogram(&wide);
+        assert!(hist.bars.len() <= MAX_BARS);
+        assert_eq!(hist.x_max, 364.0);
+
+        let empty = WaitHistogram {
+            counts: vec![0; 731],
+            total: 0,
+            p50: f64::NAN,
+            p90: f64::NAN,
+            ..h
+        };
+        assert!(wait_histogram(&empty).0.empty.is_some());
+    }
+
+    #[test]
+    fn week_ticks_label_month_starts_and_the_year_once() {
+        let start = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        let t = week_ticks(start, 52);
+        assert_eq!(t[0], (0, "Jan 2027".to_string()));
+        assert_eq!(t[1], (4, "Feb".to_string()));
+        assert_eq!(t.len(), 12);
+        assert!(t.iter().skip(1).all(|(_, l)| !l.contains("2027")));
+        let long = week_ticks(start, 260);
+        assert!(long.len() <= MAX_TICKS);
+        assert!(long.iter().any(|(_, l)| l == "Jan 2028"));
+        // A start mid-month is not labelled; short horizons label every week.
+        let mid = week_ticks(NaiveDate::from_ymd_opt(2027, 1, 18).unwrap(), 20);
+        assert_eq!(mid[0], (2, "Feb 2027".to_string()));
+        assert_eq!(week_ticks(start, 3)[2], (2, "18 Jan".to_string()));
+    }
+
+    #[test]
+    fn small_formatters() {
+        assert_eq!(group_thousands(1234567), "1,234,567");
+        assert_eq!(group_thousands(12), "12");
+        assert_eq!(pct_text(0.05), "<0.1%");
+        assert_eq!(pct_text(2.345), "2.3%");
+        assert_eq!(trim_number(54.0), "54");
+        assert_eq!(file_safe("group room/1"), "group_room_1");
+    }
+}
