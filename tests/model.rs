@@ -529,3 +529,67 @@ stay = { dist = "exponential", mean = 30 }
         "{into_aftercare} / {completed}"
     );
 }
+
+#[test]
+fn finance_is_exact_for_a_fixed_census_with_certain_attendance() {
+    // 12 always enrolled, one Monday session a week, everyone attends:
+    // revenue/week = (12 session-days x 150 + 3 intakes x 100 + 12 individual x 50) x 0.9 = 2430
+    // cost/week = 0.25 FTE x 52,000 / 52 + (20 h needed - 10 h on staff) x 80 + room 100 + overhead 50 = 1200
+    let toml = SATURATED.replace(
+        "fte = 1\nhours_per_fte = 40",
+        "fte = 0.25\nhours_per_fte = 40",
+    ) + r#"
+[finance]
+collection_rate = 0.9
+payers = [{ name = "a", share = 0.5, per_day = 200 }, { name = "b", share = 0.5, per_day = 100 }]
+intake_fee = 100
+individual_fee = 50
+room_cost_per_week = { room = 100 }
+overhead_per_week = 50
+
+[[finance.staff]]
+role = "therapist"
+salary_per_fte_year = 52000
+per_diem_per_hour = 80
+"#;
+    let s = scenario(&toml);
+    let f = trial(&s, 0).finance.expect("finance section");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.abs().max(1.0);
+    assert!(close(f.revenue_per_week, 2430.0), "{}", f.revenue_per_week);
+    assert!(close(f.cost_per_week, 1200.0), "{}", f.cost_per_week);
+    assert!(close(f.net_per_week, 1230.0), "{}", f.net_per_week);
+    assert!(close(f.revenue_per_admission, 2430.0 * 52.0 / 156.0));
+    assert!(close(f.cost_per_completed_episode, 1200.0 * 52.0 / 156.0));
+    assert_eq!(f.lost_revenue_empty_seats_per_week, 0.0);
+    assert_eq!(f.lost_revenue_waitlist_per_week, 0.0);
+    assert!(close(f.weekly_net.iter().sum::<f64>(), 1230.0 * 52.0));
+    // Finance metrics flow into the run's summary like any other metric.
+    let (r, _) = run(&s, 1);
+    assert!(close(
+        r.summary_of("finance.net_per_week").unwrap().mean,
+        1230.0
+    ));
+    assert!(r.weekly_of("finance.net_per_week").is_some());
+}
+
+#[test]
+fn empty_seats_and_waitlist_losses_are_priced() {
+    // Half-empty group (demand well below seats) with impatient clients.
+    let toml = SATURATED
+        .replace("per_week = 60", "per_week = 1.5")
+        .replace(
+            "attendance = 1.0",
+            "attendance = 1.0\nwaitlist = { patience = { dist = \"exponential\", mean = 2 } }",
+        )
+        + r#"
+[finance]
+payers = [{ name = "a", share = 1.0, per_day = 100 }]
+"#;
+    let f = trial(&scenario(&toml), 0).finance.unwrap();
+    assert!(
+        f.lost_revenue_empty_seats_per_week > 100.0,
+        "{}",
+        f.lost_revenue_empty_seats_per_week
+    );
+    assert!(f.lost_revenue_waitlist_per_week > 0.0);
+}

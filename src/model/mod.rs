@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod capacity;
 pub mod clinic;
 pub mod dist;
+pub mod finance;
 pub mod program;
 pub mod recorder;
 pub mod result;

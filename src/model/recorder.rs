@@ -5,6 +5,7 @@
 use crate::engine::time::{DAY, WEEK};
 use crate::engine::SimTime;
 use crate::model::clinic::Exit;
+use crate::model::finance::{FinancePlan, UnitWeekActivity};
 use crate::model::program::Program;
 use crate::model::result::{
     RoomResult, StaffResult, TrialResult, UnitCounts, UnitResult, UnitWeekly,
@@ -92,6 +93,7 @@ pub struct Recorder {
     room_seats: Vec<u32>,
     session_units: Vec<bool>,
     program_staff: Vec<StaffPlan>,
+    finance: Option<FinancePlan>,
 }
 
 /// What the recorder needs to know of a track to count seats and room use.
@@ -176,6 +178,7 @@ impl Recorder {
                 .map(|u| matches!(u.kind, UnitKind::Sessions(_)))
                 .collect(),
             program_staff,
+            finance: FinancePlan::new(s),
         }
     }
 
@@ -392,7 +395,7 @@ impl Recorder {
                 }
             })
             .collect();
-        let staff = self
+        let staff: Vec<StaffResult> = self
             .program_staff
             .iter()
             .map(|plan| {
@@ -444,11 +447,33 @@ impl Recorder {
                 }
             })
             .collect();
+        let finance = self.finance.as_ref().map(|plan| {
+            let activity: Vec<Vec<UnitWeekActivity>> = self
+                .units
+                .iter()
+                .map(|u| {
+                    rep.clone()
+                        .map(|w| {
+                            let s = &u.sessions[w];
+                            UnitWeekActivity {
+                                attended: s.attended as f64,
+                                empty_seat_sessions: s.seats_offered.saturating_sub(s.enrolled)
+                                    as f64,
+                                patient_weeks: u.census.area[w] / week_secs,
+                                admissions: u.admissions[w] as f64,
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            plan.compute(&activity, &units, &staff)
+        });
         TrialResult {
             trial,
             units,
             rooms,
             staff,
+            finance,
             events,
         }
     }

@@ -84,9 +84,38 @@ pub struct TrialResult {
     pub units: Vec<UnitResult>,
     pub rooms: Vec<RoomResult>,
     pub staff: Vec<StaffResult>,
+    /// Present when the scenario has a `[finance]` section.
+    pub finance: Option<FinanceResult>,
     /// Events handled, for throughput figures.
     pub events: u64,
 }
+
+/// Money per trial, over the reported horizon (per-week figures are means over its weeks).
+#[derive(Debug, Clone, Default)]
+pub struct FinanceResult {
+    pub revenue_per_week: f64,
+    pub cost_per_week: f64,
+    pub net_per_week: f64,
+    pub revenue_per_admission: f64,
+    pub cost_per_completed_episode: f64,
+    /// Expected collections from seats left empty at the sessions held.
+    pub lost_revenue_empty_seats_per_week: f64,
+    /// Clients lost on the waitlist (reneged or turned away) x revenue per admission.
+    pub lost_revenue_waitlist_per_week: f64,
+    pub weekly_revenue: Vec<f64>,
+    pub weekly_cost: Vec<f64>,
+    pub weekly_net: Vec<f64>,
+}
+
+const FINANCE_METRICS: [&str; 7] = [
+    "revenue_per_week",
+    "cost_per_week",
+    "net_per_week",
+    "revenue_per_admission",
+    "cost_per_completed_episode",
+    "lost_revenue_empty_seats_per_week",
+    "lost_revenue_waitlist_per_week",
+];
 
 const UNIT_METRICS: [&str; 15] = [
     "referrals",
@@ -126,6 +155,9 @@ pub fn summary_names(s: &Scenario) -> Vec<String> {
         names.push(format!("staff.{}.fte_needed", st.role));
         names.push(format!("staff.{}.short_weeks", st.role));
     }
+    if s.finance.is_some() {
+        names.extend(FINANCE_METRICS.iter().map(|m| format!("finance.{m}")));
+    }
     names
 }
 
@@ -162,6 +194,17 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
     for st in &r.staff {
         v.extend_from_slice(&[st.hours_per_week, st.fte_needed, st.short_weeks]);
     }
+    if let Some(f) = &r.finance {
+        v.extend_from_slice(&[
+            f.revenue_per_week,
+            f.cost_per_week,
+            f.net_per_week,
+            f.revenue_per_admission,
+            f.cost_per_completed_episode,
+            f.lost_revenue_empty_seats_per_week,
+            f.lost_revenue_waitlist_per_week,
+        ]);
+    }
     v
 }
 
@@ -183,6 +226,11 @@ pub fn weekly_names(s: &Scenario) -> Vec<String> {
     for st in &s.staff {
         names.push(format!("staff.{}.hours_per_week", st.role));
     }
+    if s.finance.is_some() {
+        for m in ["revenue_per_week", "cost_per_week", "net_per_week"] {
+            names.push(format!("finance.{m}"));
+        }
+    }
     names
 }
 
@@ -203,6 +251,11 @@ pub fn weekly_series(r: &TrialResult) -> Vec<&[f64]> {
     }
     for st in &r.staff {
         v.push(&st.weekly_hours);
+    }
+    if let Some(f) = &r.finance {
+        v.push(&f.weekly_revenue);
+        v.push(&f.weekly_cost);
+        v.push(&f.weekly_net);
     }
     v
 }

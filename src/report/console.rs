@@ -16,6 +16,14 @@ fn fmt(x: f64) -> String {
     }
 }
 
+fn money(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.0}")
+    } else {
+        "-".into()
+    }
+}
+
 /// Per unit, the metrics a director asks about first; then staff.
 const KEY_UNIT_METRICS: [(&str, &str); 11] = [
     ("census", "census (in care)"),
@@ -55,6 +63,18 @@ pub fn summary_table(r: &RunResults) -> String {
                     fmt(s.p95),
                     fmt(*hours)
                 ),
+            ));
+        }
+    }
+    for (m, label) in [
+        ("revenue_per_week", "finance: revenue/week"),
+        ("cost_per_week", "finance: cost/week"),
+        ("net_per_week", "finance: net/week"),
+    ] {
+        if let Some(s) = r.summary_of(&format!("finance.{m}")) {
+            rows.push((
+                label.to_string(),
+                format!("{} [{}, {}]", money(s.p50), money(s.p5), money(s.p95)),
             ));
         }
     }

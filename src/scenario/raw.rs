@@ -29,6 +29,7 @@ pub struct RawScenario {
     pub staff: Vec<RawStaff>,
     #[serde(default)]
     pub workload: Vec<RawWorkload>,
+    pub finance: Option<RawFinance>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +214,34 @@ pub struct RawWorkload {
     pub unit: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct RawFinance {
+    pub collection_rate: Option<f64>,
+    #[serde(default)]
+    pub payers: Vec<RawPayer>,
+    pub intake_fee: Option<f64>,
+    pub individual_fee: Option<f64>,
+    pub bed_day_rates: Option<BTreeMap<String, f64>>,
+    pub room_cost_per_week: Option<BTreeMap<String, f64>>,
+    pub overhead_per_week: Option<f64>,
+    #[serde(default)]
+    pub staff: Vec<RawStaffCost>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawPayer {
+    pub name: Option<String>,
+    pub share: Option<f64>,
+    pub per_day: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawStaffCost {
+    pub role: Option<String>,
+    pub salary_per_fte_year: Option<f64>,
+    pub per_diem_per_hour: Option<f64>,
+}
+
 /// Every parameter key a dist table may hold.
 pub const DIST_PARAMS: [&str; 10] = [
     "value", "mean", "min", "max", "mode", "sd", "shape", "scale", "values", "weights",
@@ -250,7 +279,26 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "rooms",
             "staff",
             "workload",
+            "finance",
         ],
+    ),
+    (
+        "finance",
+        &[
+            "collection_rate",
+            "payers",
+            "intake_fee",
+            "individual_fee",
+            "bed_day_rates",
+            "room_cost_per_week",
+            "overhead_per_week",
+            "staff",
+        ],
+    ),
+    ("finance.payers", &["name", "share", "per_day"]),
+    (
+        "finance.staff",
+        &["role", "salary_per_fte_year", "per_diem_per_hour"],
     ),
     (
         "simulation",

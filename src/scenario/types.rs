@@ -25,6 +25,8 @@ pub struct Scenario {
     pub rooms: Vec<Room>,
     pub staff: Vec<Staff>,
     pub workload: Vec<Workload>,
+    /// Revenue and cost; `None` when the scenario has no `[finance]` section.
+    pub finance: Option<Finance>,
     /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
     pub resolved_toml: String,
 }
@@ -246,4 +248,47 @@ impl Scenario {
     pub fn total_weeks(&self) -> u32 {
         self.simulation.warmup_weeks + self.simulation.weeks
     }
+}
+
+/// The money side of a program: what it bills and what it costs.
+#[derive(Debug, Clone, Default)]
+pub struct Finance {
+    /// Share of billed revenue actually collected.
+    pub collection_rate: f64,
+    /// Payer mix for session-days; shares sum to 1 (or the list is empty).
+    pub payers: Vec<Payer>,
+    /// Billed per admission to a session unit (intake assessment).
+    pub intake_fee: f64,
+    /// Billed per individual session (each occurrence of an `individual` workload entry).
+    pub individual_fee: f64,
+    /// Revenue per occupied bed-day, for bed units the program owns.
+    pub bed_day_rates: Vec<(UnitId, f64)>,
+    pub room_cost_per_week: Vec<(RoomId, f64)>,
+    pub overhead_per_week: f64,
+    pub staff: Vec<StaffCost>,
+}
+
+impl Finance {
+    /// Expected billed amount per attended session-day over the payer mix.
+    pub fn per_day(&self) -> f64 {
+        self.payers.iter().map(|p| p.share * p.per_day).sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Payer {
+    pub name: String,
+    pub share: f64,
+    /// Billed per attended session-day.
+    pub per_day: f64,
+}
+
+/// How a role is paid: its FTE on staff are salaried (paid every week,
+/// sessions or not); hours needed beyond them are paid per hour (per-diem).
+#[derive(Debug, Clone)]
+pub struct StaffCost {
+    pub role: RoleId,
+    pub salary_per_fte_year: f64,
+    /// 0: hours beyond staff are not bought (they show as a shortfall only).
+    pub per_diem_per_hour: f64,
 }

@@ -14,6 +14,8 @@ use super::raw::*;
 use super::types::*;
 use crate::model::dist::{Dist, DistSpec, DIST_NAMES};
 
+mod finance;
+
 /// Longest simulated horizon (warm-up + reported): 100 years.
 pub const MAX_TOTAL_WEEKS: i64 = 5200;
 /// Tolerance for track shares summing to 1.
@@ -299,6 +301,7 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, w)| self.workload(&format!("workload[{i}]"), w, &names))
             .collect();
+        let finance = raw.finance.as_ref().map(|f| self.finance(f, &names));
 
         Scenario {
             name,
@@ -310,6 +313,7 @@ impl Validator<'_> {
             rooms,
             staff,
             workload,
+            finance,
             resolved_toml: String::new(),
         }
     }
