@@ -76,7 +76,12 @@ impl FinancePlan {
                 None => (0.0, st.fte * st.hours_per_fte, 0.0),
             })
             .collect();
-        let rooms: f64 = f.room_cost_per_week.iter().map(|(_, c)| c).sum();
+        // The cost is per room, and a name may stand for several identical rooms.
+        let rooms: f64 = f
+            .room_cost_per_week
+            .iter()
+            .map(|&(r, c)| c * f64::from(s.rooms[r].count))
+            .sum();
         Some(FinancePlan {
             collect: f.collection_rate,
             per_day: f.per_day(),

@@ -198,6 +198,19 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
             }
         }
     }
+    if let Some(net) = r.summary_of("finance.net_per_week") {
+        if net.p50 < 0.0 {
+            out.push(format!(
+                "The program loses money: the median trial nets {} per week (cost above revenue collected).",
+                num(net.p50)
+            ));
+        } else if net.p5 < 0.0 {
+            out.push(format!(
+                "Net margin is positive in the median trial ({} per week) but negative in at least one trial in twenty.",
+                num(net.p50)
+            ));
+        }
+    }
     out
 }
 
@@ -305,6 +318,37 @@ fn unit_rows(r: &RunResults, unit: &str, capacity: u64) -> Vec<Row> {
     rows
 }
 
+fn section_title(section: &str) -> String {
+    match section {
+        "staff" => "Staff".to_string(),
+        "finance" => "Finance".to_string(),
+        unit => format!("Unit {unit}"),
+    }
+}
+
+fn finance_rows(r: &RunResults) -> Vec<Row> {
+    let s = |m: &str| r.summary_of(&format!("finance.{m}"));
+    let mut rows = Vec::new();
+    for (metric, label) in [
+        ("revenue_per_week", "Revenue collected per week"),
+        ("cost_per_week", "Cost per week"),
+        ("net_per_week", "Net margin per week"),
+        ("revenue_per_admission", "Revenue per admission"),
+        ("cost_per_completed_episode", "Cost per completed episode"),
+        (
+            "lost_revenue_empty_seats_per_week",
+            "Revenue lost to empty seats, per week",
+        ),
+        (
+            "lost_revenue_waitlist_per_week",
+            "Revenue lost with clients who left the waitlist, per week",
+        ),
+    ] {
+        rows.extend(summary_row(label, s(metric), false));
+    }
+    rows
+}
+
 fn staff_rows(r: &RunResults, role: &str, on_staff: f64) -> Vec<Row> {
     let s = |m: &str| r.summary_of(&format!("staff.{role}.{m}"));
     let mut rows = vec![Row {
@@ -404,11 +448,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
     );
     out.push_str("<nav><a href=\"#attention\">What needs attention</a><a href=\"#key-figures\">Key figures</a>");
     for s in &sections {
-        let title = if s == "staff" {
-            "Staff".to_string()
-        } else {
-            format!("Unit {s}")
-        };
+        let title = section_title(s);
         let _ = write!(out, "<a href=\"#{}\">{}</a>", anchor(s), esc(&title));
     }
     out.push_str("</nav>\n</header>\n");
@@ -450,14 +490,13 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
             &staff_rows(r, role, *on_staff),
         );
     }
+    if r.summary_of("finance.net_per_week").is_some() {
+        table(&mut out, "finance", "Finance", &finance_rows(r));
+    }
     out.push_str("</div>\n</section>\n");
 
     for s in &sections {
-        let title = if s == "staff" {
-            "Staff".to_string()
-        } else {
-            format!("Unit {s}")
-        };
+        let title = section_title(s);
         let _ = write!(
             out,
             "<section id=\"{}\">\n<h2>{}</h2>\n",

@@ -137,6 +137,9 @@ pub fn charts(r: &RunResults) -> Vec<Chart> {
             out.push(c);
         }
     }
+    if let Some(c) = net_margin(r, &ticks) {
+        out.push(c);
+    }
     out
 }
 
@@ -511,6 +514,46 @@ fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> 
     })
 }
 
+/// Weekly net margin (revenue collected minus cost) with its band, against
+/// break-even; only for scenarios with a `[finance]` section.
+fn net_margin(r: &RunResults, ticks: &[(i32, String)]) -> Option<Chart> {
+    let weeks = r.weekly_of("finance.net_per_week")?.to_vec();
+    let legend = vec![
+        fan_legend("net margin", style::NET_MARGIN),
+        LegendItem {
+            label: "break-even".into(),
+            swatch: Swatch::Dashed(style::LIMIT),
+        },
+    ];
+    Some(Chart {
+        stem: "finance-net".into(),
+        section: "finance".into(),
+        title: "Net margin per week".into(),
+        subtitle: subtitle(r, FAN),
+        about: "Revenue collected (attended session-days at the payer mix, intakes, individual \
+                sessions, bed-days) minus cost (salaried staff, per-diem hours beyond staff, rooms, \
+                overhead), week by week. Weeks with holidays bill fewer session-days while salaries \
+                run on."
+            .into(),
+        legend,
+        body: Body::Weekly(Weekly {
+            y_label: "net per week".into(),
+            percent: false,
+            bands: vec![Band {
+                colour: style::NET_MARGIN,
+                weeks,
+                quartiles: true,
+            }],
+            limits: vec![Limit {
+                value: 0.0,
+                flag_above: false,
+            }],
+            ticks: ticks.to_vec(),
+            weeks: r.weeks,
+        }),
+    })
+}
+
 /// At most this many labels on a week axis.
 const MAX_TICKS: usize = 13;
 
@@ -588,6 +631,34 @@ pub fn group_thousands(n: u64) -> String {
 mod tests {
     use super::*;
     use crate::report::plots::test_results;
+
+    #[test]
+    fn net_margin_chart_only_with_finance_and_reads_against_break_even() {
+        let mut r = test_results();
+        assert!(charts(&r).iter().all(|c| c.section != "finance"));
+        let weeks = r.weekly[0].len();
+        let net: Vec<crate::stats::Summary> = (0..weeks)
+            .map(|w| crate::stats::Summary::of(&[w as f64 * 100.0 - 300.0, -50.0, 400.0]))
+            .collect();
+        r.weekly_names.push("finance.net_per_week".into());
+        r.weekly.push(net);
+        let c = charts(&r)
+            .into_iter()
+            .find(|c| c.section == "finance")
+            .expect("finance chart");
+        assert_eq!(c.stem, "finance-net");
+        let Body::Weekly(w) = &c.body else {
+            panic!("weekly chart")
+        };
+        assert_eq!(w.limits.len(), 1);
+        assert_eq!(w.limits[0].value, 0.0);
+        assert!(
+            w.bands[0].weeks.iter().any(|s| s.p5 < 0.0),
+            "negative weeks are kept"
+        );
+        // It draws (negative values need a y axis below zero).
+        crate::report::plots::render(c).expect("draws");
+    }
 
     #[test]
     fn every_unit_and_role_gets_its_charts_in_report_order() {

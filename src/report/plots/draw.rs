@@ -131,6 +131,18 @@ fn weekly<DB: DrawingBackend>(w: &Weekly, area: &DrawingArea<DB, Shift>) -> Draw
     } else {
         y_ceiling(data_max)
     };
+    // Money can go below zero; counts and shares cannot.
+    let data_min = w
+        .bands
+        .iter()
+        .flat_map(|b| b.weeks.iter().map(|s| s.p5))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::min);
+    let y_min = if data_min < 0.0 {
+        -y_ceiling(-data_min)
+    } else {
+        0.0
+    };
     let tick_weeks: Vec<i32> = w.ticks.iter().map(|(x, _)| *x).collect();
     let mut chart = ChartBuilder::on(area)
         .margin_left(10)
@@ -139,7 +151,7 @@ fn weekly<DB: DrawingBackend>(w: &Weekly, area: &DrawingArea<DB, Shift>) -> Draw
         .margin_bottom(8)
         .x_label_area_size(56)
         .y_label_area_size(78)
-        .build_cartesian_2d((0..x_end).with_key_points(tick_weeks), 0f64..y_max)?;
+        .build_cartesian_2d((0..x_end).with_key_points(tick_weeks), y_min..y_max)?;
     let x_label = |x: &i32| {
         w.ticks
             .iter()

@@ -53,6 +53,7 @@ pub const WAITS: RGBColor = RGBColor(176, 122, 161);
 pub const SEAT_UTILIZATION: RGBColor = RGBColor(89, 161, 79);
 pub const ATTENDANCE: RGBColor = RGBColor(156, 117, 95);
 pub const STAFF_HOURS: RGBColor = RGBColor(73, 152, 148);
+pub const NET_MARGIN: RGBColor = RGBColor(106, 61, 154);
 
 /// Colour of each outcome of [`crate::trials::OUTCOMES`], by name.
 pub fn outcome_colour(outcome: &str) -> RGBColor {
