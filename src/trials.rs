@@ -2,6 +2,12 @@
 //! (seed, trial index), never from the thread that runs it, and results are
 //! folded in trial order, so the output is byte-identical for any number of
 //! threads.
+//!
+//! The fold ([`Aggregator`]) keeps memory bounded whatever the number of
+//! trials: every statistic is exact up to [`ExactLimits`] (10,000 trials for
+//! the shipped scenarios), and beyond that quantiles come from a sketch
+//! within [`RELATIVE_ACCURACY`](crate::stats::stream::RELATIVE_ACCURACY)
+//! while means stay exact sums in trial order (`docs/robustness.md`).
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +17,7 @@ use rayon::prelude::*;
 use crate::model::result::{summary_names, summary_values, weekly_names, weekly_series};
 use crate::model::{run_trial, Program, TrialResult};
 use crate::scenario::{Scenario, UnitKind};
+use crate::stats::stream::{Column, Precision};
 use crate::stats::Summary;
 
 /// Width of a wait-histogram bin, in days.
@@ -25,7 +32,8 @@ pub struct WaitHistogram {
     /// counts[i] = waits in [i * WAIT_BIN_DAYS, (i + 1) * WAIT_BIN_DAYS); the last bin is open-ended.
     pub counts: Vec<u64>,
     pub total: u64,
-    /// Median and P90 over all waits (from the exact values, not the bins).
+    /// Median and P90 over all waits (from the values, not the bins: exact up
+    /// to [`ExactLimits::waits`] waits, sketched beyond).
     pub p50: f64,
     pub p90: f64,
 }
@@ -105,9 +113,219 @@ pub struct RunOptions {
     pub threads: usize,
 }
 
+/// How many values the [`Aggregator`] keeps exactly before it switches a
+/// column to a [`Sketch`](crate::stats::stream::Sketch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExactLimits {
+    /// Trials kept exactly by each per-trial column (summary metrics, outcome
+    /// shares, and every (weekly metric, week) cell).
+    pub trials: usize,
+    /// Waits kept exactly per unit, over all trials.
+    pub waits: usize,
+}
+
+/// At most this many per-trial values are kept exactly, over all columns
+/// (about 40 MB with weekly cells as f32).
+pub const EXACT_VALUES_BUDGET: usize = 8_000_000;
+/// No column keeps more than this many trials exactly.
+pub const EXACT_TRIALS_MAX: usize = 10_000;
+/// Waits kept exactly, shared by the units (4 bytes each).
+pub const EXACT_WAITS_BUDGET: usize = 4_000_000;
+
+impl ExactLimits {
+    /// The limits for `scenario`: exact for up to [`EXACT_TRIALS_MAX`] trials
+    /// while the per-trial values fit in [`EXACT_VALUES_BUDGET`].
+    pub fn for_scenario(scenario: &Scenario) -> ExactLimits {
+        let columns = summary_names(scenario).len()
+            + weekly_names(scenario).len() * scenario.simulation.weeks as usize
+            + OUTCOMES.len() * scenario.units.len();
+        ExactLimits {
+            trials: (EXACT_VALUES_BUDGET / columns.max(1)).clamp(1, EXACT_TRIALS_MAX),
+            waits: EXACT_WAITS_BUDGET / scenario.units.len().max(1),
+        }
+    }
+}
+
+/// Waits of one unit: the fixed histogram and a bounded column for quantiles.
+#[derive(Debug, Clone)]
+struct WaitAcc {
+    counts: Vec<u64>,
+    values: Column,
+}
+
+/// Folds trial results, in trial order, into what [`RunResults`] reports,
+/// in memory that stops growing once every column has passed its
+/// [`ExactLimits`]: it depends on the scenario's metrics and weeks, never on
+/// the number of trials.
+#[derive(Debug, Clone)]
+pub struct Aggregator {
+    summary: Vec<Column>,
+    /// [metric * weeks + week]
+    weekly: Vec<Column>,
+    weeks: usize,
+    waits: Vec<WaitAcc>,
+    shares: Vec<[Column; 7]>,
+    events: u64,
+    trials: u64,
+}
+
+impl Aggregator {
+    pub fn new(scenario: &Scenario) -> Aggregator {
+        Aggregator::with_limits(scenario, ExactLimits::for_scenario(scenario))
+    }
+
+    pub fn with_limits(scenario: &Scenario, limits: ExactLimits) -> Aggregator {
+        let expected = scenario.simulation.trials as usize;
+        let col = |p| Column::new(p, limits.trials, expected);
+        let weeks = scenario.simulation.weeks as usize;
+        let bins = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize + 1;
+        Aggregator {
+            summary: (0..summary_names(scenario).len())
+                .map(|_| col(Precision::F64))
+                .collect(),
+            // f32 keeps weekly quantiles exact enough for reporting at half the memory.
+            weekly: (0..weekly_names(scenario).len() * weeks)
+                .map(|_| col(Precision::F32))
+                .collect(),
+            weeks,
+            waits: scenario
+                .units
+                .iter()
+                .map(|_| WaitAcc {
+                    counts: vec![0; bins],
+                    values: Column::new(Precision::F32, limits.waits, 0),
+                })
+                .collect(),
+            shares: scenario
+                .units
+                .iter()
+                .map(|_| std::array::from_fn(|_| col(Precision::F64)))
+                .collect(),
+            events: 0,
+            trials: 0,
+        }
+    }
+
+    /// Adds the next trial (trials must come in order for reproducible output).
+    pub fn push(&mut self, r: &TrialResult) {
+        let row = summary_values(r);
+        debug_assert_eq!(row.len(), self.summary.len());
+        for (col, v) in self.summary.iter_mut().zip(&row) {
+            col.push(*v);
+        }
+        for (m, series) in weekly_series(r).into_iter().enumerate() {
+            let cols = &mut self.weekly[m * self.weeks..(m + 1) * self.weeks];
+            for (col, &x) in cols.iter_mut().zip(series) {
+                col.push(x);
+            }
+        }
+        let last = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize;
+        for (acc, u) in self.waits.iter_mut().zip(&r.units) {
+            for &x in &u.waits {
+                let x = f64::from(x as f32);
+                acc.counts[((x / WAIT_BIN_DAYS) as usize).min(last)] += 1;
+                acc.values.push(x);
+            }
+        }
+        for (acc, u) in self.shares.iter_mut().zip(&r.units) {
+            for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
+                col.push(x);
+            }
+        }
+        self.events += r.events;
+        self.trials += 1;
+    }
+
+    /// Trials added so far.
+    pub fn trials(&self) -> u64 {
+        self.trials
+    }
+
+    /// Heap memory held by the aggregator, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        let cols = |c: &[Column]| {
+            c.iter().map(Column::heap_bytes).sum::<usize>() + std::mem::size_of_val(c)
+        };
+        cols(&self.summary)
+            + cols(&self.weekly)
+            + self
+                .waits
+                .iter()
+                .map(|w| w.counts.capacity() * 8 + w.values.heap_bytes())
+                .sum::<usize>()
+            + self.shares.iter().map(|s| cols(s)).sum::<usize>()
+    }
+
+    /// The run's results, with `elapsed` as the time taken.
+    pub fn finish(self, scenario: &Scenario, elapsed: Duration) -> RunResults {
+        let weekly = self
+            .weekly
+            .chunks(self.weeks.max(1))
+            .map(|cols| cols.iter().map(Column::summary).collect())
+            .collect();
+        let waits = scenario
+            .units
+            .iter()
+            .zip(self.waits)
+            .map(|(u, w)| WaitHistogram {
+                unit: u.name.clone(),
+                total: w.values.count(),
+                p50: w.values.quantile(0.5),
+                p90: w.values.quantile(0.9),
+                counts: w.counts,
+            })
+            .collect();
+        let capacity = scenario
+            .units
+            .iter()
+            .map(|u| {
+                let c = match &u.kind {
+                    UnitKind::Beds(b) => u64::from(b.capacity),
+                    UnitKind::Sessions(s) => s
+                        .tracks
+                        .iter()
+                        .map(|t| u64::from(t.groups * t.group_size))
+                        .sum(),
+                };
+                (u.name.clone(), c)
+            })
+            .collect();
+        let outcome_shares = scenario
+            .units
+            .iter()
+            .zip(&self.shares)
+            .map(|(u, cols)| (u.name.clone(), cols.iter().map(Column::summary).collect()))
+            .collect();
+        RunResults {
+            outcome_shares,
+            scenario_name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            start_date: scenario.simulation.start_date,
+            weeks: scenario.simulation.weeks,
+            warmup_weeks: scenario.simulation.warmup_weeks,
+            trials: scenario.simulation.trials,
+            seed: scenario.simulation.seed,
+            version: env!("CARGO_PKG_VERSION"),
+            summary_names: summary_names(scenario),
+            summary: self.summary.iter().map(Column::summary).collect(),
+            weekly_names: weekly_names(scenario),
+            weekly,
+            waits,
+            capacity,
+            staff_hours: scenario
+                .staff
+                .iter()
+                .map(|s| (s.role.clone(), s.fte * s.hours_per_fte))
+                .collect(),
+            events: self.events,
+            elapsed,
+        }
+    }
+}
+
 /// Runs all trials of `scenario`. `on_trial` sees every trial's summary row in
-/// trial order (for streaming `trials.csv`); `progress` gets the number of
-/// trials done so far.
+/// trial order (for streaming `trials.csv`); an error from it stops the run
+/// after the chunk in progress. `progress` gets the number of trials done so far.
 pub fn run(
     scenario: &Scenario,
     opts: &RunOptions,
@@ -121,16 +339,7 @@ pub fn run(
         .build()?;
     let trials = u64::from(scenario.simulation.trials);
     let seed = scenario.simulation.seed;
-    let sn = summary_names(scenario);
-    let wn = weekly_names(scenario);
-    let weeks = scenario.simulation.weeks as usize;
-    let mut summary_cols: Vec<Vec<f64>> = vec![Vec::with_capacity(trials as usize); sn.len()];
-    // f32 keeps weekly quantiles exact enough for reporting at half the memory.
-    let mut weekly_vals: Vec<Vec<f32>> =
-        vec![Vec::with_capacity(trials as usize * weeks); wn.len()];
-    let mut waits: Vec<Vec<f32>> = vec![Vec::new(); scenario.units.len()];
-    let mut shares: Vec<[Vec<f64>; 7]> = vec![Default::default(); scenario.units.len()];
-    let mut events = 0u64;
+    let mut agg = Aggregator::new(scenario);
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
     let mut start = 0u64;
     while start < trials {
@@ -142,112 +351,11 @@ pub fn run(
                 .collect()
         });
         for r in &results {
-            let row = summary_values(r);
-            debug_assert_eq!(row.len(), sn.len());
-            on_trial(r.trial, &row)?;
-            for (col, v) in summary_cols.iter_mut().zip(&row) {
-                col.push(*v);
-            }
-            for (col, series) in weekly_vals.iter_mut().zip(weekly_series(r)) {
-                col.extend(series.iter().map(|&x| x as f32));
-            }
-            for (acc, u) in waits.iter_mut().zip(&r.units) {
-                acc.extend(u.waits.iter().map(|&x| x as f32));
-            }
-            for (acc, u) in shares.iter_mut().zip(&r.units) {
-                for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
-                    col.push(x);
-                }
-            }
-            events += r.events;
+            on_trial(r.trial, &summary_values(r))?;
+            agg.push(r);
         }
         start = end;
         progress(end);
     }
-    let summary = summary_cols.iter().map(|c| Summary::of(c)).collect();
-    let weekly = weekly_vals
-        .iter()
-        .map(|vals| {
-            (0..weeks)
-                .map(|w| {
-                    let col: Vec<f64> = (0..trials as usize)
-                        .map(|t| f64::from(vals[t * weeks + w]))
-                        .collect();
-                    Summary::of(&col)
-                })
-                .collect()
-        })
-        .collect();
-    let waits = scenario
-        .units
-        .iter()
-        .zip(waits)
-        .map(|(u, mut w)| {
-            let bins = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize + 1;
-            let mut counts = vec![0u64; bins];
-            for &x in &w {
-                let b = ((f64::from(x) / WAIT_BIN_DAYS) as usize).min(bins - 1);
-                counts[b] += 1;
-            }
-            w.sort_by(f32::total_cmp);
-            let sorted: Vec<f64> = w.iter().map(|&x| f64::from(x)).collect();
-            WaitHistogram {
-                unit: u.name.clone(),
-                counts,
-                total: w.len() as u64,
-                p50: crate::stats::quantile(&sorted, 0.5),
-                p90: crate::stats::quantile(&sorted, 0.9),
-            }
-        })
-        .collect();
-    let capacity = scenario
-        .units
-        .iter()
-        .map(|u| {
-            let c = match &u.kind {
-                UnitKind::Beds(b) => u64::from(b.capacity),
-                UnitKind::Sessions(s) => s
-                    .tracks
-                    .iter()
-                    .map(|t| u64::from(t.groups * t.group_size))
-                    .sum(),
-            };
-            (u.name.clone(), c)
-        })
-        .collect();
-    let outcome_shares = scenario
-        .units
-        .iter()
-        .zip(&shares)
-        .map(|(u, cols)| {
-            (
-                u.name.clone(),
-                cols.iter().map(|c| Summary::of(c)).collect(),
-            )
-        })
-        .collect();
-    Ok(RunResults {
-        outcome_shares,
-        scenario_name: scenario.name.clone(),
-        description: scenario.description.clone(),
-        start_date: scenario.simulation.start_date,
-        weeks: scenario.simulation.weeks,
-        warmup_weeks: scenario.simulation.warmup_weeks,
-        trials: scenario.simulation.trials,
-        seed,
-        version: env!("CARGO_PKG_VERSION"),
-        summary_names: sn,
-        summary,
-        weekly_names: wn,
-        weekly,
-        waits,
-        capacity,
-        staff_hours: scenario
-            .staff
-            .iter()
-            .map(|s| (s.role.clone(), s.fte * s.hours_per_fte))
-            .collect(),
-        events,
-        elapsed: started.elapsed(),
-    })
+    Ok(agg.finish(scenario, started.elapsed()))
 }

@@ -4,6 +4,8 @@
 //! Non-finite values (a trial with no admissions has no mean wait) are left
 //! out of every statistic; `n` says how many values were used.
 
+pub mod stream;
+
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Quantile of sorted, finite data by linear interpolation between order
