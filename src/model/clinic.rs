@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::engine::time::{DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime};
 use crate::model::program::Program;
-use crate::model::recorder::Recorder;
+use crate::model::recorder::{Audit, Recorder};
 use crate::model::result::TrialResult;
 use crate::model::rng::{rng_from, PatientRng, Purpose, SimRng};
 use crate::scenario::{Admission, Destination, Episode, Handoff, Routing, SessionUnit, UnitKind};
@@ -118,6 +118,16 @@ pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
     clinic.start(&mut queue);
     let events = run_until(&mut clinic, &mut queue, program.horizon);
     clinic.finish(events)
+}
+
+/// [`run_trial`], also returning the invariant counters (for tests).
+pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResult, Audit) {
+    let mut clinic = Clinic::new(program, seed, trial);
+    let mut queue = EventQueue::with_capacity(1024);
+    clinic.start(&mut queue);
+    let events = run_until(&mut clinic, &mut queue, program.horizon);
+    let audit = clinic.rec.audit();
+    (clinic.finish(events), audit)
 }
 
 impl<'p> Clinic<'p> {
@@ -458,6 +468,7 @@ impl<'p> Clinic<'p> {
         pt.enrolled_idx = enrolled_idx;
         let gen = pt.gen;
         let wait_days = now.since(pt.referred_at) as f64 / DAY as f64;
+        self.rec.audit_wait(now, pt.referred_at);
         self.rec.admission(unit, now, wait_days);
         self.rec.census_change(unit, now, 1);
         match &self.p.scenario.units[unit].kind {
@@ -714,6 +725,12 @@ impl<'p> Clinic<'p> {
             Admission::Continuous => {}
         }
         let weekday = self.p.calendar.weekday(day);
+        // Audit (see recorder::Audit): checked where attendance is counted,
+        // independently of how sessions were scheduled.
+        let off_timetable = self.p.calendar.is_holiday(day)
+            || !plan.days.contains(&weekday)
+            || now.0 % DAY != plan.start;
+        let mut misplaced = 0u64;
         let pos_in_week = plan.days.iter().position(|&d| d == weekday).unwrap_or(0) as u32;
         let end = now.plus_secs(plan.duration);
         let mut expected = 0u32;
@@ -722,11 +739,16 @@ impl<'p> Clinic<'p> {
         for i in 0..n {
             let pid = self.tracks[unit][track].enrolled[i];
             let pt = &mut self.patients[pid as usize];
+            let wrong_place = off_timetable
+                || pt.status != Status::InCare
+                || pt.unit as usize != unit
+                || pt.track as usize != track;
             if pt.admitted_at == now {
                 // Admitted at this session: their first session is attended.
                 expected += 1;
                 attended += 1;
                 pt.attended += 1;
+                misplaced += u64::from(wrong_place);
                 continue;
             }
             let week_of_stay = (now.since(pt.admitted_at) / WEEK) as u32 + 1;
@@ -746,6 +768,7 @@ impl<'p> Clinic<'p> {
                 attended += 1;
                 pt.attended += 1;
                 pt.absences = 0;
+                misplaced += u64::from(wrong_place);
                 if let Episode::Sessions(k) = su.episode {
                     if pt.attended == k {
                         q.push(
@@ -774,6 +797,7 @@ impl<'p> Clinic<'p> {
                 }
             }
         }
+        self.rec.audit_attendances(misplaced);
         let occupancy = &self.tracks[unit][track].occupancy;
         let enrolled: u32 = occupancy.iter().sum();
         let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;

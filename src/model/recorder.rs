@@ -21,6 +21,9 @@ struct Level {
     last: u64,
     /// value x seconds, per simulated week.
     area: Vec<f64>,
+    /// Highest and lowest value ever taken, for the [`Audit`].
+    peak: i64,
+    low: i64,
 }
 
 impl Level {
@@ -29,6 +32,8 @@ impl Level {
             value: 0,
             last: 0,
             area: vec![0.0; weeks],
+            peak: 0,
+            low: 0,
         }
     }
 
@@ -50,6 +55,8 @@ impl Level {
     fn change(&mut self, now: SimTime, delta: i64) {
         self.advance(now.0);
         self.value += delta;
+        self.peak = self.peak.max(self.value);
+        self.low = self.low.min(self.value);
     }
 }
 
@@ -82,7 +89,26 @@ struct RoomWeek {
     used_hours: f64,
 }
 
+/// Invariant counters, always kept (a comparison or two per event) so that
+/// tests can check the model's rules on any scenario (`tests/properties.rs`).
+/// In a correct model both counts are 0, every peak is within the unit's
+/// seats or beds and no level goes below 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// Attendances at a session held on a holiday, on a weekday or at a time
+    /// not in the track's timetable, or by a patient who is not in care in
+    /// that unit and track.
+    pub misplaced_attendances: u64,
+    /// Admissions timed before the patient's referral to the unit.
+    pub negative_waits: u64,
+    /// Per unit: the highest number in care at any instant.
+    pub peak_census: Vec<i64>,
+    /// Per unit: the lowest census, waitlist or blocked-bed level at any instant.
+    pub lowest_level: Vec<i64>,
+}
+
 pub struct Recorder {
+    audit: Audit,
     warmup_end: SimTime,
     horizon: SimTime,
     warmup_weeks: usize,
@@ -164,6 +190,7 @@ impl Recorder {
             })
             .collect();
         Recorder {
+            audit: Audit::default(),
             warmup_end: p.warmup_end,
             horizon: p.horizon,
             warmup_weeks: p.warmup_weeks,
@@ -234,6 +261,32 @@ impl Recorder {
             let u = &mut self.units[unit];
             u.stay_sum += stay_days;
             u.stay_n += 1;
+        }
+    }
+
+    /// Audit: `misplaced` attendances were counted at a session where they
+    /// should not have been.
+    pub fn audit_attendances(&mut self, misplaced: u64) {
+        self.audit.misplaced_attendances += misplaced;
+    }
+
+    /// Audit: an admission at `now` of a patient referred at `referred_at`.
+    pub fn audit_wait(&mut self, now: SimTime, referred_at: SimTime) {
+        if now < referred_at {
+            self.audit.negative_waits += 1;
+        }
+    }
+
+    /// The invariant counters so far.
+    pub fn audit(&self) -> Audit {
+        Audit {
+            peak_census: self.units.iter().map(|u| u.census.peak).collect(),
+            lowest_level: self
+                .units
+                .iter()
+                .map(|u| u.census.low.min(u.waitlist.low).min(u.blocked.low))
+                .collect(),
+            ..self.audit.clone()
         }
     }
 

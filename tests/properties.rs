@@ -1,0 +1,557 @@
+//! Property tests over generated valid scenarios: whatever the rates,
+//! capacities, timetables, holidays, episodes, hazards, patience, waitlist
+//! limits, bed units, routing and handoffs, every trial must
+//!
+//! - account for every referral and every admission of every unit over the
+//!   whole run (warm-up included),
+//! - never hold more patients than seats or beds, at any instant,
+//! - never count an attendance on a holiday, outside the track's timetable or
+//!   by a patient of another track ([`Audit`] counts them; it must stay 0),
+//! - never give a negative wait,
+//! - give the same result for the same seed, and the same files for 1 and 2
+//!   threads.
+//!
+//! Scenarios are generated as TOML text and go through `scenario::load_str`,
+//! like a user's file. Case counts (kept small so the suite runs in seconds
+//! in release mode) are in `docs/robustness.md`.
+
+use chrono::{Days, NaiveDate};
+use iopsim::model::clinic::run_trial_audited;
+use iopsim::model::recorder::Audit;
+use iopsim::model::{Program, TrialResult};
+use iopsim::report::csv::{summary_csv, weekly_csv};
+use iopsim::scenario::{load_str, Scenario};
+use iopsim::trials::{self, RunOptions};
+use proptest::prelude::*;
+
+/// Cases of the per-trial invariants property.
+const INVARIANT_CASES: u32 = 1024;
+/// Cases of the thread-independence property (each runs the trials twice).
+const THREAD_CASES: u32 = 128;
+/// Trials per generated scenario.
+const TRIALS: u64 = 3;
+
+#[derive(Debug, Clone)]
+enum DistGen {
+    Fixed(f64),
+    Exponential(f64),
+    Gamma(f64, f64),
+    Lognormal(f64, f64),
+    Uniform(f64, f64),
+    Empirical(Vec<f64>),
+}
+
+impl DistGen {
+    fn toml(&self) -> String {
+        match self {
+            DistGen::Fixed(v) => format!("{{ dist = \"fixed\", value = {v:?} }}"),
+            DistGen::Exponential(m) => format!("{{ dist = \"exponential\", mean = {m:?} }}"),
+            DistGen::Gamma(m, sd) => format!("{{ dist = \"gamma\", mean = {m:?}, sd = {sd:?} }}"),
+            DistGen::Lognormal(m, sd) => {
+                format!("{{ dist = \"lognormal\", mean = {m:?}, sd = {sd:?} }}")
+            }
+            DistGen::Uniform(a, b) => {
+                format!("{{ dist = \"uniform\", min = {a:?}, max = {:?} }}", a + b)
+            }
+            DistGen::Empirical(v) => format!("{{ dist = \"empirical\", values = {v:?} }}"),
+        }
+    }
+}
+
+/// Durations in days, zero included (an instant discharge or an instant renege).
+fn dist(max_mean: f64) -> impl Strategy<Value = DistGen> {
+    prop_oneof![
+        (0.0..max_mean).prop_map(DistGen::Fixed),
+        Just(DistGen::Fixed(0.0)),
+        (0.1..max_mean).prop_map(DistGen::Exponential),
+        (0.5..max_mean, 0.1..20.0).prop_map(|(m, sd)| DistGen::Gamma(m, sd)),
+        (0.5..max_mean, 0.1..20.0).prop_map(|(m, sd)| DistGen::Lognormal(m, sd)),
+        (0.0..max_mean, 0.1..10.0).prop_map(|(a, b)| DistGen::Uniform(a, b)),
+        prop::collection::vec(0.0..max_mean, 1..4).prop_map(DistGen::Empirical),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct StreamGen {
+    per_week: f64,
+    show: f64,
+    priority: u8,
+    to_beds: bool,
+    weekdays: Option<[u8; 7]>,
+    growth: f64,
+}
+
+#[derive(Debug, Clone)]
+struct TrackGen {
+    days: Vec<usize>,
+    start_hour: u32,
+    hours: u32,
+    groups: u32,
+    group_size: u32,
+}
+
+#[derive(Debug, Clone)]
+enum EpisodeGen {
+    Weeks(u32),
+    Sessions(u32),
+    Days(DistGen),
+}
+
+#[derive(Debug, Clone)]
+struct BedGen {
+    capacity: u32,
+    stay: DistGen,
+    wait_in_place: bool,
+    to_iop: f64,
+}
+
+#[derive(Debug, Clone)]
+struct ScenarioGen {
+    weeks: u32,
+    warmup: u32,
+    seed: u64,
+    start_offset: u64,
+    us_federal: bool,
+    holidays: Vec<i64>,
+    streams: Vec<StreamGen>,
+    admission: u8,
+    cohort_weeks: u32,
+    episode: EpisodeGen,
+    attendance: f64,
+    absences: u32,
+    dropout: Vec<f64>,
+    stepup: f64,
+    stepup_to_beds: bool,
+    phase: Option<(u32, u32)>,
+    tracks: Vec<TrackGen>,
+    shares: bool,
+    room: bool,
+    wl_capacity: Option<u32>,
+    patience: Option<DistGen>,
+    transfer_priority: u8,
+    completion_exit: f64,
+    bed: Option<BedGen>,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn track() -> impl Strategy<Value = TrackGen> {
+    (
+        prop::sample::subsequence((0..7).collect::<Vec<usize>>(), 1..=7),
+        6u32..20,
+        1u32..4,
+        1u32..4,
+        1u32..13,
+    )
+        .prop_map(|(days, start_hour, hours, groups, group_size)| TrackGen {
+            days,
+            start_hour,
+            hours,
+            groups,
+            group_size,
+        })
+}
+
+fn stream() -> impl Strategy<Value = StreamGen> {
+    (
+        prop_oneof![Just(0.0), 0.0..40.0f64],
+        prop_oneof![Just(1.0), Just(0.0), 0.0..=1.0f64],
+        0u8..4,
+        any::<bool>(),
+        prop::option::of(prop::array::uniform7(0u8..4)),
+        prop_oneof![Just(0.0), -0.5..2.0f64],
+    )
+        .prop_map(
+            |(per_week, show, priority, to_beds, weekdays, growth)| StreamGen {
+                per_week,
+                show,
+                priority,
+                to_beds,
+                // Not all zero.
+                weekdays: weekdays.map(|mut w| {
+                    w[0] = w[0].max(1);
+                    w
+                }),
+                growth,
+            },
+        )
+}
+
+fn episode() -> impl Strategy<Value = EpisodeGen> {
+    prop_oneof![
+        (1u32..16).prop_map(EpisodeGen::Weeks),
+        (1u32..30).prop_map(EpisodeGen::Sessions),
+        dist(80.0).prop_map(EpisodeGen::Days),
+    ]
+}
+
+fn bed() -> impl Strategy<Value = BedGen> {
+    (1u32..10, dist(20.0), any::<bool>(), 0.0..=1.0f64).prop_map(
+        |(capacity, stay, wait_in_place, to_iop)| BedGen {
+            capacity,
+            stay,
+            wait_in_place,
+            to_iop,
+        },
+    )
+}
+
+fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
+    let calendar = (
+        1u32..30,
+        0u32..9,
+        any::<u64>(),
+        0u64..400,
+        any::<bool>(),
+        prop::collection::vec(-70i64..220, 0..6),
+    );
+    let unit = (
+        0u8..3,
+        1u32..8,
+        episode(),
+        prop_oneof![Just(1.0), 0.0..=1.0f64],
+        0u32..4,
+        prop::collection::vec(0.0..0.3f64, 0..4),
+        prop_oneof![Just(0.0), 0.0..0.1f64],
+        any::<bool>(),
+        prop::option::of((2u32..6, 1u32..8)),
+    );
+    let tracks = (
+        prop::collection::vec(track(), 1..4),
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(0u32..20),
+        prop::option::of(dist(40.0)),
+        0u8..3,
+        0.0..=1.0f64,
+    );
+    (
+        calendar,
+        prop::collection::vec(stream(), 1..4),
+        unit,
+        tracks,
+        prop::option::of(bed()),
+    )
+        .prop_map(
+            |(
+                (weeks, warmup, seed, start_offset, us_federal, holidays),
+                streams,
+                (
+                    admission,
+                    cohort_weeks,
+                    episode,
+                    attendance,
+                    absences,
+                    dropout,
+                    stepup,
+                    stepup_to_beds,
+                    phase,
+                ),
+                (tracks, shares, room, wl_capacity, patience, transfer_priority, completion_exit),
+                bed,
+            )| {
+                // A phase may ask for no more sessions than every track has.
+                let min_days = tracks
+                    .iter()
+                    .map(|t| t.days.len() as u32)
+                    .min()
+                    .unwrap_or(1);
+                ScenarioGen {
+                    weeks,
+                    warmup,
+                    seed: seed % (1 << 53),
+                    start_offset,
+                    us_federal,
+                    holidays,
+                    streams,
+                    admission,
+                    cohort_weeks,
+                    episode,
+                    attendance,
+                    absences,
+                    dropout,
+                    stepup,
+                    stepup_to_beds,
+                    phase: phase.map(|(from, per)| (from, per.min(min_days))),
+                    tracks,
+                    shares,
+                    room,
+                    wl_capacity,
+                    patience,
+                    transfer_priority,
+                    completion_exit,
+                    bed,
+                }
+            },
+        )
+}
+
+impl ScenarioGen {
+    fn toml(&self) -> String {
+        let start = NaiveDate::from_ymd_opt(2027, 1, 4)
+            .unwrap()
+            .checked_add_days(Days::new(self.start_offset))
+            .unwrap();
+        let holidays: Vec<String> = self
+            .holidays
+            .iter()
+            .map(|&d| {
+                let date = if d >= 0 {
+                    start.checked_add_days(Days::new(d as u64))
+                } else {
+                    start.checked_sub_days(Days::new((-d) as u64))
+                };
+                format!("\"{}\"", date.unwrap())
+            })
+            .collect();
+        let mut t = format!(
+            "name = \"generated\"\n\n[simulation]\nstart_date = \"{start}\"\nweeks = {}\nwarmup_weeks = {}\ntrials = {TRIALS}\nseed = {}\n\n[calendar]\nus_federal_holidays = {}\nholidays = [{}]\n\n",
+            self.weeks,
+            self.warmup,
+            self.seed,
+            self.us_federal,
+            holidays.join(", ")
+        );
+        for (i, s) in self.streams.iter().enumerate() {
+            let to = if s.to_beds && self.bed.is_some() {
+                "inpatient"
+            } else {
+                "iop"
+            };
+            t += &format!(
+                "[[referrals]]\nname = \"s{i}\"\nto = \"{to}\"\nper_week = {:?}\nshow = {:?}\npriority = {}\ngrowth_per_year = {:?}\n",
+                s.per_week, s.show, s.priority, s.growth
+            );
+            if let Some(w) = s.weekdays {
+                t += &format!("weekdays = {w:?}\n");
+            }
+            t += "\n";
+        }
+        t += "[[units]]\nname = \"iop\"\nkind = \"sessions\"\n";
+        t += match self.admission {
+            0 => "admission = \"rolling\"\n".to_string(),
+            1 => format!(
+                "admission = \"cohort\"\ncohort_weeks = {}\n",
+                self.cohort_weeks
+            ),
+            _ => "admission = \"continuous\"\n".to_string(),
+        }
+        .as_str();
+        t += &match &self.episode {
+            EpisodeGen::Weeks(w) => format!("episode = {{ weeks = {w} }}\n"),
+            EpisodeGen::Sessions(k) => format!("episode = {{ sessions = {k} }}\n"),
+            EpisodeGen::Days(d) => format!("episode = {}\n", d.toml()),
+        };
+        t += &format!(
+            "attendance = {:?}\ndischarge_after_absences = {}\ndropout_weekly = {:?}\nstepup_weekly = {:?}\n",
+            self.attendance, self.absences, self.dropout, self.stepup
+        );
+        if self.stepup_to_beds && self.bed.is_some() {
+            t += "stepup_to = \"inpatient\"\n";
+        }
+        t += &format!(
+            "on_completion = {{ outpatient = {:?} }}\n",
+            self.completion_exit
+        );
+        if let Some((from, per)) = self.phase {
+            t += &format!("phases = [{{ from_week = {from}, sessions_per_week = {per} }}]\n");
+        }
+        let mut wl = vec![format!("transfer_priority = {}", self.transfer_priority)];
+        if let Some(c) = self.wl_capacity {
+            wl.push(format!("capacity = {c}"));
+        }
+        if let Some(p) = &self.patience {
+            wl.push(format!("patience = {}", p.toml()));
+        }
+        t += &format!("waitlist = {{ {} }}\n\n", wl.join(", "));
+        let n = self.tracks.len();
+        let shares: Vec<f64> = match n {
+            2 => vec![0.25, 0.75],
+            3 => vec![0.25, 0.25, 0.5],
+            _ => vec![1.0],
+        };
+        for (i, tr) in self.tracks.iter().enumerate() {
+            let days: Vec<&str> = tr.days.iter().map(|&d| DAYS[d]).collect();
+            t += &format!(
+                "[[units.tracks]]\nname = \"t{i}\"\ndays = {days:?}\nstart = \"{:02}:00\"\nhours = {}\ngroups = {}\ngroup_size = {}\n",
+                tr.start_hour, tr.hours, tr.groups, tr.group_size
+            );
+            if self.shares {
+                t += &format!("share = {:?}\n", shares[i]);
+            }
+            if self.room {
+                t += "room = \"room\"\n";
+            }
+            t += "\n";
+        }
+        if let Some(b) = &self.bed {
+            t += &format!(
+                "[[units]]\nname = \"inpatient\"\nkind = \"beds\"\ncapacity = {}\nstay = {}\non_discharge = {{ iop = {:?} }}\nhandoff = \"{}\"\n\n",
+                b.capacity,
+                b.stay.toml(),
+                b.to_iop,
+                if b.wait_in_place {
+                    "wait_in_place"
+                } else {
+                    "go_home"
+                }
+            );
+        }
+        if self.room {
+            // Big enough for any group, and one room per group meeting at once.
+            let seats = self.tracks.iter().map(|t| t.group_size).max().unwrap_or(1);
+            let count: u32 = self.tracks.iter().map(|t| t.groups).sum();
+            t += &format!("[[rooms]]\nname = \"room\"\nseats = {seats}\ncount = {count}\n\n");
+        }
+        t += "[[staff]]\nrole = \"therapist\"\nfte = 2\n\n";
+        for a in ["group_session", "individual", "intake"] {
+            t +=
+                &format!("[[workload]]\nactivity = \"{a}\"\nrole = \"therapist\"\nhours = 1.5\n\n");
+        }
+        if self.bed.is_some() {
+            t += "[[workload]]\nactivity = \"bed_day\"\nrole = \"therapist\"\nhours = 0.5\n\n";
+        }
+        t
+    }
+
+    fn scenario(&self) -> Scenario {
+        let text = self.toml();
+        load_str(&text, "generated", &[])
+            .unwrap_or_else(|e| panic!("generated scenario is invalid: {e}\n{text}"))
+    }
+}
+
+/// Every invariant of one trial.
+fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.misplaced_attendances, 0, "attendance off the timetable");
+    prop_assert_eq!(a.negative_waits, 0, "admission before referral");
+    for (i, u) in r.units.iter().enumerate() {
+        let c = &u.all;
+        prop_assert_eq!(
+            c.referrals,
+            c.no_shows + c.turned_away + c.reneged + c.admitted + u.waiting_at_end,
+            "unit {}: referrals not conserved: {:?}, waiting {}",
+            i,
+            c,
+            u.waiting_at_end
+        );
+        prop_assert_eq!(
+            c.admitted,
+            u.in_care_at_end + c.completed + c.dropped_out + c.admin_discharged + c.stepped_up,
+            "unit {}: admissions not conserved: {:?}, in care {}",
+            i,
+            c,
+            u.in_care_at_end
+        );
+        let rep = &u.counts;
+        for (reported, all) in [
+            (rep.referrals, c.referrals),
+            (rep.admitted, c.admitted),
+            (rep.reneged, c.reneged),
+            (rep.completed, c.completed),
+        ] {
+            prop_assert!(reported <= all);
+        }
+        let seats = p.units[i].seats;
+        prop_assert!(
+            a.peak_census[i] <= seats as i64,
+            "unit {}: {} in care, {} places",
+            i,
+            a.peak_census[i],
+            seats
+        );
+        prop_assert!(a.lowest_level[i] >= 0, "unit {}: a level went below 0", i);
+        prop_assert!(u.in_care_at_end <= seats);
+        for &c in &u.weekly.census {
+            prop_assert!(c >= 0.0 && c <= seats as f64 + 1e-9, "weekly census {}", c);
+        }
+        prop_assert!(u.census <= seats as f64 + 1e-9);
+        for &w in &u.waits {
+            prop_assert!(w.is_finite() && w >= 0.0, "wait {}", w);
+        }
+        prop_assert!(!(u.wait_days < 0.0) && !(u.wait_days_p90 < 0.0));
+        if let Some(util) = u.seat_utilization {
+            prop_assert!(util.is_nan() || (0.0..=1.0 + 1e-12).contains(&util));
+        }
+        if let Some(att) = u.attendance_rate {
+            prop_assert!(att.is_nan() || (0.0..=1.0 + 1e-12).contains(&att));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(INVARIANT_CASES))]
+
+    #[test]
+    fn every_trial_keeps_the_invariants(g in scenario_gen()) {
+        let s = g.scenario();
+        let p = Program::new(&s);
+        for t in 0..TRIALS {
+            let (r, a) = run_trial_audited(&p, s.simulation.seed, t);
+            check(&p, &r, &a)?;
+            if t == 0 {
+                let (again, audit_again) = run_trial_audited(&p, s.simulation.seed, t);
+                prop_assert_eq!(format!("{r:?}"), format!("{again:?}"), "same seed, other result");
+                prop_assert_eq!(a, audit_again);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(THREAD_CASES))]
+
+    #[test]
+    fn files_do_not_depend_on_the_thread_count(g in scenario_gen()) {
+        let s = g.scenario();
+        let files = |threads| {
+            let mut rows = Vec::new();
+            let r = trials::run(
+                &s,
+                &RunOptions { threads },
+                &mut |t, row| {
+                    rows.push(format!("{t}:{row:?}"));
+                    Ok(())
+                },
+                &mut |_| {},
+            )
+            .unwrap();
+            (summary_csv(&r).unwrap(), weekly_csv(&r).unwrap(), rows)
+        };
+        prop_assert_eq!(files(1), files(2));
+    }
+}
+
+/// The generator must reach the cases the properties are about, or they
+/// prove little: some scenarios with bed units waiting in place, holidays on
+/// session days, full waitlists and reneging.
+#[test]
+fn the_generator_reaches_the_interesting_cases() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut blocked, mut turned_away, mut reneged, mut stepped, mut holidays) = (0, 0, 0, 0, 0);
+    for _ in 0..60 {
+        let g = scenario_gen().new_tree(&mut runner).unwrap().current();
+        let s = g.scenario();
+        holidays += usize::from(!s.calendar.holidays.is_empty());
+        let p = Program::new(&s);
+        let r = iopsim::model::run_trial(&p, s.simulation.seed, 0);
+        for u in &r.units {
+            blocked += usize::from(u.blocked_days > 0.0);
+            turned_away += usize::from(u.all.turned_away > 0);
+            reneged += usize::from(u.all.reneged > 0);
+            stepped += usize::from(u.all.stepped_up > 0);
+        }
+    }
+    for (what, n) in [
+        ("blocked beds", blocked),
+        ("turned away", turned_away),
+        ("reneged", reneged),
+        ("stepped up", stepped),
+        ("holidays", holidays),
+    ] {
+        assert!(n >= 2, "only {n} of 60 generated scenarios had {what}");
+    }
+}
