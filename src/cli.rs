@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
     #[arg(long)]
     pub no_plots: bool,
+    /// Replace OUT/<scenario name>/ even if a different scenario file wrote it
+    /// (or it was not written by iopsim).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,7 +15,7 @@ use crate::model::result::summary_names;
 use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
-use crate::report::output::Staging;
+use crate::report::output::{self, Interrupted, RunRecord, RunStatus, Source, Staging};
 use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
 use crate::trials::{self, RunOptions, RunResults};
 
@@ -24,6 +25,8 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         .any(|c| c.downcast_ref::<ScenarioError>().is_some())
     {
         2
+    } else if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
+        130
     } else {
         1
     }
@@ -82,7 +85,60 @@ fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
 /// `iopsim run`: simulates and writes all outputs; returns the results and
 /// the directory they were written to.
 pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
+    let started = (Instant::now(), SystemTime::now());
     let scenario = load(args.scenario.as_ref(), &run_overrides(args))?;
+    for w in capacity_warnings(&scenario) {
+        eprintln!("warning: {w}");
+    }
+    // Refuse to replace another scenario's results before spending any time.
+    let target = output::results_dir(&args.out, &scenario.name)?;
+    let text = match &args.scenario {
+        Some(p) => fs::read_to_string(p).unwrap_or_default(),
+        None => DEFAULT_TOML.to_string(),
+    };
+    let source = Source::new(args.scenario.as_deref(), &text);
+    output::check_replace(&target, &source, args.force)?;
+    let source = output::recorded_source(&target, source);
+    let requested = u64::from(scenario.simulation.trials);
+    let record = |status, done| RunRecord {
+        status,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: scenario.name.clone(),
+        source: source.label.clone(),
+        source_fingerprint: source.fingerprint.clone(),
+        resolved_fingerprint: output::fingerprint(&scenario.resolved_toml),
+        seed: scenario.simulation.seed,
+        trials_requested: requested,
+        trials_done: done,
+        started: output::rfc3339(started.1),
+        seconds: started.0.elapsed().as_secs_f64(),
+    };
+    // Ctrl-C: stop after the trials in progress, drop the staging directory,
+    // keep the previous results, record the interrupted run beside them.
+    let stop = |staging: Staging, done: u64| -> anyhow::Error {
+        drop(staging);
+        let kept = if target.is_dir() {
+            format!("{} keeps its previous complete results", target.display())
+        } else {
+            format!("nothing was written to {}", target.display())
+        };
+        match output::interrupted_record_path(&args.out, &scenario.name).and_then(|path| {
+            output::write_atomic(&path, &record(RunStatus::Interrupted, done).to_json()?)?;
+            Ok(path)
+        }) {
+            Ok(path) => Interrupted {
+                done,
+                requested,
+                kept,
+                record: path,
+            }
+            .into(),
+            Err(e) => e.context(format!(
+                "interrupted after {done} of {requested} trials; {kept}"
+            )),
+        }
+    };
+    output::interrupt::arm();
     let staging = Staging::new(&args.out, &scenario.name)?;
     let trials_file =
         fs::File::create(staging.path("trials.csv")).context("creating trials.csv")?;
@@ -90,16 +146,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         std::io::BufWriter::new(trials_file),
         &summary_names(&scenario),
     )?;
-    let pb = progress_bar(u64::from(scenario.simulation.trials), args.quiet);
-    let results = trials::run(
+    let pb = progress_bar(requested, args.quiet);
+    let mut done = 0u64;
+    let outcome = trials::run(
         &scenario,
         &RunOptions {
             threads: args.threads,
         },
-        &mut |trial, row| trials_csv.row(trial, row),
+        &mut |trial, row| {
+            if output::interrupt::requested() {
+                bail!("interrupted");
+            }
+            trials_csv.row(trial, row)?;
+            done += 1;
+            Ok(())
+        },
         &mut |done| pb.set_position(done),
-    )?;
+    );
     pb.finish_and_clear();
+    let results = match outcome {
+        Ok(r) => r,
+        Err(_) if output::interrupt::requested() => {
+            drop(trials_csv);
+            return Err(stop(staging, done));
+        }
+        Err(e) => return Err(e),
+    };
     trials_csv.finish()?;
     staging.write("summary.csv", &summary_csv(&results)?)?;
     staging.write("weekly.csv", &weekly_csv(&results)?)?;
@@ -113,7 +185,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         let figures = report::plots::write_all(&results, &staging)?;
         report::html::write(&results, &figures, &staging)?;
     }
+    if output::interrupt::requested() {
+        return Err(stop(staging, done));
+    }
+    staging.write(
+        output::RUN_RECORD,
+        &record(RunStatus::Complete, done).to_json()?,
+    )?;
     let dir = staging.commit()?;
+    if let Ok(stale) = output::interrupted_record_path(&args.out, &scenario.name) {
+        let _ = fs::remove_file(stale);
+    }
     print!("{}", summary_table(&results));
     println!(
         "\n{} trials in {:.2} s ({:.1} M events/s); results in {}",
@@ -123,6 +205,34 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         dir.display()
     );
     Ok((results, dir))
+}
+
+/// Printed before a run: units whose demand exceeds their capacity, and
+/// whether anything stops their waitlist from growing.
+fn capacity_warnings(s: &Scenario) -> Vec<String> {
+    capacity::estimate(s)
+        .iter()
+        .filter(|e| e.utilization >= 1.0)
+        .map(|e| {
+            let unlimited = s
+                .units
+                .iter()
+                .find(|u| u.name == e.name)
+                .is_some_and(|u| u.waitlist.capacity.is_none() && u.waitlist.patience.is_none());
+            let growth = if unlimited {
+                format!(
+                    "its waitlist has no capacity and nobody gives up, so it grows all run long, by about {:.1} a week (memory grows with the horizon, not with trials)",
+                    e.arrivals_per_week * (1.0 - 1.0 / e.utilization)
+                )
+            } else {
+                "the waitlist will grow until patience or its capacity limits it".to_string()
+            };
+            format!(
+                "{}: demand exceeds capacity (load {:.1} for {} places); {growth}",
+                e.name, e.offered_load, e.capacity
+            )
+        })
+        .collect()
 }
 
 /// `iopsim check`: validates and prints the capacity picture.
