@@ -25,6 +25,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the default scenario to a file as a starting point.
     Init(InitArgs),
+    /// Check the engine against queueing theory (Erlang B, C, A, M/M/inf) and
+    /// Little's law; writes validation.csv and exits non-zero if a check fails.
+    Validate(ValidateArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -78,6 +81,22 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Run every case with full precision (minutes) instead of the fast subset (seconds).
+    #[arg(long)]
+    pub full: bool,
+    /// Worker threads; 0 = all cores. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Seed from which every case derives its own seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output root; the table goes to OUT/validation/validation.csv.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
 }
 
 #[cfg(test)]

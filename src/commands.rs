@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{CheckArgs, Cli, Command, InitArgs, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, InitArgs, RunArgs, ValidateArgs};
 use crate::model::capacity;
 use crate::model::result::summary_names;
 use crate::report;
@@ -42,6 +42,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run(args)) => run(&args).map(|_| ()),
         Some(Command::Check(args)) => check(&args),
         Some(Command::Init(args)) => init(&args),
+        Some(Command::Validate(args)) => validate(&args),
     }
 }
 
@@ -305,5 +306,32 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
         args.path.display(),
         args.path.display()
     );
+    Ok(())
+}
+
+/// `iopsim validate`: runs the validation suite, prints the table, writes
+/// `validation.csv`, and fails if any check fails.
+pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
+    use crate::validate::{self, Suite};
+    let suite = if args.full { Suite::Full } else { Suite::Fast };
+    let report = validate::run(suite, args.seed, args.threads, &mut |done, total, case| {
+        if !case.is_empty() {
+            eprintln!("[{}/{total}] {case}", done + 1);
+        }
+    })?;
+    let staging = Staging::new(&args.out, "validation")?;
+    staging.write("validation.csv", &validate::csv(&report)?)?;
+    let dir = staging.commit()?;
+    print!("{}", validate::table(&report));
+    println!("\n{}", validate::summary(&report));
+    println!("table in {}", dir.join("validation.csv").display());
+    let failed = report.failures();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} checks failed (theory outside the simulated 99% interval or relative error above {:.0}%)",
+            report.checks.len(),
+            validate::MAX_REL_ERROR * 100.0
+        );
+    }
     Ok(())
 }

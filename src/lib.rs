@@ -34,3 +34,4 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 pub mod trials;
+pub mod validate;
