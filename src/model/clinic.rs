@@ -7,13 +7,17 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
+use crate::engine::time::days_to_secs;
 use crate::engine::time::{DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime};
+use crate::model::dist::Dist;
 use crate::model::program::Program;
 use crate::model::recorder::{Audit, Recorder};
 use crate::model::result::TrialResult;
+use crate::model::rng::name_key;
 use crate::model::rng::{rng_from, PatientRng, Purpose, SimRng};
 use crate::scenario::{Admission, Destination, Episode, Handoff, Routing, SessionUnit, UnitKind};
+use crate::scenario::{InitialInCare, InitialWaiting, INITIAL_STREAM};
 
 type PatientId = u32;
 
@@ -79,6 +83,10 @@ struct Patient {
     holding: Option<Seat>,
     /// Position in the track's enrolled list (session units).
     enrolled_idx: u32,
+    /// Seconds already spent waiting (status Waiting) or in care (InCare)
+    /// before `referred_at` / `admitted_at` = time 0: patients of the
+    /// `[initial]` state. 0 for everyone referred during the run.
+    before_start: u64,
 }
 
 #[derive(Debug, Default)]
@@ -191,6 +199,7 @@ impl<'p> Clinic<'p> {
                 }
             }
         }
+        self.seed_initial(q);
     }
 
     pub fn finish(self, events: u64) -> TrialResult {
@@ -268,6 +277,7 @@ impl<'p> Clinic<'p> {
             absences: 0,
             holding: None,
             enrolled_idx: 0,
+            before_start: 0,
         };
         match self.free.pop() {
             Some(pid) => {
@@ -467,7 +477,8 @@ impl<'p> Clinic<'p> {
         pt.absences = 0;
         pt.enrolled_idx = enrolled_idx;
         let gen = pt.gen;
-        let wait_days = now.since(pt.referred_at) as f64 / DAY as f64;
+        let wait_days = (now.since(pt.referred_at) + pt.before_start) as f64 / DAY as f64;
+        pt.before_start = 0;
         self.rec.audit_wait(now, pt.referred_at);
         self.rec.admission(unit, now, wait_days);
         self.rec.census_change(unit, now, 1);
@@ -542,22 +553,34 @@ impl<'p> Clinic<'p> {
                 return;
             }
         }
-        let dropout = su
+        let mut dropout = su
             .dropout_weekly
             .get((week as usize - 1).min(su.dropout_weekly.len().saturating_sub(1)))
             .copied()
             .unwrap_or(0.0);
+        let mut stepup = su.stepup_weekly;
+        // An [initial] patient may start part-way through a week of stay:
+        // the week's hazards then apply, pro rata, to the part that is left.
+        let week_end = pt
+            .admitted_at
+            .plus_secs((u64::from(week) * WEEK).saturating_sub(pt.before_start));
+        let span = week_end.since(now).max(1);
+        if span < WEEK {
+            let f = span as f64 / WEEK as f64;
+            dropout = 1.0 - (1.0 - dropout).powf(f);
+            stepup = 1.0 - (1.0 - stepup).powf(f);
+        }
         let u: f64 = pt.rng.hazard.random();
         let why = if u < dropout {
             Some(Exit::Dropout)
-        } else if u < dropout + su.stepup_weekly {
+        } else if u < dropout + stepup {
             Some(Exit::StepUp)
         } else {
             None
         };
         match why {
             Some(why) => {
-                let offset = pt.rng.hazard.random_range(0..WEEK);
+                let offset = pt.rng.hazard.random_range(0..span);
                 q.push(
                     now.plus_secs(offset),
                     class::LEAVE,
@@ -565,9 +588,8 @@ impl<'p> Clinic<'p> {
                 );
             }
             None => {
-                let next = pt.admitted_at.plus_secs(u64::from(week) * WEEK);
                 q.push(
-                    next,
+                    week_end,
                     class::STAY_WEEK,
                     Event::StayWeek {
                         pid,
@@ -598,7 +620,8 @@ impl<'p> Clinic<'p> {
             track: pt.track,
             group: pt.group,
         };
-        let stay_days = now.since(pt.admitted_at) as f64 / DAY as f64;
+        let stay_days = (now.since(pt.admitted_at) + pt.before_start) as f64 / DAY as f64;
+        pt.before_start = 0;
         self.rec.exit(unit, now, why, stay_days);
         if self.p.units[unit].is_sessions {
             self.unenroll(pid);
@@ -743,7 +766,7 @@ impl<'p> Clinic<'p> {
                 || pt.status != Status::InCare
                 || pt.unit as usize != unit
                 || pt.track as usize != track;
-            if pt.admitted_at == now {
+            if pt.admitted_at == now && pt.before_start == 0 {
                 // Admitted at this session: their first session is attended.
                 expected += 1;
                 attended += 1;
@@ -751,7 +774,7 @@ impl<'p> Clinic<'p> {
                 misplaced += u64::from(wrong_place);
                 continue;
             }
-            let week_of_stay = (now.since(pt.admitted_at) / WEEK) as u32 + 1;
+            let week_of_stay = ((now.since(pt.admitted_at) + pt.before_start) / WEEK) as u32 + 1;
             if let Some(ph) = su
                 .phases
                 .iter()
@@ -804,6 +827,196 @@ impl<'p> Clinic<'p> {
         self.rec
             .session(unit, track, now, enrolled, expected, attended, held);
     }
+}
+
+// ---- the [initial] state: the program as it is at start_date ---------------
+
+/// Draws of a stay or patience distribution tried for one longer than the
+/// time already elapsed before falling back to a fresh draw.
+const RESIDUAL_TRIES: u32 = 1000;
+
+impl Clinic<'_> {
+    /// Seeds the scenario's `[initial]` state at time 0, which is
+    /// `start_date` (validation ensures there is no warm-up). Patients in
+    /// care continue a stay that began `days_in_care` earlier (a virtual
+    /// admission before time 0, kept in `before_start`); waiting patients
+    /// have waited `days_waited` already. Each draws from generators keyed
+    /// by the reserved stream name [`INITIAL_STREAM`] and their position in
+    /// the state, so the referral streams' draws are untouched.
+    fn seed_initial(&mut self, q: &mut EventQueue<Event>) {
+        let sc = self.p.scenario;
+        if sc.initial.is_empty() {
+            return;
+        }
+        let key = name_key(INITIAL_STREAM);
+        for (i, ip) in sc.initial.in_care.iter().enumerate() {
+            let rng = PatientRng::new(self.seed, self.trial, key, i as u64);
+            let pid = self.new_patient(rng);
+            self.seed_in_care(pid, ip, q);
+        }
+        // Longest waits first, so they stay ahead within their priority.
+        let offset = sc.initial.in_care.len();
+        let mut order: Vec<usize> = (0..sc.initial.waiting.len()).collect();
+        order.sort_by(|&a, &b| {
+            sc.initial.waiting[b]
+                .days_waited
+                .total_cmp(&sc.initial.waiting[a].days_waited)
+        });
+        for i in order {
+            let rng = PatientRng::new(self.seed, self.trial, key, (offset + i) as u64);
+            let pid = self.new_patient(rng);
+            self.seed_waiting(pid, &sc.initial.waiting[i], q);
+        }
+        // Units that admit on arrival take waiting patients into free places now.
+        for (u, plan) in self.p.units.iter().enumerate() {
+            if plan.admits_on_arrival {
+                for (t, track) in plan.tracks.iter().enumerate() {
+                    for g in 0..track.groups as usize {
+                        self.fill_group(SimTime::ZERO, u, t, g, q);
+                    }
+                }
+            }
+        }
+    }
+
+    fn seed_in_care(&mut self, pid: PatientId, ip: &InitialInCare, q: &mut EventQueue<Event>) {
+        let (unit, track) = (ip.unit, ip.track);
+        let Some(group) = self.free_group(unit, track) else {
+            // Validation keeps the initial patients within the seats.
+            self.release_patient(pid);
+            return;
+        };
+        let before = days_to_secs(ip.days_in_care);
+        let ts = &mut self.tracks[unit][track];
+        ts.occupancy[group] += 1;
+        let enrolled_idx = ts.enrolled.len() as u32;
+        if self.p.units[unit].is_sessions {
+            ts.enrolled.push(pid);
+        }
+        let sc = self.p.scenario;
+        let attended = match &sc.units[unit].kind {
+            UnitKind::Sessions(su) => match su.episode {
+                Episode::Sessions(k) => ip
+                    .sessions_attended
+                    .unwrap_or_else(|| sessions_so_far(su, track, before).min(k.saturating_sub(1))),
+                _ => 0,
+            },
+            UnitKind::Beds(_) => 0,
+        };
+        let pt = &mut self.patients[pid as usize];
+        pt.gen = pt.gen.wrapping_add(1);
+        pt.status = Status::InCare;
+        pt.unit = unit as u32;
+        pt.track = track as u32;
+        pt.group = group as u32;
+        pt.referred_at = SimTime::ZERO;
+        pt.admitted_at = SimTime::ZERO;
+        pt.before_start = before;
+        pt.attended = attended;
+        pt.absences = 0;
+        pt.enrolled_idx = enrolled_idx;
+        let gen = pt.gen;
+        self.rec.census_change(unit, SimTime::ZERO, 1);
+        let start = SimTime::ZERO;
+        let complete_at = match &sc.units[unit].kind {
+            UnitKind::Beds(b) => {
+                Some(start.plus_days(residual(&b.stay, &mut pt.rng.stay, ip.days_in_care)))
+            }
+            UnitKind::Sessions(su) => match &su.episode {
+                Episode::Weeks(w) => {
+                    Some(start.plus_secs((u64::from(*w) * WEEK).saturating_sub(before)))
+                }
+                Episode::Days(d) => {
+                    Some(start.plus_days(residual(d, &mut pt.rng.stay, ip.days_in_care)))
+                }
+                Episode::Sessions(_) => None,
+            },
+        };
+        if let Some(at) = complete_at {
+            q.push(
+                at,
+                class::LEAVE,
+                Event::Leave {
+                    pid,
+                    gen,
+                    why: Exit::Complete,
+                },
+            );
+        }
+        if let UnitKind::Sessions(su) = &sc.units[unit].kind {
+            if has_hazards(su) {
+                let week = (before / WEEK) as u32 + 1;
+                self.stay_week(SimTime::ZERO, pid, gen, week, q);
+            }
+        }
+    }
+
+    fn seed_waiting(&mut self, pid: PatientId, iw: &InitialWaiting, q: &mut EventQueue<Event>) {
+        let unit = iw.unit;
+        let plan = &self.p.units[unit];
+        let track = iw.track.unwrap_or_else(|| {
+            let x = self.patients[pid as usize].rng.track.random::<f64>();
+            plan.track_cdf
+                .iter()
+                .position(|&c| x < c)
+                .unwrap_or(plan.tracks.len() - 1)
+        });
+        self.wl_seq += 1;
+        let key = (iw.priority, self.wl_seq);
+        self.tracks[unit][track].waitlist.insert(key, pid);
+        self.waiting[unit] += 1;
+        self.rec.waitlist_change(unit, SimTime::ZERO, 1);
+        let pt = &mut self.patients[pid as usize];
+        pt.status = Status::Waiting;
+        pt.unit = unit as u32;
+        pt.track = track as u32;
+        pt.referred_at = SimTime::ZERO;
+        pt.before_start = days_to_secs(iw.days_waited);
+        pt.wl_key = key;
+        if let Some(patience) = &self.p.scenario.units[unit].waitlist.patience {
+            let days = residual(patience, &mut pt.rng.patience, iw.days_waited);
+            q.push(
+                SimTime::ZERO.plus_days(days),
+                class::RENEGE,
+                Event::Renege { pid, gen: pt.gen },
+            );
+        }
+    }
+}
+
+/// What is left of a duration drawn from `dist` given that `elapsed` days
+/// of it have passed (the conditional distribution, by rejection). Far in
+/// the tail, where no draw of [`RESIDUAL_TRIES`] exceeds `elapsed`, the
+/// patient is evidently atypical and draws afresh.
+fn residual(dist: &Dist, rng: &mut impl Rng, elapsed: f64) -> f64 {
+    if elapsed <= 0.0 {
+        return dist.sample(rng);
+    }
+    for _ in 0..RESIDUAL_TRIES {
+        let x = dist.sample(rng);
+        if x > elapsed {
+            return x - elapsed;
+        }
+    }
+    dist.sample(rng)
+}
+
+/// Sessions attended in the whole weeks of a stay of `before` seconds, for
+/// an initial patient of an episode counted in sessions: the track's
+/// weekly sessions (fewer in later phases) times the unit's attendance.
+fn sessions_so_far(su: &SessionUnit, track: usize, before: u64) -> u32 {
+    let days = su.tracks.get(track).map_or(0, |t| t.days.len() as u32);
+    let weeks = (before / WEEK) as u32;
+    let scheduled: u32 = (1..=weeks)
+        .map(|w| {
+            su.phases
+                .iter()
+                .rev()
+                .find(|ph| w >= ph.from_week)
+                .map_or(days, |ph| ph.sessions_per_week.min(days))
+        })
+        .sum();
+    (f64::from(scheduled) * su.attendance).round() as u32
 }
 
 fn has_hazards(su: &SessionUnit) -> bool {

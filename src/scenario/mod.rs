@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
 pub use types::*;
-pub use validate::us_federal_holidays;
+pub use validate::{us_federal_holidays, INITIAL_STREAM};
 
 use overrides::{fmt_path, Applied, Seg};
 use raw::RawScenario;
@@ -28,12 +28,24 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Scenario
         path: path.to_path_buf(),
         source,
     })?;
-    load_str(&text, &path.display().to_string(), overrides)
+    load_str_in(&text, &path.display().to_string(), overrides, path.parent())
 }
 
 /// Loads a scenario from TOML text. `origin` names the text in messages
 /// (a file name, or `<built-in default>`).
 pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    load_str_in(text, origin, overrides, None)
+}
+
+/// [`load_str`] for text read from a file in `dir`: files the scenario
+/// names (`initial.patients_csv`) are relative to it (to the working
+/// directory when `None`).
+pub fn load_str_in(
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+    dir: Option<&Path>,
+) -> Result<Scenario, ScenarioError> {
     let parse_error = |message: String| ScenarioError::Parse {
         origin: origin.to_string(),
         message,
@@ -48,7 +60,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenar
     let applied = overrides::apply(&mut doc, overrides, &mut problems);
 
     let mut ignored: Vec<Vec<Seg>> = Vec::new();
-    let raw: RawScenario = if applied.is_empty() {
+    let mut raw: RawScenario = if applied.is_empty() {
         // Straight from the text, so type errors carry the file's line:column.
         serde_ignored::deserialize(toml::Deserializer::new(text), |p| {
             ignored.push(segments(&p))
@@ -64,6 +76,7 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenar
     for path in &ignored {
         problems.push(unknown_key(path, &applied));
     }
+    read_initial_csv(&mut raw, dir, &mut problems);
     let mut scenario = validate::validate(&raw, &mut problems);
     if !problems.is_empty() {
         return Err(ScenarioError::Invalid {
@@ -74,6 +87,28 @@ pub fn load_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenar
     scenario.resolved_toml =
         toml::to_string_pretty(&doc).map_err(|e| parse_error(e.to_string()))?;
     Ok(scenario)
+}
+
+/// Reads the CSV named by `initial.patients_csv` (relative to `dir`) into
+/// the raw scenario, for validation with the other rows.
+fn read_initial_csv(raw: &mut RawScenario, dir: Option<&Path>, problems: &mut Vec<Problem>) {
+    let Some(init) = raw.initial.as_mut() else {
+        return;
+    };
+    let Some(file) = &init.patients_csv else {
+        return;
+    };
+    let path = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d.join(file),
+        _ => Path::new(file).to_path_buf(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => init.csv = Some((file.clone(), text)),
+        Err(e) => problems.push(Problem::new(
+            "initial.patients_csv",
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
 }
 
 /// A type error after overrides: report it at its line in the file if the file
@@ -261,7 +296,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance",
+                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial",
                 "simulation.trails: unknown key 'trails'; allowed here: start_date, weeks, warmup_weeks, trials, seed",
                 "units[0].waitlist.patience.mena: unknown key 'mena'; allowed here: dist, value, mean, min, max, mode, sd, shape, scale, values, weights",
                 "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share",

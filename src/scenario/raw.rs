@@ -30,6 +30,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub workload: Vec<RawWorkload>,
     pub finance: Option<RawFinance>,
+    pub initial: Option<RawInitial>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,6 +243,51 @@ pub struct RawStaffCost {
     pub per_diem_per_hour: Option<f64>,
 }
 
+// --- [initial]: the program as it is at start_date -------------------------
+
+/// `[initial]`: patients in care and waiting at `start_date`, listed in
+/// `[[initial.patients]]` and/or a CSV file with the same columns.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawInitial {
+    pub patients_csv: Option<String>,
+    #[serde(default)]
+    pub patients: Vec<RawInitialPatient>,
+    /// The CSV named by `patients_csv` as (name shown in problems, text);
+    /// read by the loader, which knows the scenario file's directory.
+    #[serde(skip)]
+    pub csv: Option<(String, String)>,
+}
+
+/// One row of `[[initial.patients]]` (or of the CSV): `count` patients of a
+/// unit, in care (`week` or `admitted`) or waiting (`days_waited` or `referred`).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawInitialPatient {
+    pub unit: Option<String>,
+    pub status: Option<String>,
+    pub track: Option<String>,
+    pub week: Option<i64>,
+    pub admitted: Option<toml::Value>,
+    pub sessions_attended: Option<i64>,
+    pub days_waited: Option<f64>,
+    pub referred: Option<toml::Value>,
+    pub priority: Option<i64>,
+    pub count: Option<i64>,
+}
+
+/// The keys (and CSV columns) of one initial patient row.
+pub const INITIAL_PATIENT_KEYS: &[&str] = &[
+    "unit",
+    "status",
+    "track",
+    "week",
+    "admitted",
+    "sessions_attended",
+    "days_waited",
+    "referred",
+    "priority",
+    "count",
+];
+
 /// Every parameter key a dist table may hold.
 pub const DIST_PARAMS: [&str; 10] = [
     "value", "mean", "min", "max", "mode", "sd", "shape", "scale", "values", "weights",
@@ -280,8 +326,11 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "staff",
             "workload",
             "finance",
+            "initial",
         ],
     ),
+    ("initial", &["patients_csv", "patients"]),
+    ("initial.patients", INITIAL_PATIENT_KEYS),
     (
         "finance",
         &[

@@ -27,6 +27,8 @@ pub struct Scenario {
     pub workload: Vec<Workload>,
     /// Revenue and cost; `None` when the scenario has no `[finance]` section.
     pub finance: Option<Finance>,
+    /// Patients in care and waiting at `start_date` (`[initial]`); empty: the program starts empty.
+    pub initial: InitialState,
     /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
     pub resolved_toml: String,
 }
@@ -291,4 +293,42 @@ pub struct StaffCost {
     pub salary_per_fte_year: f64,
     /// 0: hours beyond staff are not bought (they show as a shortfall only).
     pub per_diem_per_hour: f64,
+}
+
+// --- [initial]: the program as it is at start_date ---------------------------
+
+/// The program at `start_date`, one entry per patient (row counts expanded).
+/// With an initial state there is no warm-up: simulated time 0 is `start_date`.
+#[derive(Debug, Clone, Default)]
+pub struct InitialState {
+    pub in_care: Vec<InitialInCare>,
+    pub waiting: Vec<InitialWaiting>,
+}
+
+impl InitialState {
+    pub fn is_empty(&self) -> bool {
+        self.in_care.is_empty() && self.waiting.is_empty()
+    }
+}
+
+/// A patient admitted before `start_date` and still in care.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitialInCare {
+    pub unit: UnitId,
+    /// Track of a sessions unit (0 for a beds unit).
+    pub track: usize,
+    /// Days in care before `start_date`: `(week - 1) x 7`, or from the admission date.
+    pub days_in_care: f64,
+    /// Sessions attended so far (episodes by sessions); `None`: estimated from the stay.
+    pub sessions_attended: Option<u32>,
+}
+
+/// A patient on a waitlist at `start_date`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitialWaiting {
+    pub unit: UnitId,
+    /// `None`: drawn from the track shares, like a new referral.
+    pub track: Option<usize>,
+    pub days_waited: f64,
+    pub priority: u8,
 }

@@ -15,6 +15,9 @@ use super::types::*;
 use crate::model::dist::{Dist, DistSpec, DIST_NAMES};
 
 mod finance;
+mod initial;
+
+pub use initial::INITIAL_STREAM;
 
 /// Longest simulated horizon (warm-up + reported): 100 years.
 pub const MAX_TOTAL_WEEKS: i64 = 5200;
@@ -262,7 +265,7 @@ impl Validator<'_> {
             .map(|(i, r)| self.non_empty_name(&format!("referrals[{i}].name"), &r.name))
             .collect();
         self.unique("referrals", "name", &referral_names);
-        let referrals = raw
+        let referrals: Vec<ReferralStream> = raw
             .referrals
             .iter()
             .zip(referral_names)
@@ -302,6 +305,7 @@ impl Validator<'_> {
             .map(|(i, w)| self.workload(&format!("workload[{i}]"), w, &names))
             .collect();
         let finance = raw.finance.as_ref().map(|f| self.finance(f, &names));
+        let initial = self.initial(raw.initial.as_ref(), &simulation, &units, &referrals);
 
         Scenario {
             name,
@@ -314,6 +318,7 @@ impl Validator<'_> {
             staff,
             workload,
             finance,
+            initial,
             resolved_toml: String::new(),
         }
     }
