@@ -28,6 +28,14 @@ pub enum Command {
     /// Check the engine against queueing theory (Erlang B, C, A, M/M/inf) and
     /// Little's law; writes validation.csv and exits non-zero if a check fails.
     Validate(ValidateArgs),
+    /// Compare scenarios on identical random inputs: paired differences of
+    /// every metric against the first; writes compare.csv and overlay plots.
+    Compare(CompareArgs),
+    /// Run a grid of values of one or more keys (common random numbers) and
+    /// tabulate every metric at every point; writes sweep.csv and plots.
+    Sweep(SweepArgs),
+    /// Find the smallest value of a key that meets targets with 95% confidence.
+    Size(SizeArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -81,6 +89,81 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Options shared by compare, sweep and size. Every run of one command uses
+/// the same seed and trial indices (common random numbers).
+#[derive(Debug, Args, Default, Clone)]
+pub struct DecideRun {
+    /// Number of Monte Carlo trials for every run (overrides simulation.trials).
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// Reported weeks for every run (overrides simulation.weeks).
+    #[arg(long)]
+    pub weeks: Option<u32>,
+    /// Random seed for every run (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads; 0 = all cores. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output root.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Override one value in every scenario run, e.g. --set simulation.weeks=26 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Two or more scenario files; the first is the baseline the others are compared with.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: DecideRun,
+    /// Skip the overlay plots.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML). Omit to sweep the built-in default scenario.
+    pub scenario: Option<PathBuf>,
+    /// A key and its values: KEY=1,2,3 (a list), KEY=2..6 (integers, both ends
+    /// included) or KEY=0.8..1.0:0.05 (start..end:step, end included when on
+    /// the grid). Repeat for a grid over several keys.
+    #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// A metric to plot against the varied keys (repeatable); default: the
+    /// first unit's wait_days_p90, waitlist and reneged. sweep.csv has every metric.
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+    #[command(flatten)]
+    pub run: DecideRun,
+    /// Skip the plots.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Scenario file (TOML). Omit to size the built-in default scenario.
+    pub scenario: Option<PathBuf>,
+    /// The key to size and the values to search, as for sweep: KEY=1..8 or KEY=1,2,4,8.
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary: String,
+    /// "METRIC STAT OP VALUE", e.g. "iop.wait_days_p90 p90 <= 14" or
+    /// "iop.reneged mean <= 2"; STAT is mean or pNN (a quantile over
+    /// trials), OP one of <=, <, >=, >. Repeat for several targets.
+    #[arg(long = "target", value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub run: DecideRun,
 }
 
 #[derive(Debug, Args)]

@@ -43,6 +43,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Init(args)) => init(&args),
         Some(Command::Validate(args)) => validate(&args),
+        Some(Command::Compare(args)) => crate::decide::compare::command(&args),
+        Some(Command::Sweep(args)) => crate::decide::sweep::command(&args),
+        Some(Command::Size(args)) => crate::decide::size::command(&args),
     }
 }
 

@@ -28,6 +28,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod decide;
 pub mod engine;
 pub mod model;
 pub mod report;

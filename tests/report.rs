@@ -69,6 +69,7 @@ fn run_writes_every_plot_as_png_and_svg_and_the_report() {
         pngs,
         [
             "census-iop.png",
+            "finance-net.png",
             "outcomes-iop.png",
             "sessions-iop.png",
             "staff-prescriber.png",
@@ -124,7 +125,7 @@ fn plots_and_report_are_byte_identical_for_any_thread_count() {
         .into_iter()
         .filter(|n| n.ends_with(".png") || n.ends_with(".svg") || n.ends_with(".html"))
         .collect();
-    assert_eq!(files.len(), 15);
+    assert_eq!(files.len(), 17, "8 charts x (PNG + SVG) + report.html");
     for f in files {
         assert!(
             fs::read(one.join(&f)).unwrap() == fs::read(two.join(&f)).unwrap(),

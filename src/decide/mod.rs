@@ -1,0 +1,204 @@
+//! Decisions that need more than one run: [`compare`] scenarios on the same
+//! random inputs, [`sweep`] a grid of `--set` values, [`size`] the smallest
+//! capacity that meets targets with stated confidence.
+//!
+//! All three rely on common random numbers: every run of a command uses the
+//! same seed and trial indices, and the model keys each referral stream and
+//! each patient's draws by name and arrival number (`model/rng.rs`), so two
+//! runs differ only where their scenarios differ. Differences between them
+//! are therefore measured trial by trial (paired), with far less noise than
+//! independent runs would leave.
+
+pub mod compare;
+pub mod plots;
+pub mod size;
+pub mod sweep;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::DecideRun;
+use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
+use crate::trials::{self, RunOptions, RunResults};
+
+/// Which way a metric should move for the program to be better off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Lower,
+    Higher,
+    /// Neither is better in itself (census, utilization, hours): report which way it moved.
+    Neutral,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Lower => "lower",
+            Direction::Higher => "higher",
+            Direction::Neutral => "neutral",
+        }
+    }
+}
+
+/// The better direction of a summary metric, from its last name part
+/// (`iop.wait_days_p90` -> `wait_days_p90`, `staff.therapist.fte_needed` ->
+/// `fte_needed`).
+pub fn direction(metric: &str) -> Direction {
+    match metric.rsplit('.').next().unwrap_or(metric) {
+        "wait_days" | "wait_days_p90" | "waitlist" | "reneged" | "turned_away" | "dropped_out"
+        | "admin_discharged" | "no_shows" | "blocked_days" | "fte_needed" | "short_weeks" => {
+            Direction::Lower
+        }
+        // The money side (docs/finance.md): costs and lost revenue down, revenue and margin up.
+        "cost_per_week"
+        | "cost_per_completed_episode"
+        | "lost_revenue_empty_seats_per_week"
+        | "lost_revenue_waitlist_per_week" => Direction::Lower,
+        "admissions"
+        | "completed"
+        | "attendance_rate"
+        | "revenue_per_week"
+        | "net_per_week"
+        | "revenue_per_admission" => Direction::Higher,
+        _ => Direction::Neutral,
+    }
+}
+
+/// Loads `path` (the built-in default when `None`) with `sets` applied.
+pub fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(p) => scenario::load_file(p, sets),
+        None => scenario::load_str(DEFAULT_TOML, "<built-in default scenario>", sets),
+    }
+}
+
+/// The `--set` list of a decision command: the user's overrides, then
+/// `--trials`, `--weeks` and `--seed`, then `extra` (the point of a grid).
+pub fn overrides(run: &DecideRun, extra: &[String]) -> Vec<String> {
+    let mut sets = run.set.clone();
+    sets.extend(extra.iter().cloned());
+    if let Some(t) = run.trials {
+        sets.push(format!("simulation.trials={t}"));
+    }
+    if let Some(w) = run.weeks {
+        sets.push(format!("simulation.weeks={w}"));
+    }
+    if let Some(s) = run.seed {
+        sets.push(format!("simulation.seed={s}"));
+    }
+    sets
+}
+
+/// One run of a scenario with, when asked for, its per-trial summary rows.
+pub struct Run {
+    pub results: RunResults,
+    /// rows[trial][metric], in the order of `results.summary_names`; empty
+    /// unless kept.
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl Run {
+    /// The per-trial values of `metric`, in trial order.
+    pub fn column(&self, metric: &str) -> Option<Vec<f64>> {
+        let i = self
+            .results
+            .summary_names
+            .iter()
+            .position(|n| n == metric)?;
+        Some(self.rows.iter().map(|r| r[i]).collect())
+    }
+}
+
+/// Runs every trial of `scenario`, showing `label` on the progress bar;
+/// keeps the per-trial rows if `keep_rows`.
+pub fn run(
+    scenario: &Scenario,
+    threads: usize,
+    keep_rows: bool,
+    label: &str,
+    quiet: bool,
+) -> anyhow::Result<Run> {
+    let pb = progress_bar(u64::from(scenario.simulation.trials), label, quiet);
+    let mut rows = Vec::new();
+    let results = trials::run(
+        scenario,
+        &RunOptions { threads },
+        &mut |trial, row| {
+            if keep_rows {
+                debug_assert_eq!(trial as usize, rows.len(), "trials arrive in order");
+                rows.push(row.to_vec());
+            }
+            Ok(())
+        },
+        &mut |done| pb.set_position(done),
+    )?;
+    pb.finish_and_clear();
+    Ok(Run { results, rows })
+}
+
+fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
+    let pb = ProgressBar::new(trials);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg} {pos}/{len} [{bar:30}] {elapsed}")
+        {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_message(label.to_string());
+    }
+    pb
+}
+
+/// A number for the console: up to 3 significant decimals, no trailing zeros.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".to_string();
+    }
+    let a = x.abs();
+    let s = if a >= 100.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    };
+    if s.contains('.') {
+        let t = s.trim_end_matches('0').trim_end_matches('.');
+        if t == "-0" {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directions_follow_the_metric_name() {
+        assert_eq!(direction("iop.wait_days_p90"), Direction::Lower);
+        assert_eq!(direction("staff.therapist.fte_needed"), Direction::Lower);
+        assert_eq!(direction("iop.completed"), Direction::Higher);
+        assert_eq!(direction("iop.census"), Direction::Neutral);
+        assert_eq!(direction("group-room.utilization"), Direction::Neutral);
+    }
+
+    #[test]
+    fn numbers_print_short() {
+        assert_eq!(fmt_num(12.0), "12");
+        assert_eq!(fmt_num(12.345), "12.35");
+        assert_eq!(fmt_num(0.04), "0.04");
+        assert_eq!(fmt_num(-0.0001), "0");
+        assert_eq!(fmt_num(f64::NAN), "-");
+        assert_eq!(fmt_num(1234.56), "1234.6");
+    }
+}

@@ -1,0 +1,453 @@
+//! `iopsim sweep`: a full grid of `--set` values, every point run with the
+//! same seed and trial indices (common random numbers), every summary metric
+//! tabulated at every point.
+//!
+//! VALUES of `--vary KEY=VALUES` is
+//! - a list, `1,2,3` or `rolling,cohort` (items may not contain commas);
+//! - an integer range, `2..6`: 2, 3, 4, 5, 6 (both ends included);
+//! - a stepped range, `0.8..1.0:0.05` or `2..10:2`: start, start + step, ...
+//!   up to and including the end when it falls on the grid (within rounding:
+//!   `0.8..1.0:0.05` ends at 1.0, `0..1:0.3` at 0.9).
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+
+use super::fmt_num;
+use crate::cli::SweepArgs;
+use crate::report::output::Staging;
+use crate::scenario::{Scenario, UnitKind};
+use crate::stats::Summary;
+
+/// Most points a range may produce.
+pub const MAX_VALUES: usize = 10_000;
+
+/// One `--vary`: a key and its values as text for `--set KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vary {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Vary {
+    /// The values as numbers, if every one is a number.
+    pub fn numbers(&self) -> Option<Vec<f64>> {
+        self.values.iter().map(|v| v.parse::<f64>().ok()).collect()
+    }
+}
+
+/// Parses `KEY=VALUES`.
+pub fn parse_vary(arg: &str) -> Result<Vary, String> {
+    let Some((key, values)) = arg.split_once('=') else {
+        return Err(format!(
+            "--vary {arg}: expected KEY=VALUES, e.g. --vary units.iop.tracks.evening.groups=1..4"
+        ));
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("--vary {arg}: the key is empty"));
+    }
+    let values = parse_values(values.trim()).map_err(|e| format!("--vary {arg}: {e}"))?;
+    Ok(Vary {
+        key: key.to_string(),
+        values,
+    })
+}
+
+fn decimals(text: &str) -> usize {
+    text.split_once('.').map_or(0, |(_, frac)| frac.len())
+}
+
+/// `1,2,3`, `2..6` or `0.8..1.0:0.05` as the list of value texts.
+pub fn parse_values(text: &str) -> Result<Vec<String>, String> {
+    if text.is_empty() {
+        return Err("no values".into());
+    }
+    let Some((start, rest)) = text.split_once("..") else {
+        let items: Vec<String> = text.split(',').map(|s| s.trim().to_string()).collect();
+        if items.iter().any(String::is_empty) {
+            return Err(format!("'{text}' has an empty item"));
+        }
+        return Ok(items);
+    };
+    let (end, step) = match rest.split_once(':') {
+        Some((e, s)) => (e, Some(s)),
+        None => (rest, None),
+    };
+    let num = |s: &str, what: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{what} '{s}' of range '{text}' is not a number"))
+    };
+    let (a, b) = (num(start, "start")?, num(end, "end")?);
+    let is_int = |s: &str| s.trim().parse::<i64>().is_ok();
+    let ints = is_int(start) && is_int(end) && step.is_none_or(is_int);
+    let step_v = match step {
+        Some(s) => num(s, "step")?,
+        None if ints => 1.0,
+        None => {
+            return Err(format!(
+                "'{text}' is a range of non-integers: give a step, e.g. {start}..{end}:0.05"
+            ))
+        }
+    };
+    if step_v <= 0.0 {
+        return Err(format!("the step of '{text}' must be > 0"));
+    }
+    if b < a {
+        return Err(format!(
+            "'{text}' runs backwards: write the smaller value first"
+        ));
+    }
+    let count = ((b - a) / step_v + 1e-9).floor() as usize + 1;
+    if count > MAX_VALUES {
+        return Err(format!("'{text}' has {count} values; at most {MAX_VALUES}"));
+    }
+    let places = decimals(start.trim())
+        .max(decimals(end.trim()))
+        .max(step.map_or(0, |s| decimals(s.trim())));
+    Ok((0..count)
+        .map(|i| {
+            let x = a + i as f64 * step_v;
+            if ints {
+                format!("{}", x.round() as i64)
+            } else {
+                let s = format!("{x:.places$}");
+                // TOML needs a digit after the point; "2.0" stays a float key value.
+                if s.contains('.') || places > 0 {
+                    s
+                } else {
+                    format!("{s}.0")
+                }
+            }
+        })
+        .collect())
+}
+
+/// Every point of the grid, first key slowest.
+pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
+    let mut points: Vec<Vec<String>> = vec![Vec::new()];
+    for v in varies {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                v.values.iter().map(move |x| {
+                    let mut q = p.clone();
+                    q.push(x.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// The `--set` strings of a point.
+pub fn point_sets(varies: &[Vary], point: &[String]) -> Vec<String> {
+    varies
+        .iter()
+        .zip(point)
+        .map(|(v, x)| format!("{}={x}", v.key))
+        .collect()
+}
+
+/// The summaries of one grid point.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub values: Vec<String>,
+    pub metrics: Vec<(String, Summary)>,
+}
+
+impl Point {
+    pub fn summary(&self, metric: &str) -> Option<&Summary> {
+        self.metrics
+            .iter()
+            .find(|(m, _)| m == metric)
+            .map(|(_, s)| s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub name: String,
+    pub varies: Vec<Vary>,
+    pub points: Vec<Point>,
+    /// Every metric seen at any point, in first-seen order.
+    pub metrics: Vec<String>,
+    pub trials: u32,
+    pub seed: u64,
+}
+
+impl Sweep {
+    pub fn new(name: &str, varies: Vec<Vary>, points: Vec<Point>, trials: u32, seed: u64) -> Sweep {
+        let mut metrics: Vec<String> = Vec::new();
+        for p in &points {
+            for (m, _) in &p.metrics {
+                if !metrics.contains(m) {
+                    metrics.push(m.clone());
+                }
+            }
+        }
+        Sweep {
+            name: name.to_string(),
+            varies,
+            points,
+            metrics,
+            trials,
+            seed,
+        }
+    }
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// `sweep.csv`: one row per point and metric (every metric at every point;
+/// a metric a point lacks has n = 0 and empty figures).
+pub fn csv(s: &Sweep) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = s.varies.iter().map(|v| v.key.clone()).collect();
+    header.extend(
+        [
+            "metric",
+            "n",
+            "mean",
+            "ci95_low",
+            "ci95_high",
+            "p5",
+            "p50",
+            "p95",
+        ]
+        .iter()
+        .map(|h| h.to_string()),
+    );
+    w.write_record(&header)?;
+    for p in &s.points {
+        for m in &s.metrics {
+            let mut rec = p.values.clone();
+            rec.push(m.clone());
+            match p.summary(m) {
+                Some(x) => rec.extend([
+                    x.n.to_string(),
+                    num(x.mean),
+                    num(x.ci95_low),
+                    num(x.ci95_high),
+                    num(x.p5),
+                    num(x.p50),
+                    num(x.p95),
+                ]),
+                None => {
+                    rec.push("0".into());
+                    rec.extend(std::iter::repeat_n(String::new(), 6));
+                }
+            }
+            w.write_record(&rec)?;
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
+/// Default metrics to plot: the first unit with referrals (else the first
+/// unit): its P90 wait, waitlist and losses while waiting.
+pub fn default_metrics(s: &Scenario) -> Vec<String> {
+    let unit = s
+        .referrals
+        .first()
+        .map(|r| &s.units[r.to])
+        .or(s.units.first());
+    let Some(u) = unit else { return Vec::new() };
+    let mut m = vec![
+        format!("{}.wait_days_p90", u.name),
+        format!("{}.waitlist", u.name),
+        format!("{}.reneged", u.name),
+    ];
+    if matches!(u.kind, UnitKind::Sessions(_)) {
+        m.push(format!("{}.seat_utilization", u.name));
+    }
+    m
+}
+
+/// The console table: chosen metrics, mean and 95% CI, by point.
+pub fn table(s: &Sweep, metrics: &[String]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "sweep of {}: {} points x {} trials, seed {} (common random numbers); mean [95% CI]",
+        s.name,
+        s.points.len(),
+        s.trials,
+        s.seed
+    );
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut head: Vec<String> = s.varies.iter().map(|v| v.key.clone()).collect();
+    head.extend(metrics.iter().cloned());
+    rows.push(head);
+    for p in &s.points {
+        let mut r = p.values.clone();
+        for m in metrics {
+            r.push(match p.summary(m) {
+                Some(x) => format!(
+                    "{} [{}, {}]",
+                    fmt_num(x.mean),
+                    fmt_num(x.ci95_low),
+                    fmt_num(x.ci95_high)
+                ),
+                None => "-".into(),
+            });
+        }
+        rows.push(r);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(x, w)| format!("{x:>w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  "));
+    }
+    out
+}
+
+/// `iopsim sweep SCENARIO --vary KEY=VALUES ...`.
+pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
+    let varies: Vec<Vary> = args
+        .vary
+        .iter()
+        .map(|a| parse_vary(a))
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let base = super::load(args.scenario.as_ref(), &super::overrides(&args.run, &[]))?;
+    let points = grid(&varies);
+    let metrics = if args.metrics.is_empty() {
+        default_metrics(&base)
+    } else {
+        args.metrics.clone()
+    };
+    // Load every point first, so a bad value is reported before hours of running.
+    let mut scenarios = Vec::with_capacity(points.len());
+    for p in &points {
+        let sets = super::overrides(&args.run, &point_sets(&varies, p));
+        let s = super::load(args.scenario.as_ref(), &sets)
+            .with_context(|| format!("at the point {}", point_sets(&varies, p).join(" ")))?;
+        scenarios.push(s);
+    }
+    let names = &crate::model::result::summary_names(&scenarios[0]);
+    for m in &metrics {
+        if !names.contains(m) {
+            anyhow::bail!(
+                "--metric {m}: no such metric; metrics are: {}",
+                names.join(", ")
+            );
+        }
+    }
+    let mut done = Vec::with_capacity(points.len());
+    for (i, (p, s)) in points.iter().zip(&scenarios).enumerate() {
+        let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
+        let run = super::run(s, args.run.threads, false, &label, args.run.quiet)?;
+        done.push(Point {
+            values: p.clone(),
+            metrics: run
+                .results
+                .summary_names
+                .iter()
+                .cloned()
+                .zip(run.results.summary.iter().copied())
+                .collect(),
+        });
+    }
+    let sweep = Sweep::new(
+        &base.name,
+        varies,
+        done,
+        scenarios[0].simulation.trials,
+        scenarios[0].simulation.seed,
+    );
+    let staging = Staging::new(&args.run.out, &format!("sweep-{}", base.name))?;
+    staging.write("sweep.csv", &csv(&sweep)?)?;
+    staging.write("scenario.toml", base.resolved_toml.as_bytes())?;
+    let mut note = None;
+    if !args.no_plots {
+        if sweep.varies.len() <= 2 {
+            for f in super::plots::sweep_figures(&sweep, &metrics)? {
+                staging.write(&format!("{}.png", f.stem), &f.png)?;
+                staging.write(&format!("{}.svg", f.stem), f.svg.as_bytes())?;
+            }
+        } else {
+            note = Some("no plots: they show one key (line) or two (heatmap); see sweep.csv");
+        }
+    }
+    let dir = staging.commit()?;
+    print!("{}", table(&sweep, &metrics));
+    if let Some(n) = note {
+        println!("{n}");
+    }
+    println!("results in {}", dir.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn lists_and_ranges() {
+        assert_eq!(parse_values("1,2,3").unwrap(), v(&["1", "2", "3"]));
+        assert_eq!(
+            parse_values("rolling, cohort").unwrap(),
+            v(&["rolling", "cohort"])
+        );
+        assert_eq!(parse_values("2..6").unwrap(), v(&["2", "3", "4", "5", "6"]));
+        assert_eq!(parse_values("2..10:4").unwrap(), v(&["2", "6", "10"]));
+        assert_eq!(
+            parse_values("0.8..1.0:0.05").unwrap(),
+            v(&["0.80", "0.85", "0.90", "0.95", "1.00"])
+        );
+        assert_eq!(
+            parse_values("0..1:0.3").unwrap(),
+            v(&["0.0", "0.3", "0.6", "0.9"])
+        );
+        assert_eq!(parse_values("5..5").unwrap(), v(&["5"]));
+        assert!(parse_values("6..2").is_err());
+        assert!(parse_values("0.8..1.0").is_err());
+        assert!(parse_values("1..2:0").is_err());
+        assert!(parse_values("1,,2").is_err());
+        assert!(parse_values("a..b").is_err());
+    }
+
+    #[test]
+    fn vary_and_grid() {
+        let a = parse_vary("units.iop.tracks.evening.groups=1..2").unwrap();
+        let b = parse_vary("staff.therapist.fte = 1.5,2").unwrap();
+        assert_eq!(b.key, "staff.therapist.fte");
+        assert_eq!(b.numbers(), Some(vec![1.5, 2.0]));
+        let g = grid(&[a.clone(), b.clone()]);
+        assert_eq!(
+            g,
+            vec![
+                v(&["1", "1.5"]),
+                v(&["1", "2"]),
+                v(&["2", "1.5"]),
+                v(&["2", "2"])
+            ]
+        );
+        assert_eq!(
+            point_sets(&[a, b], &g[1]),
+            v(&["units.iop.tracks.evening.groups=1", "staff.therapist.fte=2"])
+        );
+        assert!(parse_vary("novalues").is_err());
+    }
+}
