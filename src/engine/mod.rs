@@ -11,7 +11,8 @@ pub use time::SimTime;
 /// A model the engine can drive: it handles one event at a time and schedules
 /// more through the queue it is handed.
 pub trait Process {
-    type Event;
+    /// Events are small plain values: the queue moves them around freely.
+    type Event: Copy;
     fn handle(&mut self, now: SimTime, event: Self::Event, queue: &mut EventQueue<Self::Event>);
 }
 
@@ -23,11 +24,7 @@ pub fn run_until<P: Process>(
     until: SimTime,
 ) -> u64 {
     let mut handled = 0;
-    while let Some(t) = queue.peek_time() {
-        if t >= until {
-            break;
-        }
-        let (now, event) = queue.pop().expect("peeked");
+    while let Some((now, event)) = queue.pop_before(until) {
         process.handle(now, event, queue);
         handled += 1;
     }

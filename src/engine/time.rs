@@ -60,12 +60,27 @@ pub fn days_to_secs(days: f64) -> u64 {
     if days.is_nan() || days <= 0.0 {
         return 0;
     }
-    let secs = (days * DAY as f64).round();
+    let secs = days * DAY as f64;
     if secs >= u64::MAX as f64 {
         u64::MAX
     } else {
-        secs as u64
+        round_nonneg(secs)
     }
+}
+
+/// `x.round() as u64` (half away from zero) for `0 <= x < 2^64`, without a
+/// call into libm: the x86-64 baseline has no rounding instruction, and this
+/// runs for every sampled time. Exact, because `x - trunc(x)` is.
+#[inline]
+pub fn round_nonneg(x: f64) -> u64 {
+    debug_assert!((0.0..u64::MAX as f64).contains(&x));
+    // From 2^52 on every f64 is whole. Below, go through i64: x86-64 converts
+    // f64 <-> i64 in one instruction but f64 <-> u64 in several.
+    if x >= (1u64 << 52) as f64 {
+        return x as u64;
+    }
+    let t = x as i64;
+    (t + i64::from(x - t as f64 >= 0.5)) as u64
 }
 
 #[cfg(test)]
@@ -80,6 +95,20 @@ mod tests {
         assert_eq!(days_to_secs(-3.0), 0);
         assert_eq!(days_to_secs(f64::NAN), 0);
         assert_eq!(SimTime(u64::MAX - 1).plus_days(1e300), SimTime(u64::MAX));
+    }
+
+    #[test]
+    fn round_nonneg_matches_f64_round() {
+        let mut xs = vec![0.0, 0.49999999999999994, 0.5, 1.5, 2.5, 86_399.5, 1e15 + 0.5];
+        xs.extend([(1u64 << 52) as f64, (1u64 << 53) as f64 + 2.0, 1.8e19]);
+        let mut x = 0.123_f64;
+        for _ in 0..10_000 {
+            x = (x * 1.618_034 + 0.377) % 5e9;
+            xs.push(x);
+        }
+        for x in xs {
+            assert_eq!(round_nonneg(x), x.round() as u64, "{x}");
+        }
     }
 
     #[test]
