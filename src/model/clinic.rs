@@ -2,20 +2,20 @@
 //! dropout and step-up, discharge and routing between units. One [`Clinic`]
 //! is one trial; it implements the engine's [`Process`].
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::engine::time::days_to_secs;
-use crate::engine::time::{DAY, WEEK};
+use crate::engine::time::{round_nonneg, DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime};
 use crate::model::dist::Dist;
 use crate::model::program::Program;
 use crate::model::recorder::{Audit, Recorder};
 use crate::model::result::TrialResult;
 use crate::model::rng::name_key;
-use crate::model::rng::{rng_from, PatientRng, Purpose, SimRng};
+use crate::model::rng::{derive, rng_from, PatientRng, Purpose, SimRng};
 use crate::scenario::{Admission, Destination, Episode, Handoff, Routing, SessionUnit, UnitKind};
 use crate::scenario::{InitialInCare, InitialWaiting, INITIAL_STREAM};
 
@@ -89,9 +89,111 @@ struct Patient {
     before_start: u64,
 }
 
+/// A track's waitlist, in (priority, arrival sequence) order: lower priority
+/// first, then first come, first served. Sequence numbers only grow, so each
+/// priority is a FIFO queue (a BTreeMap was a tenth of an M/M/c run).
+/// Someone leaving from the middle (reneging) leaves a tombstone, skipped and
+/// compacted away, so the head of every queue is always a waiting patient.
+#[derive(Debug, Default)]
+struct Waitlist {
+    /// Ascending by priority; a level stays once created (there are few).
+    levels: Vec<WaitLevel>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct WaitLevel {
+    priority: u8,
+    /// (sequence, patient), ascending by sequence; `GONE` marks a tombstone.
+    queue: VecDeque<(u64, PatientId)>,
+    tombstones: usize,
+}
+
+const GONE: PatientId = PatientId::MAX;
+
+impl Waitlist {
+    #[inline]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds `pid` under `key` = (priority, sequence); the sequence must be
+    /// larger than any inserted before.
+    #[inline]
+    fn insert(&mut self, key: (u8, u64), pid: PatientId) {
+        let (priority, seq) = key;
+        let i = self.levels.partition_point(|l| l.priority < priority);
+        if self.levels.get(i).is_none_or(|l| l.priority != priority) {
+            let level = WaitLevel {
+                priority,
+                queue: VecDeque::new(),
+                tombstones: 0,
+            };
+            self.levels.insert(i, level);
+        }
+        let queue = &mut self.levels[i].queue;
+        debug_assert!(queue.back().is_none_or(|&(last, _)| last < seq));
+        queue.push_back((seq, pid));
+        self.len += 1;
+    }
+
+    /// Removes the patient waiting under `key`, if any.
+    #[inline]
+    fn remove(&mut self, key: &(u8, u64)) -> Option<PatientId> {
+        let &(priority, seq) = key;
+        let level = self.levels.iter_mut().find(|l| l.priority == priority)?;
+        let queue = &mut level.queue;
+        // Admission takes the head: the common case, checked first.
+        if let Some(&(s, pid)) = queue.front() {
+            if s == seq {
+                queue.pop_front();
+                self.len -= 1;
+                while queue.front().is_some_and(|&(_, p)| p == GONE) {
+                    queue.pop_front();
+                    level.tombstones -= 1;
+                }
+                return Some(pid);
+            }
+        }
+        let i = queue.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+        let pid = std::mem::replace(&mut queue[i].1, GONE);
+        if pid == GONE {
+            return None;
+        }
+        self.len -= 1;
+        level.tombstones += 1;
+        while queue.front().is_some_and(|&(_, p)| p == GONE) {
+            queue.pop_front();
+            level.tombstones -= 1;
+        }
+        while queue.back().is_some_and(|&(_, p)| p == GONE) {
+            queue.pop_back();
+            level.tombstones -= 1;
+        }
+        if level.tombstones > 32 && level.tombstones > queue.len() / 2 {
+            queue.retain(|&(_, p)| p != GONE);
+            level.tombstones = 0;
+        }
+        Some(pid)
+    }
+
+    /// The patient first in line.
+    #[inline]
+    fn first(&self) -> Option<PatientId> {
+        self.levels
+            .iter()
+            .find_map(|l| l.queue.front().map(|&(_, pid)| pid))
+    }
+}
+
 #[derive(Debug, Default)]
 struct TrackState {
-    waitlist: BTreeMap<(u8, u64), PatientId>,
+    waitlist: Waitlist,
     occupancy: Vec<u32>,
     enrolled: Vec<PatientId>,
 }
@@ -104,6 +206,9 @@ struct ArrivalState {
     /// Remaining unit-rate exponential "budget" of integrated hazard.
     budget: f64,
     count: u64,
+    /// `derive(&[seed, trial, stream key])`: the stream's part of every
+    /// patient's seed, hashed once.
+    patient_prefix: u64,
 }
 
 pub struct Clinic<'p> {
@@ -151,6 +256,7 @@ impl<'p> Clinic<'p> {
                     pos: 0.0,
                     budget,
                     count: 0,
+                    patient_prefix: derive(&[seed, trial, s.key]),
                 }
             })
             .collect();
@@ -224,16 +330,18 @@ impl<'p> Clinic<'p> {
     fn schedule_arrival(&mut self, s: usize, q: &mut EventQueue<Event>) {
         let rates = &self.p.streams[s].rate_per_sec;
         let st = &mut self.arrivals[s];
-        let horizon = self.p.horizon.0 as f64;
+        // Times are far below 2^63 s: convert through i64, one instruction
+        // each way on x86-64 where u64 takes several (this runs per arrival).
+        let horizon = self.p.horizon.0 as i64 as f64;
         while st.pos < horizon {
-            let day = (st.pos / DAY as f64) as usize;
+            let day = (st.pos / DAY as f64) as i64 as usize;
             let Some(&rate) = rates.get(day) else { return };
-            let day_end = ((day + 1) as u64 * DAY) as f64;
+            let day_end = ((day as i64 + 1) * DAY as i64) as f64;
             let room = rate * (day_end - st.pos);
             if rate > 0.0 && st.budget <= room {
                 st.pos += st.budget / rate;
                 st.budget = Exp1.sample(&mut st.rng);
-                let t = SimTime(st.pos.round() as u64);
+                let t = SimTime(round_nonneg(st.pos));
                 if t < self.p.horizon {
                     q.push(t, class::ARRIVAL, Event::Arrival { stream: s as u32 });
                 }
@@ -250,10 +358,13 @@ impl<'p> Clinic<'p> {
         self.schedule_arrival(s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
-        let rng = PatientRng::new(self.seed, self.trial, self.p.streams[s].key, index);
+        let rng = PatientRng::from_prefix(self.arrivals[s].patient_prefix, index);
         let pid = self.new_patient(rng);
         self.rec.referral(unit, now);
-        let shows = self.patients[pid as usize].rng.show.random::<f64>() < stream.show;
+        // A draw in [0, 1) is always below a show rate of 1: skip it (and
+        // the seeding of the show generator, used for nothing else).
+        let shows = stream.show >= 1.0
+            || self.patients[pid as usize].rng.show.random::<f64>() < stream.show;
         if !shows {
             self.rec.no_show(unit, now);
             self.release_patient(pid);
@@ -262,6 +373,7 @@ impl<'p> Clinic<'p> {
         self.enter(now, pid, unit, stream.priority, None, q);
     }
 
+    #[inline]
     fn new_patient(&mut self, rng: PatientRng) -> PatientId {
         let fresh = Patient {
             gen: 0,
@@ -292,6 +404,7 @@ impl<'p> Clinic<'p> {
         }
     }
 
+    #[inline]
     fn release_patient(&mut self, pid: PatientId) {
         let pt = &mut self.patients[pid as usize];
         pt.status = Status::Free;
@@ -392,6 +505,7 @@ impl<'p> Clinic<'p> {
         }
     }
 
+    #[inline]
     fn waitlist_full(&self, unit: usize) -> bool {
         let Some(cap) = self.p.scenario.units[unit].waitlist.capacity else {
             return false;
@@ -415,6 +529,7 @@ impl<'p> Clinic<'p> {
         u64::from(self.waiting[unit]) >= u64::from(cap) + free_seats
     }
 
+    #[inline]
     fn free_group(&self, unit: usize, track: usize) -> Option<usize> {
         let size = self.p.units[unit].tracks[track].group_size;
         self.tracks[unit][track]
@@ -434,6 +549,7 @@ impl<'p> Clinic<'p> {
         self.release_patient(pid);
     }
 
+    #[inline]
     fn remove_from_waitlist(&mut self, now: SimTime, pid: PatientId) {
         let pt = &self.patients[pid as usize];
         let (unit, track) = (pt.unit as usize, pt.track as usize);
@@ -699,7 +815,7 @@ impl<'p> Clinic<'p> {
     ) {
         let size = self.p.units[unit].tracks[track].group_size;
         while self.tracks[unit][track].occupancy[group] < size {
-            let Some((_, &pid)) = self.tracks[unit][track].waitlist.first_key_value() else {
+            let Some(pid) = self.tracks[unit][track].waitlist.first() else {
                 break;
             };
             self.admit(now, pid, unit, track, group, q);
@@ -1024,7 +1140,7 @@ fn has_hazards(su: &SessionUnit) -> bool {
 }
 
 /// Draws a destination from routing shares; `None` means leave care (`home`).
-fn route<'a>(routing: &'a Routing, rng: &mut SimRng) -> Option<&'a Destination> {
+fn route<'a>(routing: &'a Routing, rng: &mut impl Rng) -> Option<&'a Destination> {
     if routing.shares.is_empty() {
         return None;
     }

@@ -388,8 +388,7 @@ impl Recorder {
             } else {
                 (None, None, Vec::new(), Vec::new())
             };
-            let mut sorted = u.waits.clone();
-            sorted.sort_by(f64::total_cmp);
+            let sorted = sorted_copy(&u.waits);
             let wait_mean = if sorted.is_empty() {
                 f64::NAN
             } else {
@@ -528,6 +527,53 @@ impl Recorder {
             staff,
             finance,
             events,
+        }
+    }
+}
+
+/// `v` sorted by `f64::total_cmp`. Waits are never negative, and such floats
+/// order exactly as their bit patterns, which sort several times faster than
+/// floats: with a million customers in a trial this sort was a tenth of it.
+fn sorted_copy(v: &[f64]) -> Vec<f64> {
+    if v.iter().any(|x| x.is_sign_negative()) {
+        let mut sorted = v.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        return sorted;
+    }
+    let mut bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+    bits.sort_unstable();
+    bits.into_iter().map(f64::from_bits).collect()
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+
+    #[test]
+    fn sorted_copy_orders_like_total_cmp() {
+        let mut x = 99u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Zeros, ties and a wide range.
+        let v: Vec<f64> = (0..20_000)
+            .map(|i| match i % 4 {
+                0 => 0.0,
+                1 => (next() % 100) as f64 / 86_400.0,
+                _ => (next() % 1_000_000_000) as f64 / 7.0,
+            })
+            .collect();
+        for v in [&v[..], &v[..100], &[-1.0, 2.0, -0.0, 0.0][..]] {
+            let mut want = v.to_vec();
+            want.sort_by(f64::total_cmp);
+            let got = sorted_copy(v);
+            assert_eq!(
+                got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
         }
     }
 }

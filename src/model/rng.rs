@@ -9,7 +9,7 @@
 //! agree (common random numbers), and changing capacity does not change who
 //! arrives when.
 
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 /// The generator used everywhere in the simulation: small, fast, and with a
@@ -57,24 +57,85 @@ pub fn rng_from(words: &[u64]) -> SimRng {
     SimRng::seed_from_u64(derive(words))
 }
 
+/// A patient's generator for one purpose, seeded on its first draw. A
+/// patient gets seven generators but most use only a few (a no-show none, a
+/// bed patient one), and deriving and seeding them was a tenth of an M/M/c
+/// run, so both are put off until needed. The draws are exactly those of
+/// `SimRng::seed_from_u64(mix64(base ^ mix64(purpose)))`.
+#[derive(Debug, Clone)]
+pub struct LazyRng {
+    rng: SimRng,
+    base: u64,
+    /// `Purpose as u8`: keeps the struct at 32 bytes.
+    purpose: u8,
+    seeded: bool,
+}
+
+impl LazyRng {
+    pub fn new(base: u64, purpose: Purpose) -> LazyRng {
+        LazyRng {
+            // A placeholder until the first draw; cheap to build.
+            rng: SimRng::new(0),
+            base,
+            purpose: purpose as u8,
+            seeded: false,
+        }
+    }
+
+    #[inline]
+    fn rng(&mut self) -> &mut SimRng {
+        if !self.seeded {
+            let seed = mix64(self.base ^ mix64(u64::from(self.purpose)));
+            self.rng = SimRng::seed_from_u64(seed);
+            self.seeded = true;
+        }
+        &mut self.rng
+    }
+}
+
+impl RngCore for LazyRng {
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        self.rng().next_u32()
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.rng().next_u64()
+    }
+
+    #[inline]
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.rng().fill_bytes(dst)
+    }
+}
+
 /// The per-patient generators, one per purpose.
 #[derive(Debug, Clone)]
 pub struct PatientRng {
-    pub show: SimRng,
-    pub track: SimRng,
-    pub patience: SimRng,
-    pub stay: SimRng,
-    pub attendance: SimRng,
-    pub hazard: SimRng,
-    pub routing: SimRng,
+    pub show: LazyRng,
+    pub track: LazyRng,
+    pub patience: LazyRng,
+    pub stay: LazyRng,
+    pub attendance: LazyRng,
+    pub hazard: LazyRng,
+    pub routing: LazyRng,
 }
 
 impl PatientRng {
     /// Generators of the `index`-th arrival (0-based) of the referral stream
     /// named by `stream_key`, in trial `trial` of a run seeded `seed`.
     pub fn new(seed: u64, trial: u64, stream_key: u64, index: u64) -> PatientRng {
-        let base = derive(&[seed, trial, stream_key, index]);
-        let g = |p: Purpose| SimRng::seed_from_u64(mix64(base ^ mix64(p as u64)));
+        PatientRng::from_prefix(derive(&[seed, trial, stream_key]), index)
+    }
+
+    /// [`PatientRng::new`] with `prefix = derive(&[seed, trial, stream_key])`
+    /// hashed once per stream rather than once per patient.
+    #[inline]
+    pub fn from_prefix(prefix: u64, index: u64) -> PatientRng {
+        // derive() folds left, so this is derive(&[seed, trial, stream_key, index]).
+        let base = mix64(prefix ^ mix64(index));
+        let g = |p: Purpose| LazyRng::new(base, p);
         PatientRng {
             show: g(Purpose::Show),
             track: g(Purpose::Track),
@@ -105,6 +166,29 @@ mod tests {
 
     const PINNED_X: u64 = 1_802_439_939_716_493_678;
     const PINNED_Y: u64 = 11_053_763_987_052_846_253;
+
+    #[test]
+    fn lazy_generators_draw_exactly_what_eager_ones_would() {
+        let base = derive(&[3, 4, 5]);
+        let mut eager = SimRng::seed_from_u64(mix64(base ^ mix64(Purpose::Stay as u64)));
+        let mut lazy = LazyRng::new(base, Purpose::Stay);
+        let a: Vec<u64> = (0..5).map(|_| eager.random()).collect();
+        let b: Vec<u64> = (0..5).map(|_| lazy.random()).collect();
+        assert_eq!(a, b);
+        let (mut x, mut y) = ([0u8; 13], [0u8; 13]);
+        eager.fill_bytes(&mut x);
+        lazy.fill_bytes(&mut y);
+        assert_eq!(x, y);
+        assert_eq!(eager.random::<u32>(), lazy.random::<u32>());
+    }
+
+    #[test]
+    fn patient_generators_from_a_hashed_prefix_are_the_same() {
+        let prefix = derive(&[1, 0, name_key("community")]);
+        let mut a = PatientRng::new(1, 0, name_key("community"), 17);
+        let mut b = PatientRng::from_prefix(prefix, 17);
+        assert_eq!(a.hazard.random::<u64>(), b.hazard.random::<u64>());
+    }
 
     #[test]
     fn purposes_and_patients_get_distinct_streams() {
