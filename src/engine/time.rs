@@ -99,7 +99,15 @@ mod tests {
 
     #[test]
     fn round_nonneg_matches_f64_round() {
-        let mut xs = vec![0.0, 0.49999999999999994, 0.5, 1.5, 2.5, 86_399.5, 1e15 + 0.5];
+        let mut xs = vec![
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            86_399.5,
+            1e15 + 0.5,
+        ];
         xs.extend([(1u64 << 52) as f64, (1u64 << 53) as f64 + 2.0, 1.8e19]);
         let mut x = 0.123_f64;
         for _ in 0..10_000 {
