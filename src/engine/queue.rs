@@ -62,52 +62,54 @@ impl<E: Copy> EventQueue<E> {
         debug_assert!(seq < 1 << SEQ_BITS);
         let key = (u128::from(time.0) << 64) | (u128::from(class) << SEQ_BITS) | u128::from(seq);
         let entry = Entry { key, event };
-        // Sift up through a hole from the new last place.
-        let mut hole = self.heap.len();
         self.heap.push(entry);
+        // Sift up through a hole from the new last place. On a local slice
+        // the bounds checks fold away.
+        let h = &mut self.heap[..];
+        let mut hole = h.len() - 1;
         while hole > 0 {
             let parent = (hole - 1) / 2;
-            if self.heap[parent].key < key {
+            if h[parent].key < key {
                 break;
             }
-            self.heap[hole] = self.heap[parent];
+            h[hole] = h[parent];
             hole = parent;
         }
-        self.heap[hole] = entry;
+        h[hole] = entry;
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let last = self.heap.pop()?;
-        let Some(&top) = self.heap.first() else {
+        let h = &mut self.heap[..];
+        let n = h.len();
+        if n == 0 {
             return Some((last.time(), last.event));
-        };
+        }
+        let top = h[0];
         // Floyd: walk the hole from the root down along the smaller child to
         // a leaf, then sift `last` up from there (usually not far).
-        let n = self.heap.len();
         let mut hole = 0;
         let mut child = 1;
         while child + 1 < n {
-            if self.heap[child + 1].key < self.heap[child].key {
-                child += 1;
-            }
-            self.heap[hole] = self.heap[child];
+            child += usize::from(h[child + 1].key < h[child].key);
+            h[hole] = h[child];
             hole = child;
             child = 2 * hole + 1;
         }
         if child < n {
-            self.heap[hole] = self.heap[child];
+            h[hole] = h[child];
             hole = child;
         }
         while hole > 0 {
             let parent = (hole - 1) / 2;
-            if self.heap[parent].key < last.key {
+            if h[parent].key < last.key {
                 break;
             }
-            self.heap[hole] = self.heap[parent];
+            h[hole] = h[parent];
             hole = parent;
         }
-        self.heap[hole] = last;
+        h[hole] = last;
         Some((top.time(), top.event))
     }
 
