@@ -469,7 +469,9 @@ fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
         for &w in &u.waits {
             prop_assert!(w.is_finite() && w >= 0.0, "wait {}", w);
         }
-        prop_assert!(!(u.wait_days < 0.0) && !(u.wait_days_p90 < 0.0));
+        for w in [u.wait_days, u.wait_days_p90] {
+            prop_assert!(w.is_nan() || w >= 0.0, "mean or P90 wait {}", w);
+        }
         if let Some(util) = u.seat_utilization {
             prop_assert!(util.is_nan() || (0.0..=1.0 + 1e-12).contains(&util));
         }

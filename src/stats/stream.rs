@@ -20,9 +20,15 @@ pub const RELATIVE_ACCURACY: f64 = 0.005;
 /// lowest bin (they keep their count and their exact min and max).
 pub const MAX_BINS: usize = 2048;
 
+/// Distinct whole numbers a sketch counts exactly before it bins them too.
+pub const MAX_INTEGERS: usize = 4096;
+
 /// Magnitudes below this count as zero (kept in their own bin with their
 /// exact min and max).
 const ZERO: f64 = 1e-300;
+
+/// Whole numbers up to this magnitude are exact in f64 and in i64.
+const MAX_EXACT_INTEGER: f64 = 9.0e15;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Bin {
@@ -38,8 +44,8 @@ impl Bin {
         max: f64::NEG_INFINITY,
     };
 
-    fn add(&mut self, x: f64) {
-        self.count += 1;
+    fn add(&mut self, x: f64, n: u64) {
+        self.count += n;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
     }
@@ -59,7 +65,7 @@ struct Store {
 }
 
 impl Store {
-    fn add(&mut self, index: i64, x: f64) {
+    fn add(&mut self, index: i64, x: f64, n: u64) {
         if self.bins.is_empty() {
             self.offset = index;
             self.bins.push(Bin::EMPTY);
@@ -94,20 +100,23 @@ impl Store {
             let len = (index - self.offset + 1) as usize;
             self.bins.resize(len, Bin::EMPTY);
         }
-        self.bins[(index - self.offset) as usize].add(x);
+        self.bins[(index - self.offset) as usize].add(x, n);
     }
 }
 
 /// A log-bucketed quantile sketch (DDSketch: Masson, Rim and Lee, VLDB 2019)
-/// with the exact min and max kept in each bin.
+/// with the exact min and max kept in each bin, and whole numbers counted
+/// exactly while there are few distinct ones.
 ///
 /// A positive value `x` falls in bin `ceil(ln x / ln g)`, `g = (1 + a) / (1 - a)`
 /// with `a` = [`RELATIVE_ACCURACY`]; negative values mirror that. A rank
 /// query returns the bin's midpoint `2 g^i / (g + 1)` clamped to the bin's
 /// observed [min, max], so it is within `a` (relative) of the true order
-/// statistic, and exact whenever the bin holds a single distinct value (small
-/// counts, zeros, shares of 0 or 1). Memory is at most [`MAX_BINS`] bins per
-/// sign, whatever the number of values.
+/// statistic, and exact whenever the bin holds a single distinct value.
+/// Whole numbers (counts, zeros, shares of 0 or 1) are kept in an exact
+/// table until it has more than [`MAX_INTEGERS`] distinct values, so
+/// quantiles of counts are exact. Memory is at most [`MAX_BINS`] bins per
+/// sign plus the table, whatever the number of values.
 #[derive(Debug, Clone)]
 pub struct Sketch {
     ln_gamma: f64,
@@ -115,6 +124,8 @@ pub struct Sketch {
     neg: Store,
     zero: Bin,
     pos: Store,
+    /// (value, count), ascending; `None` once it outgrew MAX_INTEGERS.
+    integers: Option<Vec<(i64, u64)>>,
     count: u64,
 }
 
@@ -127,9 +138,17 @@ impl Default for Sketch {
             neg: Store::default(),
             zero: Bin::EMPTY,
             pos: Store::default(),
+            integers: Some(Vec::new()),
             count: 0,
         }
     }
+}
+
+/// One step of a rank walk, in ascending order of value.
+enum Step<'a> {
+    /// (bin index, bin, sign)
+    Bin(i64, &'a Bin, f64),
+    Zero(&'a Bin),
 }
 
 impl Sketch {
@@ -139,16 +158,35 @@ impl Sketch {
             return;
         }
         self.count += 1;
+        if let Some(table) = &mut self.integers {
+            if x.fract() == 0.0 && x.abs() < MAX_EXACT_INTEGER {
+                let k = x as i64;
+                match table.binary_search_by_key(&k, |e| e.0) {
+                    Ok(i) => table[i].1 += 1,
+                    Err(i) => table.insert(i, (k, 1)),
+                }
+                if table.len() > MAX_INTEGERS {
+                    for (k, n) in self.integers.take().unwrap_or_default() {
+                        self.add_binned(k as f64, n);
+                    }
+                }
+                return;
+            }
+        }
+        self.add_binned(x, 1);
+    }
+
+    fn add_binned(&mut self, x: f64, n: u64) {
         let m = x.abs();
         if m < ZERO {
-            self.zero.add(x);
+            self.zero.add(x, n);
             return;
         }
         let index = (m.ln() / self.ln_gamma).ceil() as i64;
         if x > 0.0 {
-            self.pos.add(index, x);
+            self.pos.add(index, x, n);
         } else {
-            self.neg.add(index, x);
+            self.neg.add(index, x, n);
         }
     }
 
@@ -156,9 +194,14 @@ impl Sketch {
         self.count
     }
 
-    fn value(&self, index: i64, bin: &Bin, sign: f64) -> f64 {
-        let mid = sign * 2.0 * self.gamma.powf(index as f64) / (self.gamma + 1.0);
-        mid.clamp(bin.min, bin.max)
+    fn value(&self, step: &Step) -> f64 {
+        match *step {
+            Step::Zero(b) => 0.0f64.clamp(b.min, b.max),
+            Step::Bin(index, b, sign) => {
+                let mid = sign * 2.0 * self.gamma.powf(index as f64) / (self.gamma + 1.0);
+                mid.clamp(b.min, b.max)
+            }
+        }
     }
 
     /// The `rank`-th smallest value (0-based), approximately.
@@ -167,33 +210,49 @@ impl Sketch {
             return f64::NAN;
         }
         let rank = rank.min(self.count - 1);
+        // Bins in ascending order of value, each with the smallest value it holds.
+        let neg = self.neg.bins.iter().enumerate().rev().map(|(i, b)| {
+            (
+                b.min,
+                b.count,
+                Step::Bin(self.neg.offset + i as i64, b, -1.0),
+            )
+        });
+        let zero = std::iter::once((self.zero.min, self.zero.count, Step::Zero(&self.zero)));
+        let pos = self.pos.bins.iter().enumerate().map(|(i, b)| {
+            (
+                b.min,
+                b.count,
+                Step::Bin(self.pos.offset + i as i64, b, 1.0),
+            )
+        });
+        let bins = neg.chain(zero).chain(pos).filter(|(_, n, _)| *n > 0);
+        let mut ints = self.integers.as_deref().unwrap_or(&[]).iter().peekable();
         let mut seen = 0u64;
-        // Most negative first: the negative store from its largest magnitude down.
-        for (i, b) in self.neg.bins.iter().enumerate().rev() {
-            seen += b.count;
+        for (low, n, step) in bins {
+            // Whole numbers below this bin come first.
+            while let Some(&&(k, m)) = ints.peek() {
+                if (k as f64) >= low {
+                    break;
+                }
+                seen += m;
+                if seen > rank {
+                    return k as f64;
+                }
+                ints.next();
+            }
+            seen += n;
             if seen > rank {
-                return self.value(self.neg.offset + i as i64, b, -1.0);
+                return self.value(&step);
             }
         }
-        seen += self.zero.count;
-        if seen > rank {
-            return 0.0f64.clamp(self.zero.min, self.zero.max);
-        }
-        for (i, b) in self.pos.bins.iter().enumerate() {
-            seen += b.count;
+        for &(k, m) in ints {
+            seen += m;
             if seen > rank {
-                return self.value(self.pos.offset + i as i64, b, 1.0);
+                return k as f64;
             }
         }
-        // Unreachable when counts add up; the largest value is the safe answer.
-        self.pos
-            .bins
-            .iter()
-            .rev()
-            .chain(std::iter::once(&self.zero))
-            .chain(self.neg.bins.iter())
-            .find(|b| b.count > 0)
-            .map_or(f64::NAN, |b| b.max)
+        f64::NAN // unreachable: the counts add up to `count`
     }
 
     /// Quantile by linear interpolation between order statistics (the same
@@ -215,6 +274,7 @@ impl Sketch {
     /// Heap memory held, in bytes.
     pub fn heap_bytes(&self) -> usize {
         (self.neg.bins.capacity() + self.pos.bins.capacity()) * std::mem::size_of::<Bin>()
+            + self.integers.as_ref().map_or(0, |t| t.capacity() * 16)
     }
 }
 
@@ -420,10 +480,10 @@ mod tests {
     const QS: [f64; 7] = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0];
 
     #[test]
-    fn small_integers_and_zeros_are_exact() {
+    fn counts_and_zeros_are_exact() {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
         let v: Vec<f64> = (0..20_000)
-            .map(|_| rng.random_range(0..40) as f64)
+            .map(|_| rng.random_range(0..4000) as f64 - 30.0)
             .collect();
         let mut s = Sketch::default();
         v.iter().for_each(|&x| s.add(x));
@@ -448,6 +508,46 @@ mod tests {
                     "scale {scale} q {q}: {a} vs {e}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn counts_mixed_with_fractions_keep_their_order() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(6);
+        let v: Vec<f64> = (0..20_000)
+            .map(|i| {
+                let x = rng.random::<f64>() * 200.0;
+                if i % 2 == 0 {
+                    x.round()
+                } else {
+                    x
+                }
+            })
+            .collect();
+        let mut s = Sketch::default();
+        v.iter().for_each(|&x| s.add(x));
+        for q in QS {
+            let (a, e) = (s.quantile(q), exact(&v, q));
+            assert!(
+                (a - e).abs() <= RELATIVE_ACCURACY * e.abs(),
+                "{q}: {a} vs {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_many_distinct_integers_are_binned() {
+        let mut s = Sketch::default();
+        let v: Vec<f64> = (0..50_000).map(|i| f64::from(i * 7)).collect();
+        v.iter().for_each(|&x| s.add(x));
+        assert!(s.integers.is_none());
+        assert!(s.heap_bytes() <= 2 * MAX_BINS * std::mem::size_of::<Bin>());
+        for q in QS {
+            let (a, e) = (s.quantile(q), exact(&v, q));
+            assert!(
+                (a - e).abs() <= RELATIVE_ACCURACY * e.abs(),
+                "{q}: {a} vs {e}"
+            );
         }
     }
 
