@@ -42,27 +42,8 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML). Omit to run the built-in default scenario.
     pub scenario: Option<PathBuf>,
-    /// Number of Monte Carlo trials (overrides simulation.trials).
-    #[arg(long)]
-    pub trials: Option<u32>,
-    /// Reported weeks (overrides simulation.weeks).
-    #[arg(long)]
-    pub weeks: Option<u32>,
-    /// Random seed (overrides simulation.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads; 0 = all cores. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output root; results go to OUT/<scenario name>/.
-    #[arg(long, default_value = "output")]
-    pub out: PathBuf,
-    /// Override one scenario value, e.g. --set units.iop.tracks.evening.groups=2 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub run: DecideRun,
     /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
     #[arg(long)]
     pub no_plots: bool,
@@ -91,26 +72,26 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-/// Options shared by compare, sweep and size. Every run of one command uses
-/// the same seed and trial indices (common random numbers).
+/// Options shared by run, compare, sweep and size. Every run of one command
+/// uses the same seed and trial indices (common random numbers).
 #[derive(Debug, Args, Default, Clone)]
 pub struct DecideRun {
-    /// Number of Monte Carlo trials for every run (overrides simulation.trials).
+    /// Number of Monte Carlo trials (overrides simulation.trials).
     #[arg(long)]
     pub trials: Option<u32>,
-    /// Reported weeks for every run (overrides simulation.weeks).
+    /// Reported weeks (overrides simulation.weeks).
     #[arg(long)]
     pub weeks: Option<u32>,
-    /// Random seed for every run (overrides simulation.seed).
+    /// Random seed (overrides simulation.seed).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads; 0 = all cores. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Output root.
+    /// Output root; results go to OUT/<name>/.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
-    /// Override one value in every scenario run, e.g. --set simulation.weeks=26 (repeatable).
+    /// Override one scenario value, e.g. --set units.iop.tracks.evening.groups=2 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// No progress bar.

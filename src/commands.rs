@@ -9,14 +9,14 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{CheckArgs, Cli, Command, InitArgs, RunArgs, ValidateArgs};
+use crate::cli::{CheckArgs, Cli, Command, DecideRun, InitArgs, RunArgs, ValidateArgs};
 use crate::model::capacity;
 use crate::model::result::summary_names;
 use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
 use crate::report::output::{self, Interrupted, RunRecord, RunStatus, Source, Staging};
-use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
+use crate::scenario::{Scenario, ScenarioError, DEFAULT_TOML};
 use crate::trials::{self, RunOptions, RunResults};
 
 /// Exit code for an error: 2 for bad input (the scenario or its overrides), 1 otherwise.
@@ -35,7 +35,10 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => run(&RunArgs {
-            out: PathBuf::from("output"),
+            run: DecideRun {
+                out: PathBuf::from("output"),
+                ..DecideRun::default()
+            },
             ..RunArgs::default()
         })
         .map(|_| ()),
@@ -50,26 +53,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Loads the scenario file, or the built-in default when none is given.
-pub fn load(path: Option<&PathBuf>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    match path {
-        Some(p) => scenario::load_file(p, overrides),
-        None => scenario::load_str(DEFAULT_TOML, "<built-in default scenario>", overrides),
-    }
-}
-
-fn run_overrides(args: &RunArgs) -> Vec<String> {
-    let mut sets = args.set.clone();
-    if let Some(t) = args.trials {
-        sets.push(format!("simulation.trials={t}"));
-    }
-    if let Some(w) = args.weeks {
-        sets.push(format!("simulation.weeks={w}"));
-    }
-    if let Some(s) = args.seed {
-        sets.push(format!("simulation.seed={s}"));
-    }
-    sets
-}
+pub use crate::decide::load;
 
 fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
     let pb = ProgressBar::new(trials);
@@ -90,12 +74,15 @@ fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
 /// the directory they were written to.
 pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let started = (Instant::now(), SystemTime::now());
-    let scenario = load(args.scenario.as_ref(), &run_overrides(args))?;
+    let scenario = load(
+        args.scenario.as_ref(),
+        &crate::decide::overrides(&args.run, &[]),
+    )?;
     for w in capacity_warnings(&scenario) {
         eprintln!("warning: {w}");
     }
     // Refuse to replace another scenario's results before spending any time.
-    let target = output::results_dir(&args.out, &scenario.name)?;
+    let target = output::results_dir(&args.run.out, &scenario.name)?;
     let text = match &args.scenario {
         Some(p) => fs::read_to_string(p).unwrap_or_default(),
         None => DEFAULT_TOML.to_string(),
@@ -126,7 +113,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         } else {
             format!("nothing was written to {}", target.display())
         };
-        match output::interrupted_record_path(&args.out, &scenario.name).and_then(|path| {
+        match output::interrupted_record_path(&args.run.out, &scenario.name).and_then(|path| {
             output::write_atomic(&path, &record(RunStatus::Interrupted, done).to_json()?)?;
             Ok(path)
         }) {
@@ -143,19 +130,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         }
     };
     output::interrupt::arm();
-    let staging = Staging::new(&args.out, &scenario.name)?;
+    let staging = Staging::new(&args.run.out, &scenario.name)?;
     let trials_file =
         fs::File::create(staging.path("trials.csv")).context("creating trials.csv")?;
     let mut trials_csv = TrialsWriter::new(
         std::io::BufWriter::new(trials_file),
         &summary_names(&scenario),
     )?;
-    let pb = progress_bar(requested, args.quiet);
+    let pb = progress_bar(requested, args.run.quiet);
     let mut done = 0u64;
     let outcome = trials::run(
         &scenario,
         &RunOptions {
-            threads: args.threads,
+            threads: args.run.threads,
         },
         &mut |trial, row| {
             if output::interrupt::requested() {
@@ -197,7 +184,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         &record(RunStatus::Complete, done).to_json()?,
     )?;
     let dir = staging.commit()?;
-    if let Ok(stale) = output::interrupted_record_path(&args.out, &scenario.name) {
+    if let Ok(stale) = output::interrupted_record_path(&args.run.out, &scenario.name) {
         let _ = fs::remove_file(stale);
     }
     print!("{}", summary_table(&results));
