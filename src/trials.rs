@@ -125,7 +125,7 @@ pub struct ExactLimits {
 }
 
 /// At most this many per-trial values are kept exactly, over all columns
-/// (about 40 MB with weekly cells as f32).
+/// (about 32 MB: weekly cells are kept as f32).
 pub const EXACT_VALUES_BUDGET: usize = 8_000_000;
 /// No column keeps more than this many trials exactly.
 pub const EXACT_TRIALS_MAX: usize = 10_000;
