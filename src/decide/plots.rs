@@ -132,7 +132,7 @@ pub fn sweep_figures(s: &Sweep, metrics: &[String]) -> anyhow::Result<Vec<SweepF
             root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         out.push(SweepFigure {
-            png: encode_png(&rgb, size)?,
+            png: crate::report::plots::encode_png(&rgb, size)?,
             svg,
             stem,
         });
@@ -428,16 +428,4 @@ fn shade(t: f64) -> RGBColor {
     let (l, d) = ((222.0, 235.0, 247.0), (8.0, 48.0, 107.0));
     let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
     RGBColor(mix(l.0, d.0), mix(l.1, d.1), mix(l.2, d.2))
-}
-
-fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Fast);
-    let mut w = enc.write_header()?;
-    w.write_image_data(rgb)?;
-    w.finish()?;
-    Ok(out)
 }

@@ -47,7 +47,8 @@ pub fn render(chart: Chart) -> anyhow::Result<Figure> {
     Ok(Figure { chart, svg, png })
 }
 
-fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
+/// Encodes an RGB buffer as PNG (also used by the decision charts).
+pub(crate) fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(png::ColorType::Rgb);
