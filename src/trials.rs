@@ -258,21 +258,27 @@ impl Aggregator {
 
     /// The run's results, with `elapsed` as the time taken.
     pub fn finish(self, scenario: &Scenario, elapsed: Duration) -> RunResults {
+        // Sorting every column for its quantiles is most of the work here; the
+        // columns are independent, so they are summarised in parallel (on the
+        // caller's rayon pool), and collected in order.
         let weekly = self
             .weekly
-            .chunks(self.weeks.max(1))
+            .par_chunks(self.weeks.max(1))
             .map(|cols| cols.iter().map(Column::summary).collect())
             .collect();
         let waits = scenario
             .units
-            .iter()
+            .par_iter()
             .zip(self.waits)
-            .map(|(u, w)| WaitHistogram {
-                unit: u.name.clone(),
-                total: w.values.count(),
-                p50: w.values.quantile(0.5),
-                p90: w.values.quantile(0.9),
-                counts: w.counts,
+            .map(|(u, w)| {
+                let q = w.values.quantiles(&[0.5, 0.9]);
+                WaitHistogram {
+                    unit: u.name.clone(),
+                    total: w.values.count(),
+                    p50: q[0],
+                    p90: q[1],
+                    counts: w.counts,
+                }
             })
             .collect();
         let capacity = scenario
@@ -307,7 +313,7 @@ impl Aggregator {
             seed: scenario.simulation.seed,
             version: env!("CARGO_PKG_VERSION"),
             summary_names: summary_names(scenario),
-            summary: self.summary.iter().map(Column::summary).collect(),
+            summary: self.summary.par_iter().map(Column::summary).collect(),
             weekly_names: weekly_names(scenario),
             weekly,
             waits,
@@ -326,11 +332,16 @@ impl Aggregator {
 /// Runs all trials of `scenario`. `on_trial` sees every trial's summary row in
 /// trial order (for streaming `trials.csv`); an error from it stops the run
 /// after the chunk in progress. `progress` gets the number of trials done so far.
+///
+/// Trials are simulated in chunks on the pool, and chunk k is folded (and
+/// handed to `on_trial`) while chunk k + 1 is simulated: the fold is serial,
+/// so it runs beside the simulation instead of between chunks, and the
+/// summaries at the end are computed column by column in parallel.
 pub fn run(
     scenario: &Scenario,
     opts: &RunOptions,
-    on_trial: &mut dyn FnMut(u64, &[f64]) -> anyhow::Result<()>,
-    progress: &mut dyn FnMut(u64),
+    on_trial: &mut (dyn FnMut(u64, &[f64]) -> anyhow::Result<()> + Send),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<RunResults> {
     let started = Instant::now();
     let program = Program::new(scenario);
@@ -339,23 +350,35 @@ pub fn run(
         .build()?;
     let trials = u64::from(scenario.simulation.trials);
     let seed = scenario.simulation.seed;
-    let mut agg = Aggregator::new(scenario);
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
-    let mut start = 0u64;
-    while start < trials {
-        let end = (start + chunk).min(trials);
-        let results: Vec<TrialResult> = pool.install(|| {
-            (start..end)
-                .into_par_iter()
-                .map(|t| run_trial(&program, seed, t))
-                .collect()
-        });
-        for r in &results {
-            on_trial(r.trial, &summary_values(r))?;
-            agg.push(r);
+    let simulate = |start: u64| -> Vec<TrialResult> {
+        (start..(start + chunk).min(trials))
+            .into_par_iter()
+            .map(|t| run_trial(&program, seed, t))
+            .collect()
+    };
+    pool.install(|| {
+        let mut agg = Aggregator::new(scenario);
+        let mut fold = |results: &[TrialResult]| -> anyhow::Result<()> {
+            for r in results {
+                on_trial(r.trial, &summary_values(r))?;
+                agg.push(r);
+            }
+            Ok(())
+        };
+        let mut pending = simulate(0);
+        let mut start = chunk;
+        while !pending.is_empty() {
+            let (folded, next) = if start < trials {
+                rayon::join(|| fold(&pending), || simulate(start))
+            } else {
+                (fold(&pending), Vec::new())
+            };
+            folded?;
+            progress(start.min(trials));
+            pending = next;
+            start += chunk;
         }
-        start = end;
-        progress(end);
-    }
-    Ok(agg.finish(scenario, started.elapsed()))
+        Ok(agg.finish(scenario, started.elapsed()))
+    })
 }

@@ -181,7 +181,7 @@ pub struct Check {
 /// Evaluates `t` on the per-trial values of its metric.
 pub fn check(t: &Target, values: &[f64]) -> Check {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
+    crate::stats::sort_total(&mut v);
     let n = v.len();
     let (estimate, bound) = match t.stat {
         Stat::Mean => {

@@ -9,7 +9,7 @@
 //! [`RELATIVE_ACCURACY`] of the exact ones (see [`Sketch`]). Everything is
 //! fed in trial order by one thread, so results never depend on threads.
 
-use super::{quantile, t95, Summary};
+use super::{quantile, sort_total, t95, Summary};
 
 /// Quantiles from a [`Sketch`] are within this relative distance of the exact
 /// order statistics they stand for.
@@ -409,14 +409,19 @@ impl Column {
 
     /// Quantile (type 7): exact while exact, else from the sketch.
     pub fn quantile(&self, q: f64) -> f64 {
+        self.quantiles(&[q])[0]
+    }
+
+    /// Several quantiles, as [`Column::quantile`] gives them, sorting once.
+    pub fn quantiles(&self, qs: &[f64]) -> Vec<f64> {
         match (&self.exact, &self.sketch) {
             (Some(e), _) => {
                 let mut v = e.to_f64();
-                v.sort_by(f64::total_cmp);
-                quantile(&v, q)
+                sort_total(&mut v);
+                qs.iter().map(|&q| quantile(&v, q)).collect()
             }
-            (None, Some(s)) => s.quantile(q),
-            (None, None) => f64::NAN,
+            (None, Some(s)) => qs.iter().map(|&q| s.quantile(q)).collect(),
+            (None, None) => vec![f64::NAN; qs.len()],
         }
     }
 
