@@ -593,10 +593,10 @@ impl<'p> Clinic<'p> {
         pt.absences = 0;
         pt.enrolled_idx = enrolled_idx;
         let gen = pt.gen;
-        let wait_days = (now.since(pt.referred_at) + pt.before_start) as f64 / DAY as f64;
+        let wait_secs = now.since(pt.referred_at) + pt.before_start;
         pt.before_start = 0;
         self.rec.audit_wait(now, pt.referred_at);
-        self.rec.admission(unit, now, wait_days);
+        self.rec.admission(unit, now, wait_secs);
         self.rec.census_change(unit, now, 1);
         match &self.p.scenario.units[unit].kind {
             UnitKind::Beds(b) => {
