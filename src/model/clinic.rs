@@ -182,12 +182,18 @@ impl Waitlist {
         Some(pid)
     }
 
-    /// The patient first in line.
+    /// Removes and returns the patient first in line: the head of the first
+    /// non-empty level (a head is never a tombstone).
     #[inline]
-    fn first(&self) -> Option<PatientId> {
-        self.levels
-            .iter()
-            .find_map(|l| l.queue.front().map(|&(_, pid)| pid))
+    fn pop_first(&mut self) -> Option<PatientId> {
+        let level = self.levels.iter_mut().find(|l| !l.queue.is_empty())?;
+        let (_, pid) = level.queue.pop_front()?;
+        self.len -= 1;
+        while level.queue.front().is_some_and(|&(_, p)| p == GONE) {
+            level.queue.pop_front();
+            level.tombstones -= 1;
+        }
+        Some(pid)
     }
 }
 
@@ -554,12 +560,20 @@ impl<'p> Clinic<'p> {
         let pt = &self.patients[pid as usize];
         let (unit, track) = (pt.unit as usize, pt.track as usize);
         self.tracks[unit][track].waitlist.remove(&pt.wl_key);
+        self.left_waitlist(now, unit);
+    }
+
+    /// Counts someone just taken off a waitlist of `unit`.
+    #[inline]
+    fn left_waitlist(&mut self, now: SimTime, unit: usize) {
         self.waiting[unit] -= 1;
         self.rec.waitlist_change(unit, now, -1);
     }
 
     // ---- admission and leaving ------------------------------------------
 
+    /// Admits `pid` into a free seat of `group`. Someone waiting is taken off
+    /// the waitlist by the caller ([`Clinic::fill_group`]).
     fn admit(
         &mut self,
         now: SimTime,
@@ -569,9 +583,6 @@ impl<'p> Clinic<'p> {
         group: usize,
         q: &mut EventQueue<Event>,
     ) {
-        if self.patients[pid as usize].status == Status::Waiting {
-            self.remove_from_waitlist(now, pid);
-        }
         if let Some(seat) = self.patients[pid as usize].holding.take() {
             self.rec.blocked_change(seat.unit as usize, now, -1);
             self.release_seat(now, seat, q);
@@ -815,9 +826,10 @@ impl<'p> Clinic<'p> {
     ) {
         let size = self.p.units[unit].tracks[track].group_size;
         while self.tracks[unit][track].occupancy[group] < size {
-            let Some(pid) = self.tracks[unit][track].waitlist.first() else {
+            let Some(pid) = self.tracks[unit][track].waitlist.pop_first() else {
                 break;
             };
+            self.left_waitlist(now, unit);
             self.admit(now, pid, unit, track, group, q);
         }
     }
