@@ -56,6 +56,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at `time` in priority class `class` (lower runs first).
+    #[inline]
     pub fn push(&mut self, time: SimTime, class: u8, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -79,6 +80,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let last = self.heap.pop()?;
         let h = &mut self.heap[..];
@@ -114,6 +116,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event if it is before `until`.
+    #[inline]
     pub fn pop_before(&mut self, until: SimTime) -> Option<(SimTime, E)> {
         if self.peek_time()? >= until {
             return None;
@@ -122,6 +125,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// The time of the earliest event, if any.
+    #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.first().map(Entry::time)
     }

@@ -236,10 +236,12 @@ impl Recorder {
         }
     }
 
+    #[inline]
     fn reported(&self, now: SimTime) -> bool {
         now >= self.warmup_end && now < self.horizon
     }
 
+    #[inline]
     fn count(&mut self, unit: usize, now: SimTime, f: impl Fn(&mut UnitCounts)) {
         let reported = self.reported(now);
         let u = &mut self.units[unit];
@@ -249,23 +251,28 @@ impl Recorder {
         }
     }
 
+    #[inline]
     pub fn referral(&mut self, unit: usize, now: SimTime) {
         self.count(unit, now, |c| c.referrals += 1);
     }
 
+    #[inline]
     pub fn no_show(&mut self, unit: usize, now: SimTime) {
         self.count(unit, now, |c| c.no_shows += 1);
     }
 
+    #[inline]
     pub fn turned_away(&mut self, unit: usize, now: SimTime) {
         self.count(unit, now, |c| c.turned_away += 1);
     }
 
+    #[inline]
     pub fn reneged(&mut self, unit: usize, now: SimTime) {
         self.count(unit, now, |c| c.reneged += 1);
     }
 
     /// An admission at `now` after a wait of `wait_secs` seconds.
+    #[inline]
     pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
         self.count(unit, now, |c| c.admitted += 1);
         let reported = self.reported(now);
@@ -278,6 +285,7 @@ impl Recorder {
         }
     }
 
+    #[inline]
     pub fn exit(&mut self, unit: usize, now: SimTime, why: Exit, stay_days: f64) {
         self.count(unit, now, |c| match why {
             Exit::Complete => c.completed += 1,
@@ -299,6 +307,7 @@ impl Recorder {
     }
 
     /// Audit: an admission at `now` of a patient referred at `referred_at`.
+    #[inline]
     pub fn audit_wait(&mut self, now: SimTime, referred_at: SimTime) {
         if now < referred_at {
             self.audit.negative_waits += 1;
@@ -318,14 +327,17 @@ impl Recorder {
         }
     }
 
+    #[inline]
     pub fn census_change(&mut self, unit: usize, now: SimTime, delta: i64) {
         self.units[unit].census.change(now, delta);
     }
 
+    #[inline]
     pub fn waitlist_change(&mut self, unit: usize, now: SimTime, delta: i64) {
         self.units[unit].waitlist.change(now, delta);
     }
 
+    #[inline]
     pub fn blocked_change(&mut self, unit: usize, now: SimTime, delta: i64) {
         self.units[unit].blocked.change(now, delta);
     }
