@@ -123,8 +123,9 @@ impl Waitlist {
     }
 
     /// Adds `pid` under `key` = (priority, sequence); the sequence must be
-    /// larger than any inserted before.
-    #[inline]
+    /// larger than any inserted before. (`always`: once per waiting
+    /// patient, and LLVM kept it out of line.)
+    #[inline(always)]
     fn insert(&mut self, key: (u8, u64), pid: PatientId) {
         let (priority, seq) = key;
         let i = self.levels.partition_point(|l| l.priority < priority);
@@ -511,7 +512,9 @@ impl<'p> Clinic<'p> {
         }
     }
 
-    #[inline]
+    // `always`: LLVM kept this and `left_waitlist` out of line, and the call
+    // cost more than their body does for a bed unit.
+    #[inline(always)]
     fn waitlist_full(&self, unit: usize) -> bool {
         let Some(cap) = self.p.scenario.units[unit].waitlist.capacity else {
             return false;
@@ -564,7 +567,7 @@ impl<'p> Clinic<'p> {
     }
 
     /// Counts someone just taken off a waitlist of `unit`.
-    #[inline]
+    #[inline(always)]
     fn left_waitlist(&mut self, now: SimTime, unit: usize) {
         self.waiting[unit] -= 1;
         self.rec.waitlist_change(unit, now, -1);
