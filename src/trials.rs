@@ -258,27 +258,52 @@ impl Aggregator {
 
     /// The run's results, with `elapsed` as the time taken.
     pub fn finish(self, scenario: &Scenario, elapsed: Duration) -> RunResults {
-        // Sorting every column for its quantiles is most of the work here; the
-        // columns are independent, so they are summarised in parallel (on the
-        // caller's rayon pool), and collected in order.
-        let weekly = self
-            .weekly
-            .par_chunks(self.weeks.max(1))
-            .map(|cols| cols.iter().map(Column::summary).collect())
+        // Sorting every column for its quantiles is most of the work here. The
+        // columns are independent: all of them (and the waits, the largest)
+        // are summarised in one parallel pass on the caller's rayon pool,
+        // collected in order, then dealt back to their tables.
+        let columns: Vec<&Column> = self
+            .summary
+            .iter()
+            .chain(&self.weekly)
+            .chain(self.shares.iter().flatten())
+            .collect();
+        let (summaries, wait_quantiles) = rayon::join(
+            || columns.par_iter().map(|c| c.summary()).collect::<Vec<_>>(),
+            || {
+                self.waits
+                    .par_iter()
+                    .map(|w| w.values.quantiles(&[0.5, 0.9]))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut summaries = summaries.into_iter();
+        let summary: Vec<Summary> = summaries.by_ref().take(self.summary.len()).collect();
+        let weekly_metrics = self.weekly.len().checked_div(self.weeks).unwrap_or(0);
+        let weekly: Vec<Vec<Summary>> = (0..weekly_metrics)
+            .map(|_| summaries.by_ref().take(self.weeks).collect())
+            .collect();
+        let outcome_shares = scenario
+            .units
+            .iter()
+            .map(|u| {
+                (
+                    u.name.clone(),
+                    summaries.by_ref().take(OUTCOMES.len()).collect(),
+                )
+            })
             .collect();
         let waits = scenario
             .units
-            .par_iter()
+            .iter()
             .zip(self.waits)
-            .map(|(u, w)| {
-                let q = w.values.quantiles(&[0.5, 0.9]);
-                WaitHistogram {
-                    unit: u.name.clone(),
-                    total: w.values.count(),
-                    p50: q[0],
-                    p90: q[1],
-                    counts: w.counts,
-                }
+            .zip(wait_quantiles)
+            .map(|((u, w), q)| WaitHistogram {
+                unit: u.name.clone(),
+                total: w.values.count(),
+                p50: q[0],
+                p90: q[1],
+                counts: w.counts,
             })
             .collect();
         let capacity = scenario
@@ -296,12 +321,6 @@ impl Aggregator {
                 (u.name.clone(), c)
             })
             .collect();
-        let outcome_shares = scenario
-            .units
-            .iter()
-            .zip(&self.shares)
-            .map(|(u, cols)| (u.name.clone(), cols.iter().map(Column::summary).collect()))
-            .collect();
         RunResults {
             outcome_shares,
             scenario_name: scenario.name.clone(),
@@ -313,7 +332,7 @@ impl Aggregator {
             seed: scenario.simulation.seed,
             version: env!("CARGO_PKG_VERSION"),
             summary_names: summary_names(scenario),
-            summary: self.summary.par_iter().map(Column::summary).collect(),
+            summary,
             weekly_names: weekly_names(scenario),
             weekly,
             waits,
@@ -358,7 +377,8 @@ pub fn run(
             .collect()
     };
     pool.install(|| {
-        let mut agg = Aggregator::new(scenario);
+        // Setting up the columns takes as long as a few trials: beside the first chunk.
+        let (mut agg, mut pending) = rayon::join(|| Aggregator::new(scenario), || simulate(0));
         let mut fold = |results: &[TrialResult]| -> anyhow::Result<()> {
             for r in results {
                 on_trial(r.trial, &summary_values(r))?;
@@ -366,7 +386,6 @@ pub fn run(
             }
             Ok(())
         };
-        let mut pending = simulate(0);
         let mut start = chunk;
         while !pending.is_empty() {
             let (folded, next) = if start < trials {

@@ -9,7 +9,7 @@
 //! [`RELATIVE_ACCURACY`] of the exact ones (see [`Sketch`]). Everything is
 //! fed in trial order by one thread, so results never depend on threads.
 
-use super::{quantile, sort_total, t95, Summary};
+use super::{quantile, sort_total, sort_total_f32, t95, Summary};
 
 /// Quantiles from a [`Sketch`] are within this relative distance of the exact
 /// order statistics they stand for.
@@ -308,6 +308,23 @@ impl Exact {
         }
     }
 
+    /// The values sorted by `total_cmp`, as f64 (f32 values are sorted as
+    /// f32, half the work, and widened after: widening keeps the order).
+    fn sorted(&self) -> Vec<f64> {
+        match self {
+            Exact::F64(v) => {
+                let mut v = v.clone();
+                sort_total(&mut v);
+                v
+            }
+            Exact::F32(v) => {
+                let mut v = v.clone();
+                sort_total_f32(&mut v);
+                v.into_iter().map(f64::from).collect()
+            }
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
             Exact::F64(v) => v.capacity() * 8,
@@ -416,8 +433,7 @@ impl Column {
     pub fn quantiles(&self, qs: &[f64]) -> Vec<f64> {
         match (&self.exact, &self.sketch) {
             (Some(e), _) => {
-                let mut v = e.to_f64();
-                sort_total(&mut v);
+                let v = e.sorted();
                 qs.iter().map(|&q| quantile(&v, q)).collect()
             }
             (None, Some(s)) => qs.iter().map(|&q| s.quantile(q)).collect(),
@@ -427,7 +443,7 @@ impl Column {
 
     pub fn summary(&self) -> Summary {
         if let Some(e) = &self.exact {
-            return Summary::of(&e.to_f64());
+            return Summary::of_sorted(&e.sorted());
         }
         let n = self.n as usize;
         let mean = if n > 0 {
