@@ -89,6 +89,66 @@ struct Patient {
     before_start: u64,
 }
 
+impl Patient {
+    /// The `index`-th patient of the stream whose seeds start with `prefix`.
+    fn new(prefix: u64, index: u64) -> Patient {
+        Patient {
+            gen: 0,
+            status: Status::Free,
+            rng: PatientRng::from_prefix(prefix, index),
+            unit: 0,
+            track: 0,
+            group: 0,
+            wl_key: (0, 0),
+            referred_at: SimTime::ZERO,
+            admitted_at: SimTime::ZERO,
+            attended: 0,
+            absences: 0,
+            holding: None,
+            enrolled_idx: 0,
+            before_start: 0,
+        }
+    }
+
+    /// Makes a freed record [`Patient::new`]'s, but with `gen` bumped so
+    /// that the previous occupant's pending events are ignored. Field by
+    /// field, so that the generators' storage is not rewritten; the pattern
+    /// names every field, so a new one cannot be forgotten here.
+    #[inline]
+    fn recycle(&mut self, prefix: u64, index: u64) {
+        let Patient {
+            gen,
+            status,
+            rng,
+            unit,
+            track,
+            group,
+            wl_key,
+            referred_at,
+            admitted_at,
+            attended,
+            absences,
+            holding,
+            enrolled_idx,
+            before_start,
+        } = self;
+        *gen = gen.wrapping_add(1);
+        *status = Status::Free;
+        rng.restart(prefix, index);
+        *unit = 0;
+        *track = 0;
+        *group = 0;
+        *wl_key = (0, 0);
+        *referred_at = SimTime::ZERO;
+        *admitted_at = SimTime::ZERO;
+        *attended = 0;
+        *absences = 0;
+        *holding = None;
+        *enrolled_idx = 0;
+        *before_start = 0;
+    }
+}
+
 /// A track's waitlist, in (priority, arrival sequence) order: lower priority
 /// first, then first come, first served. Sequence numbers only grow, so each
 /// priority is a FIFO queue (a BTreeMap was a tenth of an M/M/c run).
@@ -365,13 +425,16 @@ impl<'p> Clinic<'p> {
         self.schedule_arrival(s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
-        let rng = PatientRng::from_prefix(self.arrivals[s].patient_prefix, index);
-        let pid = self.new_patient(rng);
+        let pid = self.new_patient(self.arrivals[s].patient_prefix, index);
         self.rec.referral(unit, now);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
         let shows = stream.show >= 1.0
-            || self.patients[pid as usize].rng.show.random::<f64>() < stream.show;
+            || self.patients[pid as usize]
+                .rng
+                .stream(Purpose::Show)
+                .random::<f64>()
+                < stream.show;
         if !shows {
             self.rec.no_show(unit, now);
             self.release_patient(pid);
@@ -380,32 +443,19 @@ impl<'p> Clinic<'p> {
         self.enter(now, pid, unit, stream.priority, None, q);
     }
 
-    #[inline]
-    fn new_patient(&mut self, rng: PatientRng) -> PatientId {
-        let fresh = Patient {
-            gen: 0,
-            status: Status::Free,
-            rng,
-            unit: 0,
-            track: 0,
-            group: 0,
-            wl_key: (0, 0),
-            referred_at: SimTime::ZERO,
-            admitted_at: SimTime::ZERO,
-            attended: 0,
-            absences: 0,
-            holding: None,
-            enrolled_idx: 0,
-            before_start: 0,
-        };
+    /// A record for the `index`-th patient of the stream whose seeds start
+    /// with `prefix` (see [`PatientRng::from_prefix`]), reusing a freed one
+    /// where there is one. (`always`: once per referral, and LLVM kept it
+    /// out of line.)
+    #[inline(always)]
+    fn new_patient(&mut self, prefix: u64, index: u64) -> PatientId {
         match self.free.pop() {
             Some(pid) => {
-                let gen = self.patients[pid as usize].gen.wrapping_add(1);
-                self.patients[pid as usize] = Patient { gen, ..fresh };
+                self.patients[pid as usize].recycle(prefix, index);
                 pid
             }
             None => {
-                self.patients.push(fresh);
+                self.patients.push(Patient::new(prefix, index));
                 (self.patients.len() - 1) as PatientId
             }
         }
@@ -437,7 +487,10 @@ impl<'p> Clinic<'p> {
         let track = if plan.tracks.len() == 1 {
             0
         } else {
-            let x = self.patients[pid as usize].rng.track.random::<f64>();
+            let x = self.patients[pid as usize]
+                .rng
+                .stream(Purpose::Track)
+                .random::<f64>();
             plan.track_cdf
                 .iter()
                 .position(|&c| x < c)
@@ -502,7 +555,7 @@ impl<'p> Clinic<'p> {
         // Someone holding a bed is still in hospital and does not renege.
         if holding.is_none() {
             if let Some(patience) = &self.p.scenario.units[unit].waitlist.patience {
-                let days = patience.sample(&mut pt.rng.patience);
+                let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));
                 q.push(
                     now.plus_days(days),
                     class::RENEGE,
@@ -614,7 +667,7 @@ impl<'p> Clinic<'p> {
         self.rec.census_change(unit, now, 1);
         match &self.p.scenario.units[unit].kind {
             UnitKind::Beds(b) => {
-                let days = b.stay.sample(&mut pt.rng.stay);
+                let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
                 q.push(
                     now.plus_days(days),
                     class::LEAVE,
@@ -640,7 +693,7 @@ impl<'p> Clinic<'p> {
                         );
                     }
                     Episode::Days(d) => {
-                        let days = d.sample(&mut pt.rng.stay);
+                        let days = d.sample(&mut pt.rng.stream(Purpose::Stay));
                         q.push(
                             now.plus_days(days),
                             class::LEAVE,
@@ -700,7 +753,7 @@ impl<'p> Clinic<'p> {
             dropout = 1.0 - (1.0 - dropout).powf(f);
             stepup = 1.0 - (1.0 - stepup).powf(f);
         }
-        let u: f64 = pt.rng.hazard.random();
+        let u: f64 = pt.rng.stream(Purpose::Hazard).random();
         let why = if u < dropout {
             Some(Exit::Dropout)
         } else if u < dropout + stepup {
@@ -710,7 +763,7 @@ impl<'p> Clinic<'p> {
         };
         match why {
             Some(why) => {
-                let offset = pt.rng.hazard.random_range(0..span);
+                let offset = pt.rng.stream(Purpose::Hazard).random_range(0..span);
                 q.push(
                     now.plus_secs(offset),
                     class::LEAVE,
@@ -761,14 +814,14 @@ impl<'p> Clinic<'p> {
             (UnitKind::Beds(b), _) => (
                 route(
                     &b.on_discharge,
-                    &mut self.patients[pid as usize].rng.routing,
+                    &mut self.patients[pid as usize].rng.stream(Purpose::Routing),
                 ),
                 b.handoff,
             ),
             (UnitKind::Sessions(su), Exit::Complete) => (
                 route(
                     &su.on_completion,
-                    &mut self.patients[pid as usize].rng.routing,
+                    &mut self.patients[pid as usize].rng.stream(Purpose::Routing),
                 ),
                 Handoff::GoHome,
             ),
@@ -918,7 +971,7 @@ impl<'p> Clinic<'p> {
             }
             expected += 1;
             let gen = pt.gen;
-            if pt.rng.attendance.random::<f64>() < su.attendance {
+            if pt.rng.stream(Purpose::Attendance).random::<f64>() < su.attendance {
                 attended += 1;
                 pt.attended += 1;
                 pt.absences = 0;
@@ -979,10 +1032,9 @@ impl Clinic<'_> {
         if sc.initial.is_empty() {
             return;
         }
-        let key = name_key(INITIAL_STREAM);
+        let prefix = derive(&[self.seed, self.trial, name_key(INITIAL_STREAM)]);
         for (i, ip) in sc.initial.in_care.iter().enumerate() {
-            let rng = PatientRng::new(self.seed, self.trial, key, i as u64);
-            let pid = self.new_patient(rng);
+            let pid = self.new_patient(prefix, i as u64);
             self.seed_in_care(pid, ip, q);
         }
         // Longest waits first, so they stay ahead within their priority.
@@ -994,8 +1046,7 @@ impl Clinic<'_> {
                 .total_cmp(&sc.initial.waiting[a].days_waited)
         });
         for i in order {
-            let rng = PatientRng::new(self.seed, self.trial, key, (offset + i) as u64);
-            let pid = self.new_patient(rng);
+            let pid = self.new_patient(prefix, (offset + i) as u64);
             self.seed_waiting(pid, &sc.initial.waiting[i], q);
         }
         // Units that admit on arrival take waiting patients into free places now.
@@ -1050,16 +1101,20 @@ impl Clinic<'_> {
         self.rec.census_change(unit, SimTime::ZERO, 1);
         let start = SimTime::ZERO;
         let complete_at = match &sc.units[unit].kind {
-            UnitKind::Beds(b) => {
-                Some(start.plus_days(residual(&b.stay, &mut pt.rng.stay, ip.days_in_care)))
-            }
+            UnitKind::Beds(b) => Some(start.plus_days(residual(
+                &b.stay,
+                &mut pt.rng.stream(Purpose::Stay),
+                ip.days_in_care,
+            ))),
             UnitKind::Sessions(su) => match &su.episode {
                 Episode::Weeks(w) => {
                     Some(start.plus_secs((u64::from(*w) * WEEK).saturating_sub(before)))
                 }
-                Episode::Days(d) => {
-                    Some(start.plus_days(residual(d, &mut pt.rng.stay, ip.days_in_care)))
-                }
+                Episode::Days(d) => Some(start.plus_days(residual(
+                    d,
+                    &mut pt.rng.stream(Purpose::Stay),
+                    ip.days_in_care,
+                ))),
                 Episode::Sessions(_) => None,
             },
         };
@@ -1086,7 +1141,10 @@ impl Clinic<'_> {
         let unit = iw.unit;
         let plan = &self.p.units[unit];
         let track = iw.track.unwrap_or_else(|| {
-            let x = self.patients[pid as usize].rng.track.random::<f64>();
+            let x = self.patients[pid as usize]
+                .rng
+                .stream(Purpose::Track)
+                .random::<f64>();
             plan.track_cdf
                 .iter()
                 .position(|&c| x < c)
@@ -1105,7 +1163,11 @@ impl Clinic<'_> {
         pt.before_start = days_to_secs(iw.days_waited);
         pt.wl_key = key;
         if let Some(patience) = &self.p.scenario.units[unit].waitlist.patience {
-            let days = residual(patience, &mut pt.rng.patience, iw.days_waited);
+            let days = residual(
+                patience,
+                &mut pt.rng.stream(Purpose::Patience),
+                iw.days_waited,
+            );
             q.push(
                 SimTime::ZERO.plus_days(days),
                 class::RENEGE,

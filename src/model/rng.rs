@@ -57,69 +57,27 @@ pub fn rng_from(words: &[u64]) -> SimRng {
     SimRng::seed_from_u64(derive(words))
 }
 
-/// A patient's generator for one purpose, seeded on its first draw. A
-/// patient gets seven generators but most use only a few (a no-show none, a
-/// bed patient one), and deriving and seeding them was a tenth of an M/M/c
-/// run, so both are put off until needed. The draws are exactly those of
-/// `SimRng::seed_from_u64(mix64(base ^ mix64(purpose)))`.
-#[derive(Debug, Clone)]
-pub struct LazyRng {
-    rng: SimRng,
-    base: u64,
-    /// `Purpose as u8`: keeps the struct at 32 bytes.
-    purpose: u8,
-    seeded: bool,
-}
+/// How many generators a patient has: one per [`Purpose`] from `Show` on,
+/// in that order.
+const PATIENT_PURPOSES: usize = Purpose::Routing as usize - Purpose::Show as usize + 1;
 
-impl LazyRng {
-    pub fn new(base: u64, purpose: Purpose) -> LazyRng {
-        LazyRng {
-            // A placeholder until the first draw; cheap to build.
-            rng: SimRng::new(0),
-            base,
-            purpose: purpose as u8,
-            seeded: false,
-        }
-    }
-
-    #[inline]
-    fn rng(&mut self) -> &mut SimRng {
-        if !self.seeded {
-            let seed = mix64(self.base ^ mix64(u64::from(self.purpose)));
-            self.rng = SimRng::seed_from_u64(seed);
-            self.seeded = true;
-        }
-        &mut self.rng
-    }
-}
-
-impl RngCore for LazyRng {
-    #[inline]
-    fn next_u32(&mut self) -> u32 {
-        self.rng().next_u32()
-    }
-
-    #[inline]
-    fn next_u64(&mut self) -> u64 {
-        self.rng().next_u64()
-    }
-
-    #[inline]
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        self.rng().fill_bytes(dst)
-    }
-}
-
-/// The per-patient generators, one per purpose.
+/// A patient's generators, one per purpose, each seeded on its first draw.
+/// A patient has seven but most use only a few (a no-show none, a bed
+/// patient one), and deriving and seeding them was a tenth of an M/M/c run,
+/// so both are put off until needed. The draws for `purpose` are exactly
+/// those of `SimRng::seed_from_u64(mix64(base ^ mix64(purpose)))`.
+///
+/// The patient's `base` is kept once and a bit per purpose says which slot
+/// is seeded, rather than a flag and a copy of `base` beside every
+/// generator: [`PatientRng::restart`] then makes a recycled record another
+/// patient's by writing two words, whatever its slots hold.
 #[derive(Debug, Clone)]
 pub struct PatientRng {
-    pub show: LazyRng,
-    pub track: LazyRng,
-    pub patience: LazyRng,
-    pub stay: LazyRng,
-    pub attendance: LazyRng,
-    pub hazard: LazyRng,
-    pub routing: LazyRng,
+    base: u64,
+    /// Bit `i` set: `slots[i]` is seeded; otherwise it holds a stale or
+    /// placeholder generator that is never drawn from.
+    seeded: u8,
+    slots: [SimRng; PATIENT_PURPOSES],
 }
 
 impl PatientRng {
@@ -133,19 +91,77 @@ impl PatientRng {
     /// hashed once per stream rather than once per patient.
     #[inline]
     pub fn from_prefix(prefix: u64, index: u64) -> PatientRng {
-        // derive() folds left, so this is derive(&[seed, trial, stream_key, index]).
-        let base = mix64(prefix ^ mix64(index));
-        let g = |p: Purpose| LazyRng::new(base, p);
         PatientRng {
-            show: g(Purpose::Show),
-            track: g(Purpose::Track),
-            patience: g(Purpose::Patience),
-            stay: g(Purpose::Stay),
-            attendance: g(Purpose::Attendance),
-            hazard: g(Purpose::Hazard),
-            routing: g(Purpose::Routing),
+            base: patient_base(prefix, index),
+            seeded: 0,
+            // Placeholders until the first draw; cheap to build.
+            slots: std::array::from_fn(|_| SimRng::new(0)),
         }
     }
+
+    /// Makes these the generators [`PatientRng::from_prefix`] gives, reusing
+    /// the storage (the slots are reseeded before their first draw).
+    #[inline]
+    pub fn restart(&mut self, prefix: u64, index: u64) {
+        self.base = patient_base(prefix, index);
+        self.seeded = 0;
+    }
+
+    /// The generator for `purpose` (any but `Arrivals`), seeded on its
+    /// first draw.
+    #[inline]
+    pub fn stream(&mut self, purpose: Purpose) -> Stream<'_> {
+        debug_assert!(purpose != Purpose::Arrivals, "not a patient's purpose");
+        Stream {
+            rngs: self,
+            purpose,
+        }
+    }
+
+    #[inline]
+    fn seeded(&mut self, purpose: Purpose) -> &mut SimRng {
+        let i = purpose as usize - Purpose::Show as usize;
+        let slot = &mut self.slots[i];
+        if self.seeded & (1 << i) == 0 {
+            *slot = SimRng::seed_from_u64(mix64(self.base ^ mix64(purpose as u64)));
+            self.seeded |= 1 << i;
+        }
+        slot
+    }
+}
+
+/// One of a patient's generators, as [`PatientRng::stream`] lends it.
+/// Seeding is checked at each draw rather than when it is lent: LLVM then
+/// folds it into the sampling code (seeding when lent kept `seed_from_u64`
+/// out of line and cost an M/M/1 run 3%), and a stream lent but never drawn
+/// from (a distribution that needs no randomness) is never seeded.
+pub struct Stream<'a> {
+    rngs: &'a mut PatientRng,
+    purpose: Purpose,
+}
+
+impl RngCore for Stream<'_> {
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        self.rngs.seeded(self.purpose).next_u32()
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.rngs.seeded(self.purpose).next_u64()
+    }
+
+    #[inline]
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.rngs.seeded(self.purpose).fill_bytes(dst)
+    }
+}
+
+/// `derive(&[seed, trial, stream_key, index])` given the prefix
+/// `derive(&[seed, trial, stream_key])` (derive() folds left).
+#[inline]
+fn patient_base(prefix: u64, index: u64) -> u64 {
+    mix64(prefix ^ mix64(index))
 }
 
 #[cfg(test)]
@@ -160,7 +176,7 @@ mod tests {
         let mut r = rng_from(&[1, 0, name_key("community"), Purpose::Arrivals as u64]);
         let x: u64 = r.random();
         let mut p = PatientRng::new(1, 0, name_key("community"), 0);
-        let y: u64 = p.attendance.random();
+        let y: u64 = p.stream(Purpose::Attendance).random();
         assert_eq!((x, y), (PINNED_X, PINNED_Y), "random streams changed");
     }
 
@@ -169,17 +185,38 @@ mod tests {
 
     #[test]
     fn lazy_generators_draw_exactly_what_eager_ones_would() {
+        let prefix = derive(&[3, 4]);
         let base = derive(&[3, 4, 5]);
         let mut eager = SimRng::seed_from_u64(mix64(base ^ mix64(Purpose::Stay as u64)));
-        let mut lazy = LazyRng::new(base, Purpose::Stay);
+        let mut lazy = PatientRng::from_prefix(prefix, 5);
         let a: Vec<u64> = (0..5).map(|_| eager.random()).collect();
-        let b: Vec<u64> = (0..5).map(|_| lazy.random()).collect();
+        let b: Vec<u64> = (0..5)
+            .map(|_| lazy.stream(Purpose::Stay).random())
+            .collect();
         assert_eq!(a, b);
         let (mut x, mut y) = ([0u8; 13], [0u8; 13]);
         eager.fill_bytes(&mut x);
-        lazy.fill_bytes(&mut y);
+        lazy.stream(Purpose::Stay).fill_bytes(&mut y);
         assert_eq!(x, y);
-        assert_eq!(eager.random::<u32>(), lazy.random::<u32>());
+        assert_eq!(
+            eager.random::<u32>(),
+            lazy.stream(Purpose::Stay).random::<u32>()
+        );
+    }
+
+    #[test]
+    fn restarted_generators_are_those_of_the_new_patient() {
+        let prefix = derive(&[1, 0, name_key("community")]);
+        let mut reused = PatientRng::from_prefix(prefix, 3);
+        let _: u64 = reused.stream(Purpose::Hazard).random();
+        let _: u64 = reused.stream(Purpose::Show).random();
+        reused.restart(prefix, 9);
+        let mut fresh = PatientRng::from_prefix(prefix, 9);
+        for purpose in [Purpose::Hazard, Purpose::Show, Purpose::Routing] {
+            let want: [u64; 3] = fresh.stream(purpose).random();
+            let got: [u64; 3] = reused.stream(purpose).random();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
@@ -187,7 +224,10 @@ mod tests {
         let prefix = derive(&[1, 0, name_key("community")]);
         let mut a = PatientRng::new(1, 0, name_key("community"), 17);
         let mut b = PatientRng::from_prefix(prefix, 17);
-        assert_eq!(a.hazard.random::<u64>(), b.hazard.random::<u64>());
+        assert_eq!(
+            a.stream(Purpose::Hazard).random::<u64>(),
+            b.stream(Purpose::Hazard).random::<u64>()
+        );
     }
 
     #[test]
@@ -195,10 +235,10 @@ mod tests {
         let mut a = PatientRng::new(1, 0, 7, 0);
         let mut b = PatientRng::new(1, 0, 7, 1);
         let xs: [u64; 4] = [
-            a.show.random(),
-            a.track.random(),
-            b.show.random(),
-            b.track.random(),
+            a.stream(Purpose::Show).random(),
+            a.stream(Purpose::Track).random(),
+            b.stream(Purpose::Show).random(),
+            b.stream(Purpose::Track).random(),
         ];
         for i in 0..4 {
             for j in i + 1..4 {
