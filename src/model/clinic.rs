@@ -16,7 +16,9 @@ use crate::model::recorder::{Audit, Recorder};
 use crate::model::result::TrialResult;
 use crate::model::rng::name_key;
 use crate::model::rng::{derive, rng_from, PatientRng, Purpose, SimRng};
-use crate::scenario::{Admission, Destination, Episode, Handoff, Routing, SessionUnit, UnitKind};
+use crate::scenario::{
+    Admission, Destination, Episode, Handoff, Routing, SessionUnit, Unit, UnitKind,
+};
 use crate::scenario::{InitialInCare, InitialWaiting, INITIAL_STREAM};
 
 type PatientId = u32;
@@ -258,11 +260,38 @@ impl Waitlist {
     }
 }
 
-#[derive(Debug, Default)]
+/// A unit's state in a trial, beside the facts of its plan that nearly
+/// every event asks for, copied in so that one index reaches them all (the
+/// bounds checks of parallel tables were a tenth of an M/M/c run).
+#[derive(Debug)]
+struct UnitState<'p> {
+    /// The unit as the scenario gives it.
+    spec: &'p Unit,
+    tracks: Vec<TrackState>,
+    /// Patients on the unit's waitlists, all tracks together.
+    waiting: u32,
+    /// The plan's [`UnitPlan::admits_on_arrival`](crate::model::program::UnitPlan).
+    admits_on_arrival: bool,
+    /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
+    is_sessions: bool,
+    /// The scenario's waitlist capacity, if it has one.
+    waitlist_capacity: Option<u32>,
+}
+
+#[derive(Debug)]
 struct TrackState {
     waitlist: Waitlist,
     occupancy: Vec<u32>,
     enrolled: Vec<PatientId>,
+    /// Seats in each group (the plan's `group_size`).
+    group_size: u32,
+}
+
+impl TrackState {
+    /// Seats free in all the track's groups.
+    fn free_seats(&self) -> u32 {
+        self.occupancy.iter().map(|&o| self.group_size - o).sum()
+    }
 }
 
 #[derive(Debug)]
@@ -285,8 +314,7 @@ pub struct Clinic<'p> {
     patients: Vec<Patient>,
     free: Vec<PatientId>,
     arrivals: Vec<ArrivalState>,
-    tracks: Vec<Vec<TrackState>>,
-    waiting: Vec<u32>,
+    units: Vec<UnitState<'p>>,
     wl_seq: u64,
     rec: Recorder,
 }
@@ -327,17 +355,26 @@ impl<'p> Clinic<'p> {
                 }
             })
             .collect();
-        let tracks = p
+        let units = p
             .units
             .iter()
-            .map(|u| {
-                u.tracks
+            .zip(&p.scenario.units)
+            .map(|(plan, unit)| UnitState {
+                spec: unit,
+                tracks: plan
+                    .tracks
                     .iter()
                     .map(|t| TrackState {
+                        waitlist: Waitlist::default(),
                         occupancy: vec![0; t.groups as usize],
-                        ..Default::default()
+                        enrolled: Vec::new(),
+                        group_size: t.group_size,
                     })
-                    .collect()
+                    .collect(),
+                waiting: 0,
+                admits_on_arrival: plan.admits_on_arrival,
+                is_sessions: plan.is_sessions,
+                waitlist_capacity: unit.waitlist.capacity,
             })
             .collect();
         Clinic {
@@ -347,8 +384,7 @@ impl<'p> Clinic<'p> {
             patients: Vec::new(),
             free: Vec::new(),
             arrivals,
-            tracks,
-            waiting: vec![0; p.units.len()],
+            units,
             wl_seq: 0,
             rec: Recorder::new(p),
         }
@@ -483,10 +519,10 @@ impl<'p> Clinic<'p> {
         from: Option<(Seat, Handoff)>,
         q: &mut EventQueue<Event>,
     ) {
-        let plan = &self.p.units[unit];
-        let track = if plan.tracks.len() == 1 {
+        let track = if self.units[unit].tracks.len() == 1 {
             0
         } else {
+            let plan = &self.p.units[unit];
             let x = self.patients[pid as usize]
                 .rng
                 .stream(Purpose::Track)
@@ -503,8 +539,9 @@ impl<'p> Clinic<'p> {
             pt.referred_at = now;
         }
         let free_group = self.free_group(unit, track);
-        let queue_empty = self.tracks[unit][track].waitlist.is_empty();
-        if plan.admits_on_arrival && queue_empty {
+        let us = &self.units[unit];
+        let admits_on_arrival = us.admits_on_arrival;
+        if admits_on_arrival && us.tracks[track].waitlist.is_empty() {
             if let Some(g) = free_group {
                 if let Some((seat, _)) = from {
                     self.release_seat(now, seat, q);
@@ -523,16 +560,9 @@ impl<'p> Clinic<'p> {
         }
         // Session units admit at sessions: "full" means more people already
         // waiting for this track than it has free seats.
-        let full = if plan.admits_on_arrival {
-            true
-        } else {
-            let t = &self.tracks[unit][track];
-            let free: u32 = t
-                .occupancy
-                .iter()
-                .map(|&o| plan.tracks[track].group_size - o)
-                .sum();
-            t.waitlist.len() as u32 >= free
+        let full = admits_on_arrival || {
+            let t = &self.units[unit].tracks[track];
+            t.waitlist.len() as u32 >= t.free_seats()
         };
         let mut holding = None;
         if let Some((seat, handoff)) = from {
@@ -545,8 +575,9 @@ impl<'p> Clinic<'p> {
         }
         self.wl_seq += 1;
         let key = (priority, self.wl_seq);
-        self.tracks[unit][track].waitlist.insert(key, pid);
-        self.waiting[unit] += 1;
+        let us = &mut self.units[unit];
+        us.tracks[track].waitlist.insert(key, pid);
+        us.waiting += 1;
         self.rec.waitlist_change(unit, now, 1);
         let pt = &mut self.patients[pid as usize];
         pt.status = Status::Waiting;
@@ -554,7 +585,7 @@ impl<'p> Clinic<'p> {
         pt.holding = holding;
         // Someone holding a bed is still in hospital and does not renege.
         if holding.is_none() {
-            if let Some(patience) = &self.p.scenario.units[unit].waitlist.patience {
+            if let Some(patience) = &self.units[unit].spec.waitlist.patience {
                 let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));
                 q.push(
                     now.plus_days(days),
@@ -569,35 +600,23 @@ impl<'p> Clinic<'p> {
     // cost more than their body does for a bed unit.
     #[inline(always)]
     fn waitlist_full(&self, unit: usize) -> bool {
-        let Some(cap) = self.p.scenario.units[unit].waitlist.capacity else {
+        let us = &self.units[unit];
+        let Some(cap) = us.waitlist_capacity else {
             return false;
         };
-        let plan = &self.p.units[unit];
         // Places on the waitlist beyond the seats the next sessions will fill.
-        let free_seats: u64 = if plan.admits_on_arrival {
+        let free_seats: u64 = if us.admits_on_arrival {
             0
         } else {
-            self.tracks[unit]
-                .iter()
-                .zip(&plan.tracks)
-                .map(|(t, tp)| {
-                    t.occupancy
-                        .iter()
-                        .map(|&o| u64::from(tp.group_size - o))
-                        .sum::<u64>()
-                })
-                .sum()
+            us.tracks.iter().map(|t| u64::from(t.free_seats())).sum()
         };
-        u64::from(self.waiting[unit]) >= u64::from(cap) + free_seats
+        u64::from(us.waiting) >= u64::from(cap) + free_seats
     }
 
     #[inline]
     fn free_group(&self, unit: usize, track: usize) -> Option<usize> {
-        let size = self.p.units[unit].tracks[track].group_size;
-        self.tracks[unit][track]
-            .occupancy
-            .iter()
-            .position(|&o| o < size)
+        let t = &self.units[unit].tracks[track];
+        t.occupancy.iter().position(|&o| o < t.group_size)
     }
 
     fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32) {
@@ -615,14 +634,14 @@ impl<'p> Clinic<'p> {
     fn remove_from_waitlist(&mut self, now: SimTime, pid: PatientId) {
         let pt = &self.patients[pid as usize];
         let (unit, track) = (pt.unit as usize, pt.track as usize);
-        self.tracks[unit][track].waitlist.remove(&pt.wl_key);
+        self.units[unit].tracks[track].waitlist.remove(&pt.wl_key);
         self.left_waitlist(now, unit);
     }
 
     /// Counts someone just taken off a waitlist of `unit`.
     #[inline(always)]
     fn left_waitlist(&mut self, now: SimTime, unit: usize) {
-        self.waiting[unit] -= 1;
+        self.units[unit].waiting -= 1;
         self.rec.waitlist_change(unit, now, -1);
     }
 
@@ -643,11 +662,11 @@ impl<'p> Clinic<'p> {
             self.rec.blocked_change(seat.unit as usize, now, -1);
             self.release_seat(now, seat, q);
         }
-        let ts = &mut self.tracks[unit][track];
+        let us = &mut self.units[unit];
+        let ts = &mut us.tracks[track];
         ts.occupancy[group] += 1;
         let enrolled_idx = ts.enrolled.len() as u32;
-        let is_sessions = self.p.units[unit].is_sessions;
-        if is_sessions {
+        if us.is_sessions {
             ts.enrolled.push(pid);
         }
         let pt = &mut self.patients[pid as usize];
@@ -665,7 +684,7 @@ impl<'p> Clinic<'p> {
         self.rec.audit_wait(now, pt.referred_at);
         self.rec.admission(unit, now, wait_secs);
         self.rec.census_change(unit, now, 1);
-        match &self.p.scenario.units[unit].kind {
+        match &self.units[unit].spec.kind {
             UnitKind::Beds(b) => {
                 let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
                 q.push(
@@ -806,10 +825,11 @@ impl<'p> Clinic<'p> {
         let stay_days = (now.since(pt.admitted_at) + pt.before_start) as f64 / DAY as f64;
         pt.before_start = 0;
         self.rec.exit(unit, now, why, stay_days);
-        if self.p.units[unit].is_sessions {
+        let is_sessions = self.units[unit].is_sessions;
+        if is_sessions {
             self.unenroll(pid);
         }
-        let sc = &self.p.scenario.units[unit];
+        let sc = self.units[unit].spec;
         let (dest, handoff) = match (&sc.kind, why) {
             (UnitKind::Beds(b), _) => (
                 route(
@@ -833,7 +853,7 @@ impl<'p> Clinic<'p> {
                 let next = *next;
                 let priority = self.p.scenario.units[next].waitlist.transfer_priority;
                 self.rec.referral(next, now);
-                let from = (!self.p.units[unit].is_sessions).then_some((seat, handoff));
+                let from = (!is_sessions).then_some((seat, handoff));
                 if from.is_none() {
                     self.release_seat(now, seat, q);
                 }
@@ -853,7 +873,7 @@ impl<'p> Clinic<'p> {
             pt.track as usize,
             pt.enrolled_idx as usize,
         );
-        let list = &mut self.tracks[unit][track].enrolled;
+        let list = &mut self.units[unit].tracks[track].enrolled;
         list.swap_remove(idx);
         if let Some(&moved) = list.get(idx) {
             self.patients[moved as usize].enrolled_idx = idx as u32;
@@ -864,9 +884,11 @@ impl<'p> Clinic<'p> {
     /// waitlist at once.
     fn release_seat(&mut self, now: SimTime, seat: Seat, q: &mut EventQueue<Event>) {
         let (unit, track, group) = (seat.unit as usize, seat.track as usize, seat.group as usize);
-        self.tracks[unit][track].occupancy[group] -= 1;
+        let us = &mut self.units[unit];
+        us.tracks[track].occupancy[group] -= 1;
+        let admits_on_arrival = us.admits_on_arrival;
         self.rec.census_change(unit, now, -1);
-        if self.p.units[unit].admits_on_arrival {
+        if admits_on_arrival {
             self.fill_group(now, unit, track, group, q);
         }
     }
@@ -880,9 +902,12 @@ impl<'p> Clinic<'p> {
         group: usize,
         q: &mut EventQueue<Event>,
     ) {
-        let size = self.p.units[unit].tracks[track].group_size;
-        while self.tracks[unit][track].occupancy[group] < size {
-            let Some(pid) = self.tracks[unit][track].waitlist.pop_first() else {
+        loop {
+            let t = &mut self.units[unit].tracks[track];
+            if t.occupancy[group] >= t.group_size {
+                break;
+            }
+            let Some(pid) = t.waitlist.pop_first() else {
                 break;
             };
             self.left_waitlist(now, unit);
@@ -942,9 +967,9 @@ impl<'p> Clinic<'p> {
         let end = now.plus_secs(plan.duration);
         let mut expected = 0u32;
         let mut attended = 0u32;
-        let n = self.tracks[unit][track].enrolled.len();
+        let n = self.units[unit].tracks[track].enrolled.len();
         for i in 0..n {
-            let pid = self.tracks[unit][track].enrolled[i];
+            let pid = self.units[unit].tracks[track].enrolled[i];
             let pt = &mut self.patients[pid as usize];
             let wrong_place = off_timetable
                 || pt.status != Status::InCare
@@ -1005,7 +1030,7 @@ impl<'p> Clinic<'p> {
             }
         }
         self.rec.audit_attendances(misplaced);
-        let occupancy = &self.tracks[unit][track].occupancy;
+        let occupancy = &self.units[unit].tracks[track].occupancy;
         let enrolled: u32 = occupancy.iter().sum();
         let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;
         self.rec
@@ -1069,10 +1094,11 @@ impl Clinic<'_> {
             return;
         };
         let before = days_to_secs(ip.days_in_care);
-        let ts = &mut self.tracks[unit][track];
+        let us = &mut self.units[unit];
+        let ts = &mut us.tracks[track];
         ts.occupancy[group] += 1;
         let enrolled_idx = ts.enrolled.len() as u32;
-        if self.p.units[unit].is_sessions {
+        if us.is_sessions {
             ts.enrolled.push(pid);
         }
         let sc = self.p.scenario;
@@ -1152,8 +1178,9 @@ impl Clinic<'_> {
         });
         self.wl_seq += 1;
         let key = (iw.priority, self.wl_seq);
-        self.tracks[unit][track].waitlist.insert(key, pid);
-        self.waiting[unit] += 1;
+        let us = &mut self.units[unit];
+        us.tracks[track].waitlist.insert(key, pid);
+        us.waiting += 1;
         self.rec.waitlist_change(unit, SimTime::ZERO, 1);
         let pt = &mut self.patients[pid as usize];
         pt.status = Status::Waiting;
