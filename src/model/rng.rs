@@ -114,19 +114,20 @@ impl PatientRng {
         debug_assert!(purpose != Purpose::Arrivals, "not a patient's purpose");
         Stream {
             rngs: self,
-            purpose,
+            slot: purpose as usize - Purpose::Show as usize,
+            salt: mix64(purpose as u64),
         }
     }
 
+    /// The generator in `slot`, seeded from `base ^ salt` if it is not yet.
     #[inline]
-    fn seeded(&mut self, purpose: Purpose) -> &mut SimRng {
-        let i = purpose as usize - Purpose::Show as usize;
-        let slot = &mut self.slots[i];
-        if self.seeded & (1 << i) == 0 {
-            *slot = SimRng::seed_from_u64(mix64(self.base ^ mix64(purpose as u64)));
-            self.seeded |= 1 << i;
+    fn seeded(&mut self, slot: usize, salt: u64) -> &mut SimRng {
+        let rng = &mut self.slots[slot];
+        if self.seeded & (1 << slot) == 0 {
+            *rng = SimRng::seed_from_u64(mix64(self.base ^ salt));
+            self.seeded |= 1 << slot;
         }
-        slot
+        rng
     }
 }
 
@@ -135,25 +136,31 @@ impl PatientRng {
 /// folds it into the sampling code (seeding when lent kept `seed_from_u64`
 /// out of line and cost an M/M/1 run 3%), and a stream lent but never drawn
 /// from (a distribution that needs no randomness) is never seeded.
+///
+/// It carries its purpose as the slot and the hashed purpose its seed needs:
+/// where it is lent the purpose is a constant, so both are worked out at
+/// compile time rather than at each draw.
 pub struct Stream<'a> {
     rngs: &'a mut PatientRng,
-    purpose: Purpose,
+    slot: usize,
+    /// `mix64(purpose)`.
+    salt: u64,
 }
 
 impl RngCore for Stream<'_> {
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        self.rngs.seeded(self.purpose).next_u32()
+        self.rngs.seeded(self.slot, self.salt).next_u32()
     }
 
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        self.rngs.seeded(self.purpose).next_u64()
+        self.rngs.seeded(self.slot, self.salt).next_u64()
     }
 
     #[inline]
     fn fill_bytes(&mut self, dst: &mut [u8]) {
-        self.rngs.seeded(self.purpose).fill_bytes(dst)
+        self.rngs.seeded(self.slot, self.salt).fill_bytes(dst)
     }
 }
 
