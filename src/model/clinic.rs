@@ -287,7 +287,32 @@ struct TrackState {
     group_size: u32,
 }
 
+impl UnitState<'_> {
+    /// Whether the waitlist is at its capacity. (`always`: LLVM kept this
+    /// and `left_waitlist` out of line, and the call cost more than their
+    /// body does for a bed unit.)
+    #[inline(always)]
+    fn waitlist_full(&self) -> bool {
+        let Some(cap) = self.waitlist_capacity else {
+            return false;
+        };
+        // Places on the waitlist beyond the seats the next sessions will fill.
+        let free_seats: u64 = if self.admits_on_arrival {
+            0
+        } else {
+            self.tracks.iter().map(|t| u64::from(t.free_seats())).sum()
+        };
+        u64::from(self.waiting) >= u64::from(cap) + free_seats
+    }
+}
+
 impl TrackState {
+    /// The first group with a free seat.
+    #[inline]
+    fn free_group(&self) -> Option<usize> {
+        self.occupancy.iter().position(|&o| o < self.group_size)
+    }
+
     /// Seats free in all the track's groups.
     fn free_seats(&self) -> u32 {
         self.occupancy.iter().map(|&o| self.group_size - o).sum()
@@ -538,11 +563,11 @@ impl<'p> Clinic<'p> {
             pt.track = track as u32;
             pt.referred_at = now;
         }
-        let free_group = self.free_group(unit, track);
+        // Decided on one borrow of the unit: nothing changes it until then.
         let us = &self.units[unit];
-        let admits_on_arrival = us.admits_on_arrival;
-        if admits_on_arrival && us.tracks[track].waitlist.is_empty() {
-            if let Some(g) = free_group {
+        let t = &us.tracks[track];
+        if us.admits_on_arrival && t.waitlist.is_empty() {
+            if let Some(g) = t.free_group() {
                 if let Some((seat, _)) = from {
                     self.release_seat(now, seat, q);
                 }
@@ -550,7 +575,7 @@ impl<'p> Clinic<'p> {
                 return;
             }
         }
-        if self.waitlist_full(unit) {
+        if us.waitlist_full() {
             self.rec.turned_away(unit, now);
             if let Some((seat, _)) = from {
                 self.release_seat(now, seat, q);
@@ -560,10 +585,7 @@ impl<'p> Clinic<'p> {
         }
         // Session units admit at sessions: "full" means more people already
         // waiting for this track than it has free seats.
-        let full = admits_on_arrival || {
-            let t = &self.units[unit].tracks[track];
-            t.waitlist.len() as u32 >= t.free_seats()
-        };
+        let full = us.admits_on_arrival || t.waitlist.len() as u32 >= t.free_seats();
         let mut holding = None;
         if let Some((seat, handoff)) = from {
             if full && handoff == Handoff::WaitInPlace {
@@ -594,29 +616,6 @@ impl<'p> Clinic<'p> {
                 );
             }
         }
-    }
-
-    // `always`: LLVM kept this and `left_waitlist` out of line, and the call
-    // cost more than their body does for a bed unit.
-    #[inline(always)]
-    fn waitlist_full(&self, unit: usize) -> bool {
-        let us = &self.units[unit];
-        let Some(cap) = us.waitlist_capacity else {
-            return false;
-        };
-        // Places on the waitlist beyond the seats the next sessions will fill.
-        let free_seats: u64 = if us.admits_on_arrival {
-            0
-        } else {
-            us.tracks.iter().map(|t| u64::from(t.free_seats())).sum()
-        };
-        u64::from(us.waiting) >= u64::from(cap) + free_seats
-    }
-
-    #[inline]
-    fn free_group(&self, unit: usize, track: usize) -> Option<usize> {
-        let t = &self.units[unit].tracks[track];
-        t.occupancy.iter().position(|&o| o < t.group_size)
     }
 
     fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32) {
@@ -1088,7 +1087,7 @@ impl Clinic<'_> {
 
     fn seed_in_care(&mut self, pid: PatientId, ip: &InitialInCare, q: &mut EventQueue<Event>) {
         let (unit, track) = (ip.unit, ip.track);
-        let Some(group) = self.free_group(unit, track) else {
+        let Some(group) = self.units[unit].tracks[track].free_group() else {
             // Validation keeps the initial patients within the seats.
             self.release_patient(pid);
             return;
