@@ -190,6 +190,16 @@ impl Waitlist {
     #[inline(always)]
     fn insert(&mut self, key: (u8, u64), pid: PatientId) {
         let (priority, seq) = key;
+        self.len += 1;
+        // Most referrals share the highest priority number in use (with one
+        // priority, all do): its level is the last.
+        if let Some(level) = self.levels.last_mut() {
+            if level.priority == priority {
+                debug_assert!(level.queue.back().is_none_or(|&(last, _)| last < seq));
+                level.queue.push_back((seq, pid));
+                return;
+            }
+        }
         let i = self.levels.partition_point(|l| l.priority < priority);
         if self.levels.get(i).is_none_or(|l| l.priority != priority) {
             let level = WaitLevel {
@@ -202,7 +212,6 @@ impl Waitlist {
         let queue = &mut self.levels[i].queue;
         debug_assert!(queue.back().is_none_or(|&(last, _)| last < seq));
         queue.push_back((seq, pid));
-        self.len += 1;
     }
 
     /// Removes the patient waiting under `key`, if any.
