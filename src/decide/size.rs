@@ -180,8 +180,8 @@ pub struct Check {
 
 /// Evaluates `t` on the per-trial values of its metric.
 pub fn check(t: &Target, values: &[f64]) -> Check {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    crate::stats::sort_total(&mut v);
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let v = crate::stats::sort_total(v);
     let n = v.len();
     let (estimate, bound) = match t.stat {
         Stat::Mean => {

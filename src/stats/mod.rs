@@ -8,35 +8,36 @@ pub mod stream;
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Sorts `v` in the order of [`f64::total_cmp`], as that order's integer
+/// `v` sorted in the order of [`f64::total_cmp`], as that order's integer
 /// keys: a float's bits with all but the sign flipped when it is negative
 /// (what `total_cmp` compares). Integers sort several times faster than
 /// floats compared through a function, and values with equal keys have
 /// equal bits, so the unstable sort gives exactly what a stable
-/// `sort_by(f64::total_cmp)` gives.
-pub fn sort_total(v: &mut [f64]) {
-    // The key map is its own inverse, so the slice is sorted in place.
+/// `sort_by(f64::total_cmp)` gives. The keys take the vector's own memory
+/// (same size), so nothing else is allocated.
+pub fn sort_total(v: Vec<f64>) -> Vec<f64> {
+    // The key map is its own inverse.
     fn flip(bits: u64) -> u64 {
         bits ^ ((((bits as i64) >> 63) as u64) >> 1)
     }
-    let mut keys: Vec<i64> = v.iter().map(|x| flip(x.to_bits()) as i64).collect();
+    let mut keys: Vec<i64> = v.into_iter().map(|x| flip(x.to_bits()) as i64).collect();
     keys.sort_unstable();
-    for (x, k) in v.iter_mut().zip(keys) {
-        *x = f64::from_bits(flip(k as u64));
-    }
+    keys.into_iter()
+        .map(|k| f64::from_bits(flip(k as u64)))
+        .collect()
 }
 
 /// [`sort_total`] for `f32` ([`f32::total_cmp`]): half the key width, so
 /// about half the work; widening to f64 afterwards keeps the order.
-pub fn sort_total_f32(v: &mut [f32]) {
+pub fn sort_total_f32(v: Vec<f32>) -> Vec<f32> {
     fn flip(bits: u32) -> u32 {
         bits ^ ((((bits as i32) >> 31) as u32) >> 1)
     }
-    let mut keys: Vec<i32> = v.iter().map(|x| flip(x.to_bits()) as i32).collect();
+    let mut keys: Vec<i32> = v.into_iter().map(|x| flip(x.to_bits()) as i32).collect();
     keys.sort_unstable();
-    for (x, k) in v.iter_mut().zip(keys) {
-        *x = f32::from_bits(flip(k as u32));
-    }
+    keys.into_iter()
+        .map(|k| f32::from_bits(flip(k as u32)))
+        .collect()
 }
 
 /// Quantile of sorted, finite data by linear interpolation between order
@@ -82,9 +83,8 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(values: &[f64]) -> Summary {
-        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        sort_total(&mut v);
-        Summary::of_sorted(&v)
+        let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        Summary::of_sorted(&sort_total(v))
     }
 
     /// [`Summary::of`] for values already finite and sorted by
@@ -156,16 +156,16 @@ mod tests {
             v.push(f64::from_bits(s));
             v.push((s % 97) as f64 - 48.0);
         }
-        let mut narrow: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        let narrow: Vec<f32> = v.iter().map(|&x| x as f32).collect();
         let mut want = v.clone();
         want.sort_by(f64::total_cmp);
-        sort_total(&mut v);
+        let v = sort_total(v);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&v), bits(&want));
 
         let mut want: Vec<f32> = narrow.clone();
         want.sort_by(f32::total_cmp);
-        sort_total_f32(&mut narrow);
+        let narrow = sort_total_f32(narrow);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&narrow), bits(&want));
     }

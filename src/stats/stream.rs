@@ -312,16 +312,11 @@ impl Exact {
     /// f32, half the work, and widened after: widening keeps the order).
     fn sorted(&self) -> Vec<f64> {
         match self {
-            Exact::F64(v) => {
-                let mut v = v.clone();
-                sort_total(&mut v);
-                v
-            }
-            Exact::F32(v) => {
-                let mut v = v.clone();
-                sort_total_f32(&mut v);
-                v.into_iter().map(f64::from).collect()
-            }
+            Exact::F64(v) => sort_total(v.clone()),
+            Exact::F32(v) => sort_total_f32(v.clone())
+                .into_iter()
+                .map(f64::from)
+                .collect(),
         }
     }
 
