@@ -371,9 +371,14 @@ pub fn run(
     let seed = scenario.simulation.seed;
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
     let simulate = |start: u64| -> Vec<TrialResult> {
-        (start..(start + chunk).min(trials))
+        // Trial numbers fit in u32, so in usize: a usize range is an indexed
+        // parallel iterator, which can be split down to one trial per task.
+        (start as usize..(start + chunk).min(trials) as usize)
             .into_par_iter()
-            .map(|t| run_trial(&program, seed, t))
+            // An idle thread can always take the next trial, so no thread
+            // waits long at the end of a chunk.
+            .with_max_len(1)
+            .map(|t| run_trial(&program, seed, t as u64))
             .collect()
     };
     pool.install(|| {
