@@ -9,7 +9,7 @@
 //! [`RELATIVE_ACCURACY`] of the exact ones (see [`Sketch`]). Everything is
 //! fed in trial order by one thread, so results never depend on threads.
 
-use super::{quantile, sort_total, sort_total_f32, t95, Summary};
+use super::{quantile, sort_total, t95, Summary};
 
 /// Quantiles from a [`Sketch`] are within this relative distance of the exact
 /// order statistics they stand for.
@@ -313,10 +313,7 @@ impl Exact {
     fn sorted(&self) -> Vec<f64> {
         match self {
             Exact::F64(v) => sort_total(v.clone()),
-            Exact::F32(v) => sort_total_f32(v.clone())
-                .into_iter()
-                .map(f64::from)
-                .collect(),
+            Exact::F32(v) => sort_total(v.clone()).into_iter().map(f64::from).collect(),
         }
     }
 
