@@ -553,18 +553,11 @@ impl<'p> Clinic<'p> {
         from: Option<(Seat, Handoff)>,
         q: &mut EventQueue<Event>,
     ) {
+        // A single track needs no draw (and takes none from the stream).
         let track = if self.units[unit].tracks.len() == 1 {
             0
         } else {
-            let plan = &self.p.units[unit];
-            let x = self.patients[pid as usize]
-                .rng
-                .stream(Purpose::Track)
-                .random::<f64>();
-            plan.track_cdf
-                .iter()
-                .position(|&c| x < c)
-                .unwrap_or(plan.tracks.len() - 1)
+            self.draw_track(pid, unit)
         };
         {
             let pt = &mut self.patients[pid as usize];
@@ -625,6 +618,19 @@ impl<'p> Clinic<'p> {
                 );
             }
         }
+    }
+
+    /// Draws `pid`'s track in `unit` from the unit's track shares.
+    fn draw_track(&mut self, pid: PatientId, unit: usize) -> usize {
+        let plan = &self.p.units[unit];
+        let x = self.patients[pid as usize]
+            .rng
+            .stream(Purpose::Track)
+            .random::<f64>();
+        plan.track_cdf
+            .iter()
+            .position(|&c| x < c)
+            .unwrap_or(plan.tracks.len() - 1)
     }
 
     fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32) {
@@ -1173,17 +1179,7 @@ impl Clinic<'_> {
 
     fn seed_waiting(&mut self, pid: PatientId, iw: &InitialWaiting, q: &mut EventQueue<Event>) {
         let unit = iw.unit;
-        let plan = &self.p.units[unit];
-        let track = iw.track.unwrap_or_else(|| {
-            let x = self.patients[pid as usize]
-                .rng
-                .stream(Purpose::Track)
-                .random::<f64>();
-            plan.track_cdf
-                .iter()
-                .position(|&c| x < c)
-                .unwrap_or(plan.tracks.len() - 1)
-        });
+        let track = iw.track.unwrap_or_else(|| self.draw_track(pid, unit));
         self.wl_seq += 1;
         let key = (iw.priority, self.wl_seq);
         let us = &mut self.units[unit];
