@@ -11,7 +11,7 @@ use crate::model::result::{
     RoomResult, StaffResult, TrialResult, UnitCounts, UnitResult, UnitWeekly,
 };
 use crate::scenario::{Activity, UnitKind};
-use crate::stats::quantile;
+use crate::stats::quantile_of;
 
 /// A piecewise-constant level (census, waitlist) integrated over time, with
 /// the integral split by simulated week.
@@ -433,17 +433,20 @@ impl Recorder {
             } else {
                 (None, None, Vec::new(), Vec::new())
             };
-            // In days, sorted. `secs_to_days` is monotone and equal values
-            // have equal bits, so this is exactly the days sorted by
-            // `total_cmp`, and the mean is summed in the same order as before.
             let waits: Vec<f64> = u.waits.iter().map(|&s| secs_to_days(s)).collect();
+            // The days, sorted, are `secs_to_days` of the sorted seconds: it
+            // is monotone and equal values have equal bits, so this is
+            // exactly the days sorted by `total_cmp`, and the mean is summed
+            // in the same order as before. They are read as they are
+            // computed, not stored (a million waits in a trial is 8 MB).
             radix_sort(&mut u.waits);
-            let sorted: Vec<f64> = u.waits.iter().map(|&s| secs_to_days(s)).collect();
+            let sorted = &u.waits;
             let wait_mean = if sorted.is_empty() {
                 f64::NAN
             } else {
-                sorted.iter().sum::<f64>() / sorted.len() as f64
+                sorted.iter().map(|&s| secs_to_days(s)).sum::<f64>() / sorted.len() as f64
             };
+            let wait_p90 = quantile_of(sorted.len(), 0.9, |i| secs_to_days(sorted[i]));
             units.push(UnitResult {
                 counts: u.reported,
                 all: u.all,
@@ -452,7 +455,7 @@ impl Recorder {
                 census: u.census.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
                 waitlist: u.waitlist.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
                 wait_days: wait_mean,
-                wait_days_p90: quantile(&sorted, 0.9),
+                wait_days_p90: wait_p90,
                 blocked_days,
                 mean_stay_days: if u.stay_n > 0 {
                     u.stay_sum / u.stay_n as f64

@@ -57,14 +57,22 @@ total_order_key!(f32, i32, u32);
 /// Quantile of sorted, finite data by linear interpolation between order
 /// statistics (Hyndman & Fan type 7, the default of R and NumPy). NaN for no data.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
+    quantile_of(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile`] of the `n` ascending values `at(0)`, ..., `at(n - 1)`, for
+/// values that are not in a slice of their own (they are computed from
+/// another sorted list, say): reads only the two it needs.
+#[inline]
+pub fn quantile_of(n: usize, q: f64, at: impl Fn(usize) -> f64) -> f64 {
+    match n {
         0 => f64::NAN,
-        1 => sorted[0],
+        1 => at(0),
         n => {
             let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
             let lo = h.floor() as usize;
             let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+            at(lo) + (h - lo as f64) * (at(hi) - at(lo))
         }
     }
 }
