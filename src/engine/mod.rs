@@ -5,7 +5,7 @@
 pub mod queue;
 pub mod time;
 
-pub use queue::EventQueue;
+pub use queue::{EventQueue, TimerId};
 pub use time::SimTime;
 
 /// A model the engine can drive: it handles one event at a time and schedules

@@ -10,6 +10,14 @@
 //! are small `Copy` values, so the sift loops move entries through a hole
 //! instead of swapping them. Pop uses Floyd's bottom-up sift: the element
 //! moved to the root is a late one and belongs near the bottom.
+//!
+//! Beside the heap are *timers*: sources that never have more than one event
+//! pending, such as a referral stream's next arrival or a track's next
+//! session. Each holds its one event; the queue remembers which is soonest
+//! and pops it when it comes before the top of the heap. An M/M/c customer
+//! then costs one heap push and pop instead of two. A timer's event gets its
+//! sequence number when it is set, as a push would give it, so the order of
+//! events is exactly what it would be with everything in the heap.
 
 use super::time::SimTime;
 
@@ -34,8 +42,19 @@ impl<E> Entry<E> {
 pub struct EventQueue<E> {
     /// A binary min-heap on `key`.
     heap: Vec<Entry<E>>,
+    /// Each timer's pending event, if it has one.
+    timers: Vec<Option<Entry<E>>>,
+    /// The timer with the earliest pending event; `NO_TIMER` when none has one.
+    soonest: usize,
     next_seq: u64,
 }
+
+/// A source of events with at most one pending at a time, made by
+/// [`EventQueue::add_timer`] and set with [`EventQueue::set_timer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerId(u32);
+
+const NO_TIMER: usize = usize::MAX;
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
@@ -51,17 +70,54 @@ impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: Vec::with_capacity(n),
+            timers: Vec::new(),
+            soonest: NO_TIMER,
             next_seq: 0,
+        }
+    }
+
+    /// The key of an event scheduled now at `time` in `class`.
+    #[inline]
+    fn key(&mut self, time: SimTime, class: u8) -> u128 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        debug_assert!(seq < 1 << SEQ_BITS);
+        (u128::from(time.0) << 64) | (u128::from(class) << SEQ_BITS) | u128::from(seq)
+    }
+
+    /// A new timer, with no event pending.
+    pub fn add_timer(&mut self) -> TimerId {
+        self.timers.push(None);
+        TimerId((self.timers.len() - 1) as u32)
+    }
+
+    /// Schedules `event` at `time` in `class` on `timer`, which must have no
+    /// event pending (its last one has been popped, or it never had one).
+    #[inline]
+    pub fn set_timer(&mut self, timer: TimerId, time: SimTime, class: u8, event: E) {
+        let key = self.key(time, class);
+        let i = timer.0 as usize;
+        debug_assert!(self.timers[i].is_none(), "timer set twice");
+        self.timers[i] = Some(Entry { key, event });
+        if key < self.timer_key(self.soonest) {
+            self.soonest = i;
+        }
+    }
+
+    /// The key of timer `i`'s pending event; `u128::MAX`, above every real
+    /// key, if it has none (or `i` is `NO_TIMER`).
+    #[inline]
+    fn timer_key(&self, i: usize) -> u128 {
+        match self.timers.get(i) {
+            Some(Some(entry)) => entry.key,
+            _ => u128::MAX,
         }
     }
 
     /// Schedules `event` at `time` in priority class `class` (lower runs first).
     #[inline]
     pub fn push(&mut self, time: SimTime, class: u8, event: E) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        debug_assert!(seq < 1 << SEQ_BITS);
-        let key = (u128::from(time.0) << 64) | (u128::from(class) << SEQ_BITS) | u128::from(seq);
+        let key = self.key(time, class);
         let entry = Entry { key, event };
         self.heap.push(entry);
         // Sift up through a hole from the new last place. On a local slice
@@ -82,6 +138,30 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
+        if self.timer_key(self.soonest) < heap_key {
+            return self.pop_timer();
+        }
+        self.pop_heap()
+    }
+
+    /// Takes the soonest timer's event and finds the next soonest.
+    #[inline]
+    fn pop_timer(&mut self) -> Option<(SimTime, E)> {
+        let entry = self.timers.get_mut(self.soonest)?.take()?;
+        let mut soonest = (u128::MAX, NO_TIMER);
+        for (i, t) in self.timers.iter().enumerate() {
+            if let Some(t) = t {
+                soonest = soonest.min((t.key, i));
+            }
+        }
+        self.soonest = soonest.1;
+        Some((entry.time(), entry.event))
+    }
+
+    /// Removes and returns the earliest event of the heap.
+    #[inline]
+    fn pop_heap(&mut self) -> Option<(SimTime, E)> {
         let last = self.heap.pop()?;
         let h = &mut self.heap[..];
         let n = h.len();
@@ -118,24 +198,35 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event if it is before `until`.
     #[inline]
     pub fn pop_before(&mut self, until: SimTime) -> Option<(SimTime, E)> {
-        if self.peek_time()? >= until {
+        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
+        let timer_key = self.timer_key(self.soonest);
+        // Nothing pending reads as u128::MAX: a time of u64::MAX, never
+        // before `until`.
+        if (heap_key.min(timer_key) >> 64) as u64 >= until.0 {
             return None;
         }
-        self.pop()
+        if timer_key < heap_key {
+            self.pop_timer()
+        } else {
+            self.pop_heap()
+        }
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(Entry::time)
+        let key = self.timer_key(self.soonest);
+        let key = self.heap.first().map_or(key, |e| e.key.min(key));
+        (key != u128::MAX).then_some(SimTime((key >> 64) as u64))
     }
 
+    /// Events pending, in the heap and on timers.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.timers.iter().filter(|t| t.is_some()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -219,6 +310,83 @@ mod tests {
             }
         }
         assert_eq!(q.len(), model.len());
+    }
+
+    #[test]
+    fn timers_and_heap_pop_in_one_key_order() {
+        // Three timers and the heap, set and pushed at random: the pops must
+        // come in (time, class, seq) order, as if all were in the heap.
+        let mut q = EventQueue::with_capacity(4);
+        let timers: Vec<TimerId> = (0..3).map(|_| q.add_timer()).collect();
+        let mut armed = [false; 3];
+        // (time, class, seq, timer it was set on)
+        let mut model: Vec<(u64, u8, u64, Option<usize>)> = Vec::new();
+        let mut x = 987_654_321u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut seq, mut now, mut from_timers) = (0, 0, 0);
+        for _ in 0..20_000 {
+            // Half pops, half inserts (on an idle timer where one is drawn),
+            // so the queue stays short and timers fire often.
+            let r = next() % 4;
+            if r < 2 {
+                let got = q.pop();
+                model.sort();
+                let want = (!model.is_empty()).then(|| model.remove(0));
+                assert_eq!(
+                    got.map(|(t, (s, _))| (t.0, s)),
+                    want.map(|(t, _, s, _)| (t, s))
+                );
+                if let Some((t, _, _, timer)) = want {
+                    now = t;
+                    if let Some(i) = timer {
+                        armed[i] = false;
+                        from_timers += 1;
+                    }
+                }
+            } else {
+                let t = now + next() % 50;
+                let class = (next() % 3) as u8;
+                let i = (next() % 3) as usize;
+                if r == 2 && !armed[i] {
+                    q.set_timer(timers[i], SimTime(t), class, (seq, Some(i)));
+                    armed[i] = true;
+                    model.push((t, class, seq, Some(i)));
+                } else {
+                    q.push(SimTime(t), class, (seq, None));
+                    model.push((t, class, seq, None));
+                }
+                seq += 1;
+            }
+            assert_eq!(q.len(), model.len());
+            let earliest = model.iter().map(|m| m.0).min();
+            assert_eq!(q.peek_time().map(|t| t.0), earliest);
+        }
+        assert!(from_timers > 500, "timers barely used: {from_timers}");
+    }
+
+    #[test]
+    fn a_timer_holds_its_place_in_fifo_order() {
+        // Same time and class: a timer set between two pushes pops between them.
+        let mut q = EventQueue::new();
+        let t = q.add_timer();
+        q.push(SimTime(7), 1, "first");
+        q.set_timer(t, SimTime(7), 1, "timer");
+        q.push(SimTime(7), 1, "last");
+        assert_eq!(q.pop_before(SimTime(8)), Some((SimTime(7), "first")));
+        assert_eq!(q.pop_before(SimTime(8)), Some((SimTime(7), "timer")));
+        // Popped, the timer can be set again; the horizon applies to it too.
+        q.set_timer(t, SimTime(9), 0, "again");
+        assert_eq!(q.pop_before(SimTime(8)), Some((SimTime(7), "last")));
+        assert_eq!(q.pop_before(SimTime(8)), None);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop(), Some((SimTime(9), "again")));
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
     }
 
     #[test]
