@@ -348,6 +348,21 @@ impl Aggregator {
     }
 }
 
+/// Hands the memory the fold has just freed back to the system. When the
+/// columns turn from exact values into sketches, their values (hundreds of
+/// vectors of tens of KB) are freed on the pool thread that folds, and glibc
+/// keeps what is freed in a thread's arena: without this a 100,000-trial run
+/// of the default scenario kept 20 MB more resident to the end.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only gives free pages of the allocator's arenas
+    // back to the system, under the arenas' own locks; memory in use is not
+    // touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Runs all trials of `scenario`. `on_trial` sees every trial's summary row in
 /// trial order (for streaming `trials.csv`); an error from it stops the run
 /// after the chunk in progress. `progress` gets the number of trials done so far.
@@ -385,9 +400,13 @@ pub fn run(
         // Setting up the columns takes as long as a few trials: beside the first chunk.
         let (mut agg, mut pending) = rayon::join(|| Aggregator::new(scenario), || simulate(0));
         let mut fold = |results: &[TrialResult]| -> anyhow::Result<()> {
+            let held = agg.heap_bytes();
             for r in results {
                 on_trial(r.trial, &summary_values(r))?;
                 agg.push(r);
+            }
+            if agg.heap_bytes() < held / 2 {
+                release_freed_memory();
             }
             Ok(())
         };
