@@ -91,17 +91,30 @@ impl<E: Copy> EventQueue<E> {
         TimerId((self.timers.len() - 1) as u32)
     }
 
-    /// Schedules `event` at `time` in `class` on `timer`, which must have no
-    /// event pending (its last one has been popped, or it never had one).
+    /// Schedules `event` at `time` in `class` on `timer`. An event still
+    /// pending there is replaced (the clinic sets a timer only once its last
+    /// event has been popped).
     #[inline]
     pub fn set_timer(&mut self, timer: TimerId, time: SimTime, class: u8, event: E) {
         let key = self.key(time, class);
         let i = timer.0 as usize;
-        debug_assert!(self.timers[i].is_none(), "timer set twice");
-        self.timers[i] = Some(Entry { key, event });
-        if key < self.timer_key(self.soonest) {
+        if self.timers[i].replace(Entry { key, event }).is_some() {
+            self.find_soonest();
+        } else if key < self.timer_key(self.soonest) {
             self.soonest = i;
         }
+    }
+
+    /// Points `soonest` at the timer with the earliest pending event.
+    #[inline]
+    fn find_soonest(&mut self) {
+        let mut soonest = (u128::MAX, NO_TIMER);
+        for (i, t) in self.timers.iter().enumerate() {
+            if let Some(t) = t {
+                soonest = soonest.min((t.key, i));
+            }
+        }
+        self.soonest = soonest.1;
     }
 
     /// The key of timer `i`'s pending event; `u128::MAX`, above every real
@@ -149,13 +162,7 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn pop_timer(&mut self) -> Option<(SimTime, E)> {
         let entry = self.timers.get_mut(self.soonest)?.take()?;
-        let mut soonest = (u128::MAX, NO_TIMER);
-        for (i, t) in self.timers.iter().enumerate() {
-            if let Some(t) = t {
-                soonest = soonest.min((t.key, i));
-            }
-        }
-        self.soonest = soonest.1;
+        self.find_soonest();
         Some((entry.time(), entry.event))
     }
 
@@ -386,6 +393,22 @@ mod tests {
         assert_eq!(q.len(), 1);
         assert_eq!(q.pop(), Some((SimTime(9), "again")));
         assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn setting_a_pending_timer_replaces_its_event() {
+        let mut q = EventQueue::new();
+        let (a, b) = (q.add_timer(), q.add_timer());
+        q.set_timer(a, SimTime(1), 0, "a at 1");
+        q.set_timer(b, SimTime(5), 0, "b at 5");
+        // Moved later, past b: b must now come first.
+        q.set_timer(a, SimTime(9), 0, "a at 9");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop(), Some((SimTime(5), "b at 5")));
+        // Moved earlier.
+        q.set_timer(a, SimTime(2), 0, "a at 2");
+        assert_eq!(q.pop(), Some((SimTime(2), "a at 2")));
         assert_eq!(q.pop(), None);
     }
 
