@@ -221,7 +221,7 @@ impl Aggregator {
         }
         let last = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize;
         for (acc, u) in self.waits.iter_mut().zip(&r.units) {
-            for &x in &u.waits {
+            for x in u.waits() {
                 let x = f64::from(x as f32);
                 acc.counts[((x / WAIT_BIN_DAYS) as usize).min(last)] += 1;
                 acc.values.push(x);

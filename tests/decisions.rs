@@ -411,8 +411,8 @@ fn initial_waiting_patients_bring_their_wait_and_join_the_next_session() {
     let r = run_trial(&Program::new(&s), 1, 0);
     let u = &r.units[0];
     assert_eq!(u.counts.admitted, 3);
-    assert_eq!(u.waits.len(), 3);
-    for w in &u.waits {
+    assert_eq!(u.wait_secs.len(), 3);
+    for w in u.waits() {
         assert!((w - (5.0 + 10.0 / 24.0)).abs() < 1e-9, "{w}");
     }
     assert_eq!(u.counts.completed, 3, "12 weeks from the first Monday");

@@ -444,9 +444,8 @@ fn waitlist_priority_serves_lower_classes_first() {
     );
     let quick = |toml: &str| {
         trial(&scenario(toml), 0).units[0]
-            .waits
-            .iter()
-            .filter(|&&w| w < 28.0)
+            .waits()
+            .filter(|&w| w < 28.0)
             .count()
     };
     let with_priority = quick(&toml);

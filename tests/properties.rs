@@ -466,7 +466,7 @@ fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
             prop_assert!(c >= 0.0 && c <= seats as f64 + 1e-9, "weekly census {}", c);
         }
         prop_assert!(u.census <= seats as f64 + 1e-9);
-        for &w in &u.waits {
+        for w in u.waits() {
             prop_assert!(w.is_finite() && w >= 0.0, "wait {}", w);
         }
         for w in [u.wait_days, u.wait_days_p90] {

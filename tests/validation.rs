@@ -135,9 +135,9 @@ fn continuous_sessions_are_bed_units_path_by_path() {
         for t in 0..3 {
             let (b, s) = (run_trial(&pb, 11, t), run_trial(&ps, 11, t));
             let (b, s) = (&b.units[0], &s.units[0]);
-            assert!(b.counts.admitted > 100 && b.waits.iter().any(|&w| w > 0.0));
+            assert!(b.counts.admitted > 100 && b.wait_secs.iter().any(|&s| s > 0));
             assert_eq!(b.counts, s.counts, "{groups}x{size}, trial {t}");
-            assert_eq!(b.waits, s.waits, "{groups}x{size}, trial {t}");
+            assert_eq!(b.wait_secs, s.wait_secs, "{groups}x{size}, trial {t}");
             assert_eq!(b.census, s.census);
             assert_eq!(b.waitlist, s.waitlist);
         }

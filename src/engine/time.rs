@@ -54,6 +54,12 @@ impl SimTime {
     }
 }
 
+/// `secs` seconds in days: how waits and stays kept in seconds are reported.
+#[inline]
+pub fn secs_to_days(secs: u64) -> f64 {
+    secs as f64 / DAY as f64
+}
+
 /// The one rounding rule for sampled durations: nearest second, negatives and
 /// NaN as zero, huge values saturated.
 pub fn days_to_secs(days: f64) -> u64 {

@@ -2,7 +2,7 @@
 //! counts and time-weighted levels by week, and turns them into a
 //! [`TrialResult`] at the end. It never formats output.
 
-use crate::engine::time::{DAY, WEEK};
+use crate::engine::time::{secs_to_days, DAY, WEEK};
 use crate::engine::SimTime;
 use crate::model::clinic::Exit;
 use crate::model::finance::{FinancePlan, UnitWeekActivity};
@@ -437,8 +437,7 @@ impl Recorder {
             } else {
                 (None, None, Vec::new(), Vec::new())
             };
-            let waits: Vec<f64> = u.waits.iter().map(|&s| secs_to_days(s)).collect();
-            let (wait_mean, wait_p90) = wait_stats(&mut u.waits);
+            let (wait_mean, wait_p90) = wait_stats(&u.waits);
             units.push(UnitResult {
                 counts: u.reported,
                 all: u.all,
@@ -456,7 +455,7 @@ impl Recorder {
                 },
                 seat_utilization: seat_util,
                 attendance_rate: attendance,
-                waits,
+                wait_secs: std::mem::take(&mut u.waits),
                 weekly: UnitWeekly {
                     census: census_w,
                     waitlist: waitlist_w,
@@ -585,9 +584,8 @@ impl Recorder {
 /// the memory that took were a sixth of the run. Where the longest wait in
 /// seconds is at most twice their number, they are counted instead: a count
 /// per second up to the longest, summed upwards, with order statistics found
-/// by binary search in the running totals. Otherwise they are radix-sorted
-/// (in place: `secs` is left sorted or as it was).
-fn wait_stats(secs: &mut Vec<u64>) -> (f64, f64) {
+/// by binary search in the running totals. Otherwise a copy is radix-sorted.
+fn wait_stats(secs: &[u64]) -> (f64, f64) {
     let n = secs.len();
     if n == 0 {
         return (f64::NAN, f64::NAN);
@@ -613,18 +611,14 @@ fn wait_stats(secs: &mut Vec<u64>) -> (f64, f64) {
         let nth = |i: usize| secs_to_days(counts.partition_point(|&t| t as usize <= i) as u64);
         (sum / n as f64, quantile_of(n, 0.9, nth))
     } else {
-        radix_sort(secs);
+        let mut secs = secs.to_vec();
+        radix_sort(&mut secs);
         let sum: f64 = secs.iter().map(|&s| secs_to_days(s)).sum();
         (
             sum / n as f64,
             quantile_of(n, 0.9, |i| secs_to_days(secs[i])),
         )
     }
-}
-
-/// A wait of `secs` seconds in days, as reported.
-fn secs_to_days(secs: u64) -> f64 {
-    secs as f64 / DAY as f64
 }
 
 /// Sorts `v` ascending: least-significant-digit radix sort on 11-bit digits,
@@ -694,7 +688,7 @@ mod sort_tests {
             days.sort_by(f64::total_cmp);
             let want_mean = days.iter().sum::<f64>() / days.len() as f64;
             let want_p90 = crate::stats::quantile(&days, 0.9);
-            let (mean, p90) = wait_stats(&mut v.clone());
+            let (mean, p90) = wait_stats(&v);
             assert_eq!(
                 (mean.to_bits(), p90.to_bits()),
                 (want_mean.to_bits(), want_p90.to_bits()),
@@ -702,7 +696,7 @@ mod sort_tests {
                 v.len()
             );
         }
-        let (mean, p90) = wait_stats(&mut Vec::new());
+        let (mean, p90) = wait_stats(&[]);
         assert!(mean.is_nan() && p90.is_nan());
     }
 

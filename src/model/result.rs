@@ -1,6 +1,7 @@
 //! What one trial produces: plain numbers, no references into the engine. The
 //! statistics and report layers read only these types.
 
+use crate::engine::time::secs_to_days;
 use crate::scenario::{Scenario, UnitKind};
 
 /// Counts of what happened to referrals in a unit.
@@ -47,9 +48,19 @@ pub struct UnitResult {
     pub seat_utilization: Option<f64>,
     /// Session units only: attended / scheduled attendances.
     pub attendance_rate: Option<f64>,
-    /// Waits (days) of everyone admitted in the reported horizon.
-    pub waits: Vec<f64>,
+    /// Waits, in whole seconds as simulated, of everyone admitted in the
+    /// reported horizon, in order of admission ([`UnitResult::waits`] gives
+    /// them in days). Kept as the recorder has them rather than converted
+    /// in every trial: a million waits are 8 MB.
+    pub wait_secs: Vec<u64>,
     pub weekly: UnitWeekly,
+}
+
+impl UnitResult {
+    /// The waits of [`UnitResult::wait_secs`] in days, in order of admission.
+    pub fn waits(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        self.wait_secs.iter().map(|&s| secs_to_days(s))
+    }
 }
 
 /// Week-by-week series over the reported horizon (index 0 = first reported week).

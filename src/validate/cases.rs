@@ -103,13 +103,13 @@ impl Quantity {
     /// counts are of the reported window.
     pub fn components(self, u: &UnitResult) -> [f64; 4] {
         let c = &u.counts;
-        let admitted = u.waits.len() as f64;
+        let admitted = u.wait_secs.len() as f64;
         match self {
-            Quantity::MeanWait => [u.waits.iter().sum(), admitted, 0.0, 0.0],
+            Quantity::MeanWait => [u.waits().sum(), admitted, 0.0, 0.0],
             Quantity::MeanWaitlist => [u.waitlist, 0.0, 0.0, 0.0],
             Quantity::MeanCensus => [u.census, 0.0, 0.0, 0.0],
             Quantity::ShareWaited => [
-                u.waits.iter().filter(|&&w| w > 0.0).count() as f64,
+                u.wait_secs.iter().filter(|&&s| s > 0).count() as f64,
                 admitted,
                 0.0,
                 0.0,
