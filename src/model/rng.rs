@@ -61,9 +61,9 @@ pub fn rng_from(words: &[u64]) -> SimRng {
 ///
 /// `seed_from_u64` fills the 16 seed bytes with four PCG32 outputs, each
 /// state a multiply-add of the one before, writes them to memory and reads
-/// them back as one `u128` in an out-of-line `from_seed`. Seeding a
-/// patient's generator was a sixth of an M/M/1 run, most of it waiting on
-/// that chain. The k-th state is also the seed times `MUL` to the k, plus
+/// them back as one `u128` in an out-of-line `from_seed`; an M/M/1 run
+/// waited on that chain at every patient's first draw (computing it as
+/// below took 5% off the run). The k-th state is also the seed times `MUL` to the k, plus
 /// `INC` times the sum of the lower powers, so the four are computed side
 /// by side here and assembled in registers. Same generator, same draws
 /// (checked in the tests).
