@@ -36,3 +36,6 @@ pub mod scenario;
 pub mod stats;
 pub mod trials;
 pub mod validate;
+
+#[cfg(test)]
+mod testing;

@@ -148,14 +148,29 @@ impl<E: Copy> EventQueue<E> {
         h[hole] = entry;
     }
 
+    /// The earliest pending key (`u128::MAX`, a time of `u64::MAX`, when
+    /// nothing is pending) and whether it is on a timer rather than the heap.
+    #[inline]
+    fn earliest(&self) -> (u128, bool) {
+        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
+        let timer_key = self.timer_key(self.soonest);
+        (heap_key.min(timer_key), timer_key < heap_key)
+    }
+
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
-        if self.timer_key(self.soonest) < heap_key {
-            return self.pop_timer();
+        let (_, on_timer) = self.earliest();
+        self.pop_earliest(on_timer)
+    }
+
+    #[inline]
+    fn pop_earliest(&mut self, on_timer: bool) -> Option<(SimTime, E)> {
+        if on_timer {
+            self.pop_timer()
+        } else {
+            self.pop_heap()
         }
-        self.pop_heap()
     }
 
     /// Takes the soonest timer's event and finds the next soonest.
@@ -205,25 +220,18 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event if it is before `until`.
     #[inline]
     pub fn pop_before(&mut self, until: SimTime) -> Option<(SimTime, E)> {
-        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
-        let timer_key = self.timer_key(self.soonest);
-        // Nothing pending reads as u128::MAX: a time of u64::MAX, never
-        // before `until`.
-        if (heap_key.min(timer_key) >> 64) as u64 >= until.0 {
+        let (key, on_timer) = self.earliest();
+        // Nothing pending reads as a time of u64::MAX, never before `until`.
+        if (key >> 64) as u64 >= until.0 {
             return None;
         }
-        if timer_key < heap_key {
-            self.pop_timer()
-        } else {
-            self.pop_heap()
-        }
+        self.pop_earliest(on_timer)
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        let key = self.timer_key(self.soonest);
-        let key = self.heap.first().map_or(key, |e| e.key.min(key));
+        let (key, _) = self.earliest();
         (key != u128::MAX).then_some(SimTime((key >> 64) as u64))
     }
 
@@ -290,13 +298,7 @@ mod tests {
         // a sorted list would give them.
         let mut q = EventQueue::with_capacity(4);
         let mut model: Vec<(u64, u8, u64)> = Vec::new();
-        let mut x = 12_345u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(12_345u64);
         let mut seq = 0;
         let mut now = 0;
         for _ in 0..20_000 {
@@ -328,13 +330,7 @@ mod tests {
         let mut armed = [false; 3];
         // (time, class, seq, timer it was set on)
         let mut model: Vec<(u64, u8, u64, Option<usize>)> = Vec::new();
-        let mut x = 987_654_321u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(987_654_321u64);
         let (mut seq, mut now, mut from_timers) = (0, 0, 0);
         for _ in 0..20_000 {
             // Half pops, half inserts (on an idle timer where one is drawn),

@@ -289,8 +289,6 @@ struct UnitState<'p> {
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
     is_sessions: bool,
-    /// The scenario's waitlist capacity, if it has one.
-    waitlist_capacity: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -310,7 +308,7 @@ impl UnitState<'_> {
     /// body does for a bed unit.)
     #[inline(always)]
     fn waitlist_full(&self) -> bool {
-        let Some(cap) = self.waitlist_capacity else {
+        let Some(cap) = self.spec.waitlist.capacity else {
             return false;
         };
         // Places on the waitlist beyond the seats the next sessions will fill.
@@ -428,7 +426,6 @@ impl<'p> Clinic<'p> {
                 waiting: 0,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
-                waitlist_capacity: unit.waitlist.capacity,
             })
             .collect();
         Clinic {

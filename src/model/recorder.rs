@@ -662,13 +662,7 @@ mod sort_tests {
 
     #[test]
     fn wait_stats_are_those_of_the_sorted_days() {
-        let mut x = 4242u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(4242u64);
         // Counted (range within twice the number), radix-sorted (wide
         // range), all zeros, few, one.
         let dense: Vec<u64> = (0..5_000).map(|_| next() % 7_000).collect();
@@ -702,13 +696,7 @@ mod sort_tests {
 
     #[test]
     fn radix_sort_matches_sort_unstable() {
-        let mut x = 99u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(99u64);
         // Zeros, ties, small and wide ranges (one digit, several, all 64 bits).
         let v: Vec<u64> = (0..20_000)
             .map(|i| match i % 4 {
@@ -780,13 +768,7 @@ mod level_tests {
 
     #[test]
     fn level_integrates_like_the_plain_week_split() {
-        let mut x = 7u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(7u64);
         let weeks = 300;
         // Ends on a week boundary, mid-week, and weeks after the last change.
         let horizon = weeks as u64 * WEEK;

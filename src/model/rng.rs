@@ -63,10 +63,10 @@ pub fn rng_from(words: &[u64]) -> SimRng {
 /// state a multiply-add of the one before, writes them to memory and reads
 /// them back as one `u128` in an out-of-line `from_seed`; an M/M/1 run
 /// waited on that chain at every patient's first draw (computing it as
-/// below took 5% off the run). The k-th state is also the seed times `MUL` to the k, plus
-/// `INC` times the sum of the lower powers, so the four are computed side
-/// by side here and assembled in registers. Same generator, same draws
-/// (checked in the tests).
+/// below took 5% off the run). The k-th state is also the seed times `MUL`
+/// to the k, plus `INC` times the sum of the lower powers, so the four are
+/// computed side by side here and assembled in registers. Same generator,
+/// same draws (checked in the tests).
 #[inline]
 pub fn seeded_rng(seed: u64) -> SimRng {
     const MUL: u64 = 6_364_136_223_846_793_005;

@@ -170,11 +170,9 @@ mod tests {
             f64::MIN,
         ];
         // A few thousand more, with repeats, from a fixed xorshift.
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..5000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = next();
             v.push(f64::from_bits(s));
             v.push((s % 97) as f64 - 48.0);
         }
