@@ -371,7 +371,7 @@ pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
     let mut queue = EventQueue::with_capacity(1024);
     let mut clinic = Clinic::new(program, seed, trial, &mut queue);
     clinic.start(&mut queue);
-    let events = run_until(&mut clinic, &mut queue, program.horizon);
+    let events = clinic.run(&mut queue);
     clinic.finish(events)
 }
 
@@ -380,7 +380,7 @@ pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResu
     let mut queue = EventQueue::with_capacity(1024);
     let mut clinic = Clinic::new(program, seed, trial, &mut queue);
     clinic.start(&mut queue);
-    let events = run_until(&mut clinic, &mut queue, program.horizon);
+    let events = clinic.run(&mut queue);
     let audit = clinic.rec.audit();
     (clinic.finish(events), audit)
 }
@@ -463,6 +463,15 @@ impl<'p> Clinic<'p> {
         self.seed_initial(q);
     }
 
+    /// Runs the warm-up, then the reported weeks; returns the number of
+    /// events handled. Two phases, so that the recorder learns once that
+    /// reporting has begun (events at the warm-up's end are reported).
+    pub fn run(&mut self, q: &mut EventQueue<Event>) -> u64 {
+        let warmup = run_until(self, q, self.p.warmup_end);
+        self.rec.start_reporting();
+        warmup + run_until(self, q, self.p.horizon)
+    }
+
     pub fn finish(self, events: u64) -> TrialResult {
         let mut waiting_at_end = vec![0u64; self.p.units.len()];
         let mut in_care_at_end = vec![0u64; self.p.units.len()];
@@ -522,7 +531,7 @@ impl<'p> Clinic<'p> {
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let pid = self.new_patient(self.arrivals[s].patient_prefix, index);
-        self.rec.referral(unit, now);
+        self.rec.referral(unit);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
         let shows = stream.show >= 1.0
@@ -532,7 +541,7 @@ impl<'p> Clinic<'p> {
                 .random::<f64>()
                 < stream.show;
         if !shows {
-            self.rec.no_show(unit, now);
+            self.rec.no_show(unit);
             self.release_patient(pid);
             return;
         }
@@ -604,7 +613,7 @@ impl<'p> Clinic<'p> {
             }
         }
         if us.waitlist_full() {
-            self.rec.turned_away(unit, now);
+            self.rec.turned_away(unit);
             if let Some((seat, _)) = from {
                 self.release_seat(now, seat, q);
             }
@@ -666,7 +675,7 @@ impl<'p> Clinic<'p> {
         }
         let unit = pt.unit as usize;
         self.remove_from_waitlist(now, pid);
-        self.rec.reneged(unit, now);
+        self.rec.reneged(unit);
         self.release_patient(pid);
     }
 
@@ -864,7 +873,7 @@ impl<'p> Clinic<'p> {
         };
         let stay_days = (now.since(pt.admitted_at) + pt.before_start) as f64 / DAY as f64;
         pt.before_start = 0;
-        self.rec.exit(unit, now, why, stay_days);
+        self.rec.exit(unit, why, stay_days);
         let is_sessions = self.units[unit].is_sessions;
         if is_sessions {
             self.unenroll(pid);
@@ -892,7 +901,7 @@ impl<'p> Clinic<'p> {
             Some(Destination::Unit(next)) => {
                 let next = *next;
                 let priority = self.p.scenario.units[next].waitlist.transfer_priority;
-                self.rec.referral(next, now);
+                self.rec.referral(next);
                 let from = (!is_sessions).then_some((seat, handoff));
                 if from.is_none() {
                     self.release_seat(now, seat, q);

@@ -109,7 +109,8 @@ struct UnitRec {
     waitlist: Level,
     blocked: Level,
     all: UnitCounts,
-    reported: UnitCounts,
+    /// `all` when reporting began (all zero if it began at time 0).
+    at_warmup_end: UnitCounts,
     admissions: Vec<u64>,
     /// Reported waits in whole seconds, in order of admission: integers sort
     /// by radix, and the days are computed from them at the end.
@@ -145,8 +146,10 @@ pub struct Audit {
 
 pub struct Recorder {
     audit: Audit,
-    warmup_end: SimTime,
     horizon: SimTime,
+    /// Past the warm-up: set by [`Recorder::start_reporting`], or from the
+    /// start if there is no warm-up.
+    reporting: bool,
     warmup_weeks: usize,
     weeks: usize,
     units: Vec<UnitRec>,
@@ -187,7 +190,7 @@ impl Recorder {
                 waitlist: Level::new(tw),
                 blocked: Level::new(tw),
                 all: UnitCounts::default(),
-                reported: UnitCounts::default(),
+                at_warmup_end: UnitCounts::default(),
                 admissions: vec![0; tw],
                 waits: Vec::new(),
                 stay_sum: 0.0,
@@ -227,8 +230,8 @@ impl Recorder {
             .collect();
         Recorder {
             audit: Audit::default(),
-            warmup_end: p.warmup_end,
             horizon: p.horizon,
+            reporting: p.warmup_end == SimTime::ZERO,
             warmup_weeks: p.warmup_weeks,
             weeks: p.weeks,
             units,
@@ -245,65 +248,62 @@ impl Recorder {
         }
     }
 
-    #[inline]
-    fn reported(&self, now: SimTime) -> bool {
-        now >= self.warmup_end && now < self.horizon
-    }
-
-    #[inline]
-    fn count(&mut self, unit: usize, now: SimTime, f: impl Fn(&mut UnitCounts)) {
-        let reported = self.reported(now);
-        let u = &mut self.units[unit];
-        f(&mut u.all);
-        if reported {
-            f(&mut u.reported);
+    /// The warm-up is over: what happens from now on is reported. The run
+    /// calls it once, between its two phases (see `Clinic::run`), so that
+    /// no event has to compare its time with the warm-up's end.
+    pub fn start_reporting(&mut self) {
+        if !self.reporting {
+            self.reporting = true;
+            for u in &mut self.units {
+                u.at_warmup_end = u.all;
+            }
         }
     }
 
     #[inline]
-    pub fn referral(&mut self, unit: usize, now: SimTime) {
-        self.count(unit, now, |c| c.referrals += 1);
+    pub fn referral(&mut self, unit: usize) {
+        self.units[unit].all.referrals += 1;
     }
 
     #[inline]
-    pub fn no_show(&mut self, unit: usize, now: SimTime) {
-        self.count(unit, now, |c| c.no_shows += 1);
+    pub fn no_show(&mut self, unit: usize) {
+        self.units[unit].all.no_shows += 1;
     }
 
     #[inline]
-    pub fn turned_away(&mut self, unit: usize, now: SimTime) {
-        self.count(unit, now, |c| c.turned_away += 1);
+    pub fn turned_away(&mut self, unit: usize) {
+        self.units[unit].all.turned_away += 1;
     }
 
     #[inline]
-    pub fn reneged(&mut self, unit: usize, now: SimTime) {
-        self.count(unit, now, |c| c.reneged += 1);
+    pub fn reneged(&mut self, unit: usize) {
+        self.units[unit].all.reneged += 1;
     }
 
     /// An admission at `now` after a wait of `wait_secs` seconds.
     #[inline]
     pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
-        self.count(unit, now, |c| c.admitted += 1);
-        let reported = self.reported(now);
         let u = &mut self.units[unit];
+        u.all.admitted += 1;
         if let Some(a) = u.admissions.get_mut(now.week() as usize) {
             *a += 1;
         }
-        if reported {
+        if self.reporting {
             u.waits.push(wait_secs);
         }
     }
 
     #[inline]
-    pub fn exit(&mut self, unit: usize, now: SimTime, why: Exit, stay_days: f64) {
-        self.count(unit, now, |c| match why {
+    pub fn exit(&mut self, unit: usize, why: Exit, stay_days: f64) {
+        let u = &mut self.units[unit];
+        let c = &mut u.all;
+        match why {
             Exit::Complete => c.completed += 1,
             Exit::Dropout => c.dropped_out += 1,
             Exit::StepUp => c.stepped_up += 1,
             Exit::AdminDischarge => c.admin_discharged += 1,
-        });
-        if self.reported(now) {
-            let u = &mut self.units[unit];
+        }
+        if self.reporting {
             u.stay_sum += stay_days;
             u.stay_n += 1;
         }
@@ -439,7 +439,7 @@ impl Recorder {
             };
             let (wait_mean, wait_p90) = wait_stats(&u.waits);
             units.push(UnitResult {
-                counts: u.reported,
+                counts: u.all - u.at_warmup_end,
                 all: u.all,
                 waiting_at_end: waiting_at_end[i],
                 in_care_at_end: in_care_at_end[i],

@@ -19,6 +19,25 @@ pub struct UnitCounts {
     pub stepped_up: u64,
 }
 
+/// What happened between two snapshots of the counts.
+impl std::ops::Sub for UnitCounts {
+    type Output = UnitCounts;
+
+    fn sub(self, before: UnitCounts) -> UnitCounts {
+        UnitCounts {
+            referrals: self.referrals - before.referrals,
+            no_shows: self.no_shows - before.no_shows,
+            turned_away: self.turned_away - before.turned_away,
+            reneged: self.reneged - before.reneged,
+            admitted: self.admitted - before.admitted,
+            completed: self.completed - before.completed,
+            dropped_out: self.dropped_out - before.dropped_out,
+            admin_discharged: self.admin_discharged - before.admin_discharged,
+            stepped_up: self.stepped_up - before.stepped_up,
+        }
+    }
+}
+
 impl UnitCounts {
     /// Admitted patients who have left, whatever the outcome.
     pub fn exits(&self) -> u64 {
