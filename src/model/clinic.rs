@@ -699,6 +699,16 @@ impl<'p> Clinic<'p> {
 
     // ---- admission and leaving ------------------------------------------
 
+    /// Frees the bed a patient held in another unit while waiting here.
+    /// Out of line: freeing a bed can admit someone else there (`admit`
+    /// calls this, which calls `admit`), and the call breaks that cycle so
+    /// that `admit` itself can be inlined into the run loop.
+    #[inline(never)]
+    fn release_held(&mut self, now: SimTime, seat: Seat, q: &mut EventQueue<Event>) {
+        self.rec.blocked_change(seat.unit as usize, now, -1);
+        self.release_seat(now, seat, q);
+    }
+
     /// Admits `pid` into a free seat of `group`. Someone waiting is taken off
     /// the waitlist by the caller ([`Clinic::fill_group`]).
     #[inline(always)] // the per-customer path: see `handle`
@@ -712,8 +722,7 @@ impl<'p> Clinic<'p> {
         q: &mut EventQueue<Event>,
     ) {
         if let Some(seat) = self.patients[pid as usize].holding.take() {
-            self.rec.blocked_change(seat.unit as usize, now, -1);
-            self.release_seat(now, seat, q);
+            self.release_held(now, seat, q);
         }
         let us = &mut self.units[unit];
         let ts = &mut us.tracks[track];

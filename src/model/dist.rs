@@ -200,7 +200,7 @@ impl Dist {
     }
 
     /// A non-negative sample.
-    #[inline] // on every stay, in the run loop (see `Clinic::handle`)
+    #[inline(always)] // on every stay, in the run loop (see `Clinic::handle`)
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
             Sampler::Fixed(v) => *v,
