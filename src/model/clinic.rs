@@ -354,6 +354,45 @@ struct ArrivalState {
     timer: TimerId,
 }
 
+impl ArrivalState {
+    /// Sets the timer to stream `s`'s next arrival. The stream is a
+    /// non-homogeneous Poisson process whose rate is constant within each
+    /// day: a unit exponential budget of integrated rate is spent day by
+    /// day (exact inversion, no thinning).
+    #[inline(always)] // the per-customer path: see `Clinic::handle`
+    fn schedule(&mut self, p: &Program, s: usize, q: &mut EventQueue<Event>) {
+        let rates = &p.streams[s].rate_per_sec;
+        // Times are far below 2^63 s: convert through i64, one instruction
+        // each way on x86-64 where u64 takes several (this runs per arrival).
+        let horizon = p.horizon.0 as i64 as f64;
+        while self.pos < horizon {
+            // Most arrivals fall on the day of the one before: the day, its
+            // end and its rate are looked up only when a day is left (the
+            // division on every arrival cost 6% of an M/M/1 run).
+            if self.pos >= self.day_end {
+                let day = (self.pos / DAY as f64) as i64 as usize;
+                let Some(&rate) = rates.get(day) else { return };
+                self.rate = rate;
+                self.day_end = ((day as i64 + 1) * DAY as i64) as f64;
+            }
+            let (rate, day_end) = (self.rate, self.day_end);
+            let room = rate * (day_end - self.pos);
+            if rate > 0.0 && self.budget <= room {
+                self.pos += self.budget / rate;
+                self.budget = Exp1.sample(&mut self.rng);
+                let t = SimTime(round_nonneg(self.pos));
+                if t < p.horizon {
+                    let arrival = Event::Arrival { stream: s as u32 };
+                    q.set_timer(self.timer, t, class::ARRIVAL, arrival);
+                }
+                return;
+            }
+            self.budget -= room;
+            self.pos = day_end;
+        }
+    }
+}
+
 pub struct Clinic<'p> {
     p: &'p Program<'p>,
     seed: u64,
@@ -488,51 +527,22 @@ impl<'p> Clinic<'p> {
 
     // ---- arrivals -------------------------------------------------------
 
-    /// Next arrival of a non-homogeneous Poisson stream whose rate is constant
-    /// within each day: spend a unit exponential budget of integrated rate
-    /// day by day (exact inversion, no thinning).
+    /// Schedules stream `s`'s next arrival: see [`ArrivalState::schedule`].
     #[inline(always)] // the per-customer path: see `handle`
     fn schedule_arrival(&mut self, s: usize, q: &mut EventQueue<Event>) {
-        let rates = &self.p.streams[s].rate_per_sec;
-        let st = &mut self.arrivals[s];
-        // Times are far below 2^63 s: convert through i64, one instruction
-        // each way on x86-64 where u64 takes several (this runs per arrival).
-        let horizon = self.p.horizon.0 as i64 as f64;
-        while st.pos < horizon {
-            // Most arrivals fall on the day of the one before: the day, its
-            // end and its rate are looked up only when a day is left (the
-            // division on every arrival cost 6% of an M/M/1 run).
-            if st.pos >= st.day_end {
-                let day = (st.pos / DAY as f64) as i64 as usize;
-                let Some(&rate) = rates.get(day) else { return };
-                st.rate = rate;
-                st.day_end = ((day as i64 + 1) * DAY as i64) as f64;
-            }
-            let (rate, day_end) = (st.rate, st.day_end);
-            let room = rate * (day_end - st.pos);
-            if rate > 0.0 && st.budget <= room {
-                st.pos += st.budget / rate;
-                st.budget = Exp1.sample(&mut st.rng);
-                let t = SimTime(round_nonneg(st.pos));
-                if t < self.p.horizon {
-                    let arrival = Event::Arrival { stream: s as u32 };
-                    q.set_timer(st.timer, t, class::ARRIVAL, arrival);
-                }
-                return;
-            }
-            st.budget -= room;
-            st.pos = day_end;
-        }
+        self.arrivals[s].schedule(self.p, s, q);
     }
 
     #[inline(always)] // the per-customer path: see `handle`
     fn on_arrival(&mut self, now: SimTime, s: usize, q: &mut EventQueue<Event>) {
-        let index = self.arrivals[s].count;
-        self.arrivals[s].count += 1;
-        self.schedule_arrival(s, q);
+        let st = &mut self.arrivals[s];
+        let index = st.count;
+        st.count += 1;
+        let prefix = st.patient_prefix;
+        st.schedule(self.p, s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
-        let pid = self.new_patient(self.arrivals[s].patient_prefix, index);
+        let pid = self.new_patient(prefix, index);
         self.rec.referral(unit);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
@@ -637,17 +647,23 @@ impl<'p> Clinic<'p> {
         }
         self.wl_seq += 1;
         let key = (priority, self.wl_seq);
-        let us = &mut self.units[unit];
+        let Clinic {
+            patients,
+            units,
+            rec,
+            ..
+        } = self;
+        let us = &mut units[unit];
         us.tracks[track].waitlist.insert(key, pid);
         us.waiting += 1;
-        self.rec.waitlist_change(unit, now, 1);
-        let pt = &mut self.patients[pid as usize];
+        rec.waitlist_change(unit, now, 1);
+        let pt = &mut patients[pid as usize];
         pt.status = Status::Waiting;
         pt.wl_key = key;
         pt.holding = holding;
         // Someone holding a bed is still in hospital and does not renege.
         if holding.is_none() {
-            if let Some(patience) = &self.units[unit].spec.waitlist.patience {
+            if let Some(patience) = &us.spec.waitlist.patience {
                 let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));
                 q.push(
                     now.plus_days(days),
@@ -724,14 +740,22 @@ impl<'p> Clinic<'p> {
         if let Some(seat) = self.patients[pid as usize].holding.take() {
             self.release_held(now, seat, q);
         }
-        let us = &mut self.units[unit];
+        // One borrow of each table (split, so they can be held together):
+        // re-indexing them after every store was a tenth of the path.
+        let Clinic {
+            patients,
+            units,
+            rec,
+            ..
+        } = self;
+        let us = &mut units[unit];
         let ts = &mut us.tracks[track];
         ts.occupancy[group] += 1;
         let enrolled_idx = ts.enrolled.len() as u32;
         if us.is_sessions {
             ts.enrolled.push(pid);
         }
-        let pt = &mut self.patients[pid as usize];
+        let pt = &mut patients[pid as usize];
         pt.gen = pt.gen.wrapping_add(1);
         pt.status = Status::InCare;
         pt.track = track as u32;
@@ -743,47 +767,23 @@ impl<'p> Clinic<'p> {
         let gen = pt.gen;
         let wait_secs = now.since(pt.referred_at) + pt.before_start;
         pt.before_start = 0;
-        self.rec.audit_wait(now, pt.referred_at);
-        self.rec.admission(unit, now, wait_secs);
-        self.rec.census_change(unit, now, 1);
-        match &self.units[unit].spec.kind {
+        rec.audit_wait(now, pt.referred_at);
+        rec.admission(unit, now, wait_secs);
+        let leave = |why| Event::Leave { pid, gen, why };
+        match &us.spec.kind {
             UnitKind::Beds(b) => {
                 let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
-                q.push(
-                    now.plus_days(days),
-                    class::LEAVE,
-                    Event::Leave {
-                        pid,
-                        gen,
-                        why: Exit::Complete,
-                    },
-                );
+                q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
             }
             UnitKind::Sessions(su) => {
                 match &su.episode {
                     Episode::Weeks(w) => {
                         let at = now.plus_secs(u64::from(*w) * WEEK);
-                        q.push(
-                            at,
-                            class::LEAVE,
-                            Event::Leave {
-                                pid,
-                                gen,
-                                why: Exit::Complete,
-                            },
-                        );
+                        q.push(at, class::LEAVE, leave(Exit::Complete));
                     }
                     Episode::Days(d) => {
                         let days = d.sample(&mut pt.rng.stream(Purpose::Stay));
-                        q.push(
-                            now.plus_days(days),
-                            class::LEAVE,
-                            Event::Leave {
-                                pid,
-                                gen,
-                                why: Exit::Complete,
-                            },
-                        );
+                        q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
                     }
                     Episode::Sessions(_) => {}
                 }
@@ -887,30 +887,26 @@ impl<'p> Clinic<'p> {
         };
         let stay_days = (now.since(pt.admitted_at) + pt.before_start) as f64 / DAY as f64;
         pt.before_start = 0;
-        self.rec.exit(unit, why, stay_days);
-        let is_sessions = self.units[unit].is_sessions;
-        if is_sessions {
-            self.unenroll(pid);
-        }
-        let sc = self.units[unit].spec;
-        let (dest, handoff) = match (&sc.kind, why) {
+        // Where next: drawn before unenrolling, which touches no generator.
+        let us = &self.units[unit];
+        let is_sessions = us.is_sessions;
+        let rng = &mut pt.rng;
+        let (dest, handoff) = match (&us.spec.kind, why) {
             (UnitKind::Beds(b), _) => (
-                route(
-                    &b.on_discharge,
-                    &mut self.patients[pid as usize].rng.stream(Purpose::Routing),
-                ),
+                route(&b.on_discharge, &mut rng.stream(Purpose::Routing)),
                 b.handoff,
             ),
             (UnitKind::Sessions(su), Exit::Complete) => (
-                route(
-                    &su.on_completion,
-                    &mut self.patients[pid as usize].rng.stream(Purpose::Routing),
-                ),
+                route(&su.on_completion, &mut rng.stream(Purpose::Routing)),
                 Handoff::GoHome,
             ),
             (UnitKind::Sessions(su), Exit::StepUp) => (Some(&su.stepup_to), Handoff::GoHome),
             _ => (None, Handoff::GoHome),
         };
+        self.rec.exit(unit, why, stay_days);
+        if is_sessions {
+            self.unenroll(pid);
+        }
         match dest {
             Some(Destination::Unit(next)) => {
                 let next = *next;
@@ -968,14 +964,16 @@ impl<'p> Clinic<'p> {
         q: &mut EventQueue<Event>,
     ) {
         loop {
-            let t = &mut self.units[unit].tracks[track];
+            let us = &mut self.units[unit];
+            let t = &mut us.tracks[track];
             if t.occupancy[group] >= t.group_size {
                 break;
             }
             let Some(pid) = t.waitlist.pop_first() else {
                 break;
             };
-            self.left_waitlist(now, unit);
+            us.waiting -= 1;
+            self.rec.waitlist_change(unit, now, -1);
             self.admit(now, pid, unit, track, group, q);
         }
     }

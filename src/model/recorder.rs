@@ -280,7 +280,8 @@ impl Recorder {
         self.units[unit].all.reneged += 1;
     }
 
-    /// An admission at `now` after a wait of `wait_secs` seconds.
+    /// An admission at `now` after a wait of `wait_secs` seconds: one more
+    /// in care.
     #[inline]
     pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
         let u = &mut self.units[unit];
@@ -291,6 +292,7 @@ impl Recorder {
         if self.reporting {
             u.waits.push(wait_secs);
         }
+        u.census.change(now, 1);
     }
 
     #[inline]
