@@ -3,7 +3,8 @@
 # builds iopsim, runs everything on the same models and parameters, checks
 # that the answers agree and prints speeds. Options go to compare.py, e.g.
 #   benches/peers/run.sh --customers 100000 --clinic-reps 50   # a quick look
-# Takes a few minutes at the defaults (Ciw is slow). See docs/performance.md.
+# Takes about 3 minutes at the defaults (3 interleaved rounds; Ciw is slow).
+# See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
