@@ -293,13 +293,14 @@ impl Recorder {
     pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
         let u = &mut self.units[unit];
         u.all.admitted += 1;
-        if let Some(a) = u.admissions.get_mut(now.week() as usize) {
-            *a += 1;
-        }
         if self.reporting {
             u.waits.push(wait_secs);
         }
         u.census.change(now, 1);
+        // The census has just moved to the week of `now`.
+        if let Some(a) = u.admissions.get_mut(u.census.week) {
+            *a += 1;
+        }
     }
 
     #[inline]
