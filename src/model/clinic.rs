@@ -890,16 +890,11 @@ impl<'p> Clinic<'p> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
-        let rng = &mut pt.rng;
         let (dest, handoff) = match (&us.spec.kind, why) {
-            (UnitKind::Beds(b), _) => (
-                route(&b.on_discharge, &mut rng.stream(Purpose::Routing)),
-                b.handoff,
-            ),
-            (UnitKind::Sessions(su), Exit::Complete) => (
-                route(&su.on_completion, &mut rng.stream(Purpose::Routing)),
-                Handoff::GoHome,
-            ),
+            (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng), b.handoff),
+            (UnitKind::Sessions(su), Exit::Complete) => {
+                (route(&su.on_completion, &mut pt.rng), Handoff::GoHome)
+            }
             (UnitKind::Sessions(su), Exit::StepUp) => (Some(&su.stepup_to), Handoff::GoHome),
             _ => (None, Handoff::GoHome),
         };
@@ -1297,12 +1292,14 @@ fn has_hazards(su: &SessionUnit) -> bool {
     su.stepup_weekly > 0.0 || su.dropout_weekly.iter().any(|&h| h > 0.0)
 }
 
-/// Draws a destination from routing shares; `None` means leave care (`home`).
-fn route<'a>(routing: &'a Routing, rng: &mut impl Rng) -> Option<&'a Destination> {
+/// Draws a destination from routing shares with the patient's routing
+/// generator (not touched when there is nowhere to route); `None` means
+/// leave care (`home`).
+fn route<'a>(routing: &'a Routing, rng: &mut PatientRng) -> Option<&'a Destination> {
     if routing.shares.is_empty() {
         return None;
     }
-    let x: f64 = rng.random();
+    let x: f64 = rng.stream(Purpose::Routing).random();
     let mut acc = 0.0;
     for (dest, share) in &routing.shares {
         acc += share;
