@@ -298,8 +298,10 @@ struct TrackState {
     enrolled: Vec<PatientId>,
     /// Seats in each group (the plan's `group_size`).
     group_size: u32,
-    /// Where the track's next session waits (it has one at a time).
-    session_timer: TimerId,
+    /// Where the track's next session waits (it has one at a time); none
+    /// for a bed unit, which has no sessions (a timer the queue would look
+    /// at on every arrival for nothing).
+    session_timer: Option<TimerId>,
 }
 
 impl UnitState<'_> {
@@ -459,7 +461,7 @@ impl<'p> Clinic<'p> {
                         occupancy: vec![0; t.groups as usize],
                         enrolled: Vec::new(),
                         group_size: t.group_size,
-                        session_timer: q.add_timer(),
+                        session_timer: plan.is_sessions.then(|| q.add_timer()),
                     })
                     .collect(),
                 waiting: 0,
@@ -486,9 +488,10 @@ impl<'p> Clinic<'p> {
         }
         for (u, plan) in self.p.units.iter().enumerate() {
             for (t, track) in plan.tracks.iter().enumerate() {
-                if let Some(at) = self.p.next_session(track, None) {
+                let timer = self.units[u].tracks[t].session_timer;
+                if let (Some(timer), Some(at)) = (timer, self.p.next_session(track, None)) {
                     q.set_timer(
-                        self.units[u].tracks[t].session_timer,
+                        timer,
                         at,
                         class::SESSION,
                         Event::Session {
@@ -978,9 +981,10 @@ impl<'p> Clinic<'p> {
     fn on_session(&mut self, now: SimTime, unit: usize, track: usize, q: &mut EventQueue<Event>) {
         let day = now.day();
         let plan = &self.p.units[unit].tracks[track];
-        if let Some(next) = self.p.next_session(plan, Some(day)) {
+        let timer = self.units[unit].tracks[track].session_timer;
+        if let (Some(timer), Some(next)) = (timer, self.p.next_session(plan, Some(day))) {
             q.set_timer(
-                self.units[unit].tracks[track].session_timer,
+                timer,
                 next,
                 class::SESSION,
                 Event::Session {
