@@ -483,8 +483,8 @@ impl<'p> Clinic<'p> {
     }
 
     pub fn start(&mut self, q: &mut EventQueue<Event>) {
-        for s in 0..self.arrivals.len() {
-            self.schedule_arrival(s, q);
+        for (s, st) in self.arrivals.iter_mut().enumerate() {
+            st.schedule(self.p, s, q);
         }
         for (u, plan) in self.p.units.iter().enumerate() {
             for (t, track) in plan.tracks.iter().enumerate() {
@@ -529,12 +529,6 @@ impl<'p> Clinic<'p> {
     }
 
     // ---- arrivals -------------------------------------------------------
-
-    /// Schedules stream `s`'s next arrival: see [`ArrivalState::schedule`].
-    #[inline(always)] // the per-customer path: see `handle`
-    fn schedule_arrival(&mut self, s: usize, q: &mut EventQueue<Event>) {
-        self.arrivals[s].schedule(self.p, s, q);
-    }
 
     #[inline(always)] // the per-customer path: see `handle`
     fn on_arrival(&mut self, now: SimTime, s: usize, q: &mut EventQueue<Event>) {
@@ -1318,7 +1312,7 @@ impl Process for Clinic<'_> {
     type Event = Event;
 
     /// Inlined into the run loop, with everything a referral and a leave
-    /// go through (`on_arrival`, `schedule_arrival`, `enter`, `admit`,
+    /// go through (`on_arrival`, `ArrivalState::schedule`, `enter`, `admit`,
     /// `on_leave`, `release_seat`, `fill_group`, `Dist::sample`): LLVM kept
     /// them out of line, and their calls (registers saved and restored) were
     /// a tenth of an M/M/1 run's instructions. `always`, measured: handle
