@@ -583,6 +583,22 @@ impl<'p> Clinic<'p> {
         self.free.push(pid);
     }
 
+    /// `pid`'s record, `unit`'s state and the recorder, borrowed together:
+    /// looked up once and held, where re-indexing the tables after every
+    /// store was a tenth of the per-customer path.
+    #[inline(always)]
+    fn patient_unit_recorder(
+        &mut self,
+        pid: PatientId,
+        unit: usize,
+    ) -> (&mut Patient, &mut UnitState<'p>, &mut Recorder) {
+        (
+            &mut self.patients[pid as usize],
+            &mut self.units[unit],
+            &mut self.rec,
+        )
+    }
+
     // ---- entering a unit: admit, wait, or turn away ---------------------
 
     /// `pid` arrives at `unit` (already counted as a referral there). `from`
@@ -644,17 +660,10 @@ impl<'p> Clinic<'p> {
         }
         self.wl_seq += 1;
         let key = (priority, self.wl_seq);
-        let Clinic {
-            patients,
-            units,
-            rec,
-            ..
-        } = self;
-        let us = &mut units[unit];
+        let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         us.tracks[track].waitlist.insert(key, pid);
         us.waiting += 1;
         rec.waitlist_change(unit, now, 1);
-        let pt = &mut patients[pid as usize];
         pt.status = Status::Waiting;
         pt.wl_key = key;
         pt.holding = holding;
@@ -737,22 +746,13 @@ impl<'p> Clinic<'p> {
         if let Some(seat) = self.patients[pid as usize].holding.take() {
             self.release_held(now, seat, q);
         }
-        // One borrow of each table (split, so they can be held together):
-        // re-indexing them after every store was a tenth of the path.
-        let Clinic {
-            patients,
-            units,
-            rec,
-            ..
-        } = self;
-        let us = &mut units[unit];
+        let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         let ts = &mut us.tracks[track];
         ts.occupancy[group] += 1;
         let enrolled_idx = ts.enrolled.len() as u32;
         if us.is_sessions {
             ts.enrolled.push(pid);
         }
-        let pt = &mut patients[pid as usize];
         pt.gen = pt.gen.wrapping_add(1);
         pt.status = Status::InCare;
         pt.track = track as u32;
