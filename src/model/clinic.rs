@@ -708,15 +708,9 @@ impl<'p> Clinic<'p> {
     fn remove_from_waitlist(&mut self, now: SimTime, pid: PatientId) {
         let pt = &self.patients[pid as usize];
         let (unit, track) = (pt.unit as usize, pt.track as usize);
-        self.units[unit].tracks[track].waitlist.remove(&pt.wl_key);
-        self.left_waitlist(now, unit);
-    }
-
-    /// Counts someone just taken off a waitlist of `unit`.
-    #[inline(always)]
-    fn left_waitlist(&mut self, now: SimTime, unit: usize) {
-        self.units[unit].waiting -= 1;
-        self.rec.waitlist_change(unit, now, -1);
+        let us = &mut self.units[unit];
+        us.tracks[track].waitlist.remove(&pt.wl_key);
+        left_waitlist(us, &mut self.rec, unit, now);
     }
 
     // ---- admission and leaving ------------------------------------------
@@ -964,8 +958,7 @@ impl<'p> Clinic<'p> {
             let Some(pid) = t.waitlist.pop_first() else {
                 break;
             };
-            us.waiting -= 1;
-            self.rec.waitlist_change(unit, now, -1);
+            left_waitlist(us, &mut self.rec, unit, now);
             self.admit(now, pid, unit, track, group, q);
         }
     }
@@ -1284,6 +1277,15 @@ fn sessions_so_far(su: &SessionUnit, track: usize, before: u64) -> u32 {
         })
         .sum();
     (f64::from(scheduled) * su.attendance).round() as u32
+}
+
+/// Counts someone just taken off a waitlist of unit `unit` (`us`). Given
+/// the unit's state rather than looking it up, so that a caller holding it
+/// (`fill_group`, once per admission) looks it up once.
+#[inline(always)]
+fn left_waitlist(us: &mut UnitState, rec: &mut Recorder, unit: usize, now: SimTime) {
+    us.waiting -= 1;
+    rec.waitlist_change(unit, now, -1);
 }
 
 fn has_hazards(su: &SessionUnit) -> bool {
