@@ -876,7 +876,10 @@ impl<'p> Clinic<'p> {
             track: pt.track,
             group: pt.group,
         };
-        let stay_days = (now.since(pt.admitted_at) + pt.before_start) as f64 / DAY as f64;
+        // Through i64 (spans are far below 2^63 s): one instruction where
+        // u64 to f64 takes five.
+        let stay_secs = (now.since(pt.admitted_at) + pt.before_start) as i64;
+        let stay_days = stay_secs as f64 / DAY as f64;
         pt.before_start = 0;
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
