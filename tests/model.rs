@@ -1,6 +1,7 @@
 //! The clinic model against hand-computable cases, conservation of referrals,
 //! reproducibility across thread counts, and Little's law.
 
+use iopsim::model::clinic::run_trial_audited;
 use iopsim::model::{run_trial, Program, TrialResult};
 use iopsim::report::csv::{summary_csv, weekly_csv};
 use iopsim::scenario::{load_str, Scenario, DEFAULT_TOML};
@@ -216,6 +217,64 @@ waitlist = { capacity = 2 }
     let go_home = scenario(&toml.replace("wait_in_place", "go_home"));
     assert_eq!(trial(&go_home, 0).units[0].blocked_days, 0.0);
     conserved(&r);
+}
+
+#[test]
+fn beds_freed_in_a_chain_of_held_beds_are_never_given_twice() {
+    // Two full bed units that send patients to each other and keep their
+    // bed while they wait: an admission to one frees a held bed in the
+    // other, whose next patient frees a held bed in the first, all at one
+    // instant. Each freed bed must go to one patient: no unit may ever
+    // hold more than its beds.
+    let toml = r#"
+name = "chain"
+[simulation]
+start_date = "2027-01-04"
+weeks = 30
+warmup_weeks = 4
+trials = 1
+[[referrals]]
+name = "in"
+to = "ward"
+per_week = 9
+[[referrals]]
+name = "direct"
+to = "step"
+per_week = 1
+[[units]]
+name = "ward"
+kind = "beds"
+capacity = 4
+stay = { dist = "exponential", mean = 3 }
+on_discharge = { step = 0.7 }
+handoff = "wait_in_place"
+[[units]]
+name = "step"
+kind = "beds"
+capacity = 2
+stay = { dist = "exponential", mean = 5 }
+waitlist = { capacity = 3, patience = { dist = "exponential", mean = 6 } }
+on_discharge = { ward = 0.2 }
+handoff = "wait_in_place"
+"#;
+    let s = scenario(toml);
+    let p = Program::new(&s);
+    let mut chains = 0;
+    for t in 0..200 {
+        let (r, audit) = run_trial_audited(&p, s.simulation.seed, t);
+        for (i, beds) in [4, 2].into_iter().enumerate() {
+            assert!(
+                audit.peak_census[i] <= beds,
+                "trial {t}, unit {i}: {} in {beds} beds",
+                audit.peak_census[i]
+            );
+            assert!(r.units[i].in_care_at_end <= beds as u64);
+        }
+        conserved(&r);
+        // Held beds were freed by admissions (the chain above can happen).
+        chains += u64::from(r.units[0].blocked_days > 0.0 && r.units[1].blocked_days > 0.0);
+    }
+    assert!(chains > 100, "both units held beds in only {chains} trials");
 }
 
 fn conserved(r: &TrialResult) {

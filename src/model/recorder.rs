@@ -70,11 +70,17 @@ impl Level {
         self.week_end = (to as u64 + 1) * WEEK;
     }
 
+    /// Moves to the week holding `now`, if it is a later one.
     #[inline]
-    fn change(&mut self, now: SimTime, delta: i64) {
+    fn reach(&mut self, now: SimTime) {
         if now.0 >= self.week_end {
             self.roll(now.0);
         }
+    }
+
+    #[inline]
+    fn change(&mut self, now: SimTime, delta: i64) {
+        self.reach(now);
         // Spans are far below 2^63 s: through i64, the conversion is one
         // instruction on x86-64.
         self.current += (delta * (self.week_end - now.0) as i64) as f64;
@@ -287,8 +293,9 @@ impl Recorder {
         self.units[unit].all.reneged += 1;
     }
 
-    /// An admission at `now` after a wait of `wait_secs` seconds: one more
-    /// in care.
+    /// An admission at `now` after a wait of `wait_secs` seconds. The seat
+    /// it fills is counted in the census apart ([`Recorder::census_change`]),
+    /// as it is taken or, handed over from someone leaving, not at all.
     #[inline]
     pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
         let u = &mut self.units[unit];
@@ -296,8 +303,8 @@ impl Recorder {
         if self.reporting {
             u.waits.push(wait_secs);
         }
-        u.census.change(now, 1);
-        // The census has just moved to the week of `now`.
+        // Admissions are counted by the census's week.
+        u.census.reach(now);
         if let Some(a) = u.admissions.get_mut(u.census.week) {
             *a += 1;
         }
