@@ -88,8 +88,9 @@ pub fn days_to_secs(days: f64) -> u64 {
 pub fn round_nonneg(x: f64) -> u64 {
     debug_assert!((0.0..u64::MAX as f64).contains(&x));
     const TWO_52: f64 = (1u64 << 52) as f64;
-    // From 2^52 on every f64 is whole (and NaN goes this way, to 0).
-    if !(x < TWO_52) {
+    // From 2^52 on every f64 is whole (and NaN, unordered, goes this way,
+    // to 0).
+    if x.partial_cmp(&TWO_52) != Some(std::cmp::Ordering::Less) {
         return x as u64;
     }
     let shifted = x + TWO_52;
