@@ -267,9 +267,12 @@ impl Waitlist {
         let level = self.levels.iter_mut().find(|l| !l.queue.is_empty())?;
         let (_, pid) = level.queue.pop_front()?;
         self.len -= 1;
-        while level.queue.front().is_some_and(|&(_, p)| p == GONE) {
-            level.queue.pop_front();
-            level.tombstones -= 1;
+        // Without tombstones (nobody has reneged) the new head is a patient.
+        if level.tombstones > 0 {
+            while level.queue.front().is_some_and(|&(_, p)| p == GONE) {
+                level.queue.pop_front();
+                level.tombstones -= 1;
+            }
         }
         Some(pid)
     }
