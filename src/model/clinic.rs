@@ -917,20 +917,36 @@ impl<'p> Clinic<'p> {
         }
         match dest {
             Some(Destination::Unit(next)) => {
-                let next = *next;
-                let priority = self.p.scenario.units[next].waitlist.transfer_priority;
-                self.rec.referral(next);
                 let from = (!is_sessions).then_some((seat, handoff));
-                if from.is_none() {
-                    self.release_seat(now, seat, q);
-                }
-                self.enter(now, pid, next, priority, from, q);
+                self.transfer(now, pid, *next, seat, from, q);
             }
             _ => {
                 self.release_seat(now, seat, q);
                 self.release_patient(pid);
             }
         }
+    }
+
+    /// `pid`, leaving `seat`, is referred on to unit `next`; `from` is the
+    /// seat if they keep it until `next` decides (a bed unit). Out of line:
+    /// a bed M/M/c customer never transfers, and `enter` inlined a second
+    /// time into the run loop, here, made the loop's common path slower.
+    #[inline(never)]
+    fn transfer(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        next: usize,
+        seat: Seat,
+        from: Option<(Seat, Handoff)>,
+        q: &mut EventQueue<Event>,
+    ) {
+        let priority = self.p.scenario.units[next].waitlist.transfer_priority;
+        self.rec.referral(next);
+        if from.is_none() {
+            self.release_seat(now, seat, q);
+        }
+        self.enter(now, pid, next, priority, from, q);
     }
 
     fn unenroll(&mut self, pid: PatientId) {
