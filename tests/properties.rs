@@ -103,6 +103,20 @@ struct BedGen {
     stay: DistGen,
     wait_in_place: bool,
     to_iop: f64,
+    step: Option<StepGen>,
+}
+
+/// A second bed unit that the first discharges part of its patients to,
+/// and that sends some back, both keeping their bed while they wait: a
+/// chain of held beds, where a bed freed by one admission can come back
+/// round at the same instant.
+#[derive(Debug, Clone)]
+struct StepGen {
+    capacity: u32,
+    stay: DistGen,
+    /// Of the inpatient unit's discharges not sent to the IOP.
+    share: f64,
+    back: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -186,14 +200,28 @@ fn episode() -> impl Strategy<Value = EpisodeGen> {
 }
 
 fn bed() -> impl Strategy<Value = BedGen> {
-    (1u32..10, dist(20.0), any::<bool>(), 0.0..=1.0f64).prop_map(
-        |(capacity, stay, wait_in_place, to_iop)| BedGen {
+    let step = (1u32..5, dist(20.0), 0.0..=1.0f64, 0.0..=0.5f64).prop_map(
+        |(capacity, stay, share, back)| StepGen {
+            capacity,
+            stay,
+            share,
+            back,
+        },
+    );
+    (
+        1u32..10,
+        dist(20.0),
+        any::<bool>(),
+        0.0..=1.0f64,
+        prop::option::of(step),
+    )
+        .prop_map(|(capacity, stay, wait_in_place, to_iop, step)| BedGen {
             capacity,
             stay,
             wait_in_place,
             to_iop,
-        },
-    )
+            step,
+        })
 }
 
 fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
@@ -385,17 +413,32 @@ impl ScenarioGen {
             t += "\n";
         }
         if let Some(b) = &self.bed {
+            let on_discharge = match &b.step {
+                Some(st) => format!(
+                    "{{ iop = {:?}, step = {:?} }}",
+                    b.to_iop,
+                    (1.0 - b.to_iop) * st.share
+                ),
+                None => format!("{{ iop = {:?} }}", b.to_iop),
+            };
             t += &format!(
-                "[[units]]\nname = \"inpatient\"\nkind = \"beds\"\ncapacity = {}\nstay = {}\non_discharge = {{ iop = {:?} }}\nhandoff = \"{}\"\n\n",
+                "[[units]]\nname = \"inpatient\"\nkind = \"beds\"\ncapacity = {}\nstay = {}\non_discharge = {on_discharge}\nhandoff = \"{}\"\n\n",
                 b.capacity,
                 b.stay.toml(),
-                b.to_iop,
                 if b.wait_in_place {
                     "wait_in_place"
                 } else {
                     "go_home"
                 }
             );
+            if let Some(st) = &b.step {
+                t += &format!(
+                    "[[units]]\nname = \"step\"\nkind = \"beds\"\ncapacity = {}\nstay = {}\non_discharge = {{ inpatient = {:?} }}\nhandoff = \"wait_in_place\"\n\n",
+                    st.capacity,
+                    st.stay.toml(),
+                    st.back
+                );
+            }
         }
         if self.room {
             // Big enough for any group, and one room per group meeting at once.
@@ -526,7 +569,8 @@ proptest! {
 }
 
 /// The generator must reach the cases the properties are about, or they
-/// prove little: some scenarios with bed units waiting in place, holidays on
+/// prove little: some scenarios with bed units waiting in place (two of
+/// them holding beds in each other), holidays on
 /// session days, full waitlists and reneging.
 #[test]
 fn the_generator_reaches_the_interesting_cases() {
@@ -534,12 +578,15 @@ fn the_generator_reaches_the_interesting_cases() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut blocked, mut turned_away, mut reneged, mut stepped, mut holidays) = (0, 0, 0, 0, 0);
+    let mut chains = 0;
     for _ in 0..60 {
         let g = scenario_gen().new_tree(&mut runner).unwrap().current();
         let s = g.scenario();
         holidays += usize::from(!s.calendar.holidays.is_empty());
         let p = Program::new(&s);
         let r = iopsim::model::run_trial(&p, s.simulation.seed, 0);
+        chains +=
+            usize::from(r.units.len() == 3 && r.units[1..].iter().all(|u| u.blocked_days > 0.0));
         for u in &r.units {
             blocked += usize::from(u.blocked_days > 0.0);
             turned_away += usize::from(u.all.turned_away > 0);
@@ -549,6 +596,7 @@ fn the_generator_reaches_the_interesting_cases() {
     }
     for (what, n) in [
         ("blocked beds", blocked),
+        ("beds held in both of two bed units", chains),
         ("turned away", turned_away),
         ("reneged", reneged),
         ("stepped up", stepped),
