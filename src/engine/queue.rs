@@ -173,25 +173,17 @@ impl<E: Copy> EventQueue<E> {
         *at_mut(h, hole) = entry;
     }
 
-    /// The earliest pending key (`u128::MAX`, a time of `u64::MAX`, when
-    /// nothing is pending) and whether it is on a timer rather than the heap.
+    /// The key of the heap's earliest event; `u128::MAX`, above every real
+    /// key (a time of `u64::MAX`), when the heap is empty.
     #[inline]
-    fn earliest(&self) -> (u128, bool) {
-        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
-        let timer_key = self.soonest_key;
-        (heap_key.min(timer_key), timer_key < heap_key)
+    fn heap_key(&self) -> u128 {
+        self.heap.first().map_or(u128::MAX, |e| e.key)
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (_, on_timer) = self.earliest();
-        self.pop_earliest(on_timer)
-    }
-
-    #[inline]
-    fn pop_earliest(&mut self, on_timer: bool) -> Option<(SimTime, E)> {
-        if on_timer {
+        if self.soonest_key < self.heap_key() {
             self.pop_timer()
         } else {
             self.pop_heap()
@@ -246,7 +238,7 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event if it is before `until`.
     #[inline]
     pub fn pop_before(&mut self, until: SimTime) -> Option<(SimTime, E)> {
-        let heap_key = self.heap.first().map_or(u128::MAX, |e| e.key);
+        let heap_key = self.heap_key();
         // Nothing pending reads as a time of u64::MAX, never before `until`.
         let before = |key: u128| ((key >> 64) as u64) < until.0;
         if self.soonest_key < heap_key {
@@ -265,7 +257,7 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        let (key, _) = self.earliest();
+        let key = self.heap_key().min(self.soonest_key);
         (key != u128::MAX).then_some(SimTime((key >> 64) as u64))
     }
 

@@ -55,9 +55,7 @@ impl Level {
     /// passed since held `value` throughout.
     #[cold]
     fn roll(&mut self, now: u64) {
-        if let Some(a) = self.area.get_mut(self.week) {
-            *a = self.current;
-        }
+        self.store_current();
         let to = (now / WEEK) as usize;
         let full = (self.value * WEEK as i64) as f64;
         for w in self.week + 1..to {
@@ -101,6 +99,12 @@ impl Level {
             self.roll(end);
         }
         self.current -= (self.value * (self.week_end - end) as i64) as f64;
+        self.store_current();
+    }
+
+    /// Writes the current week's area into its place (a week past the last
+    /// simulated one has none).
+    fn store_current(&mut self) {
         if let Some(a) = self.area.get_mut(self.week) {
             *a = self.current;
         }
