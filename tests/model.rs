@@ -651,3 +651,302 @@ payers = [{ name = "a", share = 1.0, per_day = 100 }]
     );
     assert!(f.lost_revenue_waitlist_per_week > 0.0);
 }
+
+// ---- wait_in_place into a session unit, and cohorts on the calendar -------
+
+/// One PHP bed whose patient (in care from Monday 2027-01-04 00:00, day 0)
+/// leaves after a fixed 8 days, on Tuesday 01-12 at 00:00, for an IOP that
+/// meets on Mondays at 10:00 with 2 seats and a fixed patience of 5 days.
+/// `{IOP}` is replaced by the IOP's admission keys.
+const STEP_DOWN: &str = r#"
+name = "step-down"
+[simulation]
+start_date = "2027-01-04"
+weeks = 8
+trials = 1
+[[referrals]]
+name = "none"
+to = "php"
+per_week = 0
+[[units]]
+name = "php"
+kind = "beds"
+capacity = 1
+stay = { dist = "fixed", value = 8 }
+on_discharge = { iop = 1.0 }
+handoff = "wait_in_place"
+[[units]]
+name = "iop"
+kind = "sessions"
+{IOP}
+episode = { weeks = 12 }
+waitlist = { patience = { dist = "fixed", value = 5 } }
+[[units.tracks]]
+name = "monday"
+days = ["mon"]
+start = "10:00"
+hours = 3
+group_size = 2
+[[initial.patients]]
+unit = "php"
+week = 1
+"#;
+
+/// Every referral to `u` is accounted for (the patients of an `[initial]`
+/// state were never referred, so admissions are not balanced here).
+fn referrals_conserved(u: &iopsim::model::result::UnitResult) {
+    let a = &u.all;
+    assert_eq!(
+        a.referrals,
+        a.no_shows + a.turned_away + a.reneged + a.admitted + u.waiting_at_end,
+        "{a:?}"
+    );
+}
+
+fn step_down(iop: &str) -> (TrialResult, iopsim::model::recorder::Audit) {
+    let s = scenario(&STEP_DOWN.replace("{IOP}", iop));
+    let p = Program::new(&s);
+    run_trial_audited(&p, s.simulation.seed, 0)
+}
+
+#[test]
+fn a_stepped_down_patient_goes_home_with_a_reserved_seat_and_does_not_give_up() {
+    // Discharged Tuesday 01-12 00:00; the IOP's next session, Monday 01-18
+    // 10:00, has 2 free seats and nobody ahead, so a seat there is theirs
+    // at once: the bed is freed at 01-12 00:00 (0 blocked days) and they
+    // wait at home with it reserved. Their 5-day patience would end on
+    // Sunday 01-17 00:00, before the session, but someone with a reserved
+    // seat does not give up: admitted 01-18 10:00 after 6 d 10 h = 6.4167
+    // days. (The old rule freed the bed and let them wait unreserved: 0
+    // admitted, 1 reneged.)
+    let (r, audit) = step_down("admission = \"rolling\"");
+    let (php, iop) = (&r.units[0], &r.units[1]);
+    assert_eq!(php.all.completed, 1);
+    assert_eq!(php.blocked_days, 0.0);
+    assert_eq!(iop.all.referrals, 1);
+    assert_eq!(iop.all.reneged, 0);
+    assert_eq!(iop.all.admitted, 1);
+    assert!(
+        (iop.wait_days - (6.0 + 10.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        iop.wait_days
+    );
+    assert_eq!(audit.seats_reserved, 1);
+    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
+    referrals_conserved(iop);
+}
+
+#[test]
+fn a_stepped_down_patient_keeps_the_bed_until_the_cohort_admits() {
+    // Cohorts every 4 weeks from 01-04: the group admits on 01-04 and
+    // 02-01. Discharged 01-12, the next sessions (01-18, 01-25) admit
+    // nobody, so no seat can be assigned: the bed is kept (blocked). After
+    // the 01-25 session the next one is 02-01, a cohort start with 2 free
+    // seats: the seat is reserved and the bed freed at 01-25 10:00, after
+    // 13 d 10 h = 13.4167 blocked days. Admitted 02-01 10:00 after 20.4167
+    // days, without giving up (patience 5 days). (The old rule freed the
+    // bed on 01-12, counting the empty group's seats as free: 0 admitted.)
+    let (r, audit) =
+        step_down("admission = \"cohort\"\ncohort_weeks = 4\nfirst_cohort = \"2027-01-04\"");
+    let (php, iop) = (&r.units[0], &r.units[1]);
+    assert!(
+        (php.blocked_days - (13.0 + 10.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        php.blocked_days
+    );
+    assert_eq!(iop.all.reneged, 0);
+    assert_eq!(iop.all.admitted, 1);
+    assert!(
+        (iop.wait_days - (20.0 + 10.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        iop.wait_days
+    );
+    assert_eq!(audit.seats_reserved, 1);
+    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
+    referrals_conserved(iop);
+}
+
+#[test]
+fn a_stepped_down_patient_keeps_the_bed_while_the_group_is_full() {
+    // One seat, taken until Monday 01-25 00:00 by an IOP patient in their
+    // first week on 01-04 with a 3-week episode. Discharged 01-12 00:00,
+    // the PHP patient keeps the bed (blocked) until that seat frees, then
+    // goes home with it reserved: 13 blocked days; admitted 01-25 10:00
+    // after 13.4167 days, never giving up.
+    let toml = STEP_DOWN
+        .replace("{IOP}", "admission = \"rolling\"")
+        .replace("episode = { weeks = 12 }", "episode = { weeks = 3 }")
+        .replace("group_size = 2", "group_size = 1")
+        + "[[initial.patients]]\nunit = \"iop\"\nweek = 1\n";
+    let s = scenario(&toml);
+    let (r, audit) = run_trial_audited(&Program::new(&s), s.simulation.seed, 0);
+    let (php, iop) = (&r.units[0], &r.units[1]);
+    assert!(
+        (php.blocked_days - 13.0).abs() < 1e-9,
+        "{}",
+        php.blocked_days
+    );
+    assert_eq!(iop.all.reneged, 0);
+    assert_eq!(iop.all.admitted, 1);
+    // The patient in care on 01-04 on 01-25, the stepped-down one 3 weeks
+    // after admission, on 02-15.
+    assert_eq!(iop.all.completed, 2);
+    assert!(
+        (iop.wait_days - (13.0 + 10.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        iop.wait_days
+    );
+    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
+    referrals_conserved(iop);
+}
+
+/// Far more demand than seats; one group of 2 on Mondays admitting in
+/// 4-week cohorts, 3-week episodes (the group is empty again before each
+/// cohort starts).
+const COHORTS: &str = r#"
+name = "cohorts"
+[simulation]
+start_date = "2027-01-04"
+weeks = 24
+warmup_weeks = {WARMUP}
+trials = 1
+[[referrals]]
+name = "flood"
+to = "iop"
+per_week = 20
+[[units]]
+name = "iop"
+kind = "sessions"
+admission = "cohort"
+cohort_weeks = 4
+{FIRST}
+episode = { weeks = 3 }
+[[units.tracks]]
+name = "monday"
+days = ["mon"]
+start = "10:00"
+hours = 3
+group_size = 2
+"#;
+
+fn admitting_weeks(warmup: u32, first: &str) -> Vec<usize> {
+    let s = scenario(
+        &COHORTS
+            .replace("{WARMUP}", &warmup.to_string())
+            .replace("{FIRST}", first),
+    );
+    let r = trial(&s, 0);
+    let weekly = &r.units[0].weekly.admissions;
+    (0..weekly.len()).filter(|&w| weekly[w] > 0.0).collect()
+}
+
+#[test]
+fn cohorts_start_on_calendar_dates_whatever_the_warm_up() {
+    // Cohorts every 4 weeks from start_date: reported weeks 0, 4, ..., 20,
+    // for any warm-up (they used to count from the warm-up's first day, so
+    // a 2-week warm-up moved them to weeks 2, 6, ...).
+    let expected: Vec<usize> = (0..24).step_by(4).collect();
+    for warmup in [0, 1, 2, 3, 5, 8, 13] {
+        assert_eq!(
+            admitting_weeks(warmup, ""),
+            expected,
+            "warmup_weeks = {warmup}"
+        );
+    }
+    // first_cohort moves them: a cohort on 2027-01-18 (reported week 2),
+    // and so also 4 weeks before and after it.
+    let shifted: Vec<usize> = (2..24).step_by(4).collect();
+    for warmup in [0, 3, 8] {
+        assert_eq!(
+            admitting_weeks(warmup, "first_cohort = \"2027-01-18\""),
+            shifted,
+            "warmup_weeks = {warmup}"
+        );
+    }
+    // A date far before the horizon keeps the same 4-week rhythm.
+    assert_eq!(admitting_weeks(5, "first_cohort = \"2026-01-19\""), shifted);
+}
+
+#[test]
+fn a_cohort_waitlist_counts_only_seats_its_next_session_fills() {
+    // No waitlist places beyond the seats the next session fills
+    // (capacity 0). Outside a cohort's first week the next session admits
+    // nobody, so every referral then is turned away; those taken are the
+    // 2 who arrive in the week before a cohort starts (after the last
+    // session before it) and are admitted at its first session, within 7
+    // days. (Counting the empty group's 2 seats as places, the old rule
+    // let 2 wait up to 4 weeks for the next cohort.)
+    let toml = COHORTS.replace("{WARMUP}", "0").replace(
+        "{FIRST}",
+        "first_cohort = \"2027-01-11\"\nwaitlist = { capacity = 0 }",
+    );
+    let s = scenario(&toml);
+    let r = trial(&s, 0);
+    let iop = &r.units[0];
+    // Cohorts start in weeks 1, 5, ..., 21: 6 cohorts of 2.
+    assert_eq!(iop.all.admitted, 12);
+    assert!(iop.all.turned_away > 400, "{:?}", iop.all);
+    let longest = iop.waits().fold(0.0, f64::max);
+    assert!(longest <= 7.0, "waited {longest} days");
+    conserved(&r);
+}
+
+#[test]
+fn seat_utilization_counts_the_groups_that_meet() {
+    // Two groups of 2 seats; one patient in care all along, nobody
+    // referred: at every session one group meets with 1 of its 2 seats
+    // filled and the other, empty, does not meet. Utilization over the
+    // sessions held is 1/2 (counting the empty group's seats it was 1/4).
+    let toml = r#"
+name = "held"
+[simulation]
+start_date = "2027-01-04"
+weeks = 6
+trials = 1
+[[referrals]]
+name = "none"
+to = "iop"
+per_week = 0
+[[units]]
+name = "iop"
+kind = "sessions"
+episode = { weeks = 52 }
+[[units.tracks]]
+name = "day"
+days = ["mon", "wed"]
+start = "10:00"
+hours = 3
+groups = 2
+group_size = 2
+[[initial.patients]]
+unit = "iop"
+week = 1
+"#;
+    let r = trial(&scenario(toml), 0);
+    assert_eq!(r.units[0].seat_utilization, Some(0.5));
+    assert!(r.units[0].weekly.seat_utilization.iter().all(|&u| u == 0.5));
+}
+
+#[test]
+fn first_cohort_is_checked() {
+    let bad = |first: &str, admission: &str| {
+        let toml = COHORTS
+            .replace("{WARMUP}", "0")
+            .replace("{FIRST}", first)
+            .replace("admission = \"cohort\"\ncohort_weeks = 4", admission);
+        load_str(&toml, "test", &[]).unwrap_err().to_string()
+    };
+    let e = bad(
+        "first_cohort = \"2027-02-30\"",
+        "admission = \"cohort\"\ncohort_weeks = 4",
+    );
+    assert!(
+        e.contains("units[0].first_cohort: '2027-02-30' is not a date; write YYYY-MM-DD"),
+        "{e}"
+    );
+    let e = bad("first_cohort = \"2027-01-11\"", "admission = \"rolling\"");
+    assert!(
+        e.contains("units[0].first_cohort: first_cohort is only used with admission = \"cohort\""),
+        "{e}"
+    );
+}

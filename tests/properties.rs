@@ -468,6 +468,16 @@ impl ScenarioGen {
 fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.misplaced_attendances, 0, "attendance off the timetable");
     prop_assert_eq!(a.negative_waits, 0, "admission before referral");
+    prop_assert_eq!(
+        a.reneged_while_placed,
+        0,
+        "gave up while keeping a bed or a reserved seat"
+    );
+    prop_assert_eq!(
+        a.seats_overbooked,
+        0,
+        "a seat reserved twice, or not taken up"
+    );
     for (i, u) in r.units.iter().enumerate() {
         let c = &u.all;
         prop_assert_eq!(
@@ -578,13 +588,14 @@ fn the_generator_reaches_the_interesting_cases() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut blocked, mut turned_away, mut reneged, mut stepped, mut holidays) = (0, 0, 0, 0, 0);
-    let mut chains = 0;
+    let (mut chains, mut reserved) = (0, 0);
     for _ in 0..60 {
         let g = scenario_gen().new_tree(&mut runner).unwrap().current();
         let s = g.scenario();
         holidays += usize::from(!s.calendar.holidays.is_empty());
         let p = Program::new(&s);
-        let r = iopsim::model::run_trial(&p, s.simulation.seed, 0);
+        let (r, audit) = run_trial_audited(&p, s.simulation.seed, 0);
+        reserved += usize::from(audit.seats_reserved > 0);
         chains +=
             usize::from(r.units.len() == 3 && r.units[1..].iter().all(|u| u.blocked_days > 0.0));
         for u in &r.units {
@@ -597,6 +608,7 @@ fn the_generator_reaches_the_interesting_cases() {
     for (what, n) in [
         ("blocked beds", blocked),
         ("beds held in both of two bed units", chains),
+        ("seats reserved for bed-holders", reserved),
         ("turned away", turned_away),
         ("reneged", reneged),
         ("stepped up", stepped),

@@ -89,7 +89,11 @@ fn capacity_far_above_demand_means_no_waiting_list() {
         "simulation.trials=20",
     ]);
     let r = run(&s);
-    assert!(mean(&r, "iop.seat_utilization") < 0.1);
+    // Under a tenth of the 480 seats are filled ...
+    assert!(mean(&r, "iop.census") < 48.0);
+    // ... but seat utilization is over the sessions held: rolling admission
+    // fills the first groups, and the empty ones never meet.
+    assert!(mean(&r, "iop.seat_utilization") > 0.5);
     assert_eq!(mean(&r, "iop.turned_away"), 0.0);
     // Everyone waits only for the next session of their track (at most a few days).
     assert!(r.summary_of("iop.wait_days_p90").unwrap().p95 < 7.0);

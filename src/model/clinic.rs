@@ -11,7 +11,7 @@ use crate::engine::time::days_to_secs;
 use crate::engine::time::{round_nonneg, DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime, TimerId};
 use crate::model::dist::Dist;
-use crate::model::program::Program;
+use crate::model::program::{CohortPlan, Program, TrackPlan};
 use crate::model::recorder::{Audit, Recorder};
 use crate::model::result::TrialResult;
 use crate::model::rng::name_key;
@@ -89,6 +89,9 @@ struct Patient {
     absences: u32,
     /// A bed in another unit kept while waiting here (handoff = wait_in_place).
     holding: Option<Seat>,
+    /// Off the waitlist with a seat reserved at the next session of the
+    /// track (in `group`), after giving up the bed they held.
+    reserved: bool,
     /// Position in the track's enrolled list (session units).
     enrolled_idx: u32,
     /// Seconds already spent waiting (status Waiting) or in care (InCare)
@@ -113,6 +116,7 @@ impl Patient {
             attended: 0,
             absences: 0,
             holding: None,
+            reserved: false,
             enrolled_idx: 0,
             before_start: 0,
         }
@@ -137,6 +141,7 @@ impl Patient {
             attended,
             absences,
             holding,
+            reserved,
             enrolled_idx,
             before_start,
         } = self;
@@ -152,6 +157,7 @@ impl Patient {
         *attended = 0;
         *absences = 0;
         *holding = None;
+        *reserved = false;
         *enrolled_idx = 0;
         *before_start = 0;
     }
@@ -180,11 +186,6 @@ struct WaitLevel {
 const GONE: PatientId = PatientId::MAX;
 
 impl Waitlist {
-    #[inline]
-    fn len(&self) -> usize {
-        self.len
-    }
-
     #[inline]
     fn is_empty(&self) -> bool {
         self.len == 0
@@ -260,6 +261,14 @@ impl Waitlist {
         Some(pid)
     }
 
+    /// The patients in line, first first.
+    fn iter(&self) -> impl Iterator<Item = PatientId> + '_ {
+        self.levels
+            .iter()
+            .flat_map(|l| l.queue.iter().map(|&(_, pid)| pid))
+            .filter(|&pid| pid != GONE)
+    }
+
     /// Removes and returns the patient first in line: the head of the first
     /// non-empty level (a head is never a tombstone).
     #[inline]
@@ -286,8 +295,13 @@ struct UnitState<'p> {
     /// The unit as the scenario gives it.
     spec: &'p Unit,
     tracks: Vec<TrackState>,
-    /// Patients on the unit's waitlists, all tracks together.
+    /// Patients waiting for the unit, all tracks together: on the
+    /// waitlists, and those with a reserved seat.
     waiting: u32,
+    /// Of `waiting`, those with a reserved seat (off the waitlists).
+    reserved: u32,
+    /// The unit's cohort calendar, if it admits in closed cohorts.
+    cohort: Option<CohortPlan>,
     /// The plan's [`UnitPlan::admits_on_arrival`](crate::model::program::UnitPlan).
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
@@ -305,6 +319,14 @@ struct TrackState {
     /// for a bed unit, which has no sessions (a timer the queue would look
     /// at on every arrival for nothing).
     session_timer: Option<TimerId>,
+    /// When that timer fires, if there is another session before the horizon.
+    next_session: Option<SimTime>,
+    /// Patients on the waitlist who keep a bed in another unit until a
+    /// seat here is assigned to them (`handoff = "wait_in_place"`).
+    holders: u32,
+    /// Seats assigned to former bed-holders for the next held session,
+    /// (patient, group, that session); counted in `occupancy` already.
+    reservations: Vec<(PatientId, u32, SimTime)>,
 }
 
 impl UnitState<'_> {
@@ -312,17 +334,41 @@ impl UnitState<'_> {
     /// and `left_waitlist` out of line, and the call cost more than their
     /// body does for a bed unit.)
     #[inline(always)]
-    fn waitlist_full(&self) -> bool {
+    fn waitlist_full(&self, p: &Program, unit: usize) -> bool {
         let Some(cap) = self.spec.waitlist.capacity else {
             return false;
         };
-        // Places on the waitlist beyond the seats the next sessions will fill.
+        // Places on the waitlist beyond the seats the next sessions will
+        // fill (free seats not yet reserved), for those not holding a
+        // reserved seat already.
         let free_seats: u64 = if self.admits_on_arrival {
             0
+        } else if let Some(cohort) = &self.cohort {
+            self.cohort_free_seats(p, unit, cohort)
         } else {
             self.tracks.iter().map(|t| u64::from(t.free_seats())).sum()
         };
-        u64::from(self.waiting) >= u64::from(cap) + free_seats
+        u64::from(self.waiting - self.reserved) >= u64::from(cap) + free_seats
+    }
+
+    /// The free seats of the groups that admit at their track's next held
+    /// session: outside a group's cohort weeks its free seats wait for the
+    /// next cohort and fill nobody's place now.
+    #[inline(never)]
+    fn cohort_free_seats(&self, p: &Program, unit: usize, cohort: &CohortPlan) -> u64 {
+        self.tracks
+            .iter()
+            .zip(&p.units[unit].tracks)
+            .map(|(t, plan)| {
+                let Some(at) = t.next_held_session(p, plan) else {
+                    return 0;
+                };
+                (0..plan.groups)
+                    .filter(|&g| cohort.admits(g, plan.groups, at.day()))
+                    .map(|g| u64::from(t.group_size - t.occupancy[g as usize]))
+                    .sum()
+            })
+            .sum()
     }
 }
 
@@ -336,6 +382,16 @@ impl TrackState {
     /// Seats free in all the track's groups.
     fn free_seats(&self) -> u32 {
         self.occupancy.iter().map(|&o| self.group_size - o).sum()
+    }
+
+    /// The track's next session that is not on a holiday (holidays hold no
+    /// session), if one falls before the horizon.
+    fn next_held_session(&self, p: &Program, plan: &TrackPlan) -> Option<SimTime> {
+        let mut at = self.next_session?;
+        while p.calendar.is_holiday(at.day()) {
+            at = p.next_session(plan, Some(at.day()))?;
+        }
+        Some(at)
     }
 }
 
@@ -408,6 +464,8 @@ pub struct Clinic<'p> {
     units: Vec<UnitState<'p>>,
     wl_seq: u64,
     rec: Recorder,
+    /// Scratch for [`Clinic::assign_reserved_seats`], kept to reuse its memory.
+    placing: Vec<PatientId>,
 }
 
 /// Runs trial `trial` of `program` with the run's `seed`.
@@ -465,9 +523,14 @@ impl<'p> Clinic<'p> {
                         enrolled: Vec::new(),
                         group_size: t.group_size,
                         session_timer: plan.is_sessions.then(|| q.add_timer()),
+                        next_session: None,
+                        holders: 0,
+                        reservations: Vec::new(),
                     })
                     .collect(),
                 waiting: 0,
+                reserved: 0,
+                cohort: plan.cohort,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
             })
@@ -482,6 +545,7 @@ impl<'p> Clinic<'p> {
             units,
             wl_seq: 0,
             rec: Recorder::new(p),
+            placing: Vec::new(),
         }
     }
 
@@ -491,8 +555,14 @@ impl<'p> Clinic<'p> {
         }
         for (u, plan) in self.p.units.iter().enumerate() {
             for (t, track) in plan.tracks.iter().enumerate() {
-                let timer = self.units[u].tracks[t].session_timer;
-                if let (Some(timer), Some(at)) = (timer, self.p.next_session(track, None)) {
+                let ts = &mut self.units[u].tracks[t];
+                let next = if ts.session_timer.is_some() {
+                    self.p.next_session(track, None)
+                } else {
+                    None
+                };
+                ts.next_session = next;
+                if let (Some(timer), Some(at)) = (ts.session_timer, next) {
                     q.set_timer(
                         timer,
                         at,
@@ -643,7 +713,7 @@ impl<'p> Clinic<'p> {
                 return;
             }
         }
-        if us.waitlist_full() {
+        if us.waitlist_full(self.p, unit) {
             self.rec.turned_away(unit);
             if let Some((seat, _)) = from {
                 self.release_seat(now, seat, q);
@@ -651,12 +721,12 @@ impl<'p> Clinic<'p> {
             self.release_patient(pid);
             return;
         }
-        // Session units admit at sessions: "full" means more people already
-        // waiting for this track than it has free seats.
-        let full = us.admits_on_arrival || t.waitlist.len() as u32 >= t.free_seats();
+        // A patient stepping down with `wait_in_place` keeps the bed until a
+        // place here is theirs: a seat (admits on arrival), or a seat
+        // reserved at the track's next session (`assign_reserved_seats`).
         let mut holding = None;
         if let Some((seat, handoff)) = from {
-            if full && handoff == Handoff::WaitInPlace {
+            if handoff == Handoff::WaitInPlace {
                 holding = Some(seat);
                 self.rec.blocked_change(seat.unit as usize, now, 1);
             } else {
@@ -682,7 +752,103 @@ impl<'p> Clinic<'p> {
                     Event::Renege { pid, gen: pt.gen },
                 );
             }
+        } else {
+            us.tracks[track].holders += 1;
+            if !us.admits_on_arrival {
+                self.assign_reserved_seats(now, unit, track, q);
+            }
         }
+    }
+
+    /// Gives each bed-holder on `track`'s waitlist whom the track's next
+    /// held session would admit (one of the first in line for the seats
+    /// its admitting groups have free) a seat of their own at that
+    /// session: they leave the waitlist, go home with the seat reserved
+    /// (they cannot give up: they never had a patience clock) and free the
+    /// bed they kept. Those further back keep their bed, counted as
+    /// blocked. Called whenever that set can grow: a holder joins, a seat
+    /// frees, someone ahead gives up, a session passes. Out of line: only
+    /// units that receive `wait_in_place` step-downs come here.
+    #[inline(never)]
+    fn assign_reserved_seats(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let p = self.p;
+        let plan = &p.units[unit].tracks[track];
+        let cohort = p.units[unit].cohort;
+        let ts = &self.units[unit].tracks[track];
+        if ts.holders == 0 {
+            return;
+        }
+        let Some(session) = ts.next_held_session(p, plan) else {
+            return; // no session before the horizon: they keep their beds
+        };
+        let admits = |g: u32| cohort.is_none_or(|c| c.admits(g, plan.groups, session.day()));
+        let seats: u32 = (0..plan.groups)
+            .filter(|&g| admits(g))
+            .map(|g| ts.group_size - ts.occupancy[g as usize])
+            .sum();
+        let mut placing = std::mem::take(&mut self.placing);
+        placing.clear();
+        placing.extend(
+            ts.waitlist
+                .iter()
+                .take(seats as usize)
+                .filter(|&pid| self.patients[pid as usize].holding.is_some()),
+        );
+        for &pid in &placing {
+            let us = &mut self.units[unit];
+            let ts = &mut us.tracks[track];
+            // There is one: `seats` counted them, and each placed takes one.
+            let Some(g) =
+                (0..plan.groups).find(|&g| admits(g) && ts.occupancy[g as usize] < ts.group_size)
+            else {
+                self.rec.audit_reserved(true);
+                break;
+            };
+            let pt = &mut self.patients[pid as usize];
+            self.rec.audit_reserved(pt.reserved);
+            ts.waitlist.remove(&pt.wl_key);
+            ts.holders -= 1;
+            ts.occupancy[g as usize] += 1;
+            ts.reservations.push((pid, g, session));
+            us.reserved += 1;
+            pt.reserved = true;
+            pt.group = g;
+            if let Some(seat) = pt.holding.take() {
+                self.release_held(now, seat, q);
+            }
+        }
+        self.placing = placing;
+    }
+
+    /// Admits the patients with a seat reserved at this session of `track`.
+    fn admit_reserved(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let mut reserved = std::mem::take(&mut self.units[unit].tracks[track].reservations);
+        for &(pid, group, session) in &reserved {
+            let ts = &self.units[unit].tracks[track];
+            let over = ts.occupancy[group as usize] > ts.group_size;
+            self.rec.audit_reservation_taken(over || session != now);
+            let us = &mut self.units[unit];
+            us.reserved -= 1;
+            left_waitlist(us, &mut self.rec, unit, now);
+            self.patients[pid as usize].reserved = false;
+            // The seat was counted when it was reserved.
+            self.rec.census_change(unit, now, 1);
+            self.admit(now, pid, unit, track, group as usize, q);
+        }
+        reserved.clear();
+        self.units[unit].tracks[track].reservations = reserved;
     }
 
     /// Draws `pid`'s track in `unit` from the unit's track shares.
@@ -698,15 +864,19 @@ impl<'p> Clinic<'p> {
             .unwrap_or(plan.tracks.len() - 1)
     }
 
-    fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32) {
+    fn on_renege(&mut self, now: SimTime, pid: PatientId, gen: u32, q: &mut EventQueue<Event>) {
         let pt = &self.patients[pid as usize];
         if pt.gen != gen || pt.status != Status::Waiting {
             return;
         }
-        let unit = pt.unit as usize;
+        let (unit, track) = (pt.unit as usize, pt.track as usize);
+        self.rec.audit_renege(pt.holding.is_some() || pt.reserved);
         self.remove_from_waitlist(now, pid);
         self.rec.reneged(unit);
         self.release_patient(pid);
+        if self.units[unit].tracks[track].holders > 0 {
+            self.assign_reserved_seats(now, unit, track, q);
+        }
     }
 
     #[inline]
@@ -758,6 +928,7 @@ impl<'p> Clinic<'p> {
         q: &mut EventQueue<Event>,
     ) {
         if let Some(seat) = self.patients[pid as usize].holding.take() {
+            self.units[unit].tracks[track].holders -= 1;
             self.release_held(now, seat, q);
         }
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
@@ -985,9 +1156,12 @@ impl<'p> Clinic<'p> {
             }
         }
         t.occupancy[group] -= 1;
+        let holders = t.holders;
         self.rec.census_change(unit, now, -1);
         if admits_on_arrival {
             self.fill_group(now, unit, track, group, q);
+        } else if holders > 0 {
+            self.assign_reserved_seats(now, unit, track, q);
         }
     }
 
@@ -1021,8 +1195,10 @@ impl<'p> Clinic<'p> {
     fn on_session(&mut self, now: SimTime, unit: usize, track: usize, q: &mut EventQueue<Event>) {
         let day = now.day();
         let plan = &self.p.units[unit].tracks[track];
-        let timer = self.units[unit].tracks[track].session_timer;
-        if let (Some(timer), Some(next)) = (timer, self.p.next_session(plan, Some(day))) {
+        let ts = &mut self.units[unit].tracks[track];
+        let next = self.p.next_session(plan, Some(day));
+        ts.next_session = next;
+        if let (Some(timer), Some(next)) = (ts.session_timer, next) {
             q.set_timer(
                 timer,
                 next,
@@ -1039,25 +1215,26 @@ impl<'p> Clinic<'p> {
         let UnitKind::Sessions(su) = &self.p.scenario.units[unit].kind else {
             return;
         };
-        let groups = plan.groups as usize;
-        match su.admission {
-            Admission::Rolling => {
-                for g in 0..groups {
+        let groups = plan.groups;
+        // Seats reserved for this session first: they were assigned before
+        // anyone now on the waitlist could take them.
+        if !self.units[unit].tracks[track].reservations.is_empty() {
+            self.admit_reserved(now, unit, track, q);
+        }
+        match (su.admission, self.p.units[unit].cohort) {
+            (Admission::Rolling, _) => {
+                for g in 0..groups as usize {
                     self.fill_group(now, unit, track, g, q);
                 }
             }
-            Admission::Cohort { every_weeks } => {
-                let week = now.week();
+            (Admission::Cohort { .. }, Some(cohort)) => {
                 for g in 0..groups {
-                    // Groups of a track start their cohorts staggered over the cycle.
-                    let every = u64::from(every_weeks);
-                    let offset = (g as u64 * every) / groups as u64;
-                    if week % every == offset {
-                        self.fill_group(now, unit, track, g, q);
+                    if cohort.admits(g, groups, day) {
+                        self.fill_group(now, unit, track, g as usize, q);
                     }
                 }
             }
-            Admission::Continuous => {}
+            _ => {}
         }
         let weekday = self.p.calendar.weekday(day);
         // Audit (see recorder::Audit): checked where attendance is counted,
@@ -1138,6 +1315,11 @@ impl<'p> Clinic<'p> {
         let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;
         self.rec
             .session(unit, track, now, enrolled, expected, attended, held);
+        // The track's next session is another: bed-holders may now be
+        // among those it admits (a cohort's first week has come).
+        if self.units[unit].tracks[track].holders > 0 {
+            self.assign_reserved_seats(now, unit, track, q);
+        }
     }
 }
 
@@ -1381,7 +1563,7 @@ impl Process for Clinic<'_> {
                 self.on_session(now, unit as usize, track as usize, q)
             }
             Event::Leave { pid, gen, why } => self.on_leave(now, pid, gen, why, q),
-            Event::Renege { pid, gen } => self.on_renege(now, pid, gen),
+            Event::Renege { pid, gen } => self.on_renege(now, pid, gen, q),
             Event::StayWeek { pid, gen, week } => self.stay_week(now, pid, gen, week, q),
         }
     }

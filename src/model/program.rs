@@ -37,6 +37,31 @@ pub struct UnitPlan {
     pub admits_on_arrival: bool,
     pub is_sessions: bool,
     pub seats: u64,
+    /// Closed cohorts (`admission = "cohort"`): when each group admits.
+    pub cohort: Option<CohortPlan>,
+}
+
+/// The cohort calendar of a unit: cohort weeks are counted in whole weeks
+/// from the simulated day `anchor_day` (the first cohort's date, negative
+/// when it falls before the warm-up), so they sit on the same dates
+/// whatever the warm-up.
+#[derive(Debug, Clone, Copy)]
+pub struct CohortPlan {
+    pub every_weeks: u32,
+    pub anchor_day: i64,
+}
+
+impl CohortPlan {
+    /// Whether group `group` of a track of `groups` admits at a session on
+    /// simulated day `day`: in the first week of each of its cohorts. The
+    /// groups of a track are staggered over the cycle, group `g` starting
+    /// `g x every_weeks / groups` weeks (rounded down) after the anchor.
+    pub fn admits(&self, group: u32, groups: u32, day: u64) -> bool {
+        let every = i64::from(self.every_weeks);
+        let offset = i64::from(group) * every / i64::from(groups.max(1));
+        let week = (day as i64 - self.anchor_day).div_euclid(7);
+        (week - offset).rem_euclid(every) == 0
+    }
 }
 
 pub struct Program<'s> {
@@ -104,6 +129,7 @@ impl<'s> Program<'s> {
                     admits_on_arrival: true,
                     is_sessions: false,
                     seats: u64::from(b.capacity),
+                    cohort: None,
                 },
                 UnitKind::Sessions(su) => {
                     let tracks: Vec<TrackPlan> = su
@@ -139,12 +165,21 @@ impl<'s> Program<'s> {
                         .iter()
                         .map(|t| u64::from(t.groups * t.group_size))
                         .sum();
+                    let cohort = match su.admission {
+                        Admission::Cohort { every_weeks, first } => Some(CohortPlan {
+                            every_weeks,
+                            anchor_day: (first.unwrap_or(sim.start_date) - calendar.day0)
+                                .num_days(),
+                        }),
+                        _ => None,
+                    };
                     UnitPlan {
                         tracks,
                         track_cdf,
                         admits_on_arrival: su.admission == Admission::Continuous,
                         is_sessions: true,
                         seats,
+                        cohort,
                     }
                 }
             })

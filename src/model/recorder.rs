@@ -159,6 +159,15 @@ pub struct Audit {
     pub peak_census: Vec<i64>,
     /// Per unit: the lowest census, waitlist or blocked-bed level at any instant.
     pub lowest_level: Vec<i64>,
+    /// Patients who gave up waiting while they kept a bed elsewhere or had
+    /// a seat reserved (`handoff = "wait_in_place"`): they are in care.
+    pub reneged_while_placed: u64,
+    /// Seats reserved for a patient who had one already or in a group that
+    /// had none left, groups over full when reserved seats are taken up,
+    /// and reserved seats taken up at another session than their own.
+    pub seats_overbooked: u64,
+    /// Seats reserved for bed-holders (not an invariant: shows the rule ran).
+    pub seats_reserved: u64,
 }
 
 pub struct Recorder {
@@ -184,7 +193,6 @@ struct TrackInfo {
     room: Option<usize>,
     hours: f64,
     group_size: u32,
-    groups: u32,
 }
 
 struct StaffPlan {
@@ -225,7 +233,6 @@ impl Recorder {
                         room: t.room,
                         hours: t.hours,
                         group_size: t.group_size,
-                        groups: t.groups,
                     })
                     .collect()
             })
@@ -344,6 +351,26 @@ impl Recorder {
         }
     }
 
+    /// Audit: someone gave up waiting; `placed` if they kept a bed or had a
+    /// reserved seat.
+    #[inline]
+    pub fn audit_renege(&mut self, placed: bool) {
+        self.audit.reneged_while_placed += u64::from(placed);
+    }
+
+    /// Audit: a seat reserved; `overbooked` if the patient had one already
+    /// or the group had none left.
+    pub fn audit_reserved(&mut self, overbooked: bool) {
+        self.audit.seats_reserved += 1;
+        self.audit.seats_overbooked += u64::from(overbooked);
+    }
+
+    /// Audit: a reserved seat taken up at `now`; `overbooked` if its group
+    /// is then over full or the seat was reserved for another session.
+    pub fn audit_reservation_taken(&mut self, overbooked: bool) {
+        self.audit.seats_overbooked += u64::from(overbooked);
+    }
+
     /// The invariant counters so far.
     pub fn audit(&self) -> Audit {
         Audit {
@@ -388,10 +415,11 @@ impl Recorder {
             room,
             hours,
             group_size,
-            groups,
         } = self.track_rooms[unit][track];
         if let Some(w) = self.units[unit].sessions.get_mut(week) {
-            w.seats_offered += u64::from(groups * group_size);
+            // Only groups that meet offer seats: an empty group holds no
+            // session (no staff, no room), so its seats are not counted.
+            w.seats_offered += u64::from(held * group_size);
             w.enrolled += u64::from(enrolled);
             w.expected += u64::from(expected);
             w.attended += u64::from(attended);

@@ -364,7 +364,13 @@ mod tests {
         let iop = sessions(&s);
         assert_eq!(iop.tracks[1].groups, 2);
         assert_eq!(iop.tracks[0].start_minute, 9 * 60 + 30);
-        assert_eq!(iop.admission, Admission::Cohort { every_weeks: 12 });
+        assert_eq!(
+            iop.admission,
+            Admission::Cohort {
+                every_weeks: 12,
+                first: None
+            }
+        );
         assert_eq!(
             s.units[0].waitlist.patience.as_ref().map(|d| d.mean()),
             Some(30.0)

@@ -76,6 +76,7 @@ pub struct RawUnit {
     // kind = "sessions"
     pub admission: Option<String>,
     pub cohort_weeks: Option<i64>,
+    pub first_cohort: Option<toml::Value>,
     pub episode: Option<RawEpisode>,
     pub attendance: Option<f64>,
     pub discharge_after_absences: Option<i64>,
@@ -379,6 +380,7 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "handoff",
             "admission",
             "cohort_weeks",
+            "first_cohort",
             "episode",
             "attendance",
             "discharge_after_absences",

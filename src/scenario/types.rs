@@ -130,9 +130,16 @@ pub struct BedUnit {
 pub enum Admission {
     /// Admitted at the next session of the track with a free seat.
     Rolling,
-    /// Closed groups: each group admits only at the first session of its cohort
-    /// weeks, every `every_weeks` weeks (groups of a track are staggered).
-    Cohort { every_weeks: u32 },
+    /// Closed groups: each group admits only at the sessions of the first
+    /// week of its cohorts, every `every_weeks` weeks, counted on the
+    /// calendar from `first` (the date of the first cohort week; `None`:
+    /// `start_date`), so the cohorts stay on their dates whatever the
+    /// warm-up. Group `g` of a track's `G` starts `g x every_weeks / G`
+    /// weeks (rounded down) after the track's cohort dates.
+    Cohort {
+        every_weeks: u32,
+        first: Option<NaiveDate>,
+    },
     /// Admitted the moment a seat is free (queueing-theory checks).
     Continuous,
 }

@@ -592,9 +592,10 @@ impl Validator<'_> {
     }
 
     fn beds(&mut self, path: &str, i: usize, u: &RawUnit, names: &Names) -> BedUnit {
-        let wrong: [(&str, bool); 11] = [
+        let wrong: [(&str, bool); 12] = [
             ("admission", u.admission.is_some()),
             ("cohort_weeks", u.cohort_weeks.is_some()),
+            ("first_cohort", u.first_cohort.is_some()),
             ("episode", u.episode.is_some()),
             ("attendance", u.attendance.is_some()),
             (
@@ -688,18 +689,28 @@ impl Validator<'_> {
         let admission = match u.admission.as_deref() {
             None | Some("rolling") => Admission::Rolling,
             Some("continuous") => Admission::Continuous,
-            Some("cohort") => match u.cohort_weeks {
-                Some(w) => Admission::Cohort {
-                    every_weeks: self.int(&at(path, "cohort_weeks"), w, 1, i64::from(u32::MAX)),
-                },
-                None => {
-                    self.push(
-                        at(path, "cohort_weeks"),
-                        "missing; admission = \"cohort\" needs cohort_weeks (weeks between cohort starts)",
-                    );
-                    Admission::Cohort { every_weeks: 1 }
+            Some("cohort") => {
+                let first = u
+                    .first_cohort
+                    .as_ref()
+                    .and_then(|d| self.date(&at(path, "first_cohort"), d));
+                match u.cohort_weeks {
+                    Some(w) => Admission::Cohort {
+                        every_weeks: self.int(&at(path, "cohort_weeks"), w, 1, i64::from(u32::MAX)),
+                        first,
+                    },
+                    None => {
+                        self.push(
+                            at(path, "cohort_weeks"),
+                            "missing; admission = \"cohort\" needs cohort_weeks (weeks between cohort starts)",
+                        );
+                        Admission::Cohort {
+                            every_weeks: 1,
+                            first,
+                        }
+                    }
                 }
-            },
+            }
             Some(other) => {
                 self.push(
                     at(path, "admission"),
@@ -710,11 +721,16 @@ impl Validator<'_> {
                 Admission::Rolling
             }
         };
-        if u.cohort_weeks.is_some() && u.admission.as_deref() != Some("cohort") {
-            self.push(
-                at(path, "cohort_weeks"),
-                "cohort_weeks is only used with admission = \"cohort\"",
-            );
+        for (key, given) in [
+            ("cohort_weeks", u.cohort_weeks.is_some()),
+            ("first_cohort", u.first_cohort.is_some()),
+        ] {
+            if given && u.admission.as_deref() != Some("cohort") {
+                self.push(
+                    at(path, key),
+                    format!("{key} is only used with admission = \"cohort\""),
+                );
+            }
         }
         let episode = self.episode(&at(path, "episode"), &u.episode);
         let attendance = self.probability(&at(path, "attendance"), u.attendance.unwrap_or(1.0));

@@ -470,7 +470,7 @@ pub fn little_horizon(s: &Scenario) -> (u32, u32) {
     let warmup = s.simulation.warmup_weeks.max(156);
     let cycle = s.units.iter().fold(1u32, |p, u| match &u.kind {
         UnitKind::Sessions(su) => match su.admission {
-            Admission::Cohort { every_weeks } => p / gcd(p, every_weeks) * every_weeks,
+            Admission::Cohort { every_weeks, .. } => p / gcd(p, every_weeks) * every_weeks,
             _ => p,
         },
         UnitKind::Beds(_) => p,
