@@ -89,9 +89,6 @@ struct Patient {
     absences: u32,
     /// A bed in another unit kept while waiting here (handoff = wait_in_place).
     holding: Option<Seat>,
-    /// Off the waitlist with a seat reserved at the next session of the
-    /// track (in `group`), after giving up the bed they held.
-    reserved: bool,
     /// Position in the track's enrolled list (session units).
     enrolled_idx: u32,
     /// Seconds already spent waiting (status Waiting) or in care (InCare)
@@ -116,7 +113,6 @@ impl Patient {
             attended: 0,
             absences: 0,
             holding: None,
-            reserved: false,
             enrolled_idx: 0,
             before_start: 0,
         }
@@ -141,7 +137,6 @@ impl Patient {
             attended,
             absences,
             holding,
-            reserved,
             enrolled_idx,
             before_start,
         } = self;
@@ -157,7 +152,6 @@ impl Patient {
         *attended = 0;
         *absences = 0;
         *holding = None;
-        *reserved = false;
         *enrolled_idx = 0;
         *before_start = 0;
     }
@@ -753,10 +747,26 @@ impl<'p> Clinic<'p> {
                 );
             }
         } else {
-            us.tracks[track].holders += 1;
-            if !us.admits_on_arrival {
-                self.assign_reserved_seats(now, unit, track, q);
-            }
+            self.joined_holding_a_bed(now, unit, track, q);
+        }
+    }
+
+    /// Counts a patient who keeps a bed elsewhere as one of `track`'s
+    /// holders, and assigns them a seat if one can be. Out of line and
+    /// cold: only step-downs with `wait_in_place` come here.
+    #[cold]
+    #[inline(never)]
+    fn joined_holding_a_bed(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let us = &mut self.units[unit];
+        us.tracks[track].holders += 1;
+        if !us.admits_on_arrival {
+            self.assign_reserved_seats(now, unit, track, q);
         }
     }
 
@@ -810,14 +820,14 @@ impl<'p> Clinic<'p> {
                 self.rec.audit_reserved(true);
                 break;
             };
+            let twice = ts.reservations.iter().any(|&(r, _, _)| r == pid);
+            self.rec.audit_reserved(twice);
             let pt = &mut self.patients[pid as usize];
-            self.rec.audit_reserved(pt.reserved);
             ts.waitlist.remove(&pt.wl_key);
             ts.holders -= 1;
             ts.occupancy[g as usize] += 1;
             ts.reservations.push((pid, g, session));
             us.reserved += 1;
-            pt.reserved = true;
             pt.group = g;
             if let Some(seat) = pt.holding.take() {
                 self.release_held(now, seat, q);
@@ -842,7 +852,6 @@ impl<'p> Clinic<'p> {
             let us = &mut self.units[unit];
             us.reserved -= 1;
             left_waitlist(us, &mut self.rec, unit, now);
-            self.patients[pid as usize].reserved = false;
             // The seat was counted when it was reserved.
             self.rec.census_change(unit, now, 1);
             self.admit(now, pid, unit, track, group as usize, q);
@@ -870,7 +879,11 @@ impl<'p> Clinic<'p> {
             return;
         }
         let (unit, track) = (pt.unit as usize, pt.track as usize);
-        self.rec.audit_renege(pt.holding.is_some() || pt.reserved);
+        // Audit: a renege event is never set for a bed-holder, who keeps
+        // none when given a reserved seat.
+        let ts = &self.units[unit].tracks[track];
+        let reserved = ts.reservations.iter().any(|&(r, _, _)| r == pid);
+        self.rec.audit_renege(pt.holding.is_some() || reserved);
         self.remove_from_waitlist(now, pid);
         self.rec.reneged(unit);
         self.release_patient(pid);
@@ -1156,11 +1169,10 @@ impl<'p> Clinic<'p> {
             }
         }
         t.occupancy[group] -= 1;
-        let holders = t.holders;
         self.rec.census_change(unit, now, -1);
         if admits_on_arrival {
             self.fill_group(now, unit, track, group, q);
-        } else if holders > 0 {
+        } else if self.units[unit].tracks[track].holders > 0 {
             self.assign_reserved_seats(now, unit, track, q);
         }
     }
