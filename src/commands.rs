@@ -217,12 +217,10 @@ fn simulate(
     );
     pb.finish_and_clear();
     let results = results?;
-    // On disk before the swap, like every other file of the run.
     trials_csv
         .finish()?
         .into_inner()
         .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(results)
 }
