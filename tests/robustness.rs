@@ -799,3 +799,36 @@ fn validate_does_not_replace_a_run_of_a_scenario_named_validation() {
     assert!(!stderr.contains("[1/"), "{stderr}");
     assert_eq!(snapshot(&results), before);
 }
+
+#[test]
+fn a_stop_request_ends_the_run_after_the_trials_in_progress_with_a_prefix_written() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let s = default_with(&["simulation.trials=100000"]);
+    let stop = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let err = trials::run_until(
+        &s,
+        &RunOptions { threads: 2 },
+        &stop,
+        &mut |trial, _| {
+            seen.push(trial);
+            if trial == 10 {
+                stop.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let stopped = err
+        .downcast_ref::<trials::Stopped>()
+        .expect("a Stopped error");
+    // The chunk being folded is finished (64 trials); of the chunk in
+    // flight, only the trials already started.
+    assert_eq!(seen, (0..stopped.done).collect::<Vec<_>>());
+    assert!(
+        stopped.done >= 64 && stopped.done < 3 * 64,
+        "{}",
+        stopped.done
+    );
+}
