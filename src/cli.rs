@@ -47,10 +47,6 @@ pub struct RunArgs {
     /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
     #[arg(long)]
     pub no_plots: bool,
-    /// Replace OUT/<scenario name>/ even if a different scenario file wrote it
-    /// (or it was not written by iopsim).
-    #[arg(long)]
-    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +93,10 @@ pub struct DecideRun {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace the output folder even if another command or scenario file
+    /// wrote it (or it was not written by iopsim).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +161,10 @@ pub struct ValidateArgs {
     /// Output root; the table goes to OUT/validation/validation.csv.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Replace OUT/validation/ even if another command wrote it (a run of a
+    /// scenario named `validation`) or it was not written by iopsim.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[cfg(test)]

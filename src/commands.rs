@@ -4,6 +4,8 @@
 use std::fs;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context};
@@ -15,9 +17,9 @@ use crate::model::result::summary_names;
 use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
-use crate::report::output::{self, Interrupted, RunRecord, RunStatus, Source, Staging};
+use crate::report::output::{self, Interrupted, Owner, RunRecord, RunStatus, Source, Staging};
 use crate::scenario::{Scenario, ScenarioError, DEFAULT_TOML};
-use crate::trials::{self, RunOptions, RunResults};
+use crate::trials::{self, RunOptions, RunResults, Stopped};
 
 /// Exit code for an error: 2 for bad input (the scenario or its overrides), 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
@@ -82,46 +84,61 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         eprintln!("warning: {w}");
     }
     // Refuse to replace another scenario's results before spending any time.
-    let target = output::results_dir(&args.run.out, &scenario.name)?;
-    let text = match &args.scenario {
-        Some(p) => fs::read_to_string(p).unwrap_or_default(),
-        None => DEFAULT_TOML.to_string(),
-    };
-    let source = Source::new(args.scenario.as_deref(), &text);
-    output::check_replace(&target, &source, args.force)?;
-    let source = output::recorded_source(&target, source);
+    let claim = output::Claim::new(
+        &args.run.out,
+        &scenario.name,
+        Owner::new("run", crate::decide::source(args.scenario.as_ref())),
+        args.run.force,
+    )?;
+    let target = claim.target().to_path_buf();
     let requested = u64::from(scenario.simulation.trials);
-    let record = |status, done| RunRecord {
-        status,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario: scenario.name.clone(),
-        source: source.label.clone(),
-        source_fingerprint: source.fingerprint.clone(),
+    let record = RunRecord {
         resolved_fingerprint: output::fingerprint(&scenario.resolved_toml),
         seed: scenario.simulation.seed,
         trials_requested: requested,
-        trials_done: done,
-        started: output::rfc3339(started.1),
-        seconds: started.0.elapsed().as_secs_f64(),
+        ..RunRecord::new(claim.owner(), &scenario.name, started.1)
     };
-    // Ctrl-C: stop after the trials in progress, drop the staging directory,
-    // keep the previous results, record the interrupted run beside them.
-    let stop = |staging: Staging, done: u64| -> anyhow::Error {
+    let record_path = claim.interrupted_record()?;
+    output::interrupt::arm();
+    let staging = claim.stage()?;
+    // Trials folded so far, for the record of an interrupted run.
+    let done = Arc::new(AtomicU64::new(0));
+    // What an interrupt leaves: the staging directory removed, the previous
+    // results untouched, the run recorded beside them. Run by the signal
+    // thread on a second Ctrl-C (the process then quits at once), or here
+    // after the first one.
+    output::interrupt::on_quit({
+        let (dir, path, done) = (
+            staging.dir().to_path_buf(),
+            record_path.clone(),
+            done.clone(),
+        );
+        let record = record.clone();
+        move || {
+            let _ = fs::remove_dir_all(&dir);
+            let rec = RunRecord {
+                status: RunStatus::Interrupted,
+                trials_done: done.load(Ordering::SeqCst),
+                seconds: started.0.elapsed().as_secs_f64(),
+                ..record
+            };
+            output::write_atomic(&path, &rec.to_json()?)
+        }
+    });
+    let stop = |staging: Staging| -> anyhow::Error {
         drop(staging);
+        let done = done.load(Ordering::SeqCst);
         let kept = if target.is_dir() {
             format!("{} keeps its previous complete results", target.display())
         } else {
             format!("nothing was written to {}", target.display())
         };
-        match output::interrupted_record_path(&args.run.out, &scenario.name).and_then(|path| {
-            output::write_atomic(&path, &record(RunStatus::Interrupted, done).to_json()?)?;
-            Ok(path)
-        }) {
-            Ok(path) => Interrupted {
+        match output::interrupt::tidy_now().unwrap_or(Ok(())) {
+            Ok(()) => Interrupted {
                 done,
                 requested,
                 kept,
-                record: path,
+                record: record_path.clone(),
             }
             .into(),
             Err(e) => e.context(format!(
@@ -129,64 +146,35 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
             )),
         }
     };
-    output::interrupt::arm();
-    let staging = Staging::new(&args.run.out, &scenario.name)?;
-    let trials_file =
-        fs::File::create(staging.path("trials.csv")).context("creating trials.csv")?;
-    let mut trials_csv = TrialsWriter::new(
-        std::io::BufWriter::new(trials_file),
-        &summary_names(&scenario),
-    )?;
-    let pb = progress_bar(requested, args.run.quiet);
-    let mut done = 0u64;
-    let outcome = trials::run(
-        &scenario,
-        &RunOptions {
-            threads: args.run.threads,
-        },
-        &mut |trial, row| {
-            if output::interrupt::requested() {
-                bail!("interrupted");
-            }
-            trials_csv.row(trial, row)?;
-            done += 1;
-            Ok(())
-        },
-        &mut |done| pb.set_position(done),
-    );
-    pb.finish_and_clear();
+    let outcome = simulate(args, &scenario, &staging, &done);
     let results = match outcome {
         Ok(r) => r,
-        Err(_) if output::interrupt::requested() => {
-            drop(trials_csv);
-            return Err(stop(staging, done));
+        Err(e) if e.downcast_ref::<Stopped>().is_some() => return Err(stop(staging)),
+        Err(e) => {
+            output::interrupt::clear_quit();
+            return Err(e);
         }
-        Err(e) => return Err(e),
     };
-    trials_csv.finish()?;
-    staging.write("summary.csv", &summary_csv(&results)?)?;
-    staging.write("weekly.csv", &weekly_csv(&results)?)?;
-    let resolved = format!(
-        "# The scenario exactly as simulated (after --set overrides), written by iopsim {}.\n# Rerun: iopsim run scenario.toml\n\n{}",
-        env!("CARGO_PKG_VERSION"),
-        scenario.resolved_toml
-    );
-    staging.write("scenario.toml", resolved.as_bytes())?;
-    if !args.no_plots {
-        let figures = report::plots::write_all(&results, &staging)?;
-        report::html::write(&results, &figures, &staging)?;
-    }
+    let written = write_outputs(args, &scenario, &results, &staging);
+    // Stop if asked to while the files were written (plots take a moment).
     if output::interrupt::requested() {
-        return Err(stop(staging, done));
+        return Err(stop(staging));
     }
-    staging.write(
-        output::RUN_RECORD,
-        &record(RunStatus::Complete, done).to_json()?,
-    )?;
-    let dir = staging.commit()?;
-    if let Ok(stale) = output::interrupted_record_path(&args.run.out, &scenario.name) {
-        let _ = fs::remove_file(stale);
+    if let Err(e) = written.and_then(|()| {
+        let rec = RunRecord {
+            trials_done: done.load(Ordering::SeqCst),
+            seconds: started.0.elapsed().as_secs_f64(),
+            ..record
+        };
+        staging.write(output::RUN_RECORD, &rec.to_json()?)
+    }) {
+        output::interrupt::clear_quit();
+        return Err(e);
     }
+    let dir = staging.commit();
+    output::interrupt::clear_quit();
+    let dir = dir?;
+    let _ = fs::remove_file(&record_path);
     print!("{}", summary_table(&results));
     println!(
         "\n{} trials in {:.2} s ({:.1} M events/s); results in {}",
@@ -196,6 +184,67 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         dir.display()
     );
     Ok((results, dir))
+}
+
+/// The trials of `run`, streaming `trials.csv` into the staging directory
+/// and stopping between trials on Ctrl-C ([`Stopped`]).
+fn simulate(
+    args: &RunArgs,
+    scenario: &Scenario,
+    staging: &Staging,
+    done: &AtomicU64,
+) -> anyhow::Result<RunResults> {
+    let path = staging.path("trials.csv");
+    let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut trials_csv = TrialsWriter::new(
+        std::io::BufWriter::new(file),
+        &summary_names(scenario),
+        &path,
+    )?;
+    let pb = progress_bar(u64::from(scenario.simulation.trials), args.run.quiet);
+    let results = trials::run_until(
+        scenario,
+        &RunOptions {
+            threads: args.run.threads,
+        },
+        output::interrupt::flag(),
+        &mut |trial, row| {
+            trials_csv.row(trial, row)?;
+            done.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        },
+        &mut |done| pb.set_position(done),
+    );
+    pb.finish_and_clear();
+    let results = results?;
+    trials_csv
+        .finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(results)
+}
+
+/// Everything but `trials.csv` and `run.json`, into the staging directory.
+fn write_outputs(
+    args: &RunArgs,
+    scenario: &Scenario,
+    results: &RunResults,
+    staging: &Staging,
+) -> anyhow::Result<()> {
+    staging.write("summary.csv", &summary_csv(results)?)?;
+    staging.write("weekly.csv", &weekly_csv(results)?)?;
+    let resolved = format!(
+        "# The scenario exactly as simulated (after --set overrides), written by iopsim {}.\n# Rerun: iopsim run scenario.toml\n\n{}",
+        env!("CARGO_PKG_VERSION"),
+        scenario.resolved_toml
+    );
+    staging.write("scenario.toml", resolved.as_bytes())?;
+    if !args.no_plots {
+        let figures = report::plots::write_all(results, staging)?;
+        report::html::write(results, &figures, staging)?;
+    }
+    Ok(())
 }
 
 /// Printed before a run: units whose demand exceeds their capacity, and
@@ -303,14 +352,31 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
 /// `validation.csv`, and fails if any check fails.
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     use crate::validate::{self, Suite};
+    let started = SystemTime::now();
     let suite = if args.full { Suite::Full } else { Suite::Fast };
+    // The suite is its own scenario: no file, always the same cases.
+    let owner = Owner::new(
+        "validate",
+        Source {
+            label: "<validation suite>".to_string(),
+            path: None,
+            fingerprint: output::fingerprint("iopsim validate"),
+        },
+    );
+    let claim = output::Claim::new(&args.out, "validation", owner, args.force)?;
     let report = validate::run(suite, args.seed, args.threads, &mut |done, total, case| {
         if !case.is_empty() {
             eprintln!("[{}/{total}] {case}", done + 1);
         }
     })?;
-    let staging = Staging::new(&args.out, "validation")?;
+    let staging = claim.stage()?;
     staging.write("validation.csv", &validate::csv(&report)?)?;
+    let record = RunRecord {
+        seed: args.seed,
+        seconds: started.elapsed().map_or(0.0, |d| d.as_secs_f64()),
+        ..RunRecord::new(claim.owner(), "validation", started)
+    };
+    staging.write(output::RUN_RECORD, &record.to_json()?)?;
     let dir = staging.commit()?;
     print!("{}", validate::table(&report));
     println!("\n{}", validate::summary(&report));

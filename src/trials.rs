@@ -9,6 +9,7 @@
 //! within [`RELATIVE_ACCURACY`](crate::stats::stream::RELATIVE_ACCURACY)
 //! while means stay exact sums in trial order (`docs/robustness.md`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -363,17 +364,39 @@ fn release_freed_memory() {
     }
 }
 
+/// A run stopped by its stop flag before every trial was simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("stopped after {done} trials")]
+pub struct Stopped {
+    /// Trials folded (and handed to `on_trial`), a prefix in trial order.
+    pub done: u64,
+}
+
 /// Runs all trials of `scenario`. `on_trial` sees every trial's summary row in
 /// trial order (for streaming `trials.csv`); an error from it stops the run
 /// after the chunk in progress. `progress` gets the number of trials done so far.
+pub fn run(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    on_trial: &mut (dyn FnMut(u64, &[f64]) -> anyhow::Result<()> + Send),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> anyhow::Result<RunResults> {
+    run_until(scenario, opts, &AtomicBool::new(false), on_trial, progress)
+}
+
+/// [`run`], stopping early once `stop` is set (Ctrl-C): every trial reads
+/// the flag before it starts, so the run ends when the trials in progress
+/// do, with a [`Stopped`] error carrying how many trials were folded. A
+/// stop after the last trial has started still completes the run.
 ///
 /// Trials are simulated in chunks on the pool, and chunk k is folded (and
 /// handed to `on_trial`) while chunk k + 1 is simulated: the fold is serial,
 /// so it runs beside the simulation instead of between chunks, and the
 /// summaries at the end are computed column by column in parallel.
-pub fn run(
+pub fn run_until(
     scenario: &Scenario,
     opts: &RunOptions,
+    stop: &AtomicBool,
     on_trial: &mut (dyn FnMut(u64, &[f64]) -> anyhow::Result<()> + Send),
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<RunResults> {
@@ -385,7 +408,8 @@ pub fn run(
     let trials = u64::from(scenario.simulation.trials);
     let seed = scenario.simulation.seed;
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
-    let simulate = |start: u64| -> Vec<TrialResult> {
+    // `None` for a trial not started because a stop was requested.
+    let simulate = |start: u64| -> Vec<Option<TrialResult>> {
         // Trial numbers fit in u32, so in usize: a usize range is an indexed
         // parallel iterator, which can be split down to one trial per task.
         (start as usize..(start + chunk).min(trials) as usize)
@@ -393,32 +417,52 @@ pub fn run(
             // An idle thread can always take the next trial, so no thread
             // waits long at the end of a chunk.
             .with_max_len(1)
-            .map(|t| run_trial(&program, seed, t as u64))
+            .map(|t| (!stop.load(Ordering::Relaxed)).then(|| run_trial(&program, seed, t as u64)))
             .collect()
     };
     pool.install(|| {
         // Setting up the columns takes as long as a few trials: beside the first chunk.
         let (mut agg, mut pending) = rayon::join(|| Aggregator::new(scenario), || simulate(0));
-        let mut fold = |results: &[TrialResult]| -> anyhow::Result<()> {
+        // Folds the trials of a chunk up to the first one not simulated;
+        // false if there was one.
+        let mut fold = |results: &[Option<TrialResult>]| -> anyhow::Result<bool> {
             let held = agg.heap_bytes();
+            let mut whole = true;
             for r in results {
+                let Some(r) = r else {
+                    whole = false;
+                    break;
+                };
                 on_trial(r.trial, &summary_values(r))?;
                 agg.push(r);
             }
             if agg.heap_bytes() < held / 2 {
                 release_freed_memory();
             }
-            Ok(())
+            Ok(whole)
         };
+        let mut folded = 0u64;
         let mut start = chunk;
-        while !pending.is_empty() {
-            let (folded, next) = if start < trials {
+        loop {
+            let more = start < trials && !stop.load(Ordering::Relaxed);
+            let (whole, next) = if more {
                 rayon::join(|| fold(&pending), || simulate(start))
             } else {
                 (fold(&pending), Vec::new())
             };
-            folded?;
-            progress(start.min(trials));
+            let whole = whole?;
+            if !whole {
+                folded += pending.iter().take_while(|r| r.is_some()).count() as u64;
+                return Err(Stopped { done: folded }.into());
+            }
+            folded += pending.len() as u64;
+            progress(folded);
+            if !more {
+                if folded < trials {
+                    return Err(Stopped { done: folded }.into());
+                }
+                break;
+            }
             pending = next;
             start += chunk;
         }

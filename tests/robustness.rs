@@ -497,3 +497,342 @@ fn another_scenarios_results_are_not_replaced_without_force() {
         .stderr(predicate::str::contains("not written by"));
     assert_eq!(fs::read(mine.join("notes.txt")).unwrap(), b"my own notes");
 }
+
+// ---- Ctrl-C answers within a second; nohup; kills; every command owns its folder
+
+/// About 0.1 s a trial on the development machine (8,000 referrals a week
+/// to the default program): a chunk of 64 trials in flight took 3 s or more.
+#[cfg(unix)]
+const SLOW_TRIALS: &str = "referrals.community.per_week=8000";
+
+/// Starts `iopsim run` with `args` into `out` through `launcher` (e.g.
+/// `nohup`), and waits until its staging directory exists and trials have
+/// been running for `settle`.
+#[cfg(unix)]
+fn start_run(
+    launcher: Option<&str>,
+    out: &Path,
+    args: &[&str],
+    settle: Duration,
+) -> std::process::Child {
+    let mut cmd = match launcher {
+        Some(l) => {
+            let mut c = std::process::Command::new(l);
+            c.arg(bin());
+            c
+        }
+        None => std::process::Command::new(bin()),
+    };
+    let child = cmd
+        .args(["run", "--quiet", "--no-plots", "--out"])
+        .arg(out)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Under a launcher that execs (nohup), the pid is iopsim's.
+    let staging = out.join(format!(".midsize-adult-iop.partial-{}", child.id()));
+    let started = Instant::now();
+    while !staging.join("trials.csv").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(settle);
+    child
+}
+
+#[cfg(unix)]
+fn signal(child: &std::process::Child, sig: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child` to exit; returns its exit code, stderr and how long it took.
+#[cfg(unix)]
+fn wait_exit(mut child: std::process::Child, limit: Duration) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("still running {limit:?} later");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = started.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr, took)
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_run_of_slow_trials_within_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    iopsim()
+        .args(["run", "--trials", "4", "--quiet", "--no-plots", "--out"])
+        .arg(out)
+        .args(["--set", SLOW_TRIALS])
+        .assert()
+        .success();
+    let results = out.join("midsize-adult-iop");
+    let before = snapshot(&results);
+    let child = start_run(
+        None,
+        out,
+        &["--trials", "5000", "--set", SLOW_TRIALS],
+        Duration::from_millis(700),
+    );
+    signal(&child, "-INT");
+    let (code, stderr, took) = wait_exit(child, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        took < Duration::from_secs(1),
+        "stopped {took:?} after Ctrl-C: {stderr}"
+    );
+    assert_eq!(snapshot(&results), before, "previous results changed");
+    assert_eq!(
+        names(out),
+        ["midsize-adult-iop", "midsize-adult-iop.interrupted.json"]
+    );
+    let rec = json(&out.join("midsize-adult-iop.interrupted.json"));
+    assert_eq!(rec["status"], "interrupted");
+    let done = rec["trials_done"].as_u64().unwrap();
+    assert!(done < 5000, "{done}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_quits_at_once_and_still_tidies_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    // About 3 s a trial: the first Ctrl-C waits for the trials in progress.
+    let child = start_run(
+        None,
+        out,
+        &[
+            "--trials",
+            "20",
+            "--set",
+            "referrals.community.per_week=300000",
+        ],
+        Duration::from_millis(100),
+    );
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-INT");
+    let (code, stderr, took) = wait_exit(child, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        took < Duration::from_secs(1),
+        "quit {took:?} after the second Ctrl-C"
+    );
+    assert_eq!(
+        names(out),
+        ["midsize-adult-iop.interrupted.json"],
+        "no staging directory may be left"
+    );
+    let rec = json(&out.join("midsize-adult-iop.interrupted.json"));
+    assert_eq!(rec["status"], "interrupted");
+    assert_eq!(rec["trials_requested"], 20);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_under_nohup_survives_a_hangup() {
+    if !Path::new("/usr/bin/nohup").exists() && !Path::new("/bin/nohup").exists() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let child = start_run(
+        Some("nohup"),
+        out,
+        &["--trials", "24", "--set", SLOW_TRIALS],
+        Duration::from_millis(100),
+    );
+    signal(&child, "-HUP");
+    let (code, stderr, _) = wait_exit(child, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(names(out), ["midsize-adult-iop"]);
+    let rec = json(&out.join("midsize-adult-iop/run.json"));
+    assert_eq!(rec["status"], "complete");
+    assert_eq!(rec["trials_done"], 24);
+}
+
+#[test]
+fn a_kill_between_the_two_renames_is_restored_before_the_owner_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let results = out.join("midsize-adult-iop");
+    let a = tmp.path().join("a.toml");
+    let b = tmp.path().join("b.toml");
+    fs::write(&a, DEFAULT_TOML).unwrap();
+    fs::write(
+        &b,
+        DEFAULT_TOML.replace("group_size = 12", "group_size = 10"),
+    )
+    .unwrap();
+    let run = |file: &Path| {
+        let mut c = iopsim();
+        c.args(["run", "--trials", "5", "--quiet", "--no-plots", "--out"])
+            .arg(&out)
+            .arg(file);
+        c.assert()
+    };
+    run(&a).success();
+    let first = snapshot(&results);
+    // What a run of a killed between the two renames of its swap leaves:
+    // the results set aside under the dead process's pid, no folder.
+    fs::rename(&results, out.join(".midsize-adult-iop.old-4194305")).unwrap();
+    run(&b)
+        .code(1)
+        .stderr(predicate::str::contains("another scenario file"))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(snapshot(&results), first, "a's results are back, untouched");
+    assert_eq!(names(&out), ["midsize-adult-iop"]);
+}
+
+/// Runs `iopsim ARGS`, which must be refused before simulating anything:
+/// the trials asked for would take far longer than the time allowed.
+fn refused(args: &[&str], out: &Path, message: &str) {
+    iopsim()
+        .args(args)
+        .args(["--trials", "10000000", "--quiet", "--out"])
+        .arg(out)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("--force"));
+}
+
+#[test]
+fn sweep_size_and_compare_own_their_folders_and_check_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = tmp.path().join("a.toml");
+    let b = tmp.path().join("b.toml");
+    fs::write(&a, DEFAULT_TOML).unwrap();
+    fs::write(
+        &b,
+        DEFAULT_TOML.replace("group_size = 12", "group_size = 10"),
+    )
+    .unwrap();
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let vary = "--vary=units.iop.tracks.evening.group_size=10,12";
+    let target = "--target=iop.reneged mean <= 1000";
+    let ok = |args: &[&str]| {
+        iopsim()
+            .args(args)
+            .args(["--trials", "3", "--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+    };
+    // A user's own folder is never replaced.
+    for (dir, args) in [
+        ("size-midsize-adult-iop", vec!["size", a_s, vary, target]),
+        ("sweep-midsize-adult-iop", vec!["sweep", a_s, vary]),
+        (
+            "compare-midsize-adult-iop-vs-midsize-adult-iop-2",
+            vec!["compare", a_s, b_s],
+        ),
+    ] {
+        let mine = out.join(dir);
+        fs::create_dir_all(&mine).unwrap();
+        fs::write(mine.join("notes.txt"), "my own notes").unwrap();
+        refused(&args, &out, "not written by");
+        assert_eq!(names(&mine), ["notes.txt"], "{dir}");
+        let mut forced = args.clone();
+        forced.push("--force");
+        ok(&forced);
+        assert_eq!(json(&mine.join("run.json"))["command"], args[0]);
+        // The same command on the same scenario replaces its own output ...
+        ok(&args);
+    }
+    // ... another scenario file of the same name does not ...
+    refused(&["sweep", b_s, vary], &out, "another scenario file");
+    refused(&["size", b_s, vary, target], &out, "another scenario file");
+    refused(&["compare", b_s, a_s], &out, "another scenario file");
+    // ... nor another command: a run of a scenario named like a sweep.
+    refused(
+        &["run", a_s, "--set", "name=sweep-midsize-adult-iop"],
+        &out,
+        "`iopsim sweep`",
+    );
+    assert_eq!(
+        json(&out.join("sweep-midsize-adult-iop/run.json"))["source"],
+        fs::canonicalize(&a).unwrap().to_str().unwrap()
+    );
+}
+
+#[test]
+fn validate_does_not_replace_a_run_of_a_scenario_named_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    iopsim()
+        .args(["run", "--trials", "3", "--quiet", "--no-plots"])
+        .args(["--set", "name=validation", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    let results = out.join("validation");
+    let before = snapshot(&results);
+    let assert = iopsim()
+        .args(["validate", "--out"])
+        .arg(out)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`iopsim run`"))
+        .stderr(predicate::str::contains("--force"));
+    // Refused before the first case ran ("[1/N] case" on stderr).
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(!stderr.contains("[1/"), "{stderr}");
+    assert_eq!(snapshot(&results), before);
+}
+
+#[test]
+fn a_stop_request_ends_the_run_after_the_trials_in_progress_with_a_prefix_written() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let s = default_with(&["simulation.trials=100000"]);
+    let stop = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let err = trials::run_until(
+        &s,
+        &RunOptions { threads: 2 },
+        &stop,
+        &mut |trial, _| {
+            seen.push(trial);
+            if trial == 10 {
+                stop.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let stopped = err
+        .downcast_ref::<trials::Stopped>()
+        .expect("a Stopped error");
+    // The chunk being folded is finished (64 trials); of the chunk in
+    // flight, only the trials already started.
+    assert_eq!(seen, (0..stopped.done).collect::<Vec<_>>());
+    assert!(
+        stopped.done >= 64 && stopped.done < 3 * 64,
+        "{}",
+        stopped.done
+    );
+}

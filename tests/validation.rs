@@ -30,6 +30,7 @@ fn fast_validation_suite_agrees_with_theory() {
         threads: 0,
         seed: 1,
         out: out.path().to_path_buf(),
+        force: false,
     });
     let csv = std::fs::read_to_string(out.path().join("validation/validation.csv"))
         .expect("validation.csv is written even when checks fail");

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 
 use super::{direction, fmt_num, Direction, Run};
 use crate::cli::CompareArgs;
-use crate::report::output::Staging;
+use crate::report::output::{Claim, Owner, RUN_RECORD};
 use crate::scenario::Scenario;
 use crate::stats::{t95, Summary};
 
@@ -316,6 +316,7 @@ fn check_aligned(labels: &[String], scenarios: &[Scenario]) -> anyhow::Result<()
 
 /// `iopsim compare A.toml B.toml [...]`.
 pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
     let sets = super::overrides(&args.run, &[]);
     let first = super::load(Some(&args.scenarios[0]), &sets)?;
     // Every run uses the baseline's seed and trial count (after overrides).
@@ -328,6 +329,14 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let labels = labels(&scenarios);
     check_aligned(&labels, &scenarios)?;
+    // Before any run: may this comparison write its folder? It is the
+    // baseline's: rerunning with the same baseline file replaces it.
+    let claim = Claim::new(
+        &args.run.out,
+        &dir_name(&labels),
+        Owner::new("compare", super::source(Some(&args.scenarios[0]))),
+        args.run.force,
+    )?;
     let mut runs = Vec::new();
     for (label, s) in labels.iter().zip(&scenarios) {
         runs.push(
@@ -336,8 +345,12 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
         );
     }
     let comparison = compare(&labels, &runs);
-    let staging = Staging::new(&args.run.out, &dir_name(&labels))?;
+    let staging = claim.stage()?;
     staging.write("compare.csv", &csv(&comparison)?)?;
+    staging.write(
+        RUN_RECORD,
+        &super::record(&claim, &scenarios[0], started).to_json()?,
+    )?;
     for (label, s) in labels.iter().zip(&scenarios) {
         staging.write(
             &format!("scenario-{label}.toml"),

@@ -16,10 +16,12 @@ pub mod sweep;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::DecideRun;
+use crate::report::output::{fingerprint, Claim, RunRecord, Source};
 use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
 use crate::trials::{self, RunOptions, RunResults};
 
@@ -71,6 +73,30 @@ pub fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, Scenari
     match path {
         Some(p) => scenario::load_file(p, sets),
         None => scenario::load_str(DEFAULT_TOML, "<built-in default scenario>", sets),
+    }
+}
+
+/// The identity of the scenario file `path` (the built-in default when
+/// `None`) for the ownership of output folders (`report::output::Claim`).
+pub fn source(path: Option<&PathBuf>) -> Source {
+    match path {
+        // Unreadable files do not get this far: they fail to load first.
+        Some(p) => Source::new(Some(p), &std::fs::read_to_string(p).unwrap_or_default()),
+        None => Source::new(None, DEFAULT_TOML),
+    }
+}
+
+/// The `run.json` of a decision command's folder: the claim's owner, the
+/// base scenario (`compare`: the baseline) and the trials of each run.
+pub fn record(claim: &Claim, base: &Scenario, started: (Instant, SystemTime)) -> RunRecord {
+    let trials = u64::from(base.simulation.trials);
+    RunRecord {
+        resolved_fingerprint: fingerprint(&base.resolved_toml),
+        seed: base.simulation.seed,
+        trials_requested: trials,
+        trials_done: trials,
+        seconds: started.0.elapsed().as_secs_f64(),
+        ..RunRecord::new(claim.owner(), &base.name, started.1)
     }
 }
 

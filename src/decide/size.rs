@@ -29,7 +29,7 @@ use statrs::distribution::{Binomial, DiscreteCDF};
 use super::fmt_num;
 use super::sweep::{parse_vary, Vary};
 use crate::cli::SizeArgs;
-use crate::report::output::Staging;
+use crate::report::output::{Claim, Owner, RUN_RECORD};
 use crate::stats::{quantile, Summary};
 
 /// Confidence of each one-sided bound: the ends of a two-sided 95% interval.
@@ -505,6 +505,7 @@ pub fn size(
 
 /// `iopsim size SCENARIO --vary KEY=VALUES --target "..."`.
 pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
     let mut vary = parse_vary(&args.vary).map_err(anyhow::Error::msg)?;
     let Some(mut nums) = vary.numbers() else {
         bail!(
@@ -546,6 +547,13 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
             }
         }
     }
+    // Before any run: may this search write its folder?
+    let claim = Claim::new(
+        &args.run.out,
+        &format!("size-{}", base.name),
+        Owner::new("size", super::source(args.scenario.as_ref())),
+        args.run.force,
+    )?;
     let sizing = size(
         vary.clone(),
         targets.clone(),
@@ -570,8 +578,12 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
             Ok((columns, staff))
         },
     )?;
-    let staging = Staging::new(&args.run.out, &format!("size-{}", base.name))?;
+    let staging = claim.stage()?;
     staging.write("size.csv", &csv(&sizing)?)?;
+    staging.write(
+        RUN_RECORD,
+        &super::record(&claim, &base, started).to_json()?,
+    )?;
     let dir = staging.commit()?;
     print!("{}", report(&sizing));
     println!("values tried in {}", dir.join("size.csv").display());

@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use super::fmt_num;
 use crate::cli::SweepArgs;
-use crate::report::output::Staging;
+use crate::report::output::{Claim, Owner, RUN_RECORD};
 use crate::scenario::{Scenario, UnitKind};
 use crate::stats::Summary;
 
@@ -320,6 +320,7 @@ pub fn table(s: &Sweep, metrics: &[String]) -> String {
 
 /// `iopsim sweep SCENARIO --vary KEY=VALUES ...`.
 pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
     let varies: Vec<Vary> = args
         .vary
         .iter()
@@ -350,6 +351,13 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
             );
         }
     }
+    // Before any run: may this sweep write its folder?
+    let claim = Claim::new(
+        &args.run.out,
+        &format!("sweep-{}", base.name),
+        Owner::new("sweep", super::source(args.scenario.as_ref())),
+        args.run.force,
+    )?;
     let mut done = Vec::with_capacity(points.len());
     for (i, (p, s)) in points.iter().zip(&scenarios).enumerate() {
         let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
@@ -372,9 +380,13 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
         scenarios[0].simulation.trials,
         scenarios[0].simulation.seed,
     );
-    let staging = Staging::new(&args.run.out, &format!("sweep-{}", base.name))?;
+    let staging = claim.stage()?;
     staging.write("sweep.csv", &csv(&sweep)?)?;
     staging.write("scenario.toml", base.resolved_toml.as_bytes())?;
+    staging.write(
+        RUN_RECORD,
+        &super::record(&claim, &base, started).to_json()?,
+    )?;
     let mut note = None;
     if !args.no_plots {
         if sweep.varies.len() <= 2 {
