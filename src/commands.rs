@@ -248,9 +248,10 @@ fn write_outputs(
 }
 
 /// Printed before a run: units whose demand exceeds their capacity, and
-/// whether anything stops their waitlist from growing.
+/// whether anything stops their waitlist from growing; then a run expected
+/// to take minutes.
 fn capacity_warnings(s: &Scenario) -> Vec<String> {
-    capacity::estimate(s)
+    let mut warnings: Vec<String> = capacity::estimate(s)
         .iter()
         .filter(|e| e.utilization >= 1.0)
         .map(|e| {
@@ -272,7 +273,9 @@ fn capacity_warnings(s: &Scenario) -> Vec<String> {
                 e.name, e.offered_load, e.capacity
             )
         })
-        .collect()
+        .collect();
+    warnings.extend(capacity::run_cost_warning(s));
+    warnings
 }
 
 /// `iopsim check`: validates and prints the capacity picture.
@@ -324,6 +327,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         }
     }
     println!("\nload = admissions per day x expected stay (Little's law), ignoring losses while waiting and administrative discharges.");
+    warnings.extend(capacity::run_cost_warning(&s));
     for w in &warnings {
         println!("warning: {w}");
     }

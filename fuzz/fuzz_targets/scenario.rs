@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let overrides: Vec<String> = parts.take(4).map(str::to_string).collect();
     if let Ok(s) = iopsim::scenario::load_str(toml, "fuzz", &overrides) {
         let _ = iopsim::model::capacity::estimate(&s);
+        let _ = iopsim::model::capacity::run_cost_warning(&s);
         let _ = iopsim::model::Program::new(&s);
     }
 });

@@ -4,6 +4,9 @@
 //! Estimates only: they ignore waiting losses and administrative discharges,
 //! which the simulation captures.
 
+use crate::model::calendar::Calendar;
+use crate::model::program::expected_referrals;
+use crate::scenario::limits::{EVENTS_PER_SECOND, WARN_RUN_SECONDS};
 use crate::scenario::{Destination, Episode, Routing, Scenario, UnitKind};
 
 #[derive(Debug, Clone)]
@@ -21,20 +24,24 @@ pub struct UnitEstimate {
     pub utilization: f64,
 }
 
+/// Weeks of stay followed one by one before the rest is summed in closed
+/// form (far beyond any real episode, so realistic estimates are the plain
+/// week-by-week sums).
+const EXPLICIT_WEEKS: usize = 5200;
+
 /// Expected stay (days) and the chances of leaving by completion and by step-up.
+///
+/// Bounded work whatever the episode: a sessions episode with attendance 0,
+/// or a fixed stay of 1e12 days, lasts billions of weeks. Past the dropout
+/// list the weekly hazard is constant, so the weeks past [`EXPLICIT_WEEKS`]
+/// are a geometric series.
 fn session_outcomes(s: &crate::scenario::SessionUnit, days_per_week: f64) -> (f64, f64, f64) {
     let weeks = match &s.episode {
         Episode::Weeks(w) => f64::from(*w),
         Episode::Sessions(k) => f64::from(*k) / (days_per_week * s.attendance).max(1e-9),
         Episode::Days(d) => d.mean() / 7.0,
     };
-    let (mut survive, mut stay, mut stepped) = (1.0, 0.0, 0.0);
-    let whole = weeks.floor() as usize;
-    for w in 0..=whole {
-        let span = if w < whole { 1.0 } else { weeks - whole as f64 };
-        if span <= 0.0 {
-            break;
-        }
+    let hazards = |w: usize, span: f64| {
         let d = s
             .dropout_weekly
             .get(w.min(s.dropout_weekly.len().saturating_sub(1)))
@@ -42,7 +49,36 @@ fn session_outcomes(s: &crate::scenario::SessionUnit, days_per_week: f64) -> (f6
             .unwrap_or(0.0)
             * span;
         let u = s.stepup_weekly * span;
-        let h = (d + u).min(1.0);
+        ((d + u).min(1.0), u)
+    };
+    let (mut survive, mut stay, mut stepped) = (1.0, 0.0, 0.0);
+    let whole = weeks.floor();
+    let explicit = EXPLICIT_WEEKS.max(s.dropout_weekly.len());
+    // Whole weeks one by one, then the fraction of the last one.
+    let one_by_one = if whole < explicit as f64 {
+        whole as usize
+    } else {
+        explicit
+    };
+    for w in 0..one_by_one {
+        let (h, u) = hazards(w, 1.0);
+        stay += survive * 7.0 * (1.0 - h / 2.0);
+        stepped += survive * u;
+        survive *= 1.0 - h;
+    }
+    let rest = whole - one_by_one as f64;
+    if rest > 0.0 {
+        // Every remaining whole week has the last hazard of the list.
+        let (h, u) = hazards(one_by_one, 1.0);
+        let kept = (1.0 - h).powf(rest);
+        let weeks_alive = if h > 0.0 { (1.0 - kept) / h } else { rest };
+        stay += survive * 7.0 * (1.0 - h / 2.0) * weeks_alive;
+        stepped += survive * u * weeks_alive;
+        survive *= kept;
+    }
+    let span = weeks - whole;
+    if span > 0.0 {
+        let (h, u) = hazards(whole as usize, span); // `as` saturates
         stay += survive * 7.0 * span * (1.0 - h / 2.0);
         stepped += survive * u;
         survive *= 1.0 - h;
@@ -62,7 +98,8 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
     let n = s.units.len();
     let mut external = vec![0.0; n];
     for r in &s.referrals {
-        let month_mean = r.months.iter().sum::<f64>() / 12.0;
+        // Divided before summing: twelve finite factors can overflow a sum.
+        let month_mean = r.months.iter().map(|m| m / 12.0).sum::<f64>();
         external[r.to] += r.per_week * r.show * month_mean;
     }
     let outcomes: Vec<(f64, f64, f64)> = s
@@ -128,6 +165,110 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
             }
         })
         .collect()
+}
+
+/// What one trial is expected to cost: the hard limit on events
+/// (`scenario::limits`) and the warning before a long run read it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Work {
+    /// Expected referrals over the whole horizon (warm-up included), all
+    /// streams, with weekday and month weights and growth as simulated.
+    pub referrals: f64,
+    /// Expected events: referrals, admissions (each ends in a leave),
+    /// weeks in care (a week-of-stay event each) and session times.
+    pub events: f64,
+}
+
+/// The work of one trial, from the flows and stays of [`estimate`] scaled
+/// to the horizon. An estimate: it ignores waiting losses (fewer
+/// admissions), and counts patient-weeks in care at most as every place
+/// full for the whole horizon.
+pub fn work(s: &Scenario) -> Work {
+    let sim = &s.simulation;
+    let total_weeks = f64::from(s.total_weeks());
+    let calendar = Calendar::new(
+        sim.start_date,
+        sim.warmup_weeks,
+        s.total_weeks(),
+        &[],
+        false,
+    );
+    let referrals: f64 = s
+        .referrals
+        .iter()
+        .map(|r| expected_referrals(r, &calendar))
+        .sum();
+    // `estimate` uses flat weekly rates; scale its flows by growth.
+    let flat = s
+        .referrals
+        .iter()
+        .map(|r| r.per_week * r.months.iter().map(|m| m / 12.0).sum::<f64>())
+        .sum::<f64>()
+        * total_weeks;
+    let growth = if flat > 0.0 { referrals / flat } else { 1.0 };
+    let mut events = referrals;
+    for (e, u) in estimate(s).iter().zip(&s.units) {
+        let arrivals = e.arrivals_per_week * total_weeks * growth;
+        let weeks_of_stay = (e.mean_stay_days / 7.0).min(total_weeks);
+        let place_weeks = e.capacity * total_weeks;
+        let admissions = if weeks_of_stay > 0.0 {
+            arrivals.min(place_weeks / weeks_of_stay)
+        } else {
+            arrivals
+        };
+        events += admissions + admissions * weeks_of_stay;
+        if let UnitKind::Sessions(su) = &u.kind {
+            let days: usize = su.tracks.iter().map(|t| t.days.len()).sum();
+            events += days as f64 * total_weeks;
+        }
+    }
+    Work { referrals, events }
+}
+
+/// A warning when a run of `s` is expected to take more than
+/// [`WARN_RUN_SECONDS`] on one core: the run goes ahead, but the user
+/// learns before waiting what it will cost and what makes it cheaper.
+pub fn run_cost_warning(s: &Scenario) -> Option<String> {
+    let w = work(s);
+    let trials = f64::from(s.simulation.trials);
+    let seconds = w.events * trials / EVENTS_PER_SECOND;
+    (seconds > WARN_RUN_SECONDS).then(|| {
+        format!(
+            "a long run: about {} events a trial ({} referrals) x {} trials, roughly {} on one core at {} million events a second; fewer trials (--trials) or a shorter horizon (--weeks) run faster",
+            sig3(w.events),
+            sig3(w.referrals),
+            s.simulation.trials,
+            duration(seconds),
+            EVENTS_PER_SECOND / 1e6
+        )
+    })
+}
+
+/// A count for messages: whole below a million, else at most three
+/// significant figures (`1.56e7`, `1e9`).
+pub fn sig3(x: f64) -> String {
+    if x.abs() < 1e6 || !x.is_finite() {
+        return format!("{x:.0}");
+    }
+    let s = format!("{x:.2e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exp}")
+        }
+        _ => s,
+    }
+}
+
+/// Seconds as minutes, hours or days, for messages.
+fn duration(seconds: f64) -> String {
+    if seconds < 3600.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else if seconds < 86_400.0 * 2.0 {
+        format!("{:.1} h", seconds / 3600.0)
+    } else {
+        format!("{:.0} days", seconds / 86_400.0)
+    }
 }
 
 #[cfg(test)]

@@ -168,6 +168,14 @@ impl Dist {
                         for (i, x) in w.iter().enumerate() {
                             finite_nonneg(&format!("weights[{i}]"), *x)?;
                         }
+                        // rand's WeightedIndex accepts finite weights whose
+                        // sum overflows, then panics sampling from it.
+                        let total: f64 = w.iter().sum();
+                        if !total.is_finite() {
+                            return Err(format!(
+                                "weights sum to {total} (each is finite, together they overflow); scale them down: only their ratios matter"
+                            ));
+                        }
                         Some(WeightedIndex::new(w.iter().copied()).map_err(|_| {
                             "weights must contain at least one value > 0".to_string()
                         })?)
@@ -176,7 +184,17 @@ impl Dist {
                 Sampler::Empirical(values.clone(), index)
             }
         };
-        Ok(Dist { spec, sampler })
+        let dist = Dist { spec, sampler };
+        // Each parameter is finite, but the mean `iopsim check` and the
+        // estimates use can still overflow (a sum of huge values, a tiny
+        // Weibull shape): such a distribution has no usable mean.
+        let mean = dist.mean();
+        if !mean.is_finite() {
+            return Err(format!(
+                "its mean overflows ({mean}); give parameters whose mean is a finite number of days"
+            ));
+        }
+        Ok(dist)
     }
 
     pub fn spec(&self) -> &DistSpec {
@@ -305,6 +323,38 @@ mod tests {
             min: 1.0,
             mode: 0.0,
             max: 2.0
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn overflowing_sums_fail_at_construction_not_while_sampling() {
+        let huge = Dist::new(DistSpec::Empirical {
+            values: vec![1.0, 2.0],
+            weights: Some(vec![1e308, 1e308]),
+        });
+        assert!(
+            huge.as_ref()
+                .is_err_and(|e| e.starts_with("weights sum to inf")),
+            "{huge:?}"
+        );
+        let mean = Dist::new(DistSpec::Empirical {
+            values: vec![1e308, 1e308],
+            weights: None,
+        });
+        assert!(
+            mean.as_ref()
+                .is_err_and(|e| e.starts_with("its mean overflows")),
+            "{mean:?}"
+        );
+        assert!(Dist::new(DistSpec::Uniform {
+            min: 1e308,
+            max: 1.7e308
+        })
+        .is_err());
+        assert!(Dist::new(DistSpec::Weibull {
+            shape: 1e-308,
+            scale: 1.0
         })
         .is_err());
     }

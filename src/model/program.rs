@@ -5,7 +5,7 @@ use crate::engine::time::{DAY, MINUTE, WEEK};
 use crate::engine::SimTime;
 use crate::model::calendar::Calendar;
 use crate::model::rng::name_key;
-use crate::scenario::{Admission, Scenario, UnitKind};
+use crate::scenario::{Admission, ReferralStream, Scenario, UnitKind};
 
 #[derive(Debug, Clone)]
 pub struct StreamPlan {
@@ -76,6 +76,26 @@ pub struct Program<'s> {
     pub total_weeks: usize,
 }
 
+/// Expected referrals of stream `r` on simulated day `d`: the weekly rate
+/// spread over the weekdays by their weights, times the month's factor and
+/// the growth since `start_date`. The one formula for the rates simulated
+/// and for the totals that validation and `iopsim check` bound.
+pub fn referrals_on_day(r: &ReferralStream, calendar: &Calendar, d: u64) -> f64 {
+    let wsum: f64 = r.weekdays.iter().sum();
+    let wd = r.weekdays[calendar.weekday(d)] * 7.0 / wsum;
+    let month = r.months[calendar.month0(d)];
+    let growth = (1.0 + r.growth_per_year).powf(calendar.years_since_start(d));
+    r.per_week / 7.0 * wd * month * growth
+}
+
+/// Expected referrals of stream `r` over the whole horizon of `calendar`
+/// (warm-up included). Infinite or NaN when a day's rate overflows.
+pub fn expected_referrals(r: &ReferralStream, calendar: &Calendar) -> f64 {
+    (0..calendar.total_days)
+        .map(|d| referrals_on_day(r, calendar, d))
+        .sum()
+}
+
 impl<'s> Program<'s> {
     pub fn new(s: &'s Scenario) -> Program<'s> {
         let sim = &s.simulation;
@@ -91,13 +111,12 @@ impl<'s> Program<'s> {
             .referrals
             .iter()
             .map(|r| {
-                let wsum: f64 = r.weekdays.iter().sum();
                 let rate_per_sec = (0..calendar.total_days)
                     .map(|d| {
-                        let wd = r.weekdays[calendar.weekday(d)] * 7.0 / wsum;
-                        let month = r.months[calendar.month0(d)];
-                        let growth = (1.0 + r.growth_per_year).powf(calendar.years_since_start(d));
-                        let per_day = r.per_week / 7.0 * wd * month * growth;
+                        let per_day = referrals_on_day(r, &calendar, d);
+                        // Validation bounds the whole horizon's referrals
+                        // (`expected_referrals`), so a positive rate is never
+                        // dropped here; the test only keeps 0 and NaN out.
                         if per_day.is_finite() && per_day > 0.0 {
                             per_day / DAY as f64
                         } else {

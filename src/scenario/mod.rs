@@ -5,6 +5,7 @@
 //! The language is documented for program directors in `docs/scenario.md`.
 
 mod error;
+pub mod limits;
 mod overrides;
 mod raw;
 mod types;
@@ -24,11 +25,54 @@ pub const DEFAULT_TOML: &str = include_str!("../../scenarios/default.toml");
 
 /// Reads and loads a scenario file; `overrides` are `KEY=VALUE` strings from `--set`.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        read_capped(path, limits::MAX_SCENARIO_FILE_BYTES).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     load_str_in(&text, &path.display().to_string(), overrides, path.parent())
+}
+
+/// Reads a text file of at most `cap` bytes. Only regular files: a device
+/// (`/dev/zero`, `/dev/stdin`), a pipe or a directory is refused before
+/// reading, since it may never end; a file that grows past `cap` while read
+/// is refused too.
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device, pipe or socket)"
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("it is {what}; give the path of a file"),
+        ));
+    }
+    let too_big = |size: u64| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it has {size} bytes, more than the limit of {cap} bytes"),
+        )
+    };
+    if meta.len() > cap {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it is not UTF-8 text ({e})"),
+        )
+    })
 }
 
 /// Loads a scenario from TOML text. `origin` names the text in messages
@@ -78,6 +122,10 @@ pub fn load_str_in(
     }
     read_initial_csv(&mut raw, dir, &mut problems);
     let mut scenario = validate::validate(&raw, &mut problems);
+    if problems.is_empty() {
+        // The whole run's work needs a valid scenario to estimate.
+        validate::work(&scenario, &mut problems);
+    }
     if !problems.is_empty() {
         return Err(ScenarioError::Invalid {
             origin: origin.to_string(),
@@ -102,7 +150,7 @@ fn read_initial_csv(raw: &mut RawScenario, dir: Option<&Path>, problems: &mut Ve
         Some(d) if !d.as_os_str().is_empty() => d.join(file),
         _ => Path::new(file).to_path_buf(),
     };
-    match std::fs::read_to_string(&path) {
+    match read_capped(&path, limits::MAX_INITIAL_CSV_BYTES) {
         Ok(text) => init.csv = Some((file.clone(), text)),
         Err(e) => problems.push(Problem::new(
             "initial.patients_csv",

@@ -10,17 +10,19 @@ use std::collections::HashMap;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 use super::error::Problem;
+use super::limits::*;
 use super::raw::*;
 use super::types::*;
+use crate::model::calendar::Calendar as Days;
+use crate::model::capacity::{self, sig3};
 use crate::model::dist::{Dist, DistSpec, DIST_NAMES};
+use crate::model::program::expected_referrals;
 
 mod finance;
 mod initial;
 
 pub use initial::INITIAL_STREAM;
 
-/// Longest simulated horizon (warm-up + reported): 100 years.
-pub const MAX_TOTAL_WEEKS: i64 = 5200;
 /// Tolerance for track shares summing to 1.
 const SHARE_SUM_TOL: f64 = 1e-6;
 /// Tolerance for routing shares summing to at most 1.
@@ -45,6 +47,25 @@ const WEEKDAY_NAMES: &str = "mon, tue, wed, thu, fri, sat, sun";
 pub fn validate(raw: &RawScenario, problems: &mut Vec<Problem>) -> Scenario {
     let mut v = Validator { problems };
     v.scenario(raw)
+}
+
+/// The whole run's expected work, checked once the scenario is valid (it
+/// cannot be estimated from placeholders): at most
+/// [`MAX_EXPECTED_EVENTS_PER_TRIAL`] events a trial.
+pub fn work(s: &Scenario, problems: &mut Vec<Problem>) {
+    let w = capacity::work(s);
+    if w.events.is_nan() || w.events > MAX_EXPECTED_EVENTS_PER_TRIAL {
+        problems.push(Problem::new(
+            "simulation.weeks",
+            format!(
+                "a trial of {} weeks (with warm-up) is expected to take about {} events ({} referrals, their admissions, weeks in care and session times); at most {} events a trial are simulated: shorten the horizon, or lower the demand or the capacity",
+                s.total_weeks(),
+                sig3(w.events),
+                sig3(w.referrals),
+                sig3(MAX_EXPECTED_EVENTS_PER_TRIAL)
+            ),
+        ));
+    }
 }
 
 struct Validator<'a> {
@@ -116,21 +137,24 @@ impl Validator<'_> {
 
     fn probability(&mut self, path: &str, x: f64) -> f64 {
         if self.finite(path, x) && !(0.0..=1.0).contains(&x) {
-            self.push(path, format!("must be a probability in [0, 1], got {x}"));
+            self.push(
+                path,
+                format!("must be a probability in [0, 1], got {}", num(x)),
+            );
         }
         x
     }
 
     fn non_negative(&mut self, path: &str, x: f64) -> f64 {
         if self.finite(path, x) && x < 0.0 {
-            self.push(path, format!("must be >= 0, got {x}"));
+            self.push(path, format!("must be >= 0, got {}", num(x)));
         }
         x
     }
 
     fn positive(&mut self, path: &str, x: f64) -> f64 {
         if self.finite(path, x) && x <= 0.0 {
-            self.push(path, format!("must be > 0, got {x}"));
+            self.push(path, format!("must be > 0, got {}", num(x)));
         }
         x
     }
@@ -148,6 +172,17 @@ impl Validator<'_> {
         }
     }
 
+    /// At most `max` entries in a list: more would cost memory or time out
+    /// of proportion to any real program (`limits`).
+    fn at_most(&mut self, path: &str, n: usize, max: usize, what: &str, why: &str) {
+        if n > max {
+            self.push(
+                path,
+                format!("{n} {what}; at most {max} are allowed ({why})"),
+            );
+        }
+    }
+
     fn priority(&mut self, path: &str, x: i64) -> u8 {
         self.int(path, x, 0, 255) as u8
     }
@@ -161,6 +196,15 @@ impl Validator<'_> {
             Some(n) if n.trim().is_empty() => {
                 self.push(path, "must not be empty");
                 String::new()
+            }
+            Some(n) if n.chars().any(char::is_control) => {
+                self.push(
+                    path,
+                    format!(
+                        "'{n}' contains a control character; names are printed and written to CSV files, so use visible characters only"
+                    ),
+                );
+                n.clone()
             }
             Some(n) => n.clone(),
         }
@@ -228,6 +272,20 @@ impl Validator<'_> {
     fn scenario(&mut self, raw: &RawScenario) -> Scenario {
         let name = self.scenario_name(&raw.name);
         let simulation = self.simulation(&raw.simulation);
+        self.at_most(
+            "units",
+            raw.units.len(),
+            MAX_UNITS,
+            "units",
+            "each adds weekly columns to every trial and about ten files to the results",
+        );
+        self.at_most(
+            "referrals",
+            raw.referrals.len(),
+            MAX_REFERRAL_STREAMS,
+            "referral streams",
+            "the event queue scans every stream's next arrival",
+        );
 
         let units: Vec<String> = raw
             .units
@@ -272,6 +330,7 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, (r, name))| self.referral(&format!("referrals[{i}]"), r, name, &names))
             .collect();
+        self.referral_volume(&referrals, &simulation);
 
         if raw.units.is_empty() {
             self.push("units", "no units; define at least one [[units]] table");
@@ -282,6 +341,7 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, u)| self.unit(i, u, &names))
             .collect();
+        self.track_count(&units);
         let rooms: Vec<Room> = raw
             .rooms
             .iter()
@@ -415,10 +475,19 @@ impl Validator<'_> {
         let Some(raw) = raw else {
             return Calendar::default();
         };
+        let listed = raw.holidays.as_ref().map_or(0, Vec::len);
+        self.at_most(
+            "calendar.holidays",
+            listed,
+            MAX_HOLIDAYS,
+            "holidays",
+            "more than one for every day of the longest horizon",
+        );
         let mut holidays: Vec<NaiveDate> = raw
             .holidays
             .iter()
             .flatten()
+            .take(MAX_HOLIDAYS)
             .enumerate()
             .filter_map(|(i, d)| self.date(&format!("calendar.holidays[{i}]"), d))
             .collect();
@@ -466,14 +535,28 @@ impl Validator<'_> {
             None => 0.0,
         };
         let weekdays = self.weights::<7>(&at(path, "weekdays"), &r.weekdays, "Mon..Sun");
-        if r.weekdays
-            .as_ref()
-            .is_some_and(|w| w.len() == 7 && w.iter().all(|x| *x == 0.0))
-        {
-            self.push(
-                at(path, "weekdays"),
-                "all weekday weights are 0; at least one must be > 0",
-            );
+        // The simulation divides by the weights' sum: it must be a finite
+        // number > 0, not just each weight.
+        // The simulation divides by the weights' sum (`weight x 7 / sum`):
+        // that must be a finite number for every day, not just each weight.
+        let sum: f64 = weekdays.iter().sum();
+        if weekdays.iter().all(|x| x.is_finite() && *x >= 0.0) {
+            let largest = weekdays.iter().copied().fold(0.0, f64::max);
+            if sum == 0.0 {
+                self.push(
+                    at(path, "weekdays"),
+                    "all weekday weights are 0; at least one must be > 0",
+                );
+            } else if !(sum.is_finite() && (largest * 7.0 / sum).is_finite()) {
+                self.push(
+                    at(path, "weekdays"),
+                    format!(
+                        "weights up to {} overflow when spread over the week (their sum is {}); scale them down: only their ratios matter",
+                        num(largest),
+                        num(sum)
+                    ),
+                );
+            }
         }
         let months = self.weights::<12>(&at(path, "months"), &r.months, "Jan..Dec");
         let growth_per_year = r.growth_per_year.unwrap_or(0.0);
@@ -515,6 +598,98 @@ impl Validator<'_> {
             out[i] = self.non_negative(&format!("{path}[{i}]"), *x);
         }
         out
+    }
+
+    /// Every stream's expected referrals over the horizon, as the simulation
+    /// will compute its daily rates, must be a finite number and all
+    /// streams' together at most [`MAX_EXPECTED_REFERRALS_PER_TRIAL`]: a
+    /// rate, weight or growth whose product overflows would otherwise stop
+    /// the stream (a day's rate of inf is dropped) or never end the run.
+    fn referral_volume(&mut self, streams: &[ReferralStream], sim: &Simulation) {
+        let total_weeks = sim.weeks + sim.warmup_weeks;
+        let calendar = Days::new(sim.start_date, sim.warmup_weeks, total_weeks, &[], false);
+        let last_day = calendar.total_days.saturating_sub(1);
+        let mut all = 0.0;
+        for (i, r) in streams.iter().enumerate() {
+            // Only a stream whose own values passed: the others already have a problem.
+            let finite = |xs: &[f64]| xs.iter().all(|x| x.is_finite() && *x >= 0.0);
+            let wsum: f64 = r.weekdays.iter().sum();
+            if !(r.per_week.is_finite()
+                && r.per_week >= 0.0
+                && finite(&r.weekdays)
+                && wsum.is_finite()
+                && wsum > 0.0
+                && r.weekdays.iter().all(|w| (w * 7.0 / wsum).is_finite())
+                && finite(&r.months)
+                && r.growth_per_year.is_finite()
+                && r.growth_per_year > -1.0)
+                || calendar.total_days == 0
+            {
+                continue;
+            }
+            let path = format!("referrals[{i}]");
+            let growth_at = |d: u64| (1.0 + r.growth_per_year).powf(calendar.years_since_start(d));
+            let (first, last) = (growth_at(0), growth_at(last_day));
+            if !(first.is_finite() && last.is_finite()) {
+                self.push(
+                    at(&path, "growth_per_year"),
+                    format!(
+                        "a yearly growth of {} compounds to {} over the {total_weeks} weeks simulated ({:.2} years before start_date to {:.2} after); it must stay a finite factor",
+                        num(r.growth_per_year),
+                        if first.is_finite() { last } else { first },
+                        -calendar.years_since_start(0),
+                        calendar.years_since_start(last_day),
+                    ),
+                );
+                continue;
+            }
+            let expected = expected_referrals(r, &calendar);
+            if expected.is_nan() || expected > MAX_EXPECTED_REFERRALS_PER_TRIAL {
+                let month = r.months.iter().copied().fold(0.0, f64::max);
+                self.push(
+                    path,
+                    format!(
+                        "per_week = {} with month factors up to {} and a growth factor of {} by the last day gives {} expected referrals over the {total_weeks} weeks simulated; at most {} a trial are simulated (all streams together)",
+                        num(r.per_week),
+                        num(month),
+                        factor(first.max(last)),
+                        sig3(expected),
+                        sig3(MAX_EXPECTED_REFERRALS_PER_TRIAL)
+                    ),
+                );
+                continue;
+            }
+            all += expected;
+        }
+        if all > MAX_EXPECTED_REFERRALS_PER_TRIAL {
+            self.push(
+                "referrals",
+                format!(
+                    "the streams together give {} expected referrals over the {total_weeks} weeks simulated; at most {} a trial are simulated",
+                    sig3(all),
+                    sig3(MAX_EXPECTED_REFERRALS_PER_TRIAL)
+                ),
+            );
+        }
+    }
+
+    /// At most [`MAX_TRACKS`] tracks in all units together.
+    fn track_count(&mut self, units: &[Unit]) {
+        let mut seen = 0;
+        for (i, u) in units.iter().enumerate() {
+            if let UnitKind::Sessions(su) = &u.kind {
+                seen += su.tracks.len();
+                if seen > MAX_TRACKS {
+                    self.push(
+                        format!("units[{i}].tracks"),
+                        format!(
+                            "{seen} tracks in units[0..={i}]; at most {MAX_TRACKS} are allowed in all units together (the event queue scans every track's next session)"
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
     }
 
     fn unit_ref(&mut self, path: &str, name: &str, names: &Names) -> UnitId {
@@ -624,7 +799,7 @@ impl Validator<'_> {
             }
         }
         let capacity = match self.required(&at(path, "capacity"), &u.capacity, "number of beds") {
-            Some(c) => self.int(&at(path, "capacity"), c, 1, i64::from(u32::MAX)),
+            Some(c) => self.int(&at(path, "capacity"), c, 1, MAX_BEDS),
             None => 1,
         };
         let stay = match self.required(
@@ -982,14 +1157,14 @@ impl Validator<'_> {
             &at(path, "groups"),
             t.groups.unwrap_or(1),
             1,
-            i64::from(u32::MAX),
+            MAX_GROUPS_PER_TRACK,
         );
         let group_size = match self.required(
             &at(path, "group_size"),
             &t.group_size,
             "most clients per group, e.g. 12",
         ) {
-            Some(g) => self.int(&at(path, "group_size"), g, 1, i64::from(u32::MAX)),
+            Some(g) => self.int(&at(path, "group_size"), g, 1, MAX_GROUP_SIZE),
             None => 1,
         };
         let room = t.room.as_ref().and_then(|r| {
@@ -1021,6 +1196,14 @@ impl Validator<'_> {
     }
 
     fn phases(&mut self, path: &str, raw: &Option<Vec<RawPhase>>, tracks: &[Track]) -> Vec<Phase> {
+        let listed = raw.as_ref().map_or(0, Vec::len);
+        self.at_most(
+            path,
+            listed,
+            MAX_PHASES,
+            "phases",
+            "each session looks up its patient's phase",
+        );
         let mut phases = Vec::new();
         let mut previous: Option<u32> = None;
         for (k, p) in raw.iter().flatten().enumerate() {
@@ -1359,6 +1542,26 @@ impl Validator<'_> {
             share,
             unit,
         }
+    }
+}
+
+/// A number for messages: plain when it reads well, else in scientific
+/// notation (1e308 rather than its 309 digits).
+fn num(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e9).contains(&x.abs()) || !x.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A multiplier for messages, to three decimals or significant figures.
+fn factor(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        sig3(x)
+    } else {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use super::{list_or_none, Validator};
+use crate::scenario::limits::MAX_INITIAL_PATIENTS;
 use crate::scenario::raw::{RawInitial, RawInitialPatient, INITIAL_PATIENT_KEYS};
 use crate::scenario::types::{
     Episode, InitialInCare, InitialState, InitialWaiting, ReferralStream, Simulation, Unit,
@@ -15,9 +16,6 @@ use crate::scenario::types::{
 /// (`model::clinic` keys their generators by it), so they never share draws
 /// with a real stream's arrivals.
 pub const INITIAL_STREAM: &str = "<initial>";
-
-/// Most patients an initial state may hold (after `count` is expanded).
-const MAX_INITIAL_PATIENTS: i64 = 1_000_000;
 
 /// Where a row came from, for problem paths.
 enum Origin<'a> {
