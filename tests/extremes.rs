@@ -539,3 +539,73 @@ fn every_numeric_key_at_every_magnitude_loads_or_is_refused_and_runs_correctly()
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Two bed units that send every leaver to each other; `{STAY}` is both
+/// units' stay.
+const INSTANT_CYCLE: &str = r#"
+name = "instant-cycle"
+[simulation]
+start_date = "2027-01-04"
+weeks = 4
+trials = 2
+[[referrals]]
+name = "in"
+to = "a"
+per_week = 2
+[[units]]
+name = "a"
+kind = "beds"
+capacity = 1
+stay = {STAY}
+on_discharge = { b = {SHARE} }
+[[units]]
+name = "b"
+kind = "beds"
+capacity = 1
+stay = {STAY}
+on_discharge = { a = 1.0 }
+"#;
+
+#[test]
+fn a_cycle_of_instant_stays_is_refused_not_a_hang() {
+    let text = |stay: &str, share: &str| {
+        INSTANT_CYCLE
+            .replace("{STAY}", stay)
+            .replace("{SHARE}", share)
+    };
+    // Stays that round to 0 seconds, certainly or almost: refused. Before,
+    // `check` passed and `run` never ended.
+    for stay in [
+        "{ dist = \"fixed\", value = 0 }",
+        "{ dist = \"exponential\", mean = 1e-10 }",
+        "{ dist = \"empirical\", values = [0, 3], weights = [1e9, 1] }",
+    ] {
+        let e = load_str(&text(stay, "1.0"), "test", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("units[0].stay: stays in a end at the instant they begin")
+                && e.contains("(through a, b)")
+                && e.contains("give a stay a length, or the cycle an exit"),
+            "{stay}: {e}"
+        );
+    }
+    // The same through the binary: exit 2 within the time limit, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cycle.toml");
+    std::fs::write(&file, text("{ dist = \"fixed\", value = 0 }", "1.0")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iopsim"))
+        .args(["run", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("out").exists());
+    // An exit from the cycle (half of a's leavers go home) bounds the
+    // instant stays (4 a patient): allowed, and it runs.
+    let s = load_str(&text("{ dist = \"fixed\", value = 0 }", "0.5"), "test", &[]).unwrap();
+    let r = iopsim::model::run_trial(&iopsim::model::Program::new(&s), 1, 0);
+    assert!(r.units[0].all.referrals > 0);
+    // Stays with a length are not instant, whatever the routing.
+    load_str(&text("{ dist = \"fixed\", value = 1 }", "1.0"), "test", &[]).unwrap();
+}

@@ -523,7 +523,7 @@ fn start_run(
         }
         None => std::process::Command::new(bin()),
     };
-    let child = cmd
+    let mut child = cmd
         .args(["run", "--quiet", "--no-plots", "--out"])
         .arg(out)
         .args(args)
@@ -535,6 +535,11 @@ fn start_run(
     let staging = out.join(format!(".midsize-adult-iop.partial-{}", child.id()));
     let started = Instant::now();
     while !staging.join("trials.csv").exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("the run ended before it started ({status}): {stderr}");
+        }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the run never started"
@@ -617,7 +622,8 @@ fn ctrl_c_stops_a_run_of_slow_trials_within_a_second() {
 fn a_second_ctrl_c_quits_at_once_and_still_tidies_up() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path();
-    // About 3 s a trial: the first Ctrl-C waits for the trials in progress.
+    // About 1.5 s a trial (near the limit of 1e7 expected referrals a
+    // trial): the first Ctrl-C waits for the trials in progress.
     let child = start_run(
         None,
         out,
@@ -625,7 +631,7 @@ fn a_second_ctrl_c_quits_at_once_and_still_tidies_up() {
             "--trials",
             "20",
             "--set",
-            "referrals.community.per_week=300000",
+            "referrals.community.per_week=120000",
         ],
         Duration::from_millis(100),
     );

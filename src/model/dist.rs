@@ -223,6 +223,69 @@ impl Dist {
         }
     }
 
+    /// The probability that a sample is below `x` days (used to find stays
+    /// that end at the instant they begin: below half a second, which the
+    /// clock rounds to 0).
+    pub fn prob_below(&self, x: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Gamma, LogNormal, Normal};
+        let p = match &self.spec {
+            DistSpec::Fixed { value } => f64::from(u8::from(*value < x)),
+            DistSpec::Exponential { mean } => 1.0 - (-x / mean).exp(),
+            DistSpec::Uniform { min, max } => ((x - min) / (max - min)).clamp(0.0, 1.0),
+            DistSpec::Triangular { min, mode, max } => {
+                if x <= *min {
+                    0.0
+                } else if x >= *max {
+                    1.0
+                } else if x <= *mode {
+                    (x - min).powi(2) / ((max - min) * (mode - min))
+                } else {
+                    1.0 - (max - x).powi(2) / ((max - min) * (max - mode))
+                }
+            }
+            // Negative draws are redrawn: the distribution conditioned on >= 0.
+            DistSpec::Normal { mean, sd } => match Normal::new(*mean, *sd) {
+                Ok(n) if *sd > 0.0 => (n.cdf(x) - n.cdf(0.0)) / (1.0 - n.cdf(0.0)),
+                _ => f64::from(u8::from(*mean < x)),
+            },
+            DistSpec::LogNormal { mean, sd } => {
+                let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+                let mu = mean.ln() - sigma2 / 2.0;
+                match LogNormal::new(mu, sigma2.sqrt()) {
+                    Ok(d) if sigma2 > 0.0 => d.cdf(x),
+                    // sd negligible beside the mean: all at the mean.
+                    _ => f64::from(u8::from(*mean < x)),
+                }
+            }
+            DistSpec::Gamma { mean, sd } => {
+                let (shape, rate) = ((mean / sd).powi(2), mean / (sd * sd));
+                Gamma::new(shape, rate).map_or(0.0, |d| d.cdf(x))
+            }
+            DistSpec::Weibull { shape, scale } => 1.0 - (-(x / scale).powf(*shape)).exp(),
+            DistSpec::Empirical { values, weights } => {
+                let below = |v: &f64| *v < x;
+                match weights {
+                    None => values.iter().filter(|v| below(v)).count() as f64 / values.len() as f64,
+                    Some(w) => {
+                        let total: f64 = w.iter().sum();
+                        values
+                            .iter()
+                            .zip(w)
+                            .filter(|(v, _)| below(v))
+                            .map(|(_, w)| w)
+                            .sum::<f64>()
+                            / total
+                    }
+                }
+            }
+        };
+        if p.is_nan() {
+            0.0
+        } else {
+            p.clamp(0.0, 1.0)
+        }
+    }
+
     /// A non-negative sample.
     #[inline(always)] // on every stay, in the run loop (see `Clinic::handle`)
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
@@ -261,6 +324,63 @@ fn gamma_fn(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prob_below_follows_each_distribution() {
+        let d = |spec| Dist::new(spec).unwrap();
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        close(d(DistSpec::Fixed { value: 0.0 }).prob_below(1e-6), 1.0);
+        close(d(DistSpec::Fixed { value: 2.0 }).prob_below(1.0), 0.0);
+        close(
+            d(DistSpec::Exponential { mean: 2.0 }).prob_below(2.0),
+            1.0 - (-1.0f64).exp(),
+        );
+        close(
+            d(DistSpec::Uniform { min: 1.0, max: 3.0 }).prob_below(2.5),
+            0.75,
+        );
+        let tri = d(DistSpec::Triangular {
+            min: 0.0,
+            mode: 1.0,
+            max: 2.0,
+        });
+        close(tri.prob_below(1.0), 0.5);
+        close(tri.prob_below(0.5), 0.125);
+        // Truncated at 0: N(1, 1) conditioned on >= 0, nothing below 0;
+        // P(0 <= X < 1) / P(X >= 0) = (0.5 - Phi(-1)) / (1 - Phi(-1)).
+        let n = d(DistSpec::Normal { mean: 1.0, sd: 1.0 });
+        close(n.prob_below(0.0), 0.0);
+        close(
+            n.prob_below(1.0),
+            (0.5 - 0.158_655_253_931_457_05) / (1.0 - 0.158_655_253_931_457_05),
+        );
+        close(
+            d(DistSpec::LogNormal {
+                mean: 1.0,
+                sd: 1e-9,
+            })
+            .prob_below(1.1),
+            1.0,
+        );
+        // Gamma with shape 1 is exponential.
+        close(
+            d(DistSpec::Gamma { mean: 2.0, sd: 2.0 }).prob_below(2.0),
+            1.0 - (-1.0f64).exp(),
+        );
+        close(
+            d(DistSpec::Weibull {
+                shape: 1.0,
+                scale: 2.0,
+            })
+            .prob_below(2.0),
+            1.0 - (-1.0f64).exp(),
+        );
+        let e = DistSpec::Empirical {
+            values: vec![0.0, 5.0],
+            weights: Some(vec![3.0, 1.0]),
+        };
+        close(d(e).prob_below(1.0), 0.75);
+    }
+
     use super::*;
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;

@@ -56,6 +56,12 @@ pub const MAX_EXPECTED_REFERRALS_PER_TRIAL: f64 = 10_000_000.0;
 /// prints: about five minutes a trial at [`EVENTS_PER_SECOND`].
 pub const MAX_EXPECTED_EVENTS_PER_TRIAL: f64 = 1e9;
 
+/// Expected stays a patient passes through at one instant: stays that
+/// round to 0 seconds, routed from unit to unit. Real programs have about
+/// one; a cycle of such units that patients cannot leave never lets the
+/// clock move (the run would not end).
+pub const MAX_INSTANT_STAYS: f64 = 1000.0;
+
 /// A rough, deliberately modest speed of one core (events a second) for
 /// turning the expected events of a run into a time: the shipped scenarios
 /// run at 3 to 5 million a second on the 2-core development machine.

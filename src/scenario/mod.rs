@@ -124,7 +124,10 @@ pub fn load_str_in(
     let mut scenario = validate::validate(&raw, &mut problems);
     if problems.is_empty() {
         // The whole run's work needs a valid scenario to estimate.
-        validate::work(&scenario, &mut problems);
+        validate::instant_stays(&scenario, &mut problems);
+        if problems.is_empty() {
+            validate::work(&scenario, &mut problems);
+        }
     }
     if !problems.is_empty() {
         return Err(ScenarioError::Invalid {

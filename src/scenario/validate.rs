@@ -68,6 +68,112 @@ pub fn work(s: &Scenario, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Stays that end at the instant they begin (below half a second, which
+/// the clock rounds to 0), routed from unit to unit, must come to an end:
+/// at most [`MAX_INSTANT_STAYS`] expected a patient. `N[u] = 1 + sum_v
+/// M[u][v] N[v]`, with `M[u][v]` the chance that a stay in `u` is instant
+/// and then routed to `v`, is solved exactly; a cycle the patients cannot
+/// leave makes it singular (infinitely many stays at one instant).
+pub fn instant_stays(s: &Scenario, problems: &mut Vec<Problem>) {
+    const HALF_SECOND_DAYS: f64 = 0.5 / 86_400.0;
+    let n = s.units.len();
+    // Only beds and continuously admitting session units with episodes in
+    // days can admit and discharge at one instant; others wait for a
+    // session or a whole week.
+    let instant: Vec<f64> = s
+        .units
+        .iter()
+        .map(|u| match &u.kind {
+            UnitKind::Beds(b) => b.stay.prob_below(HALF_SECOND_DAYS),
+            UnitKind::Sessions(su) => match (&su.admission, &su.episode) {
+                (Admission::Continuous, Episode::Days(d)) => d.prob_below(HALF_SECOND_DAYS),
+                _ => 0.0,
+            },
+        })
+        .collect();
+    if instant.iter().all(|&p| p == 0.0) {
+        return;
+    }
+    fn routing(u: &Unit) -> &Routing {
+        match &u.kind {
+            UnitKind::Beds(b) => &b.on_discharge,
+            UnitKind::Sessions(su) => &su.on_completion,
+        }
+    }
+    // (I - M) N = 1, by Gaussian elimination with partial pivoting.
+    let mut a = vec![vec![0.0; n + 1]; n];
+    for (i, u) in s.units.iter().enumerate() {
+        a[i][i] = 1.0;
+        a[i][n] = 1.0;
+        for (dest, share) in &routing(u).shares {
+            if let Destination::Unit(v) = dest {
+                a[i][*v] -= instant[i] * share;
+            }
+        }
+    }
+    let mut singular = false;
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
+            .unwrap_or(col);
+        if a[pivot][col].abs() < 1e-12 {
+            singular = true;
+            break;
+        }
+        a.swap(col, pivot);
+        let pivot_row = a[col].clone();
+        for (row, r) in a.iter_mut().enumerate() {
+            let f = r[col] / pivot_row[col];
+            if row != col && f != 0.0 {
+                for (x, p) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    let stays: Vec<f64> = (0..n)
+        .map(|i| {
+            if singular {
+                f64::INFINITY
+            } else {
+                a[i][n] / a[i][i]
+            }
+        })
+        .collect();
+    // The first unit with the most (`max_by` keeps the last of equals).
+    let worst = (0..n)
+        .rev()
+        .filter(|&i| instant[i] > 0.0)
+        .max_by(|&x, &y| stays[x].total_cmp(&stays[y]));
+    let Some(i) = worst else { return };
+    let expected = stays[i];
+    if expected.is_finite() && (0.0..=MAX_INSTANT_STAYS).contains(&expected) {
+        return;
+    }
+    let cycle: Vec<&str> = (0..n)
+        .filter(|&u| instant[u] > 0.0 && (stays[u].is_nan() || stays[u] > MAX_INSTANT_STAYS))
+        .map(|u| s.units[u].name.as_str())
+        .collect();
+    let key = match &s.units[i].kind {
+        UnitKind::Beds(_) => format!("units[{i}].stay"),
+        UnitKind::Sessions(_) => format!("units[{i}].episode"),
+    };
+    let how_many = if expected.is_finite() && expected > 0.0 {
+        format!("about {} times", sig3(expected))
+    } else {
+        "forever".to_string()
+    };
+    problems.push(Problem::new(
+        key,
+        format!(
+            "stays in {} end at the instant they begin (below half a second) and route patients round a cycle (through {}) that they pass {how_many} at one instant, so the clock never moves; at most {} such stays are allowed: give a stay a length, or the cycle an exit",
+            s.units[i].name,
+            cycle.join(", "),
+            sig3(MAX_INSTANT_STAYS)
+        ),
+    ));
+}
+
 struct Validator<'a> {
     problems: &'a mut Vec<Problem>,
 }
