@@ -703,6 +703,35 @@ fn referrals_conserved(u: &iopsim::model::result::UnitResult) {
     );
 }
 
+/// The one stepped-down patient of [`STEP_DOWN`] kept the PHP bed for
+/// `blocked` days, then was admitted to the IOP with a reserved seat after
+/// waiting `wait` days, and never gave up.
+fn admitted_once_from_a_reserved_seat(
+    r: &TrialResult,
+    audit: &iopsim::model::recorder::Audit,
+    blocked: f64,
+    wait: f64,
+) {
+    let (php, iop) = (&r.units[0], &r.units[1]);
+    assert!(
+        (php.blocked_days - blocked).abs() < 1e-9,
+        "blocked {}",
+        php.blocked_days
+    );
+    assert_eq!(
+        (iop.all.referrals, iop.all.reneged, iop.all.admitted),
+        (1, 0, 1)
+    );
+    assert!(
+        (iop.wait_days - wait).abs() < 1e-9,
+        "wait {}",
+        iop.wait_days
+    );
+    assert_eq!(audit.seats_reserved, 1);
+    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
+    referrals_conserved(iop);
+}
+
 fn step_down(iop: &str) -> (TrialResult, iopsim::model::recorder::Audit) {
     let s = scenario(&STEP_DOWN.replace("{IOP}", iop));
     let p = Program::new(&s);
@@ -720,20 +749,8 @@ fn a_stepped_down_patient_goes_home_with_a_reserved_seat_and_does_not_give_up() 
     // days. (The old rule freed the bed and let them wait unreserved: 0
     // admitted, 1 reneged.)
     let (r, audit) = step_down("admission = \"rolling\"");
-    let (php, iop) = (&r.units[0], &r.units[1]);
-    assert_eq!(php.all.completed, 1);
-    assert_eq!(php.blocked_days, 0.0);
-    assert_eq!(iop.all.referrals, 1);
-    assert_eq!(iop.all.reneged, 0);
-    assert_eq!(iop.all.admitted, 1);
-    assert!(
-        (iop.wait_days - (6.0 + 10.0 / 24.0)).abs() < 1e-9,
-        "{}",
-        iop.wait_days
-    );
-    assert_eq!(audit.seats_reserved, 1);
-    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
-    referrals_conserved(iop);
+    assert_eq!(r.units[0].all.completed, 1);
+    admitted_once_from_a_reserved_seat(&r, &audit, 0.0, 6.0 + 10.0 / 24.0);
 }
 
 #[test]
@@ -748,22 +765,7 @@ fn a_stepped_down_patient_keeps_the_bed_until_the_cohort_admits() {
     // bed on 01-12, counting the empty group's seats as free: 0 admitted.)
     let (r, audit) =
         step_down("admission = \"cohort\"\ncohort_weeks = 4\nfirst_cohort = \"2027-01-04\"");
-    let (php, iop) = (&r.units[0], &r.units[1]);
-    assert!(
-        (php.blocked_days - (13.0 + 10.0 / 24.0)).abs() < 1e-9,
-        "{}",
-        php.blocked_days
-    );
-    assert_eq!(iop.all.reneged, 0);
-    assert_eq!(iop.all.admitted, 1);
-    assert!(
-        (iop.wait_days - (20.0 + 10.0 / 24.0)).abs() < 1e-9,
-        "{}",
-        iop.wait_days
-    );
-    assert_eq!(audit.seats_reserved, 1);
-    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
-    referrals_conserved(iop);
+    admitted_once_from_a_reserved_seat(&r, &audit, 13.0 + 10.0 / 24.0, 20.0 + 10.0 / 24.0);
 }
 
 #[test]
@@ -780,24 +782,10 @@ fn a_stepped_down_patient_keeps_the_bed_while_the_group_is_full() {
         + "[[initial.patients]]\nunit = \"iop\"\nweek = 1\n";
     let s = scenario(&toml);
     let (r, audit) = run_trial_audited(&Program::new(&s), s.simulation.seed, 0);
-    let (php, iop) = (&r.units[0], &r.units[1]);
-    assert!(
-        (php.blocked_days - 13.0).abs() < 1e-9,
-        "{}",
-        php.blocked_days
-    );
-    assert_eq!(iop.all.reneged, 0);
-    assert_eq!(iop.all.admitted, 1);
+    admitted_once_from_a_reserved_seat(&r, &audit, 13.0, 13.0 + 10.0 / 24.0);
     // The patient in care on 01-04 on 01-25, the stepped-down one 3 weeks
     // after admission, on 02-15.
-    assert_eq!(iop.all.completed, 2);
-    assert!(
-        (iop.wait_days - (13.0 + 10.0 / 24.0)).abs() < 1e-9,
-        "{}",
-        iop.wait_days
-    );
-    assert_eq!((audit.reneged_while_placed, audit.seats_overbooked), (0, 0));
-    referrals_conserved(iop);
+    assert_eq!(r.units[1].all.completed, 2);
 }
 
 /// Far more demand than seats; one group of 2 on Mondays admitting in
