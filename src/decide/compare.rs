@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 
 use super::{direction, fmt_num, Direction, Run};
 use crate::cli::CompareArgs;
-use crate::report::output::{Claim, Owner, RUN_RECORD};
+use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
 use crate::stats::{t95, Summary};
 
@@ -331,11 +331,11 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
     check_aligned(&labels, &scenarios)?;
     // Before any run: may this comparison write its folder? It is the
     // baseline's: rerunning with the same baseline file replaces it.
-    let claim = Claim::new(
-        &args.run.out,
+    let claim = super::claim(
+        &args.run,
         &dir_name(&labels),
-        Owner::new("compare", super::source(Some(&args.scenarios[0]))),
-        args.run.force,
+        "compare",
+        Some(&args.scenarios[0]),
     )?;
     let mut runs = Vec::new();
     for (label, s) in labels.iter().zip(&scenarios) {

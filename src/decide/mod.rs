@@ -21,7 +21,7 @@ use std::time::{Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::DecideRun;
-use crate::report::output::{fingerprint, Claim, RunRecord, Source};
+use crate::report::output::{fingerprint, Claim, Owner, RunRecord, Source};
 use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
 use crate::trials::{self, RunOptions, RunResults};
 
@@ -84,6 +84,19 @@ pub fn source(path: Option<&PathBuf>) -> Source {
         Some(p) => Source::new(Some(p), &std::fs::read_to_string(p).unwrap_or_default()),
         None => Source::new(None, DEFAULT_TOML),
     }
+}
+
+/// Claims `OUT/<dir>` for `command` on the scenario file `scenario` (the
+/// built-in default if none), before any simulation: refused unless this
+/// command wrote it from the same file, or `--force` (see [`Claim::new`]).
+pub fn claim(
+    run: &DecideRun,
+    dir: &str,
+    command: &str,
+    scenario: Option<&PathBuf>,
+) -> anyhow::Result<Claim> {
+    let owner = Owner::new(command, source(scenario));
+    Claim::new(&run.out, dir, owner, run.force)
 }
 
 /// The `run.json` of a decision command's folder: the claim's owner, the

@@ -29,7 +29,7 @@ use statrs::distribution::{Binomial, DiscreteCDF};
 use super::fmt_num;
 use super::sweep::{parse_vary, Vary};
 use crate::cli::SizeArgs;
-use crate::report::output::{Claim, Owner, RUN_RECORD};
+use crate::report::output::RUN_RECORD;
 use crate::stats::{quantile, Summary};
 
 /// Confidence of each one-sided bound: the ends of a two-sided 95% interval.
@@ -548,11 +548,11 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
         }
     }
     // Before any run: may this search write its folder?
-    let claim = Claim::new(
-        &args.run.out,
+    let claim = super::claim(
+        &args.run,
         &format!("size-{}", base.name),
-        Owner::new("size", super::source(args.scenario.as_ref())),
-        args.run.force,
+        "size",
+        args.scenario.as_ref(),
     )?;
     let sizing = size(
         vary.clone(),

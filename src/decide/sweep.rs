@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use super::fmt_num;
 use crate::cli::SweepArgs;
-use crate::report::output::{Claim, Owner, RUN_RECORD};
+use crate::report::output::RUN_RECORD;
 use crate::scenario::{Scenario, UnitKind};
 use crate::stats::Summary;
 
@@ -352,11 +352,11 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
         }
     }
     // Before any run: may this sweep write its folder?
-    let claim = Claim::new(
-        &args.run.out,
+    let claim = super::claim(
+        &args.run,
         &format!("sweep-{}", base.name),
-        Owner::new("sweep", super::source(args.scenario.as_ref())),
-        args.run.force,
+        "sweep",
+        args.scenario.as_ref(),
     )?;
     let mut done = Vec::with_capacity(points.len());
     for (i, (p, s)) in points.iter().zip(&scenarios).enumerate() {
