@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use crate::model::result::{summary_names, summary_values, weekly_names, weekly_series};
+use crate::model::result::{
+    has_track_results, summary_names, summary_values, weekly_names, weekly_series,
+};
 use crate::model::{run_trial, Program, TrialResult};
 use crate::scenario::{Scenario, UnitKind};
 use crate::stats::stream::{Column, Precision};
@@ -82,6 +84,9 @@ pub struct RunResults {
     /// [metric][week]
     pub weekly: Vec<Vec<Summary>>,
     pub waits: Vec<WaitHistogram>,
+    /// The same per track of a unit with results per track, named
+    /// `<unit>.<track>`.
+    pub track_waits: Vec<WaitHistogram>,
     /// Per unit, the share of referrals ending in each outcome
     /// ([`OUTCOMES`]), across trials.
     pub outcome_shares: Vec<(String, Vec<Summary>)>,
@@ -123,15 +128,34 @@ pub struct ExactLimits {
     pub trials: usize,
     /// Waits kept exactly per unit, over all trials.
     pub waits: usize,
+    /// Waits kept exactly per track (of units with results per track).
+    pub track_waits: usize,
 }
 
 /// At most this many per-trial values are kept exactly, over all columns
-/// (about 32 MB: weekly cells are kept as f32).
-pub const EXACT_VALUES_BUDGET: usize = 8_000_000;
+/// (about 40 MB: weekly cells are kept as f32).
+pub const EXACT_VALUES_BUDGET: usize = 10_000_000;
 /// No column keeps more than this many trials exactly.
 pub const EXACT_TRIALS_MAX: usize = 10_000;
 /// Waits kept exactly, shared by the units (4 bytes each).
 pub const EXACT_WAITS_BUDGET: usize = 4_000_000;
+/// Waits kept exactly, shared by the tracks of units with results per
+/// track (apart from the units' budget, which they leave unchanged).
+pub const EXACT_TRACK_WAITS_BUDGET: usize = 4_000_000;
+
+/// The tracks that have results of their own, as (unit, track) indices.
+fn reported_tracks(scenario: &Scenario) -> Vec<(usize, usize)> {
+    scenario
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| has_track_results(u))
+        .flat_map(|(i, u)| match &u.kind {
+            UnitKind::Sessions(su) => (0..su.tracks.len()).map(move |t| (i, t)).collect(),
+            UnitKind::Beds(_) => Vec::new(),
+        })
+        .collect()
+}
 
 impl ExactLimits {
     /// The limits for `scenario`: exact for up to [`EXACT_TRIALS_MAX`] trials
@@ -143,6 +167,7 @@ impl ExactLimits {
         ExactLimits {
             trials: (EXACT_VALUES_BUDGET / columns.max(1)).clamp(1, EXACT_TRIALS_MAX),
             waits: EXACT_WAITS_BUDGET / scenario.units.len().max(1),
+            track_waits: EXACT_TRACK_WAITS_BUDGET / reported_tracks(scenario).len().max(1),
         }
     }
 }
@@ -152,6 +177,38 @@ impl ExactLimits {
 struct WaitAcc {
     counts: Vec<u64>,
     values: Column,
+}
+
+impl WaitAcc {
+    fn new(bins: usize, exact: usize) -> WaitAcc {
+        WaitAcc {
+            counts: vec![0; bins],
+            values: Column::new(Precision::F32, exact, 0),
+        }
+    }
+
+    fn push(&mut self, waits: impl Iterator<Item = f64>) {
+        let last = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize;
+        for x in waits {
+            let x = f64::from(x as f32);
+            self.counts[((x / WAIT_BIN_DAYS) as usize).min(last)] += 1;
+            self.values.push(x);
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.counts.capacity() * 8 + self.values.heap_bytes()
+    }
+
+    fn histogram(self, unit: String, quantiles: Vec<f64>) -> WaitHistogram {
+        WaitHistogram {
+            unit,
+            total: self.values.count(),
+            p50: quantiles[0],
+            p90: quantiles[1],
+            counts: self.counts,
+        }
+    }
 }
 
 /// Folds trial results, in trial order, into what [`RunResults`] reports,
@@ -165,6 +222,8 @@ pub struct Aggregator {
     weekly: Vec<Column>,
     weeks: usize,
     waits: Vec<WaitAcc>,
+    /// Per reported track, in unit and track order.
+    track_waits: Vec<WaitAcc>,
     shares: Vec<[Column; 7]>,
     events: u64,
     trials: u64,
@@ -192,10 +251,11 @@ impl Aggregator {
             waits: scenario
                 .units
                 .iter()
-                .map(|_| WaitAcc {
-                    counts: vec![0; bins],
-                    values: Column::new(Precision::F32, limits.waits, 0),
-                })
+                .map(|_| WaitAcc::new(bins, limits.waits))
+                .collect(),
+            track_waits: reported_tracks(scenario)
+                .iter()
+                .map(|_| WaitAcc::new(bins, limits.track_waits))
                 .collect(),
             shares: scenario
                 .units
@@ -220,13 +280,12 @@ impl Aggregator {
                 col.push(x);
             }
         }
-        let last = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize;
         for (acc, u) in self.waits.iter_mut().zip(&r.units) {
-            for x in u.waits() {
-                let x = f64::from(x as f32);
-                acc.counts[((x / WAIT_BIN_DAYS) as usize).min(last)] += 1;
-                acc.values.push(x);
-            }
+            acc.push(u.waits());
+        }
+        let tracks = r.units.iter().flat_map(|u| &u.tracks);
+        for (acc, t) in self.track_waits.iter_mut().zip(tracks) {
+            acc.push(t.waits());
         }
         for (acc, u) in self.shares.iter_mut().zip(&r.units) {
             for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
@@ -252,7 +311,8 @@ impl Aggregator {
             + self
                 .waits
                 .iter()
-                .map(|w| w.counts.capacity() * 8 + w.values.heap_bytes())
+                .chain(&self.track_waits)
+                .map(WaitAcc::heap_bytes)
                 .sum::<usize>()
             + self.shares.iter().map(|s| cols(s)).sum::<usize>()
     }
@@ -274,6 +334,7 @@ impl Aggregator {
             || {
                 self.waits
                     .par_iter()
+                    .chain(&self.track_waits)
                     .map(|w| w.values.quantiles(&[0.5, 0.9]))
                     .collect::<Vec<_>>()
             },
@@ -294,17 +355,25 @@ impl Aggregator {
                 )
             })
             .collect();
+        let mut wait_quantiles = wait_quantiles.into_iter();
         let waits = scenario
             .units
             .iter()
             .zip(self.waits)
+            .zip(wait_quantiles.by_ref())
+            .map(|((u, w), q)| w.histogram(u.name.clone(), q))
+            .collect();
+        let track_waits = reported_tracks(scenario)
+            .into_iter()
+            .zip(self.track_waits)
             .zip(wait_quantiles)
-            .map(|((u, w), q)| WaitHistogram {
-                unit: u.name.clone(),
-                total: w.values.count(),
-                p50: q[0],
-                p90: q[1],
-                counts: w.counts,
+            .map(|(((u, t), w), q)| {
+                let unit = &scenario.units[u];
+                let name = match &unit.kind {
+                    UnitKind::Sessions(su) => format!("{}.{}", unit.name, su.tracks[t].name),
+                    UnitKind::Beds(_) => unit.name.clone(),
+                };
+                w.histogram(name, q)
             })
             .collect();
         let capacity = scenario
@@ -337,6 +406,7 @@ impl Aggregator {
             weekly_names: weekly_names(scenario),
             weekly,
             waits,
+            track_waits,
             capacity,
             staff_hours: scenario
                 .staff

@@ -520,6 +520,141 @@ fn waitlist_priority_serves_lower_classes_first() {
 }
 
 #[test]
+fn each_stream_shows_what_its_priority_buys() {
+    // The same flood and trickle as above, read from the per-stream
+    // results: the urgent stream's waits are its own, the flood's are the
+    // backlog's, and the two streams add up to the unit.
+    let toml = SATURATED.replace(
+        "[[referrals]]\nname = \"flood\"\nto = \"iop\"\nper_week = 60",
+        "[[referrals]]\nname = \"flood\"\nto = \"iop\"\nper_week = 60\npriority = 2\n\n\
+         [[referrals]]\nname = \"urgent\"\nto = \"iop\"\nper_week = 1\npriority = 0",
+    );
+    let s = scenario(&toml);
+    let r = trial(&s, 0);
+    let (flood, urgent) = (&r.streams[0], &r.streams[1]);
+    // Priority 0 is admitted within one 4-week turnover; the flood waits months.
+    assert!(urgent.wait_days_p90 <= 28.0, "{urgent:?}");
+    assert!(flood.wait_days > 60.0, "{flood:?}");
+    let u = &r.units[0].counts;
+    assert_eq!(flood.referrals + urgent.referrals, u.referrals);
+    assert_eq!(flood.admitted + urgent.admitted, u.admitted);
+    assert_eq!(flood.no_shows + urgent.no_shows, u.no_shows);
+    // Without priority the urgent stream waits like everyone else.
+    let same = trial(&scenario(&toml.replace("priority = 0", "priority = 2")), 0);
+    assert!(same.streams[1].wait_days > 60.0, "{:?}", same.streams[1]);
+    // Every reported admission's wait is in exactly one stream's figures.
+    let n = (flood.admitted + urgent.admitted) as f64;
+    let pooled =
+        (flood.wait_days * flood.admitted as f64 + urgent.wait_days * urgent.admitted as f64) / n;
+    assert!((pooled - r.units[0].wait_days).abs() < 1e-9);
+}
+
+#[test]
+fn the_default_reports_tracks_streams_and_destinations_apart() {
+    let s = load_str(DEFAULT_TOML, "default", &["simulation.trials=200".into()]).unwrap();
+    let (r, _) = run(&s, 0);
+    let m = |k: &str| {
+        r.summary_of(k)
+            .unwrap_or_else(|| panic!("no metric {k}"))
+            .mean
+    };
+    // Each track's figures and the unit's agree.
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    assert!(close(
+        m("iop.morning.admissions") + m("iop.evening.admissions"),
+        m("iop.admissions")
+    ));
+    assert!(close(
+        m("iop.morning.census") + m("iop.evening.census"),
+        m("iop.census")
+    ));
+    // 60% prefer the evening for the same seats: the wait is in the evening.
+    assert!(
+        m("iop.evening.wait_days") > m("iop.morning.wait_days") + 1.0,
+        "evening {} vs morning {}",
+        m("iop.evening.wait_days"),
+        m("iop.morning.wait_days")
+    );
+    assert!(m("iop.evening.seat_utilization") > m("iop.morning.seat_utilization"));
+    let evening = r
+        .track_waits
+        .iter()
+        .find(|h| h.unit == "iop.evening")
+        .unwrap();
+    let morning = r
+        .track_waits
+        .iter()
+        .find(|h| h.unit == "iop.morning")
+        .unwrap();
+    assert_eq!(
+        evening.total + morning.total,
+        r.waits.iter().find(|h| h.unit == "iop").unwrap().total
+    );
+    assert!(evening.p90 > morning.p90);
+    // Step-downs (priority 1) are seen before community referrals (2).
+    assert!(m("stream.php-stepdown.wait_days") < m("stream.community.wait_days"));
+    let streams: f64 = ["inpatient-stepdown", "php-stepdown", "community"]
+        .iter()
+        .map(|st| m(&format!("stream.{st}.referrals")))
+        .sum();
+    assert!(close(streams, m("iop.referrals")));
+    // Completers go on 80/20 to outpatient care and alumni; step-ups to PHP;
+    // dropouts and administrative discharges home.
+    let routed = m("iop.to.outpatient") + m("iop.to.alumni");
+    assert!(
+        (m("iop.to.outpatient") / routed - 0.8).abs() < 0.02,
+        "{}",
+        m("iop.to.outpatient") / routed
+    );
+    assert!(close(routed, m("iop.completed")));
+    assert!(close(m("iop.to.php"), m("iop.stepped_up")));
+    assert!(close(m("iop.stepped_up_to.php"), m("iop.stepped_up")));
+    assert!(close(
+        m("iop.to.home"),
+        m("iop.dropped_out") + m("iop.admin_discharged")
+    ));
+    // Weekly levels and admissions per track.
+    let weekly = |k: &str| r.weekly_of(k).unwrap_or_else(|| panic!("no weekly {k}"));
+    for w in 0..52 {
+        let sum =
+            weekly("iop.morning.admissions")[w].mean + weekly("iop.evening.admissions")[w].mean;
+        assert!(close(sum, weekly("iop.admissions")[w].mean), "week {w}");
+    }
+    assert_eq!(weekly("iop.evening.census").len(), 52);
+}
+
+#[test]
+fn results_need_names_of_their_own() {
+    let err = |toml: &str| match load_str(toml, "test.toml", &[]) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    // A track named like a unit metric.
+    let two_tracks = SATURATED.replace(
+        "[[rooms]]",
+        "[[units.tracks]]\nname = \"census\"\ndays = [\"tue\"]\nstart = \"10:00\"\nhours = 3\ngroup_size = 12\nroom = \"room\"\n\n[[rooms]]",
+    );
+    let e = err(&two_tracks);
+    assert!(
+        e.contains("units[0].tracks[1].name")
+            && e.contains("'census' is the name of a unit metric"),
+        "{e}"
+    );
+    assert!(e.contains("test.toml"), "{e}");
+    // A unit whose metrics would carry a stream's names.
+    let clash = SATURATED
+        .replace("name = \"iop\"", "name = \"stream.flood\"")
+        .replace("to = \"iop\"", "to = \"stream.flood\"");
+    let e = err(&clash);
+    assert!(
+        e.contains("referrals[0].name")
+            && e.contains("'stream.flood.referrals' would be given to two results")
+            && e.contains("units[0].name"),
+        "{e}"
+    );
+}
+
+#[test]
 fn growth_raises_referrals_year_over_year() {
     let toml = SATURATED
         .replace("per_week = 60", "per_week = 20\ngrowth_per_year = 1.0")

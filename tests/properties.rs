@@ -8,6 +8,8 @@
 //! - never count an attendance on a holiday, outside the track's timetable or
 //!   by a patient of another track ([`Audit`] counts them; it must stay 0),
 //! - never give a negative wait,
+//! - add up: a unit's tracks to the unit, its referral streams and the
+//!   transfers in to its referrals, its leavers by destination to its exits,
 //! - give the same result for the same seed, and the same files for 1 and 2
 //!   threads.
 //!
@@ -18,6 +20,7 @@
 use chrono::{Days, NaiveDate};
 use iopsim::model::clinic::run_trial_audited;
 use iopsim::model::recorder::Audit;
+use iopsim::model::result::{destination_names, StreamResult, UnitResult};
 use iopsim::model::{Program, TrialResult};
 use iopsim::report::csv::{summary_csv, weekly_csv};
 use iopsim::scenario::{load_str, Scenario};
@@ -531,6 +534,135 @@ fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
         if let Some(att) = u.attendance_rate {
             prop_assert!(att.is_nan() || (0.0..=1.0 + 1e-12).contains(&att));
         }
+        check_tracks(u)?;
+        prop_assert_eq!(
+            u.destinations.iter().sum::<u64>(),
+            rep.exits(),
+            "unit {}: leavers by destination {:?} against {:?}",
+            i,
+            &u.destinations,
+            rep
+        );
+    }
+    check_streams(p, r)
+}
+
+fn sorted(waits: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut v: Vec<u64> = waits.collect();
+    v.sort_unstable();
+    v
+}
+
+/// A unit's tracks add up to the unit: counts exactly, waits as the same
+/// multiset, levels to rounding (each is an exact sum of whole
+/// patient-seconds divided by the horizon).
+fn check_tracks(u: &UnitResult) -> Result<(), TestCaseError> {
+    if u.tracks.is_empty() {
+        return Ok(());
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    prop_assert_eq!(
+        u.tracks.iter().map(|t| t.admissions).sum::<u64>(),
+        u.counts.admitted
+    );
+    prop_assert_eq!(
+        u.tracks.iter().map(|t| t.reneged).sum::<u64>(),
+        u.counts.reneged
+    );
+    prop_assert_eq!(
+        sorted(u.tracks.iter().flat_map(|t| t.wait_secs.iter().copied())),
+        sorted(u.wait_secs.iter().copied())
+    );
+    let census: f64 = u.tracks.iter().map(|t| t.census).sum();
+    let waitlist: f64 = u.tracks.iter().map(|t| t.waitlist).sum();
+    prop_assert!(close(census, u.census), "census {} vs {}", census, u.census);
+    prop_assert!(
+        close(waitlist, u.waitlist),
+        "waitlist {} vs {}",
+        waitlist,
+        u.waitlist
+    );
+    for (w, &unit_census) in u.weekly.census.iter().enumerate() {
+        let sum: f64 = u.tracks.iter().map(|t| t.weekly_census[w]).sum();
+        prop_assert!(
+            close(sum, unit_census),
+            "week {}: {} vs {}",
+            w,
+            sum,
+            unit_census
+        );
+        let sum: f64 = u.tracks.iter().map(|t| t.weekly_admissions[w]).sum();
+        prop_assert_eq!(sum, u.weekly.admissions[w]);
+    }
+    for t in &u.tracks {
+        let util = t.seat_utilization;
+        prop_assert!(util.is_nan() || (0.0..=1.0 + 1e-12).contains(&util));
+    }
+    Ok(())
+}
+
+/// The referral streams of a unit add up to it: their referrals and the
+/// transfers in (the other units' leavers sent there) are its referrals;
+/// their no-shows are its no-shows; and where nobody else comes in
+/// (transfers, `[initial]` waiting patients), their admissions, losses and
+/// waits are the unit's.
+fn check_streams(p: &Program, r: &TrialResult) -> Result<(), TestCaseError> {
+    let s = p.scenario;
+    for (i, u) in r.units.iter().enumerate() {
+        let streams: Vec<_> = s
+            .referrals
+            .iter()
+            .zip(&r.streams)
+            .filter(|(st, _)| st.to == i)
+            .map(|(_, res)| res)
+            .collect();
+        let transfers_in: u64 = s
+            .units
+            .iter()
+            .zip(&r.units)
+            .map(|(v, vr)| {
+                destination_names(s, v)
+                    .iter()
+                    .zip(&vr.destinations)
+                    .filter(|(d, _)| **d == s.units[i].name)
+                    .map(|(_, &n)| n)
+                    .sum::<u64>()
+            })
+            .sum();
+        let sum = |f: fn(&StreamResult) -> u64| streams.iter().map(|st| f(st)).sum::<u64>();
+        let c = &u.counts;
+        prop_assert_eq!(
+            sum(|st| st.referrals) + transfers_in,
+            c.referrals,
+            "unit {}",
+            i
+        );
+        prop_assert_eq!(sum(|st| st.no_shows), c.no_shows);
+        // Anyone else who can come in: transfers (sent during the warm-up
+        // and admitted after it, too) and [initial] waiting patients.
+        let others = s
+            .units
+            .iter()
+            .any(|v| destination_names(s, v).contains(&s.units[i].name))
+            || s.initial.waiting.iter().any(|w| w.unit == i);
+        for (streams, unit) in [
+            (sum(|st| st.admitted), c.admitted),
+            (sum(|st| st.turned_away), c.turned_away),
+            (sum(|st| st.reneged), c.reneged),
+        ] {
+            if others {
+                prop_assert!(streams <= unit);
+            } else {
+                prop_assert_eq!(streams, unit);
+            }
+        }
+        if !others && streams.len() == 1 {
+            prop_assert_eq!(streams[0].wait_days.to_bits(), u.wait_days.to_bits());
+            prop_assert_eq!(
+                streams[0].wait_days_p90.to_bits(),
+                u.wait_days_p90.to_bits()
+            );
+        }
     }
     Ok(())
 }
@@ -589,6 +721,7 @@ fn the_generator_reaches_the_interesting_cases() {
     let mut runner = TestRunner::deterministic();
     let (mut blocked, mut turned_away, mut reneged, mut stepped, mut holidays) = (0, 0, 0, 0, 0);
     let (mut chains, mut reserved) = (0, 0);
+    let (mut by_track, mut streams_apart, mut routed) = (0, 0, 0);
     for _ in 0..60 {
         let g = scenario_gen().new_tree(&mut runner).unwrap().current();
         let s = g.scenario();
@@ -596,6 +729,19 @@ fn the_generator_reaches_the_interesting_cases() {
         let p = Program::new(&s);
         let (r, audit) = run_trial_audited(&p, s.simulation.seed, 0);
         reserved += usize::from(audit.seats_reserved > 0);
+        by_track += usize::from(r.units.iter().any(|u| u.tracks.len() > 1));
+        streams_apart += usize::from(
+            s.units
+                .iter()
+                .enumerate()
+                .any(|(i, _)| s.referrals.iter().filter(|st| st.to == i).count() > 1),
+        );
+        routed += usize::from(r.units.iter().any(|u| {
+            u.destinations.len() > 1
+                && u.destinations[..u.destinations.len() - 1]
+                    .iter()
+                    .any(|&n| n > 0)
+        }));
         chains +=
             usize::from(r.units.len() == 3 && r.units[1..].iter().all(|u| u.blocked_days > 0.0));
         for u in &r.units {
@@ -613,6 +759,9 @@ fn the_generator_reaches_the_interesting_cases() {
         ("reneged", reneged),
         ("stepped up", stepped),
         ("holidays", holidays),
+        ("results per track", by_track),
+        ("units with several referral streams", streams_apart),
+        ("leavers routed on", routed),
     ] {
         assert!(n >= 2, "only {n} of 60 generated scenarios had {what}");
     }

@@ -173,6 +173,7 @@ fn aggregator_memory_does_not_grow_with_trials() {
     let limits = ExactLimits {
         trials: 100,
         waits: 1_000,
+        track_waits: 1_000,
     };
     let mut agg = Aggregator::with_limits(&s, limits);
     let mut at_1k = 0;
@@ -206,6 +207,7 @@ fn sketched_statistics_match_exact_ones() {
         ExactLimits {
             trials: 50,
             waits: 500,
+            track_waits: 500,
         },
     );
     for r in &results {

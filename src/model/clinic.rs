@@ -12,7 +12,7 @@ use crate::engine::time::{round_nonneg, DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime, TimerId};
 use crate::model::dist::Dist;
 use crate::model::program::{CohortPlan, Program, TrackPlan};
-use crate::model::recorder::{Audit, Recorder};
+use crate::model::recorder::{Audit, Recorder, Tally, NO_STREAM};
 use crate::model::result::TrialResult;
 use crate::model::rng::name_key;
 use crate::model::rng::{derive, rng_from, PatientRng, Purpose, SimRng};
@@ -95,6 +95,9 @@ struct Patient {
     /// before `referred_at` / `admitted_at` = time 0: patients of the
     /// `[initial]` state. 0 for everyone referred during the run.
     before_start: u64,
+    /// Who the recorder counts this visit for ([`Recorder::tally`]): their
+    /// referral stream at their first unit, nobody after a transfer.
+    tally: Tally,
 }
 
 impl Patient {
@@ -115,6 +118,7 @@ impl Patient {
             holding: None,
             enrolled_idx: 0,
             before_start: 0,
+            tally: NO_STREAM,
         }
     }
 
@@ -139,6 +143,7 @@ impl Patient {
             holding,
             enrolled_idx,
             before_start,
+            tally,
         } = self;
         *gen = gen.wrapping_add(1);
         *status = Status::Free;
@@ -154,6 +159,7 @@ impl Patient {
         *holding = None;
         *enrolled_idx = 0;
         *before_start = 0;
+        *tally = NO_STREAM;
     }
 }
 
@@ -607,7 +613,9 @@ impl<'p> Clinic<'p> {
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let pid = self.new_patient(prefix, index);
-        self.rec.referral(unit);
+        let tally = self.rec.tally(s);
+        self.patients[pid as usize].tally = tally;
+        self.rec.referral(unit, tally);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
         let shows = stream.show >= 1.0
@@ -617,7 +625,7 @@ impl<'p> Clinic<'p> {
                 .random::<f64>()
                 < stream.show;
         if !shows {
-            self.rec.no_show(unit);
+            self.rec.no_show(unit, tally);
             self.release_patient(pid);
             return;
         }
@@ -708,7 +716,8 @@ impl<'p> Clinic<'p> {
             }
         }
         if us.waitlist_full(self.p, unit) {
-            self.rec.turned_away(unit);
+            self.rec
+                .turned_away(unit, self.patients[pid as usize].tally);
             if let Some((seat, _)) = from {
                 self.release_seat(now, seat, q);
             }
@@ -732,7 +741,7 @@ impl<'p> Clinic<'p> {
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         us.tracks[track].waitlist.insert(key, pid);
         us.waiting += 1;
-        rec.waitlist_change(unit, now, 1);
+        rec.waitlist_change(unit, track, now, 1);
         pt.status = Status::Waiting;
         pt.wl_key = key;
         pt.holding = holding;
@@ -851,9 +860,9 @@ impl<'p> Clinic<'p> {
             self.rec.audit_reservation_taken(over || session != now);
             let us = &mut self.units[unit];
             us.reserved -= 1;
-            left_waitlist(us, &mut self.rec, unit, now);
+            left_waitlist(us, &mut self.rec, unit, track, now);
             // The seat was counted when it was reserved.
-            self.rec.census_change(unit, now, 1);
+            self.rec.census_change(unit, track, now, 1);
             self.admit(now, pid, unit, track, group as usize, q);
         }
         reserved.clear();
@@ -884,8 +893,9 @@ impl<'p> Clinic<'p> {
         let ts = &self.units[unit].tracks[track];
         let reserved = ts.reservations.iter().any(|&(r, _, _)| r == pid);
         self.rec.audit_renege(pt.holding.is_some() || reserved);
+        let tally = pt.tally;
         self.remove_from_waitlist(now, pid);
-        self.rec.reneged(unit);
+        self.rec.reneged(unit, track, tally);
         self.release_patient(pid);
         if self.units[unit].tracks[track].holders > 0 {
             self.assign_reserved_seats(now, unit, track, q);
@@ -898,7 +908,7 @@ impl<'p> Clinic<'p> {
         let (unit, track) = (pt.unit as usize, pt.track as usize);
         let us = &mut self.units[unit];
         us.tracks[track].waitlist.remove(&pt.wl_key);
-        left_waitlist(us, &mut self.rec, unit, now);
+        left_waitlist(us, &mut self.rec, unit, track, now);
     }
 
     // ---- admission and leaving ------------------------------------------
@@ -917,7 +927,7 @@ impl<'p> Clinic<'p> {
     #[inline(always)] // the per-customer path: see `handle`
     fn take_seat(&mut self, now: SimTime, unit: usize, track: usize, group: usize) {
         self.units[unit].tracks[track].occupancy[group] += 1;
-        self.rec.census_change(unit, now, 1);
+        self.rec.census_change(unit, track, now, 1);
     }
 
     /// Admits `pid` into a seat of `group` already counted as theirs: a
@@ -962,7 +972,7 @@ impl<'p> Clinic<'p> {
         let wait_secs = now.since(pt.referred_at) + pt.before_start;
         pt.before_start = 0;
         rec.audit_wait(now, pt.referred_at);
-        rec.admission(unit, now, wait_secs);
+        rec.admission(unit, track, pt.tally, now, wait_secs);
         let leave = |why| Event::Leave { pid, gen, why };
         match &us.spec.kind {
             UnitKind::Beds(b) => {
@@ -1087,15 +1097,30 @@ impl<'p> Clinic<'p> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
+        let plan = &self.p.units[unit];
+        let routed = |(d, i): (&'p Destination, usize)| (d, plan.route_dest[i]);
         let (dest, handoff) = match (&us.spec.kind, why) {
-            (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng), b.handoff),
-            (UnitKind::Sessions(su), Exit::Complete) => {
-                (route(&su.on_completion, &mut pt.rng), Handoff::GoHome)
+            (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng).map(routed), b.handoff),
+            (UnitKind::Sessions(su), Exit::Complete) => (
+                route(&su.on_completion, &mut pt.rng).map(routed),
+                Handoff::GoHome,
+            ),
+            (UnitKind::Sessions(su), Exit::StepUp) => {
+                (Some((&su.stepup_to, plan.stepup_dest)), Handoff::GoHome)
             }
-            (UnitKind::Sessions(su), Exit::StepUp) => (Some(&su.stepup_to), Handoff::GoHome),
             _ => (None, Handoff::GoHome),
         };
         self.rec.exit(unit, why, stay_days);
+        let dest = match dest {
+            Some((d, i)) => {
+                self.rec.routed(unit, i);
+                Some(d)
+            }
+            None => {
+                self.rec.went_home(unit);
+                None
+            }
+        };
         if is_sessions {
             self.unenroll(pid);
         }
@@ -1126,7 +1151,8 @@ impl<'p> Clinic<'p> {
         q: &mut EventQueue<Event>,
     ) {
         let priority = self.p.scenario.units[next].waitlist.transfer_priority;
-        self.rec.referral(next);
+        self.patients[pid as usize].tally = NO_STREAM;
+        self.rec.referral(next, NO_STREAM);
         if from.is_none() {
             self.release_seat(now, seat, q);
         }
@@ -1163,13 +1189,13 @@ impl<'p> Clinic<'p> {
         // took 4% off M/M/10's instructions and 6% off M/M/1's).
         if admits_on_arrival && t.occupancy[group] == t.group_size {
             if let Some(pid) = t.waitlist.pop_first() {
-                left_waitlist(us, &mut self.rec, unit, now);
+                left_waitlist(us, &mut self.rec, unit, track, now);
                 self.admit(now, pid, unit, track, group, q);
                 return;
             }
         }
         t.occupancy[group] -= 1;
-        self.rec.census_change(unit, now, -1);
+        self.rec.census_change(unit, track, now, -1);
         if admits_on_arrival {
             self.fill_group(now, unit, track, group, q);
         } else if self.units[unit].tracks[track].holders > 0 {
@@ -1196,7 +1222,7 @@ impl<'p> Clinic<'p> {
             let Some(pid) = t.waitlist.pop_first() else {
                 break;
             };
-            left_waitlist(us, &mut self.rec, unit, now);
+            left_waitlist(us, &mut self.rec, unit, track, now);
             self.take_seat(now, unit, track, group);
             self.admit(now, pid, unit, track, group, q);
         }
@@ -1421,7 +1447,7 @@ impl Clinic<'_> {
         pt.absences = 0;
         pt.enrolled_idx = enrolled_idx;
         let gen = pt.gen;
-        self.rec.census_change(unit, SimTime::ZERO, 1);
+        self.rec.census_change(unit, track, SimTime::ZERO, 1);
         let start = SimTime::ZERO;
         let complete_at = match &sc.units[unit].kind {
             UnitKind::Beds(b) => Some(start.plus_days(residual(
@@ -1468,7 +1494,7 @@ impl Clinic<'_> {
         let us = &mut self.units[unit];
         us.tracks[track].waitlist.insert(key, pid);
         us.waiting += 1;
-        self.rec.waitlist_change(unit, SimTime::ZERO, 1);
+        self.rec.waitlist_change(unit, track, SimTime::ZERO, 1);
         let pt = &mut self.patients[pid as usize];
         pt.status = Status::Waiting;
         pt.unit = unit as u32;
@@ -1530,9 +1556,9 @@ fn sessions_so_far(su: &SessionUnit, track: usize, before: u64) -> u32 {
 /// the unit's state rather than looking it up, so that a caller holding it
 /// (`fill_group`, once per admission) looks it up once.
 #[inline(always)]
-fn left_waitlist(us: &mut UnitState, rec: &mut Recorder, unit: usize, now: SimTime) {
+fn left_waitlist(us: &mut UnitState, rec: &mut Recorder, unit: usize, track: usize, now: SimTime) {
     us.waiting -= 1;
-    rec.waitlist_change(unit, now, -1);
+    rec.waitlist_change(unit, track, now, -1);
 }
 
 fn has_hazards(su: &SessionUnit) -> bool {
@@ -1540,18 +1566,18 @@ fn has_hazards(su: &SessionUnit) -> bool {
 }
 
 /// Draws a destination from routing shares with the patient's routing
-/// generator (not touched when there is nowhere to route); `None` means
-/// leave care (`home`).
-fn route<'a>(routing: &'a Routing, rng: &mut PatientRng) -> Option<&'a Destination> {
+/// generator (not touched when there is nowhere to route), with its place
+/// in the routing map; `None` means leave care (`home`).
+fn route<'a>(routing: &'a Routing, rng: &mut PatientRng) -> Option<(&'a Destination, usize)> {
     if routing.shares.is_empty() {
         return None;
     }
     let x: f64 = rng.stream(Purpose::Routing).random();
     let mut acc = 0.0;
-    for (dest, share) in &routing.shares {
+    for (i, (dest, share)) in routing.shares.iter().enumerate() {
         acc += share;
         if x < acc {
-            return Some(dest);
+            return Some((dest, i));
         }
     }
     None

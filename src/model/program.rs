@@ -4,6 +4,7 @@
 use crate::engine::time::{DAY, MINUTE, WEEK};
 use crate::engine::SimTime;
 use crate::model::calendar::Calendar;
+use crate::model::result::{destination_name, destination_names};
 use crate::model::rng::name_key;
 use crate::scenario::{Admission, ReferralStream, Scenario, UnitKind};
 
@@ -39,6 +40,12 @@ pub struct UnitPlan {
     pub seats: u64,
     /// Closed cohorts (`admission = "cohort"`): when each group admits.
     pub cohort: Option<CohortPlan>,
+    /// For each entry of the unit's routing map (`on_discharge` or
+    /// `on_completion`), and for its step-up destination: the index of
+    /// that destination in [`destination_names`], where the recorder
+    /// counts those who go there.
+    pub route_dest: Vec<u32>,
+    pub stepup_dest: u32,
 }
 
 /// The cohort calendar of a unit: cohort weeks are counted in whole weeks
@@ -133,74 +140,96 @@ impl<'s> Program<'s> {
         let units = s
             .units
             .iter()
-            .map(|u| match &u.kind {
-                UnitKind::Beds(b) => UnitPlan {
-                    tracks: vec![TrackPlan {
-                        days: Vec::new(),
-                        start: 0,
-                        duration: 0,
-                        hours: 0.0,
-                        groups: 1,
-                        group_size: b.capacity,
-                        room: None,
-                    }],
-                    track_cdf: vec![1.0],
-                    admits_on_arrival: true,
-                    is_sessions: false,
-                    seats: u64::from(b.capacity),
-                    cohort: None,
-                },
-                UnitKind::Sessions(su) => {
-                    let tracks: Vec<TrackPlan> = su
-                        .tracks
+            .map(|u| {
+                let names = destination_names(s, u);
+                let index = |d| {
+                    names
                         .iter()
-                        .map(|t| TrackPlan {
-                            days: t
-                                .days
-                                .iter()
-                                .map(|d| d.num_days_from_monday() as usize)
-                                .collect(),
-                            start: u64::from(t.start_minute) * MINUTE,
-                            duration: (t.hours * 3600.0).round() as u64,
-                            hours: t.hours,
-                            groups: t.groups,
-                            group_size: t.group_size,
-                            room: t.room,
-                        })
-                        .collect();
-                    let mut acc = 0.0;
-                    let mut track_cdf: Vec<f64> = su
-                        .tracks
-                        .iter()
-                        .map(|t| {
-                            acc += t.share;
-                            acc
-                        })
-                        .collect();
-                    if let Some(last) = track_cdf.last_mut() {
-                        *last = f64::INFINITY; // rounding must never leave a draw unassigned
+                        .position(|n| n == destination_name(s, d))
+                        .unwrap_or(0) as u32
+                };
+                let (routing, stepup) = match &u.kind {
+                    UnitKind::Beds(b) => (&b.on_discharge, None),
+                    UnitKind::Sessions(su) => (&su.on_completion, Some(&su.stepup_to)),
+                };
+                let route_dest = routing.shares.iter().map(|(d, _)| index(d)).collect();
+                let stepup_dest = stepup.map_or(0, index);
+                let mut plan = match &u.kind {
+                    UnitKind::Beds(b) => UnitPlan {
+                        tracks: vec![TrackPlan {
+                            days: Vec::new(),
+                            start: 0,
+                            duration: 0,
+                            hours: 0.0,
+                            groups: 1,
+                            group_size: b.capacity,
+                            room: None,
+                        }],
+                        track_cdf: vec![1.0],
+                        admits_on_arrival: true,
+                        is_sessions: false,
+                        seats: u64::from(b.capacity),
+                        cohort: None,
+                        route_dest: Vec::new(),
+                        stepup_dest: 0,
+                    },
+                    UnitKind::Sessions(su) => {
+                        let tracks: Vec<TrackPlan> = su
+                            .tracks
+                            .iter()
+                            .map(|t| TrackPlan {
+                                days: t
+                                    .days
+                                    .iter()
+                                    .map(|d| d.num_days_from_monday() as usize)
+                                    .collect(),
+                                start: u64::from(t.start_minute) * MINUTE,
+                                duration: (t.hours * 3600.0).round() as u64,
+                                hours: t.hours,
+                                groups: t.groups,
+                                group_size: t.group_size,
+                                room: t.room,
+                            })
+                            .collect();
+                        let mut acc = 0.0;
+                        let mut track_cdf: Vec<f64> = su
+                            .tracks
+                            .iter()
+                            .map(|t| {
+                                acc += t.share;
+                                acc
+                            })
+                            .collect();
+                        if let Some(last) = track_cdf.last_mut() {
+                            *last = f64::INFINITY; // rounding must never leave a draw unassigned
+                        }
+                        let seats = tracks
+                            .iter()
+                            .map(|t| u64::from(t.groups * t.group_size))
+                            .sum();
+                        let cohort = match su.admission {
+                            Admission::Cohort { every_weeks, first } => Some(CohortPlan {
+                                every_weeks,
+                                anchor_day: (first.unwrap_or(sim.start_date) - calendar.day0)
+                                    .num_days(),
+                            }),
+                            _ => None,
+                        };
+                        UnitPlan {
+                            tracks,
+                            track_cdf,
+                            admits_on_arrival: su.admission == Admission::Continuous,
+                            is_sessions: true,
+                            seats,
+                            cohort,
+                            route_dest: Vec::new(),
+                            stepup_dest: 0,
+                        }
                     }
-                    let seats = tracks
-                        .iter()
-                        .map(|t| u64::from(t.groups * t.group_size))
-                        .sum();
-                    let cohort = match su.admission {
-                        Admission::Cohort { every_weeks, first } => Some(CohortPlan {
-                            every_weeks,
-                            anchor_day: (first.unwrap_or(sim.start_date) - calendar.day0)
-                                .num_days(),
-                        }),
-                        _ => None,
-                    };
-                    UnitPlan {
-                        tracks,
-                        track_cdf,
-                        admits_on_arrival: su.admission == Admission::Continuous,
-                        is_sessions: true,
-                        seats,
-                        cohort,
-                    }
-                }
+                };
+                plan.route_dest = route_dest;
+                plan.stepup_dest = stepup_dest;
+                plan
             })
             .collect();
         Program {

@@ -8,9 +8,10 @@ use crate::model::clinic::Exit;
 use crate::model::finance::{FinancePlan, UnitWeekActivity};
 use crate::model::program::Program;
 use crate::model::result::{
-    RoomResult, StaffResult, TrialResult, UnitCounts, UnitResult, UnitWeekly,
+    destination_names, has_track_results, RoomResult, StaffResult, StreamResult, TrackResult,
+    TrialResult, UnitCounts, UnitResult, UnitWeekly,
 };
-use crate::scenario::{Activity, UnitKind};
+use crate::scenario::{Activity, Destination, Scenario, UnitKind};
 use crate::stats::quantile_of;
 
 /// A piecewise-constant level (census, waitlist) integrated over time, with
@@ -120,11 +121,92 @@ struct SessionWeek {
     groups_held: u64,
 }
 
+/// A track's part of its unit's record, kept for a unit with
+/// [`has_track_results`].
+#[derive(Debug, Clone)]
+struct TrackRec {
+    census: Level,
+    waitlist: Level,
+    admissions: Vec<u64>,
+    /// Reported waits in whole seconds, as [`UnitRec::waits`].
+    waits: Vec<u64>,
+    reneged: u64,
+    reneged_at_warmup_end: u64,
+    /// Over the reported weeks: seats offered at the groups held, and enrolled.
+    seats_offered: u64,
+    enrolled: u64,
+}
+
+impl TrackRec {
+    fn new(weeks: usize) -> TrackRec {
+        TrackRec {
+            census: Level::new(weeks),
+            waitlist: Level::new(weeks),
+            admissions: vec![0; weeks],
+            waits: Vec::new(),
+            reneged: 0,
+            reneged_at_warmup_end: 0,
+            seats_offered: 0,
+            enrolled: 0,
+        }
+    }
+}
+
+/// Counts of a referral stream at its unit.
+#[derive(Debug, Clone, Copy, Default)]
+struct StreamCounts {
+    referrals: u64,
+    no_shows: u64,
+    turned_away: u64,
+    reneged: u64,
+    admitted: u64,
+}
+
+impl std::ops::Sub for StreamCounts {
+    type Output = StreamCounts;
+
+    fn sub(self, before: StreamCounts) -> StreamCounts {
+        StreamCounts {
+            referrals: self.referrals - before.referrals,
+            no_shows: self.no_shows - before.no_shows,
+            turned_away: self.turned_away - before.turned_away,
+            reneged: self.reneged - before.reneged,
+            admitted: self.admitted - before.admitted,
+        }
+    }
+}
+
+/// A referral stream's record. A stream that is its unit's only way in
+/// (no other stream, no transfers, no `[initial]` waiting patients) is not
+/// counted apart: its figures are the unit's, taken from it at the end, so
+/// that the common one-stream model (M/M/c) pays nothing for them.
+#[derive(Debug, Clone)]
+struct StreamRec {
+    unit: usize,
+    apart: bool,
+    all: StreamCounts,
+    at_warmup_end: StreamCounts,
+    waits: Vec<u64>,
+}
+
+/// A patient's stream, for the recorder: the stream's index if it is
+/// counted apart and this is the patient's first unit, else [`NO_STREAM`].
+pub type Tally = u32;
+/// Not counted for any stream: transfers, `[initial]` patients, and the
+/// patients of a stream whose figures are its unit's.
+pub const NO_STREAM: Tally = Tally::MAX;
+
 #[derive(Debug, Clone)]
 struct UnitRec {
     census: Level,
     waitlist: Level,
     blocked: Level,
+    /// Whether `tracks` is kept ([`has_track_results`]).
+    by_track: bool,
+    tracks: Vec<TrackRec>,
+    /// Leavers by destination, by index in [`destination_names`] (home last).
+    routed: Vec<u64>,
+    routed_at_warmup_end: Vec<u64>,
     all: UnitCounts,
     /// `all` when reporting began (all zero if it began at time 0).
     at_warmup_end: UnitCounts,
@@ -183,8 +265,29 @@ pub struct Recorder {
     track_rooms: Vec<Vec<TrackInfo>>,
     room_seats: Vec<u32>,
     session_units: Vec<bool>,
+    streams: Vec<StreamRec>,
     program_staff: Vec<StaffPlan>,
     finance: Option<FinancePlan>,
+}
+
+/// Whether referral stream `stream` must be counted apart from its unit:
+/// unless it is the unit's only way in.
+fn stream_apart(s: &Scenario, stream: usize) -> bool {
+    let unit = s.referrals[stream].to;
+    let others = s
+        .referrals
+        .iter()
+        .enumerate()
+        .any(|(i, r)| i != stream && r.to == unit);
+    let into = |d: &Destination| *d == Destination::Unit(unit);
+    let transfers = s.units.iter().any(|u| match &u.kind {
+        UnitKind::Beds(b) => b.on_discharge.shares.iter().any(|(d, _)| into(d)),
+        UnitKind::Sessions(su) => {
+            into(&su.stepup_to) || su.on_completion.shares.iter().any(|(d, _)| into(d))
+        }
+    });
+    let initial = s.initial.waiting.iter().any(|w| w.unit == unit);
+    others || transfers || initial
 }
 
 /// What the recorder needs to know of a track to count seats and room use.
@@ -210,10 +313,19 @@ impl Recorder {
         let units = s
             .units
             .iter()
-            .map(|_| UnitRec {
+            .map(|u| UnitRec {
                 census: Level::new(tw),
                 waitlist: Level::new(tw),
                 blocked: Level::new(tw),
+                by_track: has_track_results(u),
+                tracks: match &u.kind {
+                    UnitKind::Sessions(su) if has_track_results(u) => {
+                        su.tracks.iter().map(|_| TrackRec::new(tw)).collect()
+                    }
+                    _ => Vec::new(),
+                },
+                routed: vec![0; destination_names(s, u).len()],
+                routed_at_warmup_end: Vec::new(),
                 all: UnitCounts::default(),
                 at_warmup_end: UnitCounts::default(),
                 admissions: vec![0; tw],
@@ -267,6 +379,18 @@ impl Recorder {
                 .iter()
                 .map(|u| matches!(u.kind, UnitKind::Sessions(_)))
                 .collect(),
+            streams: s
+                .referrals
+                .iter()
+                .enumerate()
+                .map(|(i, r)| StreamRec {
+                    unit: r.to,
+                    apart: stream_apart(s, i),
+                    all: StreamCounts::default(),
+                    at_warmup_end: StreamCounts::default(),
+                    waits: Vec::new(),
+                })
+                .collect(),
             program_staff,
             finance: FinancePlan::new(s),
         }
@@ -280,35 +404,78 @@ impl Recorder {
             self.reporting = true;
             for u in &mut self.units {
                 u.at_warmup_end = u.all;
+                u.routed_at_warmup_end = u.routed.clone();
+                for t in &mut u.tracks {
+                    t.reneged_at_warmup_end = t.reneged;
+                }
+            }
+            for st in &mut self.streams {
+                st.at_warmup_end = st.all;
             }
         }
     }
 
+    /// How the recorder tallies the patients of referral stream `stream`
+    /// at their first unit: given to [`Recorder::admission`] and the other
+    /// outcomes of the visit.
     #[inline]
-    pub fn referral(&mut self, unit: usize) {
+    pub fn tally(&self, stream: usize) -> Tally {
+        if self.streams[stream].apart {
+            stream as Tally
+        } else {
+            NO_STREAM
+        }
+    }
+
+    /// A referral to `unit`: from a stream (`tally`), or a transfer.
+    #[inline]
+    pub fn referral(&mut self, unit: usize, tally: Tally) {
         self.units[unit].all.referrals += 1;
+        if let Some(st) = self.streams.get_mut(tally as usize) {
+            st.all.referrals += 1;
+        }
     }
 
     #[inline]
-    pub fn no_show(&mut self, unit: usize) {
+    pub fn no_show(&mut self, unit: usize, tally: Tally) {
         self.units[unit].all.no_shows += 1;
+        if let Some(st) = self.streams.get_mut(tally as usize) {
+            st.all.no_shows += 1;
+        }
     }
 
     #[inline]
-    pub fn turned_away(&mut self, unit: usize) {
+    pub fn turned_away(&mut self, unit: usize, tally: Tally) {
         self.units[unit].all.turned_away += 1;
+        if let Some(st) = self.streams.get_mut(tally as usize) {
+            st.all.turned_away += 1;
+        }
     }
 
     #[inline]
-    pub fn reneged(&mut self, unit: usize) {
-        self.units[unit].all.reneged += 1;
+    pub fn reneged(&mut self, unit: usize, track: usize, tally: Tally) {
+        let u = &mut self.units[unit];
+        u.all.reneged += 1;
+        if u.by_track {
+            u.tracks[track].reneged += 1;
+        }
+        if let Some(st) = self.streams.get_mut(tally as usize) {
+            st.all.reneged += 1;
+        }
     }
 
     /// An admission at `now` after a wait of `wait_secs` seconds. The seat
     /// it fills is counted in the census apart ([`Recorder::census_change`]),
     /// as it is taken or, handed over from someone leaving, not at all.
     #[inline]
-    pub fn admission(&mut self, unit: usize, now: SimTime, wait_secs: u64) {
+    pub fn admission(
+        &mut self,
+        unit: usize,
+        track: usize,
+        tally: Tally,
+        now: SimTime,
+        wait_secs: u64,
+    ) {
         let u = &mut self.units[unit];
         u.all.admitted += 1;
         if self.reporting {
@@ -318,6 +485,39 @@ impl Recorder {
         u.census.reach(now);
         if let Some(a) = u.admissions.get_mut(u.census.week) {
             *a += 1;
+        }
+        if u.by_track {
+            let t = &mut u.tracks[track];
+            if self.reporting {
+                t.waits.push(wait_secs);
+            }
+            t.census.reach(now);
+            if let Some(a) = t.admissions.get_mut(t.census.week) {
+                *a += 1;
+            }
+        }
+        if let Some(st) = self.streams.get_mut(tally as usize) {
+            st.all.admitted += 1;
+            if self.reporting {
+                st.waits.push(wait_secs);
+            }
+        }
+    }
+
+    /// A leaver of `unit` sent to its destination number `dest` in
+    /// [`destination_names`].
+    #[inline]
+    pub fn routed(&mut self, unit: usize, dest: u32) {
+        if let Some(n) = self.units[unit].routed.get_mut(dest as usize) {
+            *n += 1;
+        }
+    }
+
+    /// A leaver of `unit` who goes home (the last destination).
+    #[inline]
+    pub fn went_home(&mut self, unit: usize) {
+        if let Some(n) = self.units[unit].routed.last_mut() {
+            *n += 1;
         }
     }
 
@@ -385,13 +585,21 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn census_change(&mut self, unit: usize, now: SimTime, delta: i64) {
-        self.units[unit].census.change(now, delta);
+    pub fn census_change(&mut self, unit: usize, track: usize, now: SimTime, delta: i64) {
+        let u = &mut self.units[unit];
+        u.census.change(now, delta);
+        if u.by_track {
+            u.tracks[track].census.change(now, delta);
+        }
     }
 
     #[inline]
-    pub fn waitlist_change(&mut self, unit: usize, now: SimTime, delta: i64) {
-        self.units[unit].waitlist.change(now, delta);
+    pub fn waitlist_change(&mut self, unit: usize, track: usize, now: SimTime, delta: i64) {
+        let u = &mut self.units[unit];
+        u.waitlist.change(now, delta);
+        if u.by_track {
+            u.tracks[track].waitlist.change(now, delta);
+        }
     }
 
     #[inline]
@@ -416,7 +624,8 @@ impl Recorder {
             hours,
             group_size,
         } = self.track_rooms[unit][track];
-        if let Some(w) = self.units[unit].sessions.get_mut(week) {
+        let u = &mut self.units[unit];
+        if let Some(w) = u.sessions.get_mut(week) {
             // Only groups that meet offer seats: an empty group holds no
             // session (no staff, no room), so its seats are not counted.
             w.seats_offered += u64::from(held * group_size);
@@ -424,6 +633,11 @@ impl Recorder {
             w.expected += u64::from(expected);
             w.attended += u64::from(attended);
             w.groups_held += u64::from(held);
+        }
+        if u.by_track && self.reporting {
+            let t = &mut u.tracks[track];
+            t.seats_offered += u64::from(held * group_size);
+            t.enrolled += u64::from(enrolled);
         }
         if let Some(room) = room {
             if let Some(w) = self.rooms[room].get_mut(week) {
@@ -487,8 +701,45 @@ impl Recorder {
                 (None, None, Vec::new(), Vec::new())
             };
             let (wait_mean, wait_p90) = wait_stats(&u.waits);
+            let per_week = |l: &Level| -> Vec<f64> {
+                l.area[rep.clone()].iter().map(|a| a / week_secs).collect()
+            };
+            let tracks = u
+                .tracks
+                .iter_mut()
+                .map(|t| {
+                    t.census.close(end);
+                    t.waitlist.close(end);
+                    let (wait_days, wait_days_p90) = wait_stats(&t.waits);
+                    TrackResult {
+                        census: t.census.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
+                        waitlist: t.waitlist.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
+                        admissions: t.admissions[rep.clone()].iter().sum(),
+                        wait_days,
+                        wait_days_p90,
+                        reneged: t.reneged - t.reneged_at_warmup_end,
+                        seat_utilization: ratio(t.enrolled, t.seats_offered),
+                        wait_secs: std::mem::take(&mut t.waits),
+                        weekly_census: per_week(&t.census),
+                        weekly_waitlist: per_week(&t.waitlist),
+                        weekly_admissions: t.admissions[rep.clone()]
+                            .iter()
+                            .map(|&a| a as f64)
+                            .collect(),
+                    }
+                })
+                .collect();
+            let counts = u.all - u.at_warmup_end;
+            let destinations: Vec<u64> = u
+                .routed
+                .iter()
+                .enumerate()
+                .map(|(d, &n)| n - u.routed_at_warmup_end.get(d).copied().unwrap_or(0))
+                .collect();
             units.push(UnitResult {
-                counts: u.all - u.at_warmup_end,
+                tracks,
+                destinations,
+                counts,
                 all: u.all,
                 waiting_at_end: waiting_at_end[i],
                 in_care_at_end: in_care_at_end[i],
@@ -613,7 +864,38 @@ impl Recorder {
                 .collect();
             plan.compute(&activity, &units, &staff)
         });
+        let streams = self
+            .streams
+            .iter()
+            .map(|st| {
+                let u = &units[st.unit];
+                if !st.apart {
+                    let c = &u.counts;
+                    return StreamResult {
+                        referrals: c.referrals,
+                        admitted: c.admitted,
+                        no_shows: c.no_shows,
+                        turned_away: c.turned_away,
+                        reneged: c.reneged,
+                        wait_days: u.wait_days,
+                        wait_days_p90: u.wait_days_p90,
+                    };
+                }
+                let c = st.all - st.at_warmup_end;
+                let (wait_days, wait_days_p90) = wait_stats(&st.waits);
+                StreamResult {
+                    referrals: c.referrals,
+                    admitted: c.admitted,
+                    no_shows: c.no_shows,
+                    turned_away: c.turned_away,
+                    reneged: c.reneged,
+                    wait_days,
+                    wait_days_p90,
+                }
+            })
+            .collect();
         TrialResult {
+            streams,
             trial,
             units,
             rooms,

@@ -2,7 +2,7 @@
 //! statistics and report layers read only these types.
 
 use crate::engine::time::secs_to_days;
-use crate::scenario::{Scenario, UnitKind};
+use crate::scenario::{Destination, Scenario, Unit, UnitKind};
 
 /// Counts of what happened to referrals in a unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,7 +73,99 @@ pub struct UnitResult {
     /// in every trial: a million waits are 8 MB.
     pub wait_secs: Vec<u64>,
     pub weekly: UnitWeekly,
+    /// Per track, for a session unit with more than one track
+    /// ([`has_track_results`]); empty otherwise.
+    pub tracks: Vec<TrackResult>,
+    /// Leavers over the reported horizon by where they went, in the order
+    /// of [`destination_names`]; they add up to [`UnitCounts::exits`].
+    pub destinations: Vec<u64>,
 }
+
+/// One track's share of its unit's results: the same definitions,
+/// restricted to the patients of the track (who never change track).
+#[derive(Debug, Clone, Default)]
+pub struct TrackResult {
+    pub census: f64,
+    pub waitlist: f64,
+    pub admissions: u64,
+    pub wait_days: f64,
+    pub wait_days_p90: f64,
+    pub reneged: u64,
+    /// Enrolled / seats offered at the track's sessions held.
+    pub seat_utilization: f64,
+    /// As [`UnitResult::wait_secs`], for the track's admissions.
+    pub wait_secs: Vec<u64>,
+    /// Census, waitlist and admissions by reported week.
+    pub weekly_census: Vec<f64>,
+    pub weekly_waitlist: Vec<f64>,
+    pub weekly_admissions: Vec<f64>,
+}
+
+impl TrackResult {
+    /// The waits of [`TrackResult::wait_secs`] in days.
+    pub fn waits(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        self.wait_secs.iter().map(|&s| secs_to_days(s))
+    }
+}
+
+/// What became of one referral stream's referrals at the unit they were
+/// referred to (their first unit; later transfers are the units' own).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StreamResult {
+    pub referrals: u64,
+    pub admitted: u64,
+    pub no_shows: u64,
+    pub turned_away: u64,
+    pub reneged: u64,
+    pub wait_days: f64,
+    pub wait_days_p90: f64,
+}
+
+/// Whether `unit` reports results per track: a session unit with more
+/// than one track.
+pub fn has_track_results(unit: &Unit) -> bool {
+    matches!(&unit.kind, UnitKind::Sessions(su) if su.tracks.len() > 1)
+}
+
+/// The name of a destination: a unit's name or the exit label.
+pub fn destination_name<'a>(s: &'a Scenario, d: &'a Destination) -> &'a str {
+    match d {
+        Destination::Unit(u) => &s.units[*u].name,
+        Destination::Exit(label) => label,
+    }
+}
+
+/// Where a unit's leavers can go, each once, in the order its results
+/// count them: the destinations of its routing map (`on_completion` or
+/// `on_discharge`) in the map's order, its step-up destination, and
+/// `home` (the remainder of a routing map, dropouts and administrative
+/// discharges) last.
+pub fn destination_names(s: &Scenario, unit: &Unit) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    };
+    match &unit.kind {
+        UnitKind::Beds(b) => {
+            for (d, _) in &b.on_discharge.shares {
+                add(destination_name(s, d));
+            }
+        }
+        UnitKind::Sessions(su) => {
+            for (d, _) in &su.on_completion.shares {
+                add(destination_name(s, d));
+            }
+            add(destination_name(s, &su.stepup_to));
+        }
+    }
+    add(HOME);
+    names
+}
+
+/// The destination of those who leave care unrouted.
+pub const HOME: &str = "home";
 
 impl UnitResult {
     /// The waits of [`UnitResult::wait_secs`] in days, in order of admission.
@@ -116,6 +208,8 @@ pub struct TrialResult {
     pub staff: Vec<StaffResult>,
     /// Present when the scenario has a `[finance]` section.
     pub finance: Option<FinanceResult>,
+    /// Per referral stream, in the scenario's order.
+    pub streams: Vec<StreamResult>,
     /// Events handled, for throughput figures.
     pub events: u64,
 }
@@ -165,28 +259,124 @@ const UNIT_METRICS: [&str; 15] = [
     "mean_stay_days",
 ];
 
+/// Per-track metrics of a unit with [`has_track_results`], as
+/// `<unit>.<track>.<metric>`.
+pub const TRACK_METRICS: [&str; 7] = [
+    "census",
+    "waitlist",
+    "admissions",
+    "wait_days",
+    "wait_days_p90",
+    "reneged",
+    "seat_utilization",
+];
+
+/// Per-stream metrics, as `stream.<stream>.<metric>`.
+pub const STREAM_METRICS: [&str; 7] = [
+    "referrals",
+    "admitted",
+    "no_shows",
+    "turned_away",
+    "reneged",
+    "wait_days",
+    "wait_days_p90",
+];
+
+/// The metric words a unit's own metrics use after `<unit>.`: a track
+/// may not take one of them as its name (`iop.census.census` beside
+/// `iop.census` would read as the same thing).
+pub fn unit_metric_words() -> impl Iterator<Item = &'static str> {
+    UNIT_METRICS
+        .into_iter()
+        .chain(["seat_utilization", "attendance_rate", "to", "stepped_up_to"])
+}
+
 /// Names of the per-trial summary metrics, in the order of [`summary_values`].
 pub fn summary_names(s: &Scenario) -> Vec<String> {
+    summary_names_keyed(s).into_iter().map(|(n, _)| n).collect()
+}
+
+/// [`summary_names`], each with the scenario key whose name it carries
+/// last (so that a clash can be reported where it can be fixed).
+pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
     let mut names = Vec::new();
-    for u in &s.units {
+    for (i, u) in s.units.iter().enumerate() {
+        let key = format!("units[{i}].name");
         for m in UNIT_METRICS {
-            names.push(format!("{}.{m}", u.name));
+            names.push((format!("{}.{m}", u.name), key.clone()));
         }
         if matches!(u.kind, UnitKind::Sessions(_)) {
-            names.push(format!("{}.seat_utilization", u.name));
-            names.push(format!("{}.attendance_rate", u.name));
+            names.push((format!("{}.seat_utilization", u.name), key.clone()));
+            names.push((format!("{}.attendance_rate", u.name), key.clone()));
+        }
+        let (routing_key, stepup) = match &u.kind {
+            UnitKind::Beds(_) => ("on_discharge", None),
+            UnitKind::Sessions(su) => ("on_completion", Some(&su.stepup_to)),
+        };
+        let routed: Vec<&str> = match &u.kind {
+            UnitKind::Beds(b) => &b.on_discharge,
+            UnitKind::Sessions(su) => &su.on_completion,
+        }
+        .shares
+        .iter()
+        .map(|(d, _)| destination_name(s, d))
+        .collect();
+        for d in destination_names(s, u) {
+            let key = if routed.contains(&d.as_str()) {
+                format!("units[{i}].{routing_key}.{d}")
+            } else if d == HOME {
+                key.clone()
+            } else {
+                format!("units[{i}].stepup_to")
+            };
+            names.push((format!("{}.to.{d}", u.name), key));
+        }
+        if let Some(to) = stepup {
+            let d = destination_name(s, to);
+            names.push((
+                format!("{}.stepped_up_to.{d}", u.name),
+                format!("units[{i}].stepup_to"),
+            ));
+        }
+        if has_track_results(u) {
+            if let UnitKind::Sessions(su) = &u.kind {
+                for (j, t) in su.tracks.iter().enumerate() {
+                    for m in TRACK_METRICS {
+                        names.push((
+                            format!("{}.{}.{m}", u.name, t.name),
+                            format!("units[{i}].tracks[{j}].name"),
+                        ));
+                    }
+                }
+            }
         }
     }
-    for r in &s.rooms {
-        names.push(format!("{}.utilization", r.name));
+    for (i, r) in s.referrals.iter().enumerate() {
+        for m in STREAM_METRICS {
+            names.push((
+                format!("stream.{}.{m}", r.name),
+                format!("referrals[{i}].name"),
+            ));
+        }
     }
-    for st in &s.staff {
-        names.push(format!("staff.{}.hours_per_week", st.role));
-        names.push(format!("staff.{}.fte_needed", st.role));
-        names.push(format!("staff.{}.short_weeks", st.role));
+    for (i, r) in s.rooms.iter().enumerate() {
+        names.push((
+            format!("{}.utilization", r.name),
+            format!("rooms[{i}].name"),
+        ));
+    }
+    for (i, st) in s.staff.iter().enumerate() {
+        let key = format!("staff[{i}].role");
+        names.push((format!("staff.{}.hours_per_week", st.role), key.clone()));
+        names.push((format!("staff.{}.fte_needed", st.role), key.clone()));
+        names.push((format!("staff.{}.short_weeks", st.role), key));
     }
     if s.finance.is_some() {
-        names.extend(FINANCE_METRICS.iter().map(|m| format!("finance.{m}")));
+        names.extend(
+            FINANCE_METRICS
+                .iter()
+                .map(|m| (format!("finance.{m}"), "finance".to_string())),
+        );
     }
     names
 }
@@ -213,10 +403,37 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
             u.blocked_days,
             u.mean_stay_days,
         ]);
+        let sessions = u.seat_utilization.is_some();
         if let (Some(su), Some(ar)) = (u.seat_utilization, u.attendance_rate) {
             v.push(su);
             v.push(ar);
         }
+        v.extend(u.destinations.iter().map(|&n| n as f64));
+        if sessions {
+            v.push(c.stepped_up as f64);
+        }
+        for t in &u.tracks {
+            v.extend_from_slice(&[
+                t.census,
+                t.waitlist,
+                t.admissions as f64,
+                t.wait_days,
+                t.wait_days_p90,
+                t.reneged as f64,
+                t.seat_utilization,
+            ]);
+        }
+    }
+    for st in &r.streams {
+        v.extend_from_slice(&[
+            st.referrals as f64,
+            st.admitted as f64,
+            st.no_shows as f64,
+            st.turned_away as f64,
+            st.reneged as f64,
+            st.wait_days,
+            st.wait_days_p90,
+        ]);
     }
     for room in &r.rooms {
         v.push(room.utilization);
@@ -249,6 +466,13 @@ pub fn weekly_names(s: &Scenario) -> Vec<String> {
             names.push(format!("{}.seat_utilization", u.name));
             names.push(format!("{}.attendance_rate", u.name));
         }
+        if let (true, UnitKind::Sessions(su)) = (has_track_results(u), &u.kind) {
+            for t in &su.tracks {
+                for m in ["census", "waitlist", "admissions"] {
+                    names.push(format!("{}.{}.{m}", u.name, t.name));
+                }
+            }
+        }
     }
     for r in &s.rooms {
         names.push(format!("{}.utilization", r.name));
@@ -274,6 +498,11 @@ pub fn weekly_series(r: &TrialResult) -> Vec<&[f64]> {
         if u.seat_utilization.is_some() {
             v.push(&u.weekly.seat_utilization);
             v.push(&u.weekly.attendance_rate);
+        }
+        for t in &u.tracks {
+            v.push(&t.weekly_census);
+            v.push(&t.weekly_waitlist);
+            v.push(&t.weekly_admissions);
         }
     }
     for room in &r.rooms {

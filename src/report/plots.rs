@@ -178,6 +178,7 @@ pub(crate) fn test_results() -> RunResults {
                 p90: f64::NAN,
             },
         ],
+        track_waits: Vec::new(),
         outcome_shares: vec![
             (
                 "iop".into(),

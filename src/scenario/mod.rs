@@ -123,6 +123,9 @@ pub fn load_str_in(
     read_initial_csv(&mut raw, dir, &mut problems);
     let mut scenario = validate::validate(&raw, &mut problems);
     if problems.is_empty() {
+        validate::metric_names(&scenario, &mut problems);
+    }
+    if problems.is_empty() {
         // The whole run's work needs a valid scenario to estimate.
         validate::instant_stays(&scenario, &mut problems);
         if problems.is_empty() {

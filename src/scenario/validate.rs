@@ -68,6 +68,59 @@ pub fn work(s: &Scenario, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Every result must have a name of its own: a track may not be named
+/// like one of its unit's metrics (`iop.census.census` beside
+/// `iop.census`), and no two results may end up with the same metric name
+/// (a destination and a track, a unit and a stream...). Checked once the
+/// scenario is valid, on the names the results will carry.
+pub fn metric_names(s: &Scenario, problems: &mut Vec<Problem>) {
+    let words: Vec<&str> = crate::model::result::unit_metric_words().collect();
+    for (i, u) in s.units.iter().enumerate() {
+        if let UnitKind::Sessions(su) = &u.kind {
+            for (j, t) in su.tracks.iter().enumerate() {
+                if words.contains(&t.name.as_str()) {
+                    problems.push(Problem::new(
+                        format!("units[{i}].tracks[{j}].name"),
+                        format!(
+                            "'{}' is the name of a unit metric ('{}.{}'), so the track's results \
+                             ('{}.{}.census', ...) would read ambiguously; rename the track. \
+                             Names a track cannot take: {}",
+                            t.name,
+                            u.name,
+                            t.name,
+                            u.name,
+                            t.name,
+                            words.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (name, key) in crate::model::result::summary_names_keyed(s) {
+        match seen.get(&name) {
+            Some(first) if *first != key => problems.push(Problem::new(
+                key.clone(),
+                format!(
+                    "the metric name '{name}' would be given to two results, from this name and \
+                     from {first}; rename one of them"
+                ),
+            )),
+            Some(_) => problems.push(Problem::new(
+                key.clone(),
+                format!(
+                    "the metric name '{name}' would be given to two results of this name; \
+                     rename it"
+                ),
+            )),
+            None => {
+                seen.insert(name, key);
+            }
+        }
+    }
+}
+
 /// Stays that end at the instant they begin (below half a second, which
 /// the clock rounds to 0), routed from unit to unit, must come to an end:
 /// at most [`MAX_INSTANT_STAYS`] expected a patient. `N[u] = 1 + sum_v
