@@ -47,6 +47,24 @@ pub struct RunArgs {
     /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
     #[arg(long)]
     pub no_plots: bool,
+    /// Also write the patient-level log (docs/data.md): patients.csv, one
+    /// row per patient per unit visit; `--log sessions` writes sessions.csv
+    /// too, one row per group session held.
+    #[arg(
+        long,
+        value_name = "WHAT",
+        num_args = 0..=1,
+        default_missing_value = "patients",
+        value_parser = ["patients", "sessions"]
+    )]
+    pub log: Option<String>,
+    /// How many trials to log, from the first (default 1).
+    #[arg(long, value_name = "N", requires = "log")]
+    pub log_trials: Option<u64>,
+    /// A folder for the log inside the results folder, e.g. `logs`
+    /// (default: the results folder itself).
+    #[arg(long, value_name = "DIR", requires = "log")]
+    pub log_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -13,19 +13,30 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{CheckArgs, Cli, Command, DecideRun, InitArgs, RunArgs, ValidateArgs};
 use crate::model::capacity;
-use crate::model::result::summary_names;
+use crate::model::result::{summary_names, summary_values};
 use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
+use crate::report::log::{CsvLog, LOG_SCHEMA_VERSION};
 use crate::report::output::{self, Interrupted, Owner, RunRecord, RunStatus, Source, Staging};
 use crate::scenario::{Scenario, ScenarioError, DEFAULT_TOML};
 use crate::trials::{self, RunOptions, RunResults, Stopped};
 
-/// Exit code for an error: 2 for bad input (the scenario or its overrides), 1 otherwise.
+/// A command-line option with a value it cannot take (beyond what clap
+/// checks): bad input, like a bad scenario.
+#[derive(Debug, thiserror::Error)]
+#[error("{option}: {message}")]
+pub struct UsageError {
+    pub option: String,
+    pub message: String,
+}
+
+/// Exit code for an error: 2 for bad input (the scenario, its overrides or
+/// an option), 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
-    if e.chain()
-        .any(|c| c.downcast_ref::<ScenarioError>().is_some())
-    {
+    if e.chain().any(|c| {
+        c.downcast_ref::<ScenarioError>().is_some() || c.downcast_ref::<UsageError>().is_some()
+    }) {
         2
     } else if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
         130
@@ -80,6 +91,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         args.scenario.as_ref(),
         &crate::decide::overrides(&args.run, &[]),
     )?;
+    // Options checked before anything is written.
+    let log = LogPlan::new(args, &scenario)?;
     for w in capacity_warnings(&scenario) {
         eprintln!("warning: {w}");
     }
@@ -146,8 +159,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
             )),
         }
     };
-    let outcome = simulate(args, &scenario, &staging, &done);
-    let results = match outcome {
+    let mut rows = Vec::new();
+    let keep = log.as_ref().map_or(0, |l| l.trials);
+    let outcome = simulate(args, &scenario, &staging, &done, keep, &mut rows).and_then(|r| {
+        let logged = match &log {
+            Some(plan) => Some(plan.write(&scenario, &staging, &rows)?),
+            None => None,
+        };
+        Ok((r, logged))
+    });
+    let (results, logged) = match outcome {
         Ok(r) => r,
         Err(e) if e.downcast_ref::<Stopped>().is_some() => return Err(stop(staging)),
         Err(e) => {
@@ -164,6 +185,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         let rec = RunRecord {
             trials_done: done.load(Ordering::SeqCst),
             seconds: started.0.elapsed().as_secs_f64(),
+            log: logged,
             ..record
         };
         staging.write(output::RUN_RECORD, &rec.to_json()?)
@@ -188,11 +210,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
 
 /// The trials of `run`, streaming `trials.csv` into the staging directory
 /// and stopping between trials on Ctrl-C ([`Stopped`]).
+/// The summary rows of the first `keep` trials go to `kept` (the log's
+/// trials are checked against them).
 fn simulate(
     args: &RunArgs,
     scenario: &Scenario,
     staging: &Staging,
     done: &AtomicU64,
+    keep: u64,
+    kept: &mut Vec<Vec<f64>>,
 ) -> anyhow::Result<RunResults> {
     let path = staging.path("trials.csv");
     let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -210,6 +236,9 @@ fn simulate(
         output::interrupt::flag(),
         &mut |trial, row| {
             trials_csv.row(trial, row)?;
+            if trial < keep {
+                kept.push(row.to_vec());
+            }
             done.fetch_add(1, Ordering::SeqCst);
             Ok(())
         },
@@ -223,6 +252,138 @@ fn simulate(
         .map_err(|e| e.into_error())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(results)
+}
+
+/// What `run --log` writes, checked before the run.
+struct LogPlan {
+    trials: u64,
+    sessions: bool,
+    /// The log's folder, relative to the results folder ("" for itself).
+    dir: PathBuf,
+}
+
+impl LogPlan {
+    /// The log asked for by `args`, if any; a clear error (exit 2) for
+    /// options it cannot take.
+    fn new(args: &RunArgs, scenario: &Scenario) -> anyhow::Result<Option<LogPlan>> {
+        let Some(what) = &args.log else {
+            return Ok(None);
+        };
+        let run = u64::from(scenario.simulation.trials);
+        let trials = args.log_trials.unwrap_or(1);
+        let usage = |option: &str, message: String| UsageError {
+            option: option.to_string(),
+            message,
+        };
+        if trials == 0 {
+            return Err(usage(
+                "--log-trials 0",
+                "log at least 1 trial: the first N trials of the run are logged (default 1)".into(),
+            )
+            .into());
+        }
+        if trials > run {
+            return Err(usage(
+                &format!("--log-trials {trials}"),
+                format!("the run has {run} trials; log at most {run} (or run more with --trials)"),
+            )
+            .into());
+        }
+        let dir = args.log_dir.clone().unwrap_or_default();
+        let inside = dir.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        if !inside {
+            return Err(usage(
+                &format!("--log-dir {}", dir.display()),
+                format!(
+                    "the log is written inside the results folder ({}), with the other results \
+                     and replaced with them; give a folder relative to it, without '..', e.g. --log-dir logs",
+                    args.run.out.join(&scenario.name).display()
+                ),
+            )
+            .into());
+        }
+        Ok(Some(LogPlan {
+            trials,
+            sessions: what == "sessions",
+            dir,
+        }))
+    }
+
+    /// Re-runs the first trials with the log on, into the staging
+    /// directory, checking each against the run's own row of it.
+    fn write(
+        &self,
+        scenario: &Scenario,
+        staging: &Staging,
+        rows: &[Vec<f64>],
+    ) -> anyhow::Result<output::LogRecord> {
+        let dir = staging.path(&self.dir.to_string_lossy());
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let file = |name: &str| -> anyhow::Result<(PathBuf, std::io::BufWriter<fs::File>)> {
+            let path = dir.join(name);
+            let f =
+                fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            Ok((path, std::io::BufWriter::with_capacity(1 << 16, f)))
+        };
+        let (patients_path, patients) = file("patients.csv")?;
+        let sessions = if self.sessions {
+            Some(file("sessions.csv")?)
+        } else {
+            None
+        };
+        let (sessions_path, sessions) = match sessions {
+            Some((p, w)) => (Some(p), Some(w)),
+            None => (None, None),
+        };
+        let mut log = CsvLog::new(scenario, patients, sessions, (patients_path, sessions_path))?;
+        trials::run_logged(
+            scenario,
+            self.trials,
+            output::interrupt::flag(),
+            &mut log,
+            &mut |t, r, log| {
+                log.check()?;
+                let same = rows.get(t as usize).is_some_and(|row| {
+                    let again = summary_values(r);
+                    again.len() == row.len()
+                        && again
+                            .iter()
+                            .zip(row)
+                            .all(|(a, b)| a.to_bits() == b.to_bits())
+                });
+                if !same {
+                    bail!("internal error: the logged re-run of trial {t} differs from the run's trial {t}");
+                }
+                Ok(())
+            },
+        )?;
+        let (visits, held) = log.rows();
+        let (patients, sessions) = log.finish()?;
+        for (w, name) in
+            std::iter::once((patients, "patients.csv")).chain(sessions.map(|w| (w, "sessions.csv")))
+        {
+            w.into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("writing {}", dir.join(name).display()))?;
+        }
+        let rel = |name: &str| self.dir.join(name).to_string_lossy().into_owned();
+        let mut files = vec![rel("patients.csv")];
+        if self.sessions {
+            files.push(rel("sessions.csv"));
+        }
+        Ok(output::LogRecord {
+            schema: LOG_SCHEMA_VERSION,
+            trials: self.trials,
+            files,
+            visits,
+            sessions: held,
+        })
+    }
 }
 
 /// Everything but `trials.csv` and `run.json`, into the staging directory.

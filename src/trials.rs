@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use crate::model::clinic::run_trial_logged;
+use crate::model::log::Log;
 use crate::model::result::{
     has_track_results, summary_names, summary_values, weekly_names, weekly_series,
 };
@@ -440,6 +442,32 @@ fn release_freed_memory() {
 pub struct Stopped {
     /// Trials folded (and handed to `on_trial`), a prefix in trial order.
     pub done: u64,
+}
+
+/// Re-runs trials `0..count` of `scenario` one after the other, each
+/// telling `log` its patients' visits (see [`crate::model::log`]), and
+/// hands each trial's result to `done` (which can check it against the
+/// run's own and see to the log between trials). A trial is the same
+/// history whether logged or not, so these are the trials the run
+/// reported. Stops between trials once `stop` is set ([`Stopped`]).
+pub fn run_logged<L: Log>(
+    scenario: &Scenario,
+    count: u64,
+    stop: &AtomicBool,
+    log: &mut L,
+    done: &mut dyn FnMut(u64, &TrialResult, &mut L) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let program = Program::new(scenario);
+    let seed = scenario.simulation.seed;
+    for t in 0..count {
+        if stop.load(Ordering::Relaxed) {
+            return Err(Stopped { done: t }.into());
+        }
+        log.begin_trial(t);
+        let (r, _) = run_trial_logged(&program, seed, t, &mut *log);
+        done(t, &r, log)?;
+    }
+    Ok(())
 }
 
 /// Runs all trials of `scenario`. `on_trial` sees every trial's summary row in

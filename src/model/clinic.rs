@@ -11,6 +11,7 @@ use crate::engine::time::days_to_secs;
 use crate::engine::time::{round_nonneg, DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime, TimerId};
 use crate::model::dist::Dist;
+use crate::model::log::{Log, NoLog, PatientKey, Session, Visit, VisitEnd};
 use crate::model::program::{CohortPlan, Program, TrackPlan};
 use crate::model::recorder::{Audit, Recorder, Tally, NO_STREAM};
 use crate::model::result::TrialResult;
@@ -454,7 +455,33 @@ impl ArrivalState {
     }
 }
 
-pub struct Clinic<'p> {
+/// What the log needs of a patient's current visit beyond the patient's
+/// record (kept only for a [`Log`] that is `ON`, indexed by patient id).
+#[derive(Debug, Clone, Copy)]
+struct LogInfo {
+    key: PatientKey,
+    priority: u8,
+    /// Seconds from the start of the calendar; `None` for `[initial]`
+    /// patients in care, whose referral is not known.
+    referred: Option<i64>,
+    scheduled: u32,
+    attended: u32,
+}
+
+impl LogInfo {
+    const NONE: LogInfo = LogInfo {
+        key: PatientKey {
+            stream: None,
+            index: 0,
+        },
+        priority: 0,
+        referred: None,
+        scheduled: 0,
+        attended: 0,
+    };
+}
+
+pub struct Clinic<'p, L: Log = NoLog> {
     p: &'p Program<'p>,
     seed: u64,
     trial: u64,
@@ -466,6 +493,14 @@ pub struct Clinic<'p> {
     rec: Recorder,
     /// Scratch for [`Clinic::assign_reserved_seats`], kept to reuse its memory.
     placing: Vec<PatientId>,
+    log: L,
+    /// Per patient id, for the log (empty unless `L::ON`).
+    info: Vec<LogInfo>,
+    /// Per group of a session, (expected, attended), for the log.
+    group_counts: Vec<(u32, u32)>,
+    /// Visits to a bed unit that have ended but whose bed is still kept,
+    /// waiting for the next unit (`log_left`).
+    bed_rows: Vec<(PatientId, Visit)>,
 }
 
 /// Runs trial `trial` of `program` with the run's `seed`.
@@ -475,6 +510,23 @@ pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
     clinic.start(&mut queue);
     let events = clinic.run(&mut queue);
     clinic.finish(events)
+}
+
+/// [`run_trial`], telling `log` every patient's visits and (if it asks)
+/// every session held. The trial is the same history [`run_trial`]
+/// simulates: the log takes no draws and changes no event.
+pub fn run_trial_logged<L: Log>(
+    program: &Program,
+    seed: u64,
+    trial: u64,
+    log: L,
+) -> (TrialResult, L) {
+    let mut queue = EventQueue::with_capacity(1024);
+    let mut clinic = Clinic::with_log(program, seed, trial, &mut queue, log);
+    clinic.start(&mut queue);
+    let events = clinic.run(&mut queue);
+    clinic.log_open_visits();
+    clinic.finish_with_log(events)
 }
 
 /// [`run_trial`], also returning the invariant counters (for tests).
@@ -490,6 +542,19 @@ pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResu
 impl<'p> Clinic<'p> {
     /// A trial's clinic, with its timers made on `q`, the queue it runs on.
     pub fn new(p: &'p Program<'p>, seed: u64, trial: u64, q: &mut EventQueue<Event>) -> Clinic<'p> {
+        Clinic::with_log(p, seed, trial, q, NoLog)
+    }
+}
+
+impl<'p, L: Log> Clinic<'p, L> {
+    /// [`Clinic::new`], telling `log` what happens.
+    pub fn with_log(
+        p: &'p Program<'p>,
+        seed: u64,
+        trial: u64,
+        q: &mut EventQueue<Event>,
+        log: L,
+    ) -> Clinic<'p, L> {
         let arrivals = p
             .streams
             .iter()
@@ -546,6 +611,10 @@ impl<'p> Clinic<'p> {
             wl_seq: 0,
             rec: Recorder::new(p),
             placing: Vec::new(),
+            log,
+            info: Vec::new(),
+            group_counts: Vec::new(),
+            bed_rows: Vec::new(),
         }
     }
 
@@ -588,6 +657,11 @@ impl<'p> Clinic<'p> {
     }
 
     pub fn finish(self, events: u64) -> TrialResult {
+        self.finish_with_log(events).0
+    }
+
+    /// [`Clinic::finish`], handing the log back too.
+    pub fn finish_with_log(self, events: u64) -> (TrialResult, L) {
         let mut waiting_at_end = vec![0u64; self.p.units.len()];
         let mut in_care_at_end = vec![0u64; self.p.units.len()];
         for pt in &self.patients {
@@ -597,8 +671,185 @@ impl<'p> Clinic<'p> {
                 Status::Free => {}
             }
         }
-        self.rec
-            .finish(self.trial, events, &waiting_at_end, &in_care_at_end)
+        let result = self
+            .rec
+            .finish(self.trial, events, &waiting_at_end, &in_care_at_end);
+        (result, self.log)
+    }
+
+    // ---- the log (all of it behind `L::ON`: see `model::log`) ----------
+
+    /// The log's record of `pid`, made if need be.
+    #[inline]
+    fn info(&mut self, pid: PatientId) -> &mut LogInfo {
+        let i = pid as usize;
+        if self.info.len() <= i {
+            self.info.resize(i + 1, LogInfo::NONE);
+        }
+        &mut self.info[i]
+    }
+
+    /// A visit begins: `pid` is referred (or transferred) to a unit at `now`.
+    #[inline]
+    fn log_referred(&mut self, pid: PatientId, now: SimTime, priority: u8) {
+        if L::ON {
+            let info = self.info(pid);
+            info.referred = Some(now.0 as i64);
+            info.priority = priority;
+            info.scheduled = 0;
+            info.attended = 0;
+        }
+    }
+
+    /// When the patient in care `pt` was admitted, in seconds from the
+    /// start of the calendar (before it for the `[initial]` state's).
+    fn admitted_secs(pt: &Patient) -> i64 {
+        pt.admitted_at.0 as i64 - pt.before_start as i64
+    }
+
+    /// `pid`'s visit ends at `left` (`None`: it had not by the horizon);
+    /// `admitted` if they were in care.
+    #[inline]
+    fn log_visit(
+        &mut self,
+        pid: PatientId,
+        end: VisitEnd,
+        left: Option<SimTime>,
+        destination: Option<u32>,
+        admitted: Option<i64>,
+    ) {
+        if !L::ON {
+            return;
+        }
+        let info = *self.info(pid);
+        let pt = &self.patients[pid as usize];
+        let is_sessions = self.units[pt.unit as usize].is_sessions;
+        let visit = Visit {
+            patient: info.key,
+            unit: pt.unit,
+            track: (is_sessions && end != VisitEnd::NoShow).then_some(pt.track),
+            priority: info.priority,
+            referred: info.referred,
+            admitted,
+            left: left.map(|t| t.0 as i64),
+            freed: admitted.and(left).map(|t| t.0 as i64),
+            end,
+            destination,
+            sessions_scheduled: info.scheduled,
+            sessions_attended: info.attended,
+        };
+        self.log.visit(&visit);
+    }
+
+    /// `pid` leaves care at `now` for destination `dest`. Leaving a bed
+    /// for another unit (`keeps_bed`), they keep it until that unit decides
+    /// (at once, or later with `handoff = "wait_in_place"`): the row waits
+    /// for the bed to be freed ([`Clinic::log_bed_freed`]), so that the
+    /// log's time in place is the census's.
+    fn log_left(
+        &mut self,
+        pid: PatientId,
+        end: VisitEnd,
+        now: SimTime,
+        dest: u32,
+        admitted: i64,
+        keeps_bed: bool,
+    ) {
+        if keeps_bed {
+            let info = *self.info(pid);
+            let pt = &self.patients[pid as usize];
+            self.bed_rows.push((
+                pid,
+                Visit {
+                    patient: info.key,
+                    unit: pt.unit,
+                    track: None,
+                    priority: info.priority,
+                    referred: info.referred,
+                    admitted: Some(admitted),
+                    left: Some(now.0 as i64),
+                    freed: None,
+                    end,
+                    destination: Some(dest),
+                    sessions_scheduled: 0,
+                    sessions_attended: 0,
+                },
+            ));
+        } else {
+            self.log_visit(pid, end, Some(now), Some(dest), Some(admitted));
+        }
+    }
+
+    /// The bed `pid` kept after their stay is freed at `now`: their visit
+    /// to the bed unit ends.
+    fn log_bed_freed(&mut self, pid: PatientId, now: SimTime) {
+        if !L::ON {
+            return;
+        }
+        if let Some(i) = self.bed_rows.iter().position(|&(p, _)| p == pid) {
+            let (_, mut visit) = self.bed_rows.swap_remove(i);
+            visit.freed = Some(now.0 as i64);
+            self.log.visit(&visit);
+        }
+    }
+
+    /// `pid`, of group `group`, was expected at this session, and `came` or not.
+    fn log_attendance(&mut self, pid: PatientId, group: usize, came: bool) {
+        let info = self.info(pid);
+        info.scheduled += 1;
+        info.attended += u32::from(came);
+        if let Some(g) = self.group_counts.get_mut(group) {
+            g.0 += 1;
+            g.1 += u32::from(came);
+        }
+    }
+
+    /// This session of `track`: a row per group held (anyone enrolled).
+    fn log_sessions(&mut self, now: SimTime, unit: usize, track: usize) {
+        if !self.log.sessions() {
+            return;
+        }
+        let occupancy = &self.units[unit].tracks[track].occupancy;
+        for (g, (&enrolled, &(expected, attended))) in
+            occupancy.iter().zip(&self.group_counts).enumerate()
+        {
+            if enrolled > 0 {
+                self.log.session(&Session {
+                    at: now.0,
+                    unit: unit as u32,
+                    track: track as u32,
+                    group: g as u32,
+                    enrolled,
+                    expected,
+                    attended,
+                });
+            }
+        }
+    }
+
+    /// At the horizon: the visits still open, waiting or in care, in
+    /// patient-record order, then the beds still kept by patients waiting
+    /// for another unit.
+    fn log_open_visits(&mut self) {
+        if !L::ON {
+            return;
+        }
+        let mut kept = std::mem::take(&mut self.bed_rows);
+        kept.sort_by_key(|&(pid, _)| pid);
+        for (_, visit) in &kept {
+            self.log.visit(visit);
+        }
+        for pid in 0..self.patients.len() as PatientId {
+            let pt = &self.patients[pid as usize];
+            match pt.status {
+                Status::Waiting => self.log_visit(pid, VisitEnd::Waiting, None, None, None),
+                Status::InCare => {
+                    let admitted = Some(Self::admitted_secs(pt));
+                    self.log_visit(pid, VisitEnd::InCare, None, None, admitted);
+                }
+                Status::Free => {}
+            }
+        }
     }
 
     // ---- arrivals -------------------------------------------------------
@@ -613,6 +864,14 @@ impl<'p> Clinic<'p> {
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let pid = self.new_patient(prefix, index);
+        if L::ON {
+            let key = PatientKey {
+                stream: Some(s as u32),
+                index,
+            };
+            self.info(pid).key = key;
+            self.log_referred(pid, now, stream.priority);
+        }
         let tally = self.rec.tally(s);
         self.patients[pid as usize].tally = tally;
         self.rec.referral(unit, tally);
@@ -626,6 +885,10 @@ impl<'p> Clinic<'p> {
                 < stream.show;
         if !shows {
             self.rec.no_show(unit, tally);
+            if L::ON {
+                self.patients[pid as usize].unit = unit as u32;
+                self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
+            }
             self.release_patient(pid);
             return;
         }
@@ -701,6 +964,7 @@ impl<'p> Clinic<'p> {
             pt.track = track as u32;
             pt.referred_at = now;
         }
+        self.log_referred(pid, now, priority);
         // Decided on one borrow of the unit: nothing changes it until then.
         let us = &self.units[unit];
         let t = &us.tracks[track];
@@ -709,6 +973,7 @@ impl<'p> Clinic<'p> {
                 // Taken before the bed they come from is freed: see `admit`.
                 self.take_seat(now, unit, track, g);
                 if let Some((seat, _)) = from {
+                    self.log_bed_freed(pid, now);
                     self.release_seat(now, seat, q);
                 }
                 self.admit(now, pid, unit, track, g, q);
@@ -718,7 +983,9 @@ impl<'p> Clinic<'p> {
         if us.waitlist_full(self.p, unit) {
             self.rec
                 .turned_away(unit, self.patients[pid as usize].tally);
+            self.log_visit(pid, VisitEnd::TurnedAway, Some(now), None, None);
             if let Some((seat, _)) = from {
+                self.log_bed_freed(pid, now);
                 self.release_seat(now, seat, q);
             }
             self.release_patient(pid);
@@ -733,6 +1000,7 @@ impl<'p> Clinic<'p> {
                 holding = Some(seat);
                 self.rec.blocked_change(seat.unit as usize, now, 1);
             } else {
+                self.log_bed_freed(pid, now);
                 self.release_seat(now, seat, q);
             }
         }
@@ -839,6 +1107,7 @@ impl<'p> Clinic<'p> {
             us.reserved += 1;
             pt.group = g;
             if let Some(seat) = pt.holding.take() {
+                self.log_bed_freed(pid, now);
                 self.release_held(now, seat, q);
             }
         }
@@ -896,6 +1165,7 @@ impl<'p> Clinic<'p> {
         let tally = pt.tally;
         self.remove_from_waitlist(now, pid);
         self.rec.reneged(unit, track, tally);
+        self.log_visit(pid, VisitEnd::Reneged, Some(now), None, None);
         self.release_patient(pid);
         if self.units[unit].tracks[track].holders > 0 {
             self.assign_reserved_seats(now, unit, track, q);
@@ -952,6 +1222,7 @@ impl<'p> Clinic<'p> {
     ) {
         if let Some(seat) = self.patients[pid as usize].holding.take() {
             self.units[unit].tracks[track].holders -= 1;
+            self.log_bed_freed(pid, now);
             self.release_held(now, seat, q);
         }
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
@@ -1089,6 +1360,7 @@ impl<'p> Clinic<'p> {
             track: pt.track,
             group: pt.group,
         };
+        let admitted = Self::admitted_secs(pt);
         // Through i64 (spans are far below 2^63 s): one instruction where
         // u64 to f64 takes five.
         let stay_secs = (now.since(pt.admitted_at) + pt.before_start) as i64;
@@ -1098,6 +1370,7 @@ impl<'p> Clinic<'p> {
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
         let plan = &self.p.units[unit];
+        let home_dest = plan.home_dest;
         let routed = |(d, i): (&'p Destination, usize)| (d, plan.route_dest[i]);
         let (dest, handoff) = match (&us.spec.kind, why) {
             (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng).map(routed), b.handoff),
@@ -1111,16 +1384,26 @@ impl<'p> Clinic<'p> {
             _ => (None, Handoff::GoHome),
         };
         self.rec.exit(unit, why, stay_days);
-        let dest = match dest {
+        let (dest, dest_index) = match dest {
             Some((d, i)) => {
                 self.rec.routed(unit, i);
-                Some(d)
+                (Some(d), i)
             }
             None => {
                 self.rec.went_home(unit);
-                None
+                (None, home_dest)
             }
         };
+        if L::ON {
+            let end = match why {
+                Exit::Complete => VisitEnd::Completed,
+                Exit::Dropout => VisitEnd::DroppedOut,
+                Exit::StepUp => VisitEnd::SteppedUp,
+                Exit::AdminDischarge => VisitEnd::AdminDischarged,
+            };
+            let keeps_bed = !is_sessions && matches!(dest, Some(Destination::Unit(_)));
+            self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
+        }
         if is_sessions {
             self.unenroll(pid);
         }
@@ -1285,6 +1568,10 @@ impl<'p> Clinic<'p> {
         let end = now.plus_secs(plan.duration);
         let mut expected = 0u32;
         let mut attended = 0u32;
+        if L::ON {
+            self.group_counts.clear();
+            self.group_counts.resize(groups as usize, (0, 0));
+        }
         let n = self.units[unit].tracks[track].enrolled.len();
         for i in 0..n {
             let pid = self.units[unit].tracks[track].enrolled[i];
@@ -1299,6 +1586,10 @@ impl<'p> Clinic<'p> {
                 attended += 1;
                 pt.attended += 1;
                 misplaced += u64::from(wrong_place);
+                if L::ON {
+                    let group = pt.group as usize;
+                    self.log_attendance(pid, group, true);
+                }
                 continue;
             }
             let week_of_stay = ((now.since(pt.admitted_at) + pt.before_start) / WEEK) as u32 + 1;
@@ -1314,7 +1605,9 @@ impl<'p> Clinic<'p> {
             }
             expected += 1;
             let gen = pt.gen;
-            if pt.rng.stream(Purpose::Attendance).random::<f64>() < su.attendance {
+            let group = pt.group as usize;
+            let came = pt.rng.stream(Purpose::Attendance).random::<f64>() < su.attendance;
+            if came {
                 attended += 1;
                 pt.attended += 1;
                 pt.absences = 0;
@@ -1346,8 +1639,14 @@ impl<'p> Clinic<'p> {
                     );
                 }
             }
+            if L::ON {
+                self.log_attendance(pid, group, came);
+            }
         }
         self.rec.audit_attendances(misplaced);
+        if L::ON {
+            self.log_sessions(now, unit, track);
+        }
         let occupancy = &self.units[unit].tracks[track].occupancy;
         let enrolled: u32 = occupancy.iter().sum();
         let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;
@@ -1367,7 +1666,7 @@ impl<'p> Clinic<'p> {
 /// time already elapsed before falling back to a fresh draw.
 const RESIDUAL_TRIES: u32 = 1000;
 
-impl Clinic<'_> {
+impl<L: Log> Clinic<'_, L> {
     /// Seeds the scenario's `[initial]` state at time 0, which is
     /// `start_date` (validation ensures there is no warm-up). Patients in
     /// care continue a stay that began `days_in_care` earlier (a virtual
@@ -1383,6 +1682,15 @@ impl Clinic<'_> {
         let prefix = derive(&[self.seed, self.trial, name_key(INITIAL_STREAM)]);
         for (i, ip) in sc.initial.in_care.iter().enumerate() {
             let pid = self.new_patient(prefix, i as u64);
+            if L::ON {
+                *self.info(pid) = LogInfo {
+                    key: PatientKey {
+                        stream: None,
+                        index: i as u64,
+                    },
+                    ..LogInfo::NONE
+                };
+            }
             self.seed_in_care(pid, ip, q);
         }
         // Longest waits first, so they stay ahead within their priority.
@@ -1395,6 +1703,18 @@ impl Clinic<'_> {
         });
         for i in order {
             let pid = self.new_patient(prefix, (offset + i) as u64);
+            if L::ON {
+                let w = &sc.initial.waiting[i];
+                *self.info(pid) = LogInfo {
+                    key: PatientKey {
+                        stream: None,
+                        index: (offset + i) as u64,
+                    },
+                    priority: w.priority,
+                    referred: Some(-(days_to_secs(w.days_waited) as i64)),
+                    ..LogInfo::NONE
+                };
+            }
             self.seed_waiting(pid, &sc.initial.waiting[i], q);
         }
         // Units that admit on arrival take waiting patients into free places now.
@@ -1583,7 +1903,7 @@ fn route<'a>(routing: &'a Routing, rng: &mut PatientRng) -> Option<(&'a Destinat
     None
 }
 
-impl Process for Clinic<'_> {
+impl<L: Log> Process for Clinic<'_, L> {
     type Event = Event;
 
     /// Inlined into the run loop, with everything a referral and a leave

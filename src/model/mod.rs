@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod clinic;
 pub mod dist;
 pub mod finance;
+pub mod log;
 pub mod program;
 pub mod recorder;
 pub mod result;

@@ -46,6 +46,8 @@ pub struct UnitPlan {
     /// counts those who go there.
     pub route_dest: Vec<u32>,
     pub stepup_dest: u32,
+    /// The index of `home`: the last destination.
+    pub home_dest: u32,
 }
 
 /// The cohort calendar of a unit: cohort weeks are counted in whole weeks
@@ -172,6 +174,7 @@ impl<'s> Program<'s> {
                         cohort: None,
                         route_dest: Vec::new(),
                         stepup_dest: 0,
+                        home_dest: 0,
                     },
                     UnitKind::Sessions(su) => {
                         let tracks: Vec<TrackPlan> = su
@@ -224,11 +227,13 @@ impl<'s> Program<'s> {
                             cohort,
                             route_dest: Vec::new(),
                             stepup_dest: 0,
+                            home_dest: 0,
                         }
                     }
                 };
                 plan.route_dest = route_dest;
                 plan.stepup_dest = stepup_dest;
+                plan.home_dest = (names.len() - 1) as u32;
                 plan
             })
             .collect();

@@ -4,5 +4,6 @@
 pub mod console;
 pub mod csv;
 pub mod html;
+pub mod log;
 pub mod output;
 pub mod plots;

@@ -91,6 +91,11 @@ fn sync_files(dir: &Path) -> anyhow::Result<()> {
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()
         .with_context(|| format!("reading {}", dir.display()))?;
+    // A folder inside (the log's, `run --log-dir`): its files, then itself.
+    for sub in files.iter().filter(|p| p.is_dir()) {
+        sync_files(sub)?;
+        sync_dir(sub)?;
+    }
     let sync = |p: &PathBuf| {
         fs::File::open(p)
             .and_then(|f| f.sync_all())
@@ -391,6 +396,23 @@ pub struct RunRecord {
     pub started: String,
     /// Wall-clock time from start to the results in place (or to the interrupt).
     pub seconds: f64,
+    /// The patient-level log written with the results (`run --log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogRecord>,
+}
+
+/// What a run's patient-level log holds (`docs/data.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// The version of the log's columns.
+    pub schema: u32,
+    /// Trials logged: the first `trials` of the run.
+    pub trials: u64,
+    /// The files, relative to the results folder.
+    pub files: Vec<String>,
+    /// Rows of `patients.csv` (visits) and of `sessions.csv`.
+    pub visits: u64,
+    pub sessions: u64,
 }
 
 impl RunRecord {
@@ -410,6 +432,7 @@ impl RunRecord {
             trials_done: 0,
             started: rfc3339(started),
             seconds: 0.0,
+            log: None,
         }
     }
 
@@ -812,6 +835,7 @@ mod tests {
             trials_done: 1,
             started: rfc3339(SystemTime::UNIX_EPOCH),
             seconds: 0.0,
+            log: None,
         }
     }
 
