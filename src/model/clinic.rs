@@ -102,8 +102,9 @@ struct Patient {
 }
 
 impl Patient {
-    /// The `index`-th patient of the stream whose seeds start with `prefix`.
-    fn new(prefix: u64, index: u64) -> Patient {
+    /// The `index`-th patient of the stream whose seeds start with
+    /// `prefix`, counted for the recorder as `tally`.
+    fn new(prefix: u64, index: u64, tally: Tally) -> Patient {
         Patient {
             gen: 0,
             status: Status::Free,
@@ -119,7 +120,7 @@ impl Patient {
             holding: None,
             enrolled_idx: 0,
             before_start: 0,
-            tally: NO_STREAM,
+            tally,
         }
     }
 
@@ -128,7 +129,7 @@ impl Patient {
     /// field, so that the generators' storage is not rewritten; the pattern
     /// names every field, so a new one cannot be forgotten here.
     #[inline]
-    fn recycle(&mut self, prefix: u64, index: u64) {
+    fn recycle(&mut self, prefix: u64, index: u64, new_tally: Tally) {
         let Patient {
             gen,
             status,
@@ -160,7 +161,7 @@ impl Patient {
         *holding = None;
         *enrolled_idx = 0;
         *before_start = 0;
-        *tally = NO_STREAM;
+        *tally = new_tally;
     }
 }
 
@@ -414,6 +415,8 @@ struct ArrivalState {
     patient_prefix: u64,
     /// Where the stream's next arrival waits (it has one at a time).
     timer: TimerId,
+    /// How the recorder counts the stream's patients ([`Recorder::tally`]).
+    tally: Tally,
 }
 
 impl ArrivalState {
@@ -558,7 +561,8 @@ impl<'p, L: Log> Clinic<'p, L> {
         let arrivals = p
             .streams
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut rng = rng_from(&[seed, trial, s.key, Purpose::Arrivals as u64]);
                 let budget = Exp1.sample(&mut rng);
                 ArrivalState {
@@ -570,6 +574,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                     count: 0,
                     patient_prefix: derive(&[seed, trial, s.key]),
                     timer: q.add_timer(),
+                    tally: Recorder::tally_of(p.scenario, i),
                 }
             })
             .collect();
@@ -675,6 +680,14 @@ impl<'p, L: Log> Clinic<'p, L> {
             .rec
             .finish(self.trial, events, &waiting_at_end, &in_care_at_end);
         (result, self.log)
+    }
+
+    /// The index in `unit`'s destination names of the `i`-th destination
+    /// of its routing map (`i` = the map's length: its step-up's).
+    #[inline(never)]
+    fn destination(&self, unit: usize, i: usize) -> u32 {
+        let plan = &self.p.units[unit];
+        plan.route_dest.get(i).copied().unwrap_or(plan.stepup_dest)
     }
 
     // ---- the log (all of it behind `L::ON`: see `model::log`) ----------
@@ -860,10 +873,11 @@ impl<'p, L: Log> Clinic<'p, L> {
         let index = st.count;
         st.count += 1;
         let prefix = st.patient_prefix;
+        let tally = st.tally;
         st.schedule(self.p, s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
-        let pid = self.new_patient(prefix, index);
+        let pid = self.new_patient(prefix, index, tally);
         if L::ON {
             let key = PatientKey {
                 stream: Some(s as u32),
@@ -872,8 +886,6 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.info(pid).key = key;
             self.log_referred(pid, now, stream.priority);
         }
-        let tally = self.rec.tally(s);
-        self.patients[pid as usize].tally = tally;
         self.rec.referral(unit, tally);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
@@ -900,14 +912,14 @@ impl<'p, L: Log> Clinic<'p, L> {
     /// where there is one. (`always`: once per referral, and LLVM kept it
     /// out of line.)
     #[inline(always)]
-    fn new_patient(&mut self, prefix: u64, index: u64) -> PatientId {
+    fn new_patient(&mut self, prefix: u64, index: u64, tally: Tally) -> PatientId {
         match self.free.pop() {
             Some(pid) => {
-                self.patients[pid as usize].recycle(prefix, index);
+                self.patients[pid as usize].recycle(prefix, index, tally);
                 pid
             }
             None => {
-                self.patients.push(Patient::new(prefix, index));
+                self.patients.push(Patient::new(prefix, index, tally));
                 (self.patients.len() - 1) as PatientId
             }
         }
@@ -1369,31 +1381,34 @@ impl<'p, L: Log> Clinic<'p, L> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
-        let plan = &self.p.units[unit];
-        let home_dest = plan.home_dest;
-        let routed = |(d, i): (&'p Destination, usize)| (d, plan.route_dest[i]);
+        // A destination drawn from a routing map comes with its place in
+        // the map; the step-up's is the map's length (`destination`).
         let (dest, handoff) = match (&us.spec.kind, why) {
-            (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng).map(routed), b.handoff),
-            (UnitKind::Sessions(su), Exit::Complete) => (
-                route(&su.on_completion, &mut pt.rng).map(routed),
+            (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng), b.handoff),
+            (UnitKind::Sessions(su), Exit::Complete) => {
+                (route(&su.on_completion, &mut pt.rng), Handoff::GoHome)
+            }
+            (UnitKind::Sessions(su), Exit::StepUp) => (
+                Some((&su.stepup_to, su.on_completion.shares.len())),
                 Handoff::GoHome,
             ),
-            (UnitKind::Sessions(su), Exit::StepUp) => {
-                (Some((&su.stepup_to, plan.stepup_dest)), Handoff::GoHome)
-            }
             _ => (None, Handoff::GoHome),
         };
         self.rec.exit(unit, why, stay_days);
-        let (dest, dest_index) = match dest {
-            Some((d, i)) => {
-                self.rec.routed(unit, i);
-                (Some(d), i)
+        // Counted by destination; those who go home in a field of their
+        // own, which M/M/c's every customer reaches with one addition.
+        let dest_index = match dest {
+            Some((_, i)) => {
+                let d = self.destination(unit, i);
+                self.rec.routed(unit, d);
+                Some(d)
             }
             None => {
                 self.rec.went_home(unit);
-                (None, home_dest)
+                None
             }
         };
+        let dest = dest.map(|(d, _)| d);
         if L::ON {
             let end = match why {
                 Exit::Complete => VisitEnd::Completed,
@@ -1402,6 +1417,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 Exit::AdminDischarge => VisitEnd::AdminDischarged,
             };
             let keeps_bed = !is_sessions && matches!(dest, Some(Destination::Unit(_)));
+            let dest_index = dest_index.unwrap_or(self.p.units[unit].home_dest);
             self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
         }
         if is_sessions {
@@ -1681,7 +1697,7 @@ impl<L: Log> Clinic<'_, L> {
         }
         let prefix = derive(&[self.seed, self.trial, name_key(INITIAL_STREAM)]);
         for (i, ip) in sc.initial.in_care.iter().enumerate() {
-            let pid = self.new_patient(prefix, i as u64);
+            let pid = self.new_patient(prefix, i as u64, NO_STREAM);
             if L::ON {
                 *self.info(pid) = LogInfo {
                     key: PatientKey {
@@ -1702,7 +1718,7 @@ impl<L: Log> Clinic<'_, L> {
                 .total_cmp(&sc.initial.waiting[a].days_waited)
         });
         for i in order {
-            let pid = self.new_patient(prefix, (offset + i) as u64);
+            let pid = self.new_patient(prefix, (offset + i) as u64, NO_STREAM);
             if L::ON {
                 let w = &sc.initial.waiting[i];
                 *self.info(pid) = LogInfo {

@@ -204,8 +204,11 @@ struct UnitRec {
     /// Whether `tracks` is kept ([`has_track_results`]).
     by_track: bool,
     tracks: Vec<TrackRec>,
-    /// Leavers by destination, by index in [`destination_names`] (home last).
+    /// Leavers by destination, by index in [`destination_names`] (home
+    /// last), but for those who go home, who are in `home`.
     routed: Vec<u64>,
+    home: u64,
+    home_at_warmup_end: u64,
     routed_at_warmup_end: Vec<u64>,
     all: UnitCounts,
     /// `all` when reporting began (all zero if it began at time 0).
@@ -270,6 +273,18 @@ pub struct Recorder {
     finance: Option<FinancePlan>,
 }
 
+impl UnitRec {
+    #[inline(never)]
+    fn track_census_change(&mut self, track: usize, now: SimTime, delta: i64) {
+        self.tracks[track].census.change(now, delta);
+    }
+
+    #[inline(never)]
+    fn track_waitlist_change(&mut self, track: usize, now: SimTime, delta: i64) {
+        self.tracks[track].waitlist.change(now, delta);
+    }
+}
+
 /// Whether referral stream `stream` must be counted apart from its unit:
 /// unless it is the unit's only way in.
 fn stream_apart(s: &Scenario, stream: usize) -> bool {
@@ -326,6 +341,8 @@ impl Recorder {
                 },
                 routed: vec![0; destination_names(s, u).len()],
                 routed_at_warmup_end: Vec::new(),
+                home: 0,
+                home_at_warmup_end: 0,
                 all: UnitCounts::default(),
                 at_warmup_end: UnitCounts::default(),
                 admissions: vec![0; tw],
@@ -405,6 +422,7 @@ impl Recorder {
             for u in &mut self.units {
                 u.at_warmup_end = u.all;
                 u.routed_at_warmup_end = u.routed.clone();
+                u.home_at_warmup_end = u.home;
                 for t in &mut u.tracks {
                     t.reneged_at_warmup_end = t.reneged;
                 }
@@ -427,10 +445,26 @@ impl Recorder {
         }
     }
 
+    /// [`Recorder::tally`] of a recorder for `s`, without one.
+    pub fn tally_of(s: &Scenario, stream: usize) -> Tally {
+        if stream_apart(s, stream) {
+            stream as Tally
+        } else {
+            NO_STREAM
+        }
+    }
+
     /// A referral to `unit`: from a stream (`tally`), or a transfer.
     #[inline]
     pub fn referral(&mut self, unit: usize, tally: Tally) {
         self.units[unit].all.referrals += 1;
+        if tally != NO_STREAM {
+            self.stream_referral(tally);
+        }
+    }
+
+    #[inline(never)]
+    fn stream_referral(&mut self, tally: Tally) {
         if let Some(st) = self.streams.get_mut(tally as usize) {
             st.all.referrals += 1;
         }
@@ -467,7 +501,11 @@ impl Recorder {
     /// An admission at `now` after a wait of `wait_secs` seconds. The seat
     /// it fills is counted in the census apart ([`Recorder::census_change`]),
     /// as it is taken or, handed over from someone leaving, not at all.
-    #[inline]
+    ///
+    /// The track's and the stream's shares, where they are kept, are
+    /// counted out of line ([`Recorder::admission_apart`]): M/M/c has
+    /// neither, and the few instructions of the test are all it pays.
+    #[inline(always)]
     pub fn admission(
         &mut self,
         unit: usize,
@@ -486,6 +524,22 @@ impl Recorder {
         if let Some(a) = u.admissions.get_mut(u.census.week) {
             *a += 1;
         }
+        if u.by_track || tally != NO_STREAM {
+            self.admission_apart(unit, track, tally, now, wait_secs);
+        }
+    }
+
+    /// The track's and the stream's part of [`Recorder::admission`].
+    #[inline(never)]
+    fn admission_apart(
+        &mut self,
+        unit: usize,
+        track: usize,
+        tally: Tally,
+        now: SimTime,
+        wait_secs: u64,
+    ) {
+        let u = &mut self.units[unit];
         if u.by_track {
             let t = &mut u.tracks[track];
             if self.reporting {
@@ -516,9 +570,7 @@ impl Recorder {
     /// A leaver of `unit` who goes home (the last destination).
     #[inline]
     pub fn went_home(&mut self, unit: usize) {
-        if let Some(n) = self.units[unit].routed.last_mut() {
-            *n += 1;
-        }
+        self.units[unit].home += 1;
     }
 
     #[inline]
@@ -584,12 +636,14 @@ impl Recorder {
         }
     }
 
+    /// The census changes by `delta`; so does the track's, where kept
+    /// (out of line: see [`Recorder::admission`]).
     #[inline]
     pub fn census_change(&mut self, unit: usize, track: usize, now: SimTime, delta: i64) {
         let u = &mut self.units[unit];
         u.census.change(now, delta);
         if u.by_track {
-            u.tracks[track].census.change(now, delta);
+            u.track_census_change(track, now, delta);
         }
     }
 
@@ -598,7 +652,7 @@ impl Recorder {
         let u = &mut self.units[unit];
         u.waitlist.change(now, delta);
         if u.by_track {
-            u.tracks[track].waitlist.change(now, delta);
+            u.track_waitlist_change(track, now, delta);
         }
     }
 
@@ -730,12 +784,15 @@ impl Recorder {
                 })
                 .collect();
             let counts = u.all - u.at_warmup_end;
-            let destinations: Vec<u64> = u
+            let mut destinations: Vec<u64> = u
                 .routed
                 .iter()
                 .enumerate()
                 .map(|(d, &n)| n - u.routed_at_warmup_end.get(d).copied().unwrap_or(0))
                 .collect();
+            if let Some(home) = destinations.last_mut() {
+                *home += u.home - u.home_at_warmup_end;
+            }
             units.push(UnitResult {
                 tracks,
                 destinations,
