@@ -7,6 +7,7 @@
 pub mod chart;
 mod draw;
 mod raster;
+pub mod structure;
 pub mod style;
 
 use anyhow::Context;
@@ -79,8 +80,10 @@ pub fn write_all(r: &RunResults, staging: &Staging) -> anyhow::Result<Vec<Figure
 }
 
 /// Small hand-made results for the report's unit tests: a session unit
-/// "iop" (24 seats), a bed unit "inpatient" (10 beds) that had no
-/// referrals, and a therapist role with 54 hours on staff; 8 weeks, 20 trials.
+/// "iop" (24 seats) with tracks "morning" and "evening.late", a bed unit
+/// "inpatient" (10 beds) that had no referrals, referral streams
+/// "step-down.v2" and "community", and a therapist role with 54 hours on
+/// staff; 8 weeks, 20 trials.
 #[cfg(test)]
 pub(crate) fn test_results() -> RunResults {
     use crate::stats::Summary;
@@ -137,9 +140,43 @@ pub(crate) fn test_results() -> RunResults {
         ("iop.stepped_up", s(2.0)),
         ("iop.seat_utilization", s(0.8)),
         ("iop.attendance_rate", s(0.88)),
+        ("iop.to.outpatient", s(14.0)),
+        ("iop.to.php", s(2.0)),
+        ("iop.to.home", s(21.0)),
+        ("iop.stepped_up_to.php", s(2.0)),
+        ("iop.morning.census", s(8.0)),
+        ("iop.morning.waitlist", s(0.5)),
+        ("iop.morning.admissions", s(18.0)),
+        ("iop.morning.wait_days", s(2.0)),
+        ("iop.morning.wait_days_p90", s(4.0)),
+        ("iop.morning.reneged", s(1.0)),
+        ("iop.morning.seat_utilization", s(0.7)),
+        ("iop.evening.late.census", s(11.0)),
+        ("iop.evening.late.waitlist", s(3.0)),
+        ("iop.evening.late.admissions", s(22.0)),
+        ("iop.evening.late.wait_days", s(9.0)),
+        ("iop.evening.late.wait_days_p90", s(20.0)),
+        ("iop.evening.late.reneged", s(3.0)),
+        ("iop.evening.late.seat_utilization", s(0.95)),
         ("inpatient.referrals", s(0.0)),
         ("inpatient.census", s(0.0)),
         ("inpatient.wait_days", nan),
+        ("inpatient.to.iop", s(0.0)),
+        ("inpatient.to.home", s(0.0)),
+        ("stream.step-down.v2.referrals", s(20.0)),
+        ("stream.step-down.v2.admitted", s(17.0)),
+        ("stream.step-down.v2.no_shows", s(2.0)),
+        ("stream.step-down.v2.turned_away", s(0.0)),
+        ("stream.step-down.v2.reneged", s(1.0)),
+        ("stream.step-down.v2.wait_days", s(3.0)),
+        ("stream.step-down.v2.wait_days_p90", s(7.5)),
+        ("stream.community.referrals", s(30.0)),
+        ("stream.community.admitted", s(23.0)),
+        ("stream.community.no_shows", s(5.0)),
+        ("stream.community.turned_away", s(2.0)),
+        ("stream.community.reneged", s(3.0)),
+        ("stream.community.wait_days", s(8.0)),
+        ("stream.community.wait_days_p90", s(18.0)),
         ("staff.therapist.hours_per_week", s(57.0)),
         ("staff.therapist.fte_needed", s(1.9)),
         ("staff.therapist.short_weeks", s(0.3)),
@@ -149,6 +186,25 @@ pub(crate) fn test_results() -> RunResults {
     for (i, c) in [30u64, 25, 20, 15, 10, 8, 6, 4, 2, 1].iter().enumerate() {
         counts[i * 4] = *c;
     }
+    // The tracks' waits: mornings mostly within days, evenings longer.
+    let track_waits = [
+        ("iop.morning", 2.0, 4.0, 0usize),
+        ("iop.evening.late", 8.0, 19.0, 6),
+    ]
+    .map(|(unit, p50, p90, shift)| {
+        let mut counts = vec![0u64; bins];
+        for (i, c) in [40u64, 25, 15, 10, 6, 3, 1].iter().enumerate() {
+            counts[i * 3 + shift] = *c;
+        }
+        WaitHistogram {
+            unit: unit.into(),
+            total: counts.iter().sum(),
+            counts,
+            p50,
+            p90,
+        }
+    })
+    .to_vec();
     RunResults {
         scenario_name: "tiny".into(),
         description: "A hand-made result for tests <with markup & quotes\">.".into(),
@@ -178,7 +234,7 @@ pub(crate) fn test_results() -> RunResults {
                 p90: f64::NAN,
             },
         ],
-        track_waits: Vec::new(),
+        track_waits,
         outcome_shares: vec![
             (
                 "iop".into(),
