@@ -29,7 +29,7 @@ pub struct Figure {
 /// Draws one chart as SVG and as PNG.
 pub fn render(chart: Chart) -> anyhow::Result<Figure> {
     style::register_fonts()?;
-    let size = (style::WIDTH, style::HEIGHT);
+    let size = draw::size(&chart);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -269,10 +269,12 @@ mod tests {
     #[test]
     fn pngs_have_text_in_the_title_area_from_the_embedded_font() {
         let figures = render_all(&test_results()).unwrap();
-        assert_eq!(figures.len(), 10);
+        assert_eq!(figures.len(), 11);
         for f in &figures {
             let (info, rgb) = decode(&f.png);
-            assert_eq!((info.width, info.height), (style::WIDTH, style::HEIGHT));
+            assert_eq!((info.width, info.height), draw::size(&f.chart));
+            assert_eq!(info.width, style::WIDTH);
+            assert!(info.height >= style::HEIGHT);
             // The title sits in the top 40 px, starting at the left margin;
             // nothing else is drawn there, so dark pixels are its glyphs.
             let dark = (8..40)
@@ -300,6 +302,80 @@ mod tests {
             assert!(f.svg.trim_end().ends_with("</svg>"));
             assert!(f.svg.contains(&f.chart.title), "{}", f.chart.stem);
             assert!(!f.svg.contains("NaN"), "{}", f.chart.stem);
+        }
+    }
+
+    #[test]
+    fn outcomes_with_destinations_are_taller_and_the_svg_matches_the_png() {
+        let figures = render_all(&test_results()).unwrap();
+        let f = figures
+            .iter()
+            .find(|f| f.chart.stem == "outcomes-iop")
+            .unwrap();
+        let (info, _) = decode(&f.png);
+        // 7 outcome rows and 3 destinations keep the rows of a one-panel chart.
+        assert!(info.height > style::HEIGHT + 100, "{}", info.height);
+        assert!(
+            f.svg.contains(&format!("height=\"{}\"", info.height)),
+            "{}",
+            &f.svg[..200]
+        );
+        assert!(f.svg.contains("Where those who left care went"));
+        assert!(f.svg.contains("to outpatient"));
+        // Charts of one panel keep the usual size.
+        let f = figures
+            .iter()
+            .find(|f| f.chart.stem == "waits-iop")
+            .unwrap();
+        assert_eq!(decode(&f.png).0.height, style::HEIGHT);
+    }
+
+    #[test]
+    fn a_legend_too_wide_for_one_line_wraps_and_keeps_every_entry() {
+        let mut chart = chart::charts(&test_results())
+            .into_iter()
+            .find(|c| c.stem == "track-waits-iop")
+            .unwrap();
+        let many: Vec<chart::LegendItem> = (0..12)
+            .map(|i| chart::LegendItem {
+                label: format!("a rather long track name {i}"),
+                swatch: chart::Swatch::Box(style::track_colour(i)),
+            })
+            .collect();
+        chart.legend = many;
+        let f = render(chart).unwrap();
+        for i in 0..12 {
+            assert!(f
+                .svg
+                .contains(&format!(">\na rather long track name {i}\n<")));
+        }
+        // The last entries sit on lines below the first: the header grew
+        // instead of entries running off the right edge.
+        let y_of = |label: &str| -> f64 {
+            let end = f.svg.find(&format!(">\n{label}\n<")).unwrap();
+            let start = f.svg[..end].rfind("<text").unwrap();
+            let tag = &f.svg[start..end];
+            let y = &tag[tag.find(" y=\"").unwrap() + 4..];
+            y[..y.find('"').unwrap()].parse().unwrap()
+        };
+        let (first, last) = (
+            y_of("a rather long track name 0"),
+            y_of("a rather long track name 11"),
+        );
+        assert!(last > first + 50.0, "{first} {last}");
+        for i in 0..12 {
+            let x_end = f
+                .svg
+                .find(&format!(">\na rather long track name {i}\n<"))
+                .unwrap();
+            let start = f.svg[..x_end].rfind("<text").unwrap();
+            let tag = &f.svg[start..x_end];
+            let x = &tag[tag.find(" x=\"").unwrap() + 4..];
+            let x: f64 = x[..x.find('"').unwrap()].parse().unwrap();
+            assert!(
+                x < f64::from(style::WIDTH) - 200.0,
+                "entry {i} starts at {x}"
+            );
         }
     }
 
