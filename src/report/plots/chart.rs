@@ -277,8 +277,9 @@ fn waitlist(r: &RunResults, unit: &str, ticks: &[(i32, String)]) -> Option<Chart
 /// At most this many bars in a histogram of one series: neighbouring bins
 /// are merged.
 const MAX_BARS: usize = 60;
-/// At most this many bars in a histogram of several series, all together.
-const MAX_GROUPED_BARS: usize = 100;
+/// At most this many bars in a histogram of several series, all together
+/// (and no more than [`MAX_BARS`] per series).
+const MAX_GROUPED_BARS: usize = 120;
 /// The x axis ends where this share of waits is shown.
 const SHOWN_SHARE: f64 = 0.99;
 /// Bins (of [`WAIT_BIN_DAYS`]) a bar may span: half a day, 1 or 2 days, then
@@ -483,7 +484,7 @@ pub fn grouped_wait_histogram(hs: &[(&WaitHistogram, RGBColor)]) -> (Histogram, 
     let x_max = ((wanted_days / 7.0).ceil() * 7.0).min(bounded as f64 * WAIT_BIN_DAYS);
     let bins = ((x_max / WAIT_BIN_DAYS).round() as usize).min(bounded);
     let max_bars = if hs.len() > 1 {
-        (MAX_GROUPED_BARS / hs.len()).max(1)
+        (MAX_GROUPED_BARS / hs.len()).clamp(1, MAX_BARS)
     } else {
         MAX_BARS
     };

@@ -318,7 +318,11 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
         .y_label_area_size(78)
         .build_cartesian_2d(0f64..h.x_max, 0f64..y_max)?;
     let y_label = |y: &f64| {
-        if y_max < 5.0 {
+        // The axis extends past the bars only to fit the marker labels: no
+        // ticks there beyond the usual headroom, nor past 100%.
+        if *y > 100.0 + 1e-9 || *y > top * 1.32 + 1e-9 {
+            String::new()
+        } else if y_max < 5.0 {
             format!("{y:.1}%")
         } else {
             format!("{y:.0}%")
@@ -357,7 +361,7 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
             Rectangle::new([(lo, 0.0), (hi, pct)], WHITE.stroke_width(1))
         }))?;
     }
-    for (i, m) in h.markers.iter().enumerate() {
+    for m in &h.markers {
         let line = vec![(m.x, 0.0), (m.x, y_max)];
         if m.dashed {
             chart.draw_series(std::iter::once(DashedPathElement::new(
@@ -372,6 +376,9 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
                 m.colour.stroke_width(2),
             )))?;
         }
+    }
+    // The labels after every line, so that no line is drawn over a label.
+    for (i, m) in h.markers.iter().enumerate() {
         // Each label on its own row, so close markers never overlap; right
         // of its line unless that runs off the plot or across another
         // marker's line (when there is room on the left).
@@ -392,8 +399,14 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
         };
         let style = probe.pos(Pos::new(anchor, VPos::Top));
         let dy = 6 + 26 * i as i32;
+        // On a white ground, so a neighbouring marker's line never runs
+        // through the words.
+        let w = width as i32 + 8;
+        let x0 = if dx > 0 { dx - 4 } else { dx - w + 4 };
         chart.draw_series(std::iter::once(
-            EmptyElement::at((m.x, y_max)) + Text::new(m.label.clone(), (dx, dy), style),
+            EmptyElement::at((m.x, y_max))
+                + Rectangle::new([(x0, dy - 2), (x0 + w, dy + 22)], WHITE.filled())
+                + Text::new(m.label.clone(), (dx, dy), style),
         ))?;
     }
     if let Some(note) = &h.empty {
