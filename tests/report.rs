@@ -1,7 +1,9 @@
 //! The plots and `report.html` as a person meets them: `iopsim run` writes
 //! them (and `--no-plots` does not), the PNGs carry text drawn from the
-//! embedded font, and headless Chromium loads the report with no console
-//! errors and every chart at a non-zero size.
+//! embedded font, the tables by track and by referral stream show the
+//! figures of `summary.csv`, bed units list only what can happen to a bed,
+//! and headless Chromium loads the report with no console errors and every
+//! chart at a non-zero size.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,7 @@ fn run_writes_every_plot_as_png_and_svg_and_the_report() {
             "sessions-iop.png",
             "staff-prescriber.png",
             "staff-therapist.png",
+            "track-waits-iop.png",
             "waitlist-iop.png",
             "waits-iop.png",
         ]
@@ -89,7 +92,13 @@ fn run_writes_every_plot_as_png_and_svg_and_the_report() {
     assert_eq!(html.matches("<svg ").count(), svgs.len());
     for png in &pngs {
         let (w, h, rgb) = decode_png(&dir.join(png));
-        assert_eq!((w, h), (960, 480), "{png}");
+        assert_eq!(w, 960, "{png}");
+        if png.starts_with("outcomes-") {
+            // Taller: a second panel of where leavers went.
+            assert!(h > 600, "{png} is {h} px high");
+        } else {
+            assert_eq!(h, 480, "{png}");
+        }
         // The title: dark glyphs in the top band, and not a solid block.
         let title = ink(&rgb, w, (0, 8, 420, 40));
         assert!(
@@ -125,13 +134,302 @@ fn plots_and_report_are_byte_identical_for_any_thread_count() {
         .into_iter()
         .filter(|n| n.ends_with(".png") || n.ends_with(".svg") || n.ends_with(".html"))
         .collect();
-    assert_eq!(files.len(), 17, "8 charts x (PNG + SVG) + report.html");
+    assert_eq!(files.len(), 19, "9 charts x (PNG + SVG) + report.html");
     for f in files {
         assert!(
             fs::read(one.join(&f)).unwrap() == fs::read(two.join(&f)).unwrap(),
             "{f} differs between 1 and 2 threads"
         );
     }
+}
+
+// --- Tables by track and stream, destinations, bed units -----------------
+
+/// `summary.csv` as metric -> (p5, p50, p95).
+fn summary(dir: &Path) -> std::collections::HashMap<String, (f64, f64, f64)> {
+    let text = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (p5, p50, p95) = (col("p5"), col("p50"), col("p95"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let v = |i: usize| f[i].parse::<f64>().unwrap_or(f64::NAN);
+            (f[0].to_string(), (v(p5), v(p50), v(p95)))
+        })
+        .collect()
+}
+
+/// The HTML of `<table>` under `<h3>caption</h3>`.
+fn table<'a>(html: &'a str, caption: &str) -> &'a str {
+    let at = html
+        .find(&format!("<h3>{caption}</h3>"))
+        .unwrap_or_else(|| panic!("no table '{caption}' in the report"));
+    &html[at..at + html[at..].find("</table>").unwrap()]
+}
+
+/// The cells after the first of the row that starts with `first`.
+fn row(table: &str, first: &str) -> Vec<String> {
+    table
+        .split("<tr>")
+        .find(|r| r.starts_with(&format!("<td>{first}</td>")))
+        .unwrap_or_else(|| panic!("no row '{first}' in {table}"))
+        .split("<td>")
+        .skip(2)
+        .map(|c| c.split("</td>").next().unwrap().to_string())
+        .collect()
+}
+
+/// Whether a cell of a table by track or stream (the median, and P5-P95
+/// below it) shows (p5, p50, p95) of `summary.csv`: each number as the
+/// report writes it, to within its last digit (the CSV's digits are
+/// themselves rounded, so a value on a rounding boundary may go either way).
+fn shows(cell: &str, (p5, p50, p95): (f64, f64, f64), as_pct: bool) -> bool {
+    let Some((median, rest)) = cell.split_once("<span class=\"range\">") else {
+        return false;
+    };
+    let Some((low, high)) = rest.trim_end_matches("</span>").split_once('\u{2013}') else {
+        return false;
+    };
+    let close = |shown: &str, x: f64| {
+        let text = shown.trim_end_matches('%');
+        let Ok(v) = text.parse::<f64>() else {
+            return false;
+        };
+        let decimals = text.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+        let x = if as_pct { 100.0 * x } else { x };
+        shown.ends_with('%') == as_pct && (v - x).abs() <= 0.5 * 10f64.powi(-decimals) + 1e-9
+    };
+    close(median, p50) && close(low, p5) && close(high, p95)
+}
+
+/// The median and the P5-P95 range of the row `label` of a unit's table.
+fn unit_row(table: &str, label: &str) -> (String, String) {
+    let start = format!("<tr><td>{label}</td><td>");
+    let at = table
+        .find(&start)
+        .unwrap_or_else(|| panic!("no row '{label}' in {table}"))
+        + start.len();
+    let rest = &table[at..];
+    let median = &rest[..rest.find("</td>").unwrap()];
+    let range = rest.split("<td class=\"range\">").nth(1).unwrap();
+    (
+        median.to_string(),
+        range[..range.find("</td>").unwrap()].to_string(),
+    )
+}
+
+#[test]
+fn report_shows_tracks_streams_and_destinations_with_the_summary_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run_default(tmp.path(), &[]);
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    let sum = summary(&dir);
+
+    // Each track: its seven figures, as in summary.csv, in the report's format.
+    let tracks = table(&html, "Unit iop by track");
+    for track in ["morning", "evening"] {
+        let cells = row(tracks, track);
+        let metrics = [
+            "census",
+            "waitlist",
+            "admissions",
+            "wait_days",
+            "wait_days_p90",
+            "reneged",
+            "seat_utilization",
+        ];
+        assert_eq!(cells.len(), metrics.len(), "{track}: {cells:?}");
+        for (cell, m) in cells.iter().zip(metrics) {
+            let value = sum[&format!("iop.{track}.{m}")];
+            assert!(
+                shows(cell, value, m == "seat_utilization"),
+                "{track} {m}: the report shows {cell}, summary.csv has {value:?}"
+            );
+        }
+    }
+    // The evening clients wait longer than the morning ones: the tracks
+    // are told apart, not both given the unit's wait.
+    let p90 = |t: &str| sum[&format!("iop.{t}.wait_days_p90")].1;
+    assert!(p90("evening") > p90("morning") + 3.0);
+    assert!(row(tracks, "evening")[4] != row(tracks, "morning")[4]);
+
+    // Each referral stream.
+    let streams = table(&html, "Referral streams");
+    for stream in ["inpatient-stepdown", "php-stepdown", "community"] {
+        let cells = row(streams, stream);
+        let metrics = [
+            "referrals",
+            "admitted",
+            "no_shows",
+            "turned_away",
+            "reneged",
+            "wait_days",
+            "wait_days_p90",
+        ];
+        assert_eq!(cells.len(), metrics.len(), "{stream}: {cells:?}");
+        for (cell, m) in cells.iter().zip(metrics) {
+            let value = sum[&format!("stream.{stream}.{m}")];
+            assert!(
+                shows(cell, value, false),
+                "{stream} {m}: the report shows {cell}, summary.csv has {value:?}"
+            );
+        }
+    }
+
+    // Where leavers went: in the unit's table and in the outcomes chart.
+    let unit = table(&html, "Unit iop");
+    for (dest, label) in [
+        ("alumni", "Went on to alumni"),
+        ("outpatient", "Went on to outpatient"),
+        ("php", "Went on to php"),
+        ("home", "Went home"),
+    ] {
+        let value = sum[&format!("iop.to.{dest}")];
+        let (median, range) = unit_row(unit, label);
+        let cell = format!("{median}<span class=\"range\">{range}</span>");
+        assert!(
+            shows(&cell, value, false),
+            "{label}: the report shows {cell}, summary.csv has {value:?}"
+        );
+    }
+    let outcomes = fs::read_to_string(dir.join("outcomes-iop.svg")).unwrap();
+    for text in [
+        "Where those who left care went",
+        "to alumni",
+        "to outpatient",
+        "to php",
+        "to home",
+        "dropped out",
+    ] {
+        assert!(outcomes.contains(text), "outcomes-iop.svg lacks '{text}'");
+    }
+
+    // The chart of waits by track: written, shown after the unit's waits,
+    // each track's pooled P90 marked, and the caption says which P90 it is.
+    for ext in ["png", "svg"] {
+        assert!(dir.join(format!("track-waits-iop.{ext}")).is_file());
+    }
+    let svg = fs::read_to_string(dir.join("track-waits-iop.svg")).unwrap();
+    let marked = |track: &str| -> f64 {
+        let at = svg
+            .find(&format!("{track} P90 "))
+            .unwrap_or_else(|| panic!("no {track} P90 marker"));
+        let rest = &svg[at + track.len() + 5..];
+        rest[..rest.find(" d").unwrap()].parse().unwrap()
+    };
+    assert!(marked("evening") > marked("morning") + 3.0);
+    let unit_waits = html.find("<figure id=\"waits-iop\">").unwrap();
+    let track_waits = html.find("<figure id=\"track-waits-iop\">").unwrap();
+    assert!(unit_waits < track_waits);
+    let figure = &html[track_waits..track_waits + html[track_waits..].find("</figure>").unwrap()];
+    assert!(figure.contains("<code>track-waits-iop.png</code>"));
+    assert!(figure.contains("Pooled over all waits of all trials"));
+}
+
+/// The default scenario with a detox bed unit in front of the IOP: a
+/// referral stream into it, and half its discharges going on to the IOP.
+fn bed_scenario(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replacen(
+            "# --- The IOP ---",
+            r#"[[referrals]]
+name = "ed"
+to = "detox"
+per_week = 2.5
+show = 1.0
+
+[[units]]
+name = "detox"
+kind = "beds"
+capacity = 6
+stay = { dist = "lognormal", mean = 5, sd = 2 }
+on_discharge = { iop = 0.5, residential = 0.15 }
+handoff = "wait_in_place"
+waitlist = { capacity = 4, patience = { dist = "exponential", mean = 2 } }
+
+# --- The IOP ---"#,
+            1,
+        )
+        .replacen("name = \"midsize-adult-iop\"", "name = \"beds-first\"", 1);
+    let path = dir.join("beds.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn bed_units_show_only_what_can_happen_to_a_bed_and_where_patients_went() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = bed_scenario(tmp.path());
+    let out = Command::cargo_bin("iopsim")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--trials", "30", "--quiet", "--out"])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let console = String::from_utf8(out).unwrap();
+    let dir = tmp.path().join("out").join("beds-first");
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+
+    let beds = table(&html, "Unit detox");
+    assert!(beds.contains("<td>Discharged</td>"), "{beds}");
+    assert!(beds.contains("<td>Lost: gave up waiting</td>"), "{beds}");
+    for gone in [
+        "Completed",
+        "Dropped out",
+        "Administrative discharge",
+        "Stepped up",
+    ] {
+        assert!(!beds.contains(&format!("<td>{gone}</td>")), "{gone}");
+    }
+    assert!(beds.contains("<td>Went on to iop</td>"), "{beds}");
+    assert!(beds.contains("<td>Went on to residential</td>"), "{beds}");
+    assert!(beds.contains("<td>Went home</td>"), "{beds}");
+    // The session unit keeps them all.
+    let iop = table(&html, "Unit iop");
+    for kept in ["Completed", "Dropped out", "Administrative discharge"] {
+        assert!(iop.contains(&format!("<td>{kept}</td>")), "{kept}");
+    }
+    assert!(!html.contains("Unit detox by track"));
+
+    let svg = fs::read_to_string(dir.join("outcomes-detox.svg")).unwrap();
+    for text in [
+        "discharged",
+        "gave up waiting",
+        "Where discharged patients went",
+        "to iop",
+        "to residential",
+        "to home",
+    ] {
+        assert!(svg.contains(text), "outcomes-detox.svg lacks '{text}'");
+    }
+    for gone in ["dropped out", "admin. discharge", "stepped up", "completed"] {
+        assert!(!svg.contains(gone), "outcomes-detox.svg shows '{gone}'");
+    }
+    let (w, h, _) = decode_png(&dir.join("outcomes-detox.png"));
+    assert_eq!(w, 960);
+    assert!(h >= 480);
+
+    // The console summary too.
+    assert!(console.contains("detox: discharged"), "{console}");
+    for gone in [
+        "detox: dropped out",
+        "detox: admin. discharged",
+        "detox: completed",
+    ] {
+        assert!(!console.contains(gone), "{console}");
+    }
+    assert!(
+        console.contains("iop.evening: wait, P90 (days)"),
+        "{console}"
+    );
 }
 
 // --- In a browser --------------------------------------------------------

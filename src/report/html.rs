@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::output::Staging;
 use super::plots::chart::{group_thousands, pct_text, trim_number};
+use super::plots::structure;
 use super::plots::Figure;
 use crate::stats::Summary;
 use crate::trials::{RunResults, OUTCOMES};
@@ -36,7 +37,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A number for a table: no trailing zeros, fewer decimals as it grows.
-fn num(x: f64) -> String {
+pub fn num(x: f64) -> String {
     if !x.is_finite() {
         return "\u{2013}".into();
     }
@@ -59,7 +60,8 @@ fn num(x: f64) -> String {
     }
 }
 
-fn pct(x: f64) -> String {
+/// A share (0-1) for a table, as a percentage.
+pub fn pct(x: f64) -> String {
     if x.is_finite() {
         pct_text(100.0 * x)
     } else {
@@ -242,6 +244,14 @@ div.unit table { width: auto; min-width: 66%; }
 td { white-space: nowrap; }
 td:first-child { white-space: normal; }
 td.range { color: var(--muted); }
+.wide { overflow-x: auto; }
+table.by { width: 100%; }
+table.by thead th { font-size: 0.85rem; line-height: 1.25; vertical-align: bottom; text-align: right; }
+table.by thead th:first-child { text-align: left; }
+table.by td { vertical-align: top; }
+table.by td:first-child { font-weight: 600; }
+table.by .range { display: block; font-size: 0.82rem; color: var(--muted); }
+div.unit p.note { margin: 0 0 4px; }
 figure { margin: 18px 0 28px; }
 figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figure svg text { font-family: "DejaVu Sans", Verdana, sans-serif; }
@@ -302,8 +312,12 @@ fn unit_rows(r: &RunResults, unit: &str, capacity: u64) -> Vec<Row> {
     .into_iter()
     .flatten()
     .collect();
+    let possible = structure::unit_outcomes(r, unit);
     for (metric, label) in [
-        ("completed", "Completed"),
+        (
+            "completed",
+            if session { "Completed" } else { "Discharged" },
+        ),
         ("dropped_out", "Dropped out"),
         ("admin_discharged", "Administrative discharge"),
         ("stepped_up", "Stepped up"),
@@ -311,7 +325,17 @@ fn unit_rows(r: &RunResults, unit: &str, capacity: u64) -> Vec<Row> {
         ("turned_away", "Lost: turned away, waitlist full"),
         ("no_shows", "Lost: no-show at intake"),
     ] {
-        rows.extend(count_row(r, unit, metric, label));
+        if possible.contains(&metric) {
+            rows.extend(count_row(r, unit, metric, label));
+        }
+    }
+    for (dest, metric) in structure::destinations(r, unit) {
+        let label = if dest == crate::model::result::HOME {
+            "Went home".to_string()
+        } else {
+            format!("Went on to {dest}")
+        };
+        rows.extend(summary_row(&label, r.summary_of(metric), false));
     }
     rows.extend(summary_row("Seat utilization", s("seat_utilization"), true));
     rows.extend(summary_row("Attendance", s("attendance_rate"), true));
@@ -364,6 +388,122 @@ fn staff_rows(r: &RunResults, role: &str, on_staff: f64) -> Vec<Row> {
     rows.extend(summary_row("FTE needed", s("fte_needed"), false));
     rows.extend(summary_row("Weeks short of hours", s("short_weeks"), true));
     rows
+}
+
+/// A cell of a table by track or stream: the median trial's figure, and
+/// its P5-P95 range below it.
+fn cell(s: Option<&Summary>, as_pct: bool) -> String {
+    let f = |x: f64| if as_pct { pct(x) } else { num(x) };
+    match s {
+        Some(s) if s.p50.is_finite() => format!(
+            "<td>{}<span class=\"range\">{}\u{2013}{}</span></td>",
+            esc(&f(s.p50)),
+            esc(&f(s.p5)),
+            esc(&f(s.p95))
+        ),
+        _ => "<td>\u{2013}</td>".to_string(),
+    }
+}
+
+/// A table with one row per item (a track, a stream) and one column per
+/// metric `<prefix>.<metric>`, each cell a [`cell`].
+fn table_by(
+    out: &mut String,
+    r: &RunResults,
+    caption: &str,
+    note: &str,
+    first: &str,
+    columns: &[(&str, &str, bool)],
+    items: &[(&str, String)],
+) {
+    let _ = write!(
+        out,
+        "<div class=\"unit\"><h3>{}</h3><p class=\"note\">{}</p><div class=\"wide\"><table class=\"by\"><thead><tr><th>{}</th>",
+        esc(caption),
+        esc(note),
+        esc(first)
+    );
+    for (_, label, _) in columns {
+        let _ = write!(out, "<th>{}</th>", esc(label));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for (name, prefix) in items {
+        let _ = write!(out, "<tr><td>{}</td>", esc(name));
+        for (metric, _, as_pct) in columns {
+            out.push_str(&cell(r.summary_of(&format!("{prefix}.{metric}")), *as_pct));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div></div>\n");
+}
+
+/// Columns of the table by track: the metrics of
+/// [`TRACK_METRICS`](crate::model::result::TRACK_METRICS).
+const TRACK_COLUMNS: [(&str, &str, bool); 7] = [
+    ("census", "Patients in care, average", false),
+    ("waitlist", "People waiting, average", false),
+    ("admissions", "Admissions", false),
+    ("wait_days", "Wait to admission, mean (days)", false),
+    ("wait_days_p90", "Wait to admission, P90 (days)", false),
+    ("reneged", "Gave up waiting", false),
+    ("seat_utilization", "Seat utilization", true),
+];
+
+/// Columns of the table by referral stream: the metrics of
+/// [`STREAM_METRICS`](crate::model::result::STREAM_METRICS).
+const STREAM_COLUMNS: [(&str, &str, bool); 7] = [
+    ("referrals", "Referrals", false),
+    ("admitted", "Admitted", false),
+    ("no_shows", "No-show at intake", false),
+    ("turned_away", "Turned away, waitlist full", false),
+    ("reneged", "Gave up waiting", false),
+    ("wait_days", "Wait to admission, mean (days)", false),
+    ("wait_days_p90", "Wait to admission, P90 (days)", false),
+];
+
+fn track_table(out: &mut String, r: &RunResults, unit: &str) {
+    let tracks = structure::tracks(r, unit);
+    if tracks.is_empty() {
+        return;
+    }
+    let items: Vec<(&str, String)> = tracks
+        .iter()
+        .map(|t| (t.name, t.prefix.to_string()))
+        .collect();
+    table_by(
+        out,
+        r,
+        &format!("Unit {unit} by track"),
+        "Each patient waits for the track they chose and stays in it. The median trial, with \
+         P5\u{2013}P95 below; seat utilization is enrolled patients over the seats the track's \
+         groups offered.",
+        "track",
+        &TRACK_COLUMNS,
+        &items,
+    );
+}
+
+fn stream_table(out: &mut String, r: &RunResults) {
+    let streams = structure::streams(r);
+    if streams.is_empty() {
+        return;
+    }
+    let items: Vec<(&str, String)> = streams
+        .iter()
+        .map(|s| (*s, format!("stream.{s}")))
+        .collect();
+    table_by(
+        out,
+        r,
+        "Referral streams",
+        "What became of each stream's referrals at the unit they were referred to (later \
+         transfers count at the units). Waiting patients are admitted in order of their stream's \
+         priority (a lower number first), so differences in waits show what priority does. The \
+         median trial, with P5\u{2013}P95 below.",
+        "stream",
+        &STREAM_COLUMNS,
+        &items,
+    );
 }
 
 fn table(out: &mut String, class: &str, caption: &str, rows: &[Row]) {
@@ -481,7 +621,9 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
             &format!("Unit {unit}"),
             &unit_rows(r, unit, *capacity),
         );
+        track_table(&mut out, r, unit);
     }
+    stream_table(&mut out, r);
     for (role, on_staff) in &r.staff_hours {
         table(
             &mut out,
@@ -598,6 +740,110 @@ mod tests {
             "{}",
             &html[html.find("NaN").unwrap_or(0).saturating_sub(300)..][..400]
         );
+    }
+
+    /// The cells of the row of `first` in the table under `<h3>caption</h3>`.
+    fn table_row(html: &str, caption: &str, first: &str) -> Vec<String> {
+        let at = html
+            .find(&format!("<h3>{caption}</h3>"))
+            .unwrap_or_else(|| panic!("no table {caption}"));
+        let table = &html[at..at + html[at..].find("</table>").unwrap()];
+        let row = table
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{first}</td>")))
+            .unwrap_or_else(|| panic!("no row {first} in {table}"));
+        row.split("<td>")
+            .skip(2)
+            .map(|c| c.split("</td>").next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn tracks_have_a_table_of_their_own_figures() {
+        let r = test_results();
+        let html = render(&r, &[]);
+        let evening = table_row(&html, "Unit iop by track", "evening.late");
+        let range = |a: &str, b: &str| format!("<span class=\"range\">{a}\u{2013}{b}</span>");
+        assert_eq!(
+            evening,
+            [
+                format!("11{}", range("8.8", "13.2")),
+                format!("3{}", range("2.4", "3.6")),
+                format!("22{}", range("17.6", "26.4")),
+                format!("9{}", range("7.2", "10.8")),
+                format!("20{}", range("16", "24")),
+                format!("3{}", range("2.4", "3.6")),
+                format!("95%{}", range("76%", "114%")),
+            ]
+        );
+        let morning = table_row(&html, "Unit iop by track", "morning");
+        assert_eq!(morning[4], format!("4{}", range("3.2", "4.8")));
+        assert_eq!(morning[6], format!("70%{}", range("56%", "84%")));
+        // Right after the unit's own table, and only for units with tracks.
+        let unit = html.find("<h3>Unit iop</h3>").unwrap();
+        let tracks = html.find("<h3>Unit iop by track</h3>").unwrap();
+        assert!(unit < tracks && tracks < html.find("<h3>Unit inpatient</h3>").unwrap());
+        assert!(!html.contains("Unit inpatient by track"));
+    }
+
+    #[test]
+    fn streams_have_a_table_and_leavers_their_destinations() {
+        let html = render(&test_results(), &[]);
+        let step_down = table_row(&html, "Referral streams", "step-down.v2");
+        assert_eq!(step_down.len(), 7);
+        assert!(step_down[0].starts_with("20<"), "{step_down:?}");
+        assert!(step_down[5].starts_with("3<"), "{step_down:?}");
+        assert!(step_down[6].starts_with("7.5<"), "{step_down:?}");
+        let community = table_row(&html, "Referral streams", "community");
+        assert!(community[6].starts_with("18<"), "{community:?}");
+        assert!(html.contains("<td>Went on to outpatient</td><td>14</td>"));
+        assert!(html.contains("<td>Went on to php</td><td>2</td>"));
+        assert!(html.contains("<td>Went home</td><td>21</td>"));
+        assert!(html.contains("<td>Went on to iop</td><td>0</td>"));
+    }
+
+    #[test]
+    fn bed_units_list_only_what_can_happen_to_a_bed() {
+        let mut r = test_results();
+        for m in [
+            "completed",
+            "dropped_out",
+            "admin_discharged",
+            "stepped_up",
+            "reneged",
+        ] {
+            r.summary_names.push(format!("inpatient.{m}"));
+            r.summary.push(Summary::of(&[2.0]));
+        }
+        let html = render(&r, &[]);
+        let at = html.find("<h3>Unit inpatient</h3>").unwrap();
+        let table = &html[at..at + html[at..].find("</table>").unwrap()];
+        assert!(table.contains("<td>Discharged</td><td>2</td>"), "{table}");
+        assert!(table.contains("<td>Lost: gave up waiting</td>"), "{table}");
+        for gone in [
+            "Completed",
+            "Dropped out",
+            "Administrative discharge",
+            "Stepped up",
+        ] {
+            assert!(
+                !table.contains(&format!("<td>{gone}</td>")),
+                "{gone}: {table}"
+            );
+        }
+        let at = html.find("<h3>Unit iop</h3>").unwrap();
+        let table = &html[at..at + html[at..].find("</table>").unwrap()];
+        for kept in [
+            "Completed",
+            "Dropped out",
+            "Administrative discharge",
+            "Stepped up",
+        ] {
+            assert!(
+                table.contains(&format!("<td>{kept}</td>")),
+                "{kept}: {table}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod chart;
 mod draw;
 mod raster;
+pub mod structure;
 pub mod style;
 
 use anyhow::Context;
@@ -28,7 +29,7 @@ pub struct Figure {
 /// Draws one chart as SVG and as PNG.
 pub fn render(chart: Chart) -> anyhow::Result<Figure> {
     style::register_fonts()?;
-    let size = (style::WIDTH, style::HEIGHT);
+    let size = draw::size(&chart);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -79,8 +80,10 @@ pub fn write_all(r: &RunResults, staging: &Staging) -> anyhow::Result<Vec<Figure
 }
 
 /// Small hand-made results for the report's unit tests: a session unit
-/// "iop" (24 seats), a bed unit "inpatient" (10 beds) that had no
-/// referrals, and a therapist role with 54 hours on staff; 8 weeks, 20 trials.
+/// "iop" (24 seats) with tracks "morning" and "evening.late", a bed unit
+/// "inpatient" (10 beds) that had no referrals, referral streams
+/// "step-down.v2" and "community", and a therapist role with 54 hours on
+/// staff; 8 weeks, 20 trials.
 #[cfg(test)]
 pub(crate) fn test_results() -> RunResults {
     use crate::stats::Summary;
@@ -137,9 +140,43 @@ pub(crate) fn test_results() -> RunResults {
         ("iop.stepped_up", s(2.0)),
         ("iop.seat_utilization", s(0.8)),
         ("iop.attendance_rate", s(0.88)),
+        ("iop.to.outpatient", s(14.0)),
+        ("iop.to.php", s(2.0)),
+        ("iop.to.home", s(21.0)),
+        ("iop.stepped_up_to.php", s(2.0)),
+        ("iop.morning.census", s(8.0)),
+        ("iop.morning.waitlist", s(0.5)),
+        ("iop.morning.admissions", s(18.0)),
+        ("iop.morning.wait_days", s(2.0)),
+        ("iop.morning.wait_days_p90", s(4.0)),
+        ("iop.morning.reneged", s(1.0)),
+        ("iop.morning.seat_utilization", s(0.7)),
+        ("iop.evening.late.census", s(11.0)),
+        ("iop.evening.late.waitlist", s(3.0)),
+        ("iop.evening.late.admissions", s(22.0)),
+        ("iop.evening.late.wait_days", s(9.0)),
+        ("iop.evening.late.wait_days_p90", s(20.0)),
+        ("iop.evening.late.reneged", s(3.0)),
+        ("iop.evening.late.seat_utilization", s(0.95)),
         ("inpatient.referrals", s(0.0)),
         ("inpatient.census", s(0.0)),
         ("inpatient.wait_days", nan),
+        ("inpatient.to.iop", s(0.0)),
+        ("inpatient.to.home", s(0.0)),
+        ("stream.step-down.v2.referrals", s(20.0)),
+        ("stream.step-down.v2.admitted", s(17.0)),
+        ("stream.step-down.v2.no_shows", s(2.0)),
+        ("stream.step-down.v2.turned_away", s(0.0)),
+        ("stream.step-down.v2.reneged", s(1.0)),
+        ("stream.step-down.v2.wait_days", s(3.0)),
+        ("stream.step-down.v2.wait_days_p90", s(7.5)),
+        ("stream.community.referrals", s(30.0)),
+        ("stream.community.admitted", s(23.0)),
+        ("stream.community.no_shows", s(5.0)),
+        ("stream.community.turned_away", s(2.0)),
+        ("stream.community.reneged", s(3.0)),
+        ("stream.community.wait_days", s(8.0)),
+        ("stream.community.wait_days_p90", s(18.0)),
         ("staff.therapist.hours_per_week", s(57.0)),
         ("staff.therapist.fte_needed", s(1.9)),
         ("staff.therapist.short_weeks", s(0.3)),
@@ -149,6 +186,25 @@ pub(crate) fn test_results() -> RunResults {
     for (i, c) in [30u64, 25, 20, 15, 10, 8, 6, 4, 2, 1].iter().enumerate() {
         counts[i * 4] = *c;
     }
+    // The tracks' waits: mornings mostly within days, evenings longer.
+    let track_waits = [
+        ("iop.morning", 2.0, 4.0, 0usize),
+        ("iop.evening.late", 8.0, 19.0, 6),
+    ]
+    .map(|(unit, p50, p90, shift)| {
+        let mut counts = vec![0u64; bins];
+        for (i, c) in [40u64, 25, 15, 10, 6, 3, 1].iter().enumerate() {
+            counts[i * 3 + shift] = *c;
+        }
+        WaitHistogram {
+            unit: unit.into(),
+            total: counts.iter().sum(),
+            counts,
+            p50,
+            p90,
+        }
+    })
+    .to_vec();
     RunResults {
         scenario_name: "tiny".into(),
         description: "A hand-made result for tests <with markup & quotes\">.".into(),
@@ -178,7 +234,7 @@ pub(crate) fn test_results() -> RunResults {
                 p90: f64::NAN,
             },
         ],
-        track_waits: Vec::new(),
+        track_waits,
         outcome_shares: vec![
             (
                 "iop".into(),
@@ -213,10 +269,12 @@ mod tests {
     #[test]
     fn pngs_have_text_in_the_title_area_from_the_embedded_font() {
         let figures = render_all(&test_results()).unwrap();
-        assert_eq!(figures.len(), 10);
+        assert_eq!(figures.len(), 11);
         for f in &figures {
             let (info, rgb) = decode(&f.png);
-            assert_eq!((info.width, info.height), (style::WIDTH, style::HEIGHT));
+            assert_eq!((info.width, info.height), draw::size(&f.chart));
+            assert_eq!(info.width, style::WIDTH);
+            assert!(info.height >= style::HEIGHT);
             // The title sits in the top 40 px, starting at the left margin;
             // nothing else is drawn there, so dark pixels are its glyphs.
             let dark = (8..40)
@@ -244,6 +302,80 @@ mod tests {
             assert!(f.svg.trim_end().ends_with("</svg>"));
             assert!(f.svg.contains(&f.chart.title), "{}", f.chart.stem);
             assert!(!f.svg.contains("NaN"), "{}", f.chart.stem);
+        }
+    }
+
+    #[test]
+    fn outcomes_with_destinations_are_taller_and_the_svg_matches_the_png() {
+        let figures = render_all(&test_results()).unwrap();
+        let f = figures
+            .iter()
+            .find(|f| f.chart.stem == "outcomes-iop")
+            .unwrap();
+        let (info, _) = decode(&f.png);
+        // 7 outcome rows and 3 destinations keep the rows of a one-panel chart.
+        assert!(info.height > style::HEIGHT + 100, "{}", info.height);
+        assert!(
+            f.svg.contains(&format!("height=\"{}\"", info.height)),
+            "{}",
+            &f.svg[..200]
+        );
+        assert!(f.svg.contains("Where those who left care went"));
+        assert!(f.svg.contains("to outpatient"));
+        // Charts of one panel keep the usual size.
+        let f = figures
+            .iter()
+            .find(|f| f.chart.stem == "waits-iop")
+            .unwrap();
+        assert_eq!(decode(&f.png).0.height, style::HEIGHT);
+    }
+
+    #[test]
+    fn a_legend_too_wide_for_one_line_wraps_and_keeps_every_entry() {
+        let mut chart = chart::charts(&test_results())
+            .into_iter()
+            .find(|c| c.stem == "track-waits-iop")
+            .unwrap();
+        let many: Vec<chart::LegendItem> = (0..12)
+            .map(|i| chart::LegendItem {
+                label: format!("a rather long track name {i}"),
+                swatch: chart::Swatch::Box(style::track_colour(i)),
+            })
+            .collect();
+        chart.legend = many;
+        let f = render(chart).unwrap();
+        for i in 0..12 {
+            assert!(f
+                .svg
+                .contains(&format!(">\na rather long track name {i}\n<")));
+        }
+        // The last entries sit on lines below the first: the header grew
+        // instead of entries running off the right edge.
+        let y_of = |label: &str| -> f64 {
+            let end = f.svg.find(&format!(">\n{label}\n<")).unwrap();
+            let start = f.svg[..end].rfind("<text").unwrap();
+            let tag = &f.svg[start..end];
+            let y = &tag[tag.find(" y=\"").unwrap() + 4..];
+            y[..y.find('"').unwrap()].parse().unwrap()
+        };
+        let (first, last) = (
+            y_of("a rather long track name 0"),
+            y_of("a rather long track name 11"),
+        );
+        assert!(last > first + 50.0, "{first} {last}");
+        for i in 0..12 {
+            let x_end = f
+                .svg
+                .find(&format!(">\na rather long track name {i}\n<"))
+                .unwrap();
+            let start = f.svg[..x_end].rfind("<text").unwrap();
+            let tag = &f.svg[start..x_end];
+            let x = &tag[tag.find(" x=\"").unwrap() + 4..];
+            let x: f64 = x[..x.find('"').unwrap()].parse().unwrap();
+            assert!(
+                x < f64::from(style::WIDTH) - 200.0,
+                "entry {i} starts at {x}"
+            );
         }
     }
 

@@ -5,6 +5,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 use plotters::style::RGBColor;
 
+use super::structure::{self, Track};
 use super::style;
 use crate::stats::Summary;
 use crate::trials::{RunResults, WaitHistogram, OUTCOMES, WAIT_BIN_DAYS};
@@ -84,34 +85,63 @@ pub struct Limit {
 pub struct Histogram {
     pub x_label: String,
     pub y_label: String,
-    pub colour: RGBColor,
-    /// (from, to, percent of all values)
-    pub bars: Vec<(f64, f64, f64)>,
+    /// One or more series on the same bins; several are drawn side by side
+    /// within each bin, in order.
+    pub series: Vec<BarSeries>,
     pub x_max: f64,
-    pub markers: Vec<(String, f64)>,
+    /// Vertical lines, each labelled on its own row at the top.
+    pub markers: Vec<Marker>,
     /// Drawn in the plot area when there is nothing to show.
     pub empty: Option<String>,
 }
 
-/// Horizontal bars with P5-P95 whiskers, one row per category, first on top.
+#[derive(Debug, Clone)]
+pub struct BarSeries {
+    pub colour: RGBColor,
+    /// (from, to, percent of the series' values); every series of a
+    /// histogram uses the same bins.
+    pub bars: Vec<(f64, f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub label: String,
+    pub x: f64,
+    pub colour: RGBColor,
+    pub dashed: bool,
+}
+
+/// Panels of horizontal bars with P5-P95 whiskers, stacked top to bottom.
 #[derive(Debug, Clone)]
 pub struct Shares {
+    pub panels: Vec<SharePanel>,
+}
+
+/// One row per category, first on top.
+#[derive(Debug, Clone)]
+pub struct SharePanel {
+    /// Drawn above the panel (the first is named by the chart's title).
+    pub heading: Option<String>,
     pub x_label: String,
+    /// Values are percentages; otherwise counts of people.
+    pub percent: bool,
     pub rows: Vec<ShareRow>,
+    /// Drawn in the panel when it has no rows.
+    pub empty: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct ShareRow {
     pub label: String,
     pub colour: RGBColor,
-    /// Percent.
+    /// Percent, or people in a panel of counts.
     pub p5: f64,
     pub p50: f64,
     pub p95: f64,
 }
 
-/// Every chart of a run, in report order: per unit census, waitlist, waits,
-/// outcomes and sessions; then staff by role.
+/// Every chart of a run, in report order: per unit census, waitlist, waits
+/// (and waits by track), outcomes and sessions; then staff by role.
 pub fn charts(r: &RunResults) -> Vec<Chart> {
     let mut out = Vec::new();
     let ticks = week_ticks(r.start_date, r.weeks);
@@ -124,6 +154,9 @@ pub fn charts(r: &RunResults) -> Vec<Chart> {
         }
         if let Some(h) = r.waits.iter().find(|h| &h.unit == unit) {
             out.push(waits(r, h));
+        }
+        if let Some(c) = track_waits(r, unit) {
+            out.push(c);
         }
         if let Some((_, shares)) = r.outcome_shares.iter().find(|(u, _)| u == unit) {
             out.push(outcomes(r, unit, shares));
@@ -175,7 +208,7 @@ fn fan_legend(label: &str, colour: RGBColor) -> LegendItem {
 
 fn census(r: &RunResults, unit: &str, capacity: u64, ticks: &[(i32, String)]) -> Option<Chart> {
     let weeks = r.weekly_of(&format!("{unit}.census"))?.to_vec();
-    let places = if is_session_unit(r, unit) {
+    let places = if structure::is_session_unit(r, unit) {
         "seats"
     } else {
         "beds"
@@ -241,10 +274,17 @@ fn waitlist(r: &RunResults, unit: &str, ticks: &[(i32, String)]) -> Option<Chart
     })
 }
 
-/// At most this many bars in a histogram: neighbouring bins are merged.
+/// At most this many bars in a histogram of one series: neighbouring bins
+/// are merged.
 const MAX_BARS: usize = 60;
+/// At most this many bars in a histogram of several series, all together
+/// (and no more than [`MAX_BARS`] per series).
+const MAX_GROUPED_BARS: usize = 120;
 /// The x axis ends where this share of waits is shown.
 const SHOWN_SHARE: f64 = 0.99;
+/// Bins (of [`WAIT_BIN_DAYS`]) a bar may span: half a day, 1 or 2 days, then
+/// half weeks and weeks.
+const BAR_BINS: [usize; 11] = [1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 896];
 
 fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
     let unit = &h.unit;
@@ -259,16 +299,7 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
             swatch: Swatch::Dashed(style::LIMIT),
         },
     ];
-    if dropped > 0.0 {
-        legend.push(LegendItem {
-            label: format!(
-                "{} beyond {} days, not shown",
-                pct_text(dropped),
-                hist.x_max
-            ),
-            swatch: Swatch::None,
-        });
-    }
+    legend.extend(beyond_axis(dropped, hist.x_max));
     Chart {
         stem: format!("waits-{}", file_safe(unit)),
         section: unit.clone(),
@@ -294,53 +325,190 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
     }
 }
 
-/// Bars for a wait histogram (percent of all admissions per bar), and the
-/// percentage of waits beyond the x axis.
+/// The legend's note on waits past the x axis, if any.
+fn beyond_axis(dropped: f64, x_max: f64) -> Option<LegendItem> {
+    (dropped > 0.0).then(|| LegendItem {
+        label: format!("{} beyond {} days, not shown", pct_text(dropped), x_max),
+        swatch: Swatch::None,
+    })
+}
+
+/// The waits of each track of a unit with results per track, side by side
+/// on one axis, each track's P90 marked; `None` for other units.
+fn track_waits(r: &RunResults, unit: &str) -> Option<Chart> {
+    let tracks = structure::tracks(r, unit);
+    if tracks.is_empty() {
+        return None;
+    }
+    let (mut hist, dropped) = grouped_wait_histogram(
+        &tracks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.waits, style::track_colour(i)))
+            .collect::<Vec<_>>(),
+    );
+    hist.y_label = "% of the track's admissions".into();
+    for (i, t) in tracks.iter().enumerate() {
+        if t.waits.p90.is_finite() {
+            hist.markers.push(Marker {
+                label: format!("{} P90 {:.1} d", t.name, t.waits.p90),
+                x: t.waits.p90.min(hist.x_max),
+                colour: style::darker(style::track_colour(i)),
+                dashed: true,
+            });
+        }
+    }
+    let mut legend: Vec<LegendItem> = tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| LegendItem {
+            label: t.name.to_string(),
+            swatch: Swatch::Box(style::track_colour(i)),
+        })
+        .collect();
+    legend.push(LegendItem {
+        label: "P90 of each track: one in ten waits longer".into(),
+        swatch: Swatch::Dashed(style::MUTED),
+    });
+    legend.extend(beyond_axis(dropped, hist.x_max));
+    let total: u64 = tracks.iter().map(|t| t.waits.total).sum();
+    Some(Chart {
+        stem: format!("track-waits-{}", file_safe(unit)),
+        section: unit.to_string(),
+        title: format!("{unit}: wait from referral to admission, by track"),
+        subtitle: subtitle(
+            r,
+            &format!(
+                "{} admissions across all trials, each track's waits pooled",
+                group_thousands(total)
+            ),
+        ),
+        about: track_waits_about(&tracks),
+        legend,
+        body: Body::Histogram(hist),
+    })
+}
+
+fn track_waits_about(tracks: &[Track]) -> String {
+    let each: Vec<String> = tracks
+        .iter()
+        .map(|t| {
+            if t.waits.total == 0 {
+                format!("{}: no one was admitted", t.name)
+            } else {
+                format!(
+                    "{}: half waited less than {:.1} days, one in ten more than {:.1} days",
+                    t.name, t.waits.p50, t.waits.p90
+                )
+            }
+        })
+        .collect();
+    format!(
+        "The same waits as above, for each track apart: a patient waits for the track they \
+         chose. Each track's bars are shares of that track's admissions, so the tracks compare \
+         however many each admits. Pooled over all waits of all trials: {}. The dashed lines \
+         are these pooled P90s; the P90 in the table by track is the median trial's own P90, so \
+         the two can differ a little.",
+        each.join("; ")
+    )
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Bars for a wait histogram (percent of all admissions per bar), with
+/// its median and P90 marked, and the percentage of waits beyond the x axis.
 pub fn wait_histogram(h: &WaitHistogram) -> (Histogram, f64) {
+    let (mut hist, dropped) = grouped_wait_histogram(&[(h, style::WAITS)]);
+    for (label, v, dashed) in [("median", h.p50, false), ("P90", h.p90, true)] {
+        if v.is_finite() {
+            hist.markers.push(Marker {
+                label: format!("{label} {v:.1} d"),
+                x: v.min(hist.x_max),
+                colour: style::LIMIT,
+                dashed,
+            });
+        }
+    }
+    (hist, dropped)
+}
+
+/// Bars for several wait histograms on one axis, each in percent of its
+/// own total, and the percentage of all their waits beyond the x axis. No
+/// markers.
+pub fn grouped_wait_histogram(hs: &[(&WaitHistogram, RGBColor)]) -> (Histogram, f64) {
     let mut hist = Histogram {
         x_label: "days from referral to admission".into(),
         y_label: "% of admissions".into(),
-        colour: style::WAITS,
-        bars: Vec::new(),
+        series: Vec::new(),
         x_max: 7.0,
         markers: Vec::new(),
         empty: None,
     };
-    if h.total == 0 {
+    let total: u64 = hs.iter().map(|(h, _)| h.total).sum();
+    if total == 0 {
         hist.empty = Some("no admissions in the reported weeks".into());
         return (hist, 0.0);
     }
     // The last bin is open-ended, so it is never drawn as a bar.
-    let bounded = h.counts.len().saturating_sub(1);
-    let mut cum = 0u64;
-    let mut shown_bins = bounded;
-    for (i, &c) in h.counts[..bounded].iter().enumerate() {
-        cum += c;
-        if cum as f64 >= SHOWN_SHARE * h.total as f64 {
-            shown_bins = i + 1;
-            break;
+    let bounded = hs
+        .iter()
+        .map(|(h, _)| h.counts.len().saturating_sub(1))
+        .min()
+        .unwrap_or(0);
+    let mut shown_bins = 0;
+    let mut p90 = 0.0f64;
+    for (h, _) in hs.iter().filter(|(h, _)| h.total > 0) {
+        let mut cum = 0u64;
+        let mut bins = bounded;
+        for (i, &c) in h.counts[..bounded].iter().enumerate() {
+            cum += c;
+            if cum as f64 >= SHOWN_SHARE * h.total as f64 {
+                bins = i + 1;
+                break;
+            }
+        }
+        shown_bins = shown_bins.max(bins);
+        if h.p90.is_finite() {
+            p90 = p90.max(h.p90);
         }
     }
-    let wanted_days = (shown_bins as f64 * WAIT_BIN_DAYS)
-        .max(h.p90 * 1.15)
-        .max(7.0);
+    let wanted_days = (shown_bins as f64 * WAIT_BIN_DAYS).max(p90 * 1.15).max(7.0);
     // Whole weeks read best on a wait axis.
     let x_max = ((wanted_days / 7.0).ceil() * 7.0).min(bounded as f64 * WAIT_BIN_DAYS);
     let bins = ((x_max / WAIT_BIN_DAYS).round() as usize).min(bounded);
-    let merge = bins.div_ceil(MAX_BARS).max(1);
-    let total = h.total as f64;
+    let max_bars = if hs.len() > 1 {
+        (MAX_GROUPED_BARS / hs.len()).clamp(1, MAX_BARS)
+    } else {
+        MAX_BARS
+    };
+    let least = bins.div_ceil(max_bars).max(1);
+    let merge = BAR_BINS.into_iter().find(|&m| m >= least).unwrap_or(least);
     let mut shown = 0u64;
-    for start in (0..bins).step_by(merge) {
-        let end = (start + merge).min(bins);
-        let count: u64 = h.counts[start..end].iter().sum();
-        shown += count;
-        if count > 0 {
-            hist.bars.push((
-                start as f64 * WAIT_BIN_DAYS,
-                end as f64 * WAIT_BIN_DAYS,
-                100.0 * count as f64 / total,
-            ));
+    for (h, colour) in hs {
+        let mut bars = Vec::new();
+        for start in (0..bins).step_by(merge) {
+            let end = (start + merge).min(bins);
+            let count: u64 = h.counts[start..end].iter().sum();
+            shown += count;
+            if count > 0 {
+                bars.push((
+                    start as f64 * WAIT_BIN_DAYS,
+                    end as f64 * WAIT_BIN_DAYS,
+                    100.0 * count as f64 / h.total as f64,
+                ));
+            }
         }
+        hist.series.push(BarSeries {
+            colour: *colour,
+            bars,
+        });
     }
     hist.x_max = x_max;
     let bar_days = merge as f64 * WAIT_BIN_DAYS;
@@ -354,41 +522,54 @@ pub fn wait_histogram(h: &WaitHistogram) -> (Histogram, f64) {
             format!("{} days", trim_number(bar_days))
         }
     );
-    for (label, v) in [("median", h.p50), ("P90", h.p90)] {
-        if v.is_finite() {
-            hist.markers
-                .push((format!("{label} {v:.1} d"), v.min(x_max)));
-        }
-    }
-    let dropped = 100.0 * (h.total - shown) as f64 / total;
+    let dropped = 100.0 * (total - shown) as f64 / total as f64;
     (hist, dropped)
 }
 
 fn outcomes(r: &RunResults, unit: &str, shares: &[Summary]) -> Chart {
+    let session = structure::is_session_unit(r, unit);
+    let possible = structure::unit_outcomes(r, unit);
     let rows = OUTCOMES
         .iter()
         .zip(shares)
+        .filter(|(o, _)| possible.contains(o))
         .filter(|(_, s)| s.p50.is_finite())
         .map(|(o, s)| ShareRow {
-            label: style::outcome_label(o).to_string(),
+            label: if !session && *o == "completed" {
+                "discharged".to_string()
+            } else {
+                style::outcome_label(o).to_string()
+            },
             colour: style::outcome_colour(o),
             p5: 100.0 * s.p5,
             p50: 100.0 * s.p50,
             p95: 100.0 * s.p95,
         })
         .collect();
+    let mut panels = vec![SharePanel {
+        heading: None,
+        x_label: "% of referrals".into(),
+        percent: true,
+        rows,
+        empty: "no referrals in the reported weeks".into(),
+    }];
+    let mut about = "Share of all referrals to the unit that ended each way during the reported \
+                     weeks. The bar is the median trial, the whisker spans P5 to P95. Shares need \
+                     not add up to 100%: some patients are still waiting or in care at the end."
+        .to_string();
+    if let Some(panel) = destinations_panel(r, unit) {
+        about.push_str(&destinations_about(r, unit, session));
+        panels.push(panel);
+    }
     Chart {
         stem: format!("outcomes-{}", file_safe(unit)),
         section: unit.to_string(),
         title: format!("{unit}: what happened to referrals"),
         subtitle: subtitle(r, FAN_90),
-        about: "Share of all referrals to the unit that ended each way during the reported weeks. \
-                The bar is the median trial, the whisker spans P5 to P95. Shares need not add up \
-                to 100%: some patients are still waiting or in care at the end."
-            .into(),
+        about,
         legend: vec![
             LegendItem {
-                label: "median share of referrals".into(),
+                label: "median trial".into(),
                 swatch: Swatch::Box(style::MUTED),
             },
             LegendItem {
@@ -396,15 +577,74 @@ fn outcomes(r: &RunResults, unit: &str, shares: &[Summary]) -> Chart {
                 swatch: Swatch::Line(style::TEXT),
             },
         ],
-        body: Body::Shares(Shares {
-            x_label: "% of referrals".into(),
-            rows,
-        }),
+        body: Body::Shares(Shares { panels }),
     }
 }
 
-fn is_session_unit(r: &RunResults, unit: &str) -> bool {
-    r.weekly_of(&format!("{unit}.seat_utilization")).is_some()
+/// People who left the unit's care by where they went (`<unit>.to.*`).
+fn destinations_panel(r: &RunResults, unit: &str) -> Option<SharePanel> {
+    let dests = structure::destinations(r, unit);
+    if dests.is_empty() {
+        return None;
+    }
+    let rows = dests
+        .iter()
+        .filter_map(|(d, metric)| {
+            let s = r.summary_of(metric).filter(|s| s.p50.is_finite())?;
+            Some(ShareRow {
+                label: format!("to {d}"),
+                colour: if r.capacity.iter().any(|(u, _)| u == d) {
+                    style::TRANSFER
+                } else {
+                    style::LEAVE
+                },
+                p5: s.p5,
+                p50: s.p50,
+                p95: s.p95,
+            })
+        })
+        .collect();
+    let who = if structure::is_session_unit(r, unit) {
+        "those who left care"
+    } else {
+        "discharged patients"
+    };
+    Some(SharePanel {
+        heading: Some(format!("Where {who} went")),
+        x_label: format!("people over the {} reported weeks", r.weeks),
+        percent: false,
+        rows,
+        empty: "no one left in the reported weeks".into(),
+    })
+}
+
+fn destinations_about(r: &RunResults, unit: &str, session: bool) -> String {
+    let units: Vec<String> = structure::destinations(r, unit)
+        .iter()
+        .filter(|(d, _)| r.capacity.iter().any(|(u, _)| u == d))
+        .map(|(d, _)| d.to_string())
+        .collect();
+    let mut out = format!(
+        " Below: how many people left {} in the reported weeks, by where they went (the median \
+         trial, with P5\u{2013}P95).",
+        if session { "care" } else { "their bed" }
+    );
+    if session {
+        out.push_str(
+            " Completers go where the unit's routing sends them (any it does not route go \
+             home); \u{2018}home\u{2019} also counts dropouts and administrative discharges.",
+        );
+        if let Some(d) = structure::stepup_destination(r, unit) {
+            out.push_str(&format!(" Step-ups go to {d}."));
+        }
+    }
+    if !units.is_empty() {
+        out.push_str(&format!(
+            " Darker bars are units of this scenario ({}): those patients join their waitlist.",
+            join_words(&units)
+        ));
+    }
+    out
 }
 
 fn percent_weeks(s: &[Summary]) -> Vec<Summary> {
@@ -632,6 +872,40 @@ mod tests {
     use super::*;
     use crate::report::plots::test_results;
 
+    fn chart(r: &RunResults, stem: &str) -> Chart {
+        charts(r)
+            .into_iter()
+            .find(|c| c.stem == stem)
+            .unwrap_or_else(|| panic!("no chart {stem}"))
+    }
+
+    fn panels(c: &Chart) -> &[SharePanel] {
+        match &c.body {
+            Body::Shares(s) => &s.panels,
+            _ => panic!("{} is not a chart of shares", c.stem),
+        }
+    }
+
+    fn labels(p: &SharePanel) -> Vec<&str> {
+        p.rows.iter().map(|r| r.label.as_str()).collect()
+    }
+
+    /// test_results with referrals to the bed unit "inpatient": every
+    /// outcome share finite, as the model writes them (zero where a bed
+    /// cannot have them).
+    fn with_bed_referrals() -> RunResults {
+        let mut r = test_results();
+        let shares = [0.7, 0.0, 0.0, 0.0, 0.1, 0.05, 0.15].map(|x| Summary::of(&[x]));
+        r.outcome_shares[1].1 = shares.to_vec();
+        let i = r
+            .summary_names
+            .iter()
+            .position(|n| n == "inpatient.to.iop")
+            .unwrap();
+        r.summary[i] = Summary::of(&[6.0, 7.0, 8.0]);
+        r
+    }
+
     #[test]
     fn net_margin_chart_only_with_finance_and_reads_against_break_even() {
         let mut r = test_results();
@@ -670,6 +944,7 @@ mod tests {
                 "census-iop",
                 "waitlist-iop",
                 "waits-iop",
+                "track-waits-iop",
                 "outcomes-iop",
                 "sessions-iop",
                 "census-inpatient",
@@ -694,18 +969,19 @@ mod tests {
 
     #[test]
     fn session_charts_are_in_percent_and_census_has_its_capacity() {
-        let cs = charts(&test_results());
-        let Body::Weekly(w) = &cs[4].body else {
+        let r = test_results();
+        let Body::Weekly(w) = &chart(&r, "sessions-iop").body else {
             panic!("sessions chart is weekly")
         };
         assert!(w.percent);
         assert_eq!(w.bands[0].weeks[0].p50, 80.0);
-        let Body::Weekly(w) = &cs[0].body else {
+        let census = chart(&r, "census-iop");
+        let Body::Weekly(w) = &census.body else {
             panic!("census chart is weekly")
         };
         assert_eq!(w.limits[0].value, 24.0);
-        assert!(cs[0].about.contains("24 seats"));
-        assert!(cs[5].about.contains("10 beds"));
+        assert!(census.about.contains("24 seats"));
+        assert!(chart(&r, "census-inpatient").about.contains("10 beds"));
     }
 
     #[test]
@@ -721,17 +997,178 @@ mod tests {
 
     #[test]
     fn outcome_rows_follow_outcomes_and_skip_missing_shares() {
-        let cs = charts(&test_results());
-        let Body::Shares(s) = &cs[3].body else {
-            panic!("outcomes chart is shares")
+        let r = test_results();
+        let c = chart(&r, "outcomes-iop");
+        let p = &panels(&c)[0];
+        assert!(p.percent);
+        assert_eq!(p.rows.len(), OUTCOMES.len());
+        assert_eq!(p.rows[0].label, "completed");
+        assert_eq!(p.rows[0].p50, 40.0);
+        let c = chart(&r, "outcomes-inpatient");
+        assert!(
+            panels(&c)[0].rows.is_empty(),
+            "the inpatient unit had no referrals"
+        );
+    }
+
+    #[test]
+    fn outcomes_show_where_leavers_went_in_people() {
+        let r = test_results();
+        let c = chart(&r, "outcomes-iop");
+        let p = &panels(&c)[1];
+        assert!(!p.percent);
+        assert_eq!(p.heading.as_deref(), Some("Where those who left care went"));
+        assert_eq!(labels(p), ["to outpatient", "to php", "to home"]);
+        // People, not percentages: the median trial's count and its range.
+        let r0 = &p.rows[0];
+        assert_eq!(r0.p50, 14.0);
+        assert!((r0.p5 - 11.2).abs() < 1e-9 && (r0.p95 - 16.8).abs() < 1e-9);
+        assert!(p.x_label.contains("8 reported weeks"), "{}", p.x_label);
+        assert!(c.about.contains("Step-ups go to php."), "{}", c.about);
+        // A unit without destinations in its results keeps one panel.
+        let mut r = test_results();
+        r.summary_names.retain(|n| !n.starts_with("iop.to."));
+        assert_eq!(panels(&chart(&r, "outcomes-iop")).len(), 1);
+    }
+
+    #[test]
+    fn bed_outcomes_leave_out_what_cannot_happen_to_a_bed() {
+        let r = with_bed_referrals();
+        let c = chart(&r, "outcomes-inpatient");
+        let [outcomes, dests] = panels(&c) else {
+            panic!("two panels")
         };
-        assert_eq!(s.rows.len(), OUTCOMES.len());
-        assert_eq!(s.rows[0].label, "completed");
-        assert_eq!(s.rows[0].p50, 40.0);
-        let Body::Shares(s) = &cs[8].body else {
-            panic!("outcomes chart is shares")
+        assert_eq!(
+            labels(outcomes),
+            [
+                "discharged",
+                "gave up waiting",
+                "turned away",
+                "no-show at intake"
+            ]
+        );
+        assert_eq!(outcomes.rows[0].p50, 70.0);
+        assert_eq!(
+            dests.heading.as_deref(),
+            Some("Where discharged patients went")
+        );
+        assert_eq!(labels(dests), ["to iop", "to home"]);
+        // Going on to a unit of the scenario is told apart from leaving it.
+        assert_eq!(dests.rows[0].colour, style::TRANSFER);
+        assert_eq!(dests.rows[1].colour, style::LEAVE);
+        assert_eq!(dests.rows[0].p50, 7.0);
+        assert!(
+            c.about.contains("units of this scenario (iop)"),
+            "{}",
+            c.about
+        );
+        // The session unit keeps all of them.
+        assert_eq!(panels(&chart(&r, "outcomes-iop"))[0].rows.len(), 7);
+        // Both draw, the two-panel chart taller than a single one.
+        let figure = crate::report::plots::render(c).expect("draws");
+        assert!(figure.svg.contains("Where discharged patients went"));
+        assert!(figure.svg.contains("discharged"));
+        assert!(!figure.svg.contains("dropped out"));
+    }
+
+    #[test]
+    fn tracks_waits_side_by_side_on_shared_bins_with_each_p90() {
+        let r = test_results();
+        assert!(charts(&r).iter().all(|c| c.stem != "track-waits-inpatient"));
+        let c = chart(&r, "track-waits-iop");
+        assert_eq!(c.section, "iop");
+        assert!(c.title.contains("by track"), "{}", c.title);
+        let Body::Histogram(h) = &c.body else {
+            panic!("a histogram")
         };
-        assert!(s.rows.is_empty(), "the inpatient unit had no referrals");
+        assert_eq!(h.series.len(), 2);
+        assert_eq!(h.series[0].colour, style::track_colour(0));
+        assert_ne!(h.series[0].colour, h.series[1].colour);
+        // Every series on the same bins: each bar's edges are whole multiples
+        // of one width; each series in percent of its own admissions.
+        let width = h.series[0].bars[0].1 - h.series[0].bars[0].0;
+        for s in &h.series {
+            for &(lo, hi, _) in &s.bars {
+                assert_eq!(hi - lo, width);
+                assert_eq!((lo / width).fract(), 0.0);
+            }
+            let total: f64 = s.bars.iter().map(|b| b.2).sum();
+            assert!((total - 100.0).abs() < 1e-9, "{total}");
+        }
+        // The evening waits sit to the right of the morning ones.
+        let first = |i: usize| h.series[i].bars[0].0;
+        assert!(first(1) > first(0));
+        // Each track's pooled P90 marked, named, in its colour.
+        assert_eq!(
+            h.markers,
+            [
+                Marker {
+                    label: "morning P90 4.0 d".into(),
+                    x: 4.0,
+                    colour: style::darker(style::track_colour(0)),
+                    dashed: true,
+                },
+                Marker {
+                    label: "evening.late P90 19.0 d".into(),
+                    x: 19.0,
+                    colour: style::darker(style::track_colour(1)),
+                    dashed: true,
+                },
+            ]
+        );
+        assert!(h.x_max >= 19.0 * 1.15);
+        assert_eq!(h.y_label, "% of the track's admissions");
+        let legend: Vec<&str> = c.legend.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(legend[..2], ["morning", "evening.late"]);
+        // The caption says which P90 the lines are.
+        assert!(
+            c.about.contains("Pooled over all waits of all trials"),
+            "{}",
+            c.about
+        );
+        assert!(
+            c.about.contains(
+                "evening.late: half waited less than 8.0 days, one in ten more than 19.0 days."
+            ),
+            "{}",
+            c.about
+        );
+        assert!(
+            c.subtitle.contains("200 admissions across all trials"),
+            "{}",
+            c.subtitle
+        );
+    }
+
+    #[test]
+    fn grouped_histograms_keep_bars_few_and_whole() {
+        let wide = |unit: &str| WaitHistogram {
+            unit: unit.into(),
+            counts: vec![1; 731],
+            total: 731,
+            p50: 180.0,
+            p90: 330.0,
+        };
+        let (a, b, c) = (wide("a"), wide("b"), wide("c"));
+        let hs = [(&a, style::WAITS), (&b, style::WAITS), (&c, style::WAITS)];
+        let (hist, _) = grouped_wait_histogram(&hs);
+        let bars: usize = hist.series.iter().map(|s| s.bars.len()).sum();
+        assert!(bars <= MAX_GROUPED_BARS, "{bars}");
+        let width = hist.series[0].bars[0].1 - hist.series[0].bars[0].0;
+        assert!(
+            BAR_BINS.contains(&((width / WAIT_BIN_DAYS) as usize)),
+            "{width}"
+        );
+        assert!(hist.markers.is_empty());
+        // No admissions at all: a note instead of bars.
+        let none = WaitHistogram {
+            counts: vec![0; 731],
+            total: 0,
+            ..wide("d")
+        };
+        let (hist, dropped) = grouped_wait_histogram(&[(&none, style::WAITS)]);
+        assert!(hist.empty.is_some());
+        assert_eq!(dropped, 0.0);
     }
 
     #[test]
@@ -749,16 +1186,27 @@ mod tests {
         };
         let (hist, dropped) = wait_histogram(&h);
         assert_eq!(hist.x_max, 14.0);
-        assert_eq!(hist.bars.len(), 2);
-        assert_eq!(hist.bars[0], (0.0, 0.5, 100.0 * 500.0 / 901.0));
+        assert_eq!(hist.series.len(), 1);
+        assert_eq!(hist.series[0].bars.len(), 2);
+        assert_eq!(hist.series[0].bars[0], (0.0, 0.5, 100.0 * 500.0 / 901.0));
         assert!((dropped - 100.0 / 901.0).abs() < 1e-9);
-        assert_eq!(hist.markers[1], ("P90 10.2 d".to_string(), 10.2));
+        assert_eq!(hist.markers[0].label, "median 0.4 d");
+        assert!(!hist.markers[0].dashed);
+        assert_eq!(
+            hist.markers[1],
+            Marker {
+                label: "P90 10.2 d".to_string(),
+                x: 10.2,
+                colour: style::LIMIT,
+                dashed: true
+            }
+        );
 
         let mut wide = h.clone();
         wide.counts = vec![1; 731];
         wide.total = 731;
         let (hist, _) = wait_histogram(&wide);
-        assert!(hist.bars.len() <= MAX_BARS);
+        assert!(hist.series[0].bars.len() <= MAX_BARS);
         assert_eq!(hist.x_max, 364.0);
 
         let empty = WaitHistogram {

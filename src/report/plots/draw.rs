@@ -6,14 +6,48 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{Body, Chart, Histogram, LegendItem, Shares, Swatch, Weekly};
+use super::chart::{Body, Chart, Histogram, LegendItem, SharePanel, Shares, Swatch, Weekly};
 use super::style::{self, FAMILY};
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Height of the header: title, subtitle and legend.
+/// Height of the header: title, subtitle and one line of legend.
 const HEADER: u32 = 104;
+/// Each further line of a legend too wide for one.
+const LEGEND_LINE: u32 = 28;
 const LEFT: i32 = 18;
+/// Height of a row in a panel of a chart of shares with several panels.
+const SHARE_ROW: u32 = 38;
+/// A panel's heading, above its plot.
+const PANEL_HEADING: u32 = 36;
+/// A panel's x axis (labels and description) and margins.
+const PANEL_AXIS: u32 = 56 + 6 + 8;
+
+/// The figure's size in pixels: [`style::WIDTH`] by [`style::HEIGHT`],
+/// taller for a chart of shares with several panels, so that every row
+/// keeps its height.
+pub fn size(chart: &Chart) -> (u32, u32) {
+    match &chart.body {
+        Body::Shares(s) if s.panels.len() > 1 => {
+            let body: u32 = s
+                .panels
+                .iter()
+                .map(|p| panel_overhead(p) + SHARE_ROW * p.rows.len().max(1) as u32)
+                .sum();
+            (style::WIDTH, (HEADER + body).max(style::HEIGHT))
+        }
+        _ => (style::WIDTH, style::HEIGHT),
+    }
+}
+
+fn panel_overhead(p: &SharePanel) -> u32 {
+    PANEL_AXIS
+        + if p.heading.is_some() {
+            PANEL_HEADING
+        } else {
+            0
+        }
+}
 
 fn text(size: f64, colour: &'static RGBColor) -> TextStyle<'static> {
     TextStyle::from((FAMILY, size).into_font()).color(colour)
@@ -21,8 +55,10 @@ fn text(size: f64, colour: &'static RGBColor) -> TextStyle<'static> {
 
 pub fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let (header, body) = root.split_vertically(HEADER);
-    draw_header(chart, &header)?;
+    let layout = legend_layout(&chart.legend, root)?;
+    let lines = layout.iter().map(|p| p.1).max().unwrap_or(0) as u32;
+    let (header, body) = root.split_vertically(HEADER + LEGEND_LINE * lines);
+    draw_header(chart, &layout, &header)?;
     match &chart.body {
         Body::Weekly(w) => weekly(w, &body),
         Body::Histogram(h) => histogram(h, &body),
@@ -30,25 +66,61 @@ pub fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) ->
     }
 }
 
-fn draw_header<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+fn draw_header<DB: DrawingBackend>(
+    chart: &Chart,
+    layout: &[(i32, i32)],
+    area: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
     let title = TextStyle::from((FAMILY, style::TITLE, FontStyle::Bold).into_font())
         .color(&style::TEXT)
         .pos(Pos::new(HPos::Left, VPos::Top));
     area.draw_text(&chart.title, &title, (LEFT, 14))?;
     let sub = text(style::SUBTITLE, &style::MUTED).pos(Pos::new(HPos::Left, VPos::Top));
     area.draw_text(&chart.subtitle, &sub, (LEFT, 46))?;
-    legend(&chart.legend, area, (LEFT, 84))
+    legend(&chart.legend, layout, area, 84)
 }
 
-/// Legend entries left to right on one line; `y` is the line's centre.
-fn legend<DB: DrawingBackend>(
+const SWATCH: i32 = 26;
+
+/// Where each legend entry starts: (x, line), left to right, on as many
+/// lines as the figure's width needs.
+fn legend_layout<DB: DrawingBackend>(
     items: &[LegendItem],
     area: &DrawingArea<DB, Shift>,
-    (mut x, y): (i32, i32),
+) -> Result<Vec<(i32, i32)>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let label = text(style::LABEL, &style::TEXT);
+    let right = area.dim_in_pixel().0 as i32 - LEFT;
+    let (mut x, mut line) = (LEFT, 0);
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let swatch = if matches!(item.swatch, Swatch::None) {
+            0
+        } else {
+            SWATCH + 8
+        };
+        let width = swatch + area.estimate_text_size(&item.label, &label)?.0 as i32;
+        if x > LEFT && x + width > right {
+            x = LEFT;
+            line += 1;
+        }
+        out.push((x, line));
+        x += width + 24;
+    }
+    Ok(out)
+}
+
+/// Legend entries at the places of [`legend_layout`]; `y` is the centre of
+/// the first line.
+fn legend<DB: DrawingBackend>(
+    items: &[LegendItem],
+    layout: &[(i32, i32)],
+    area: &DrawingArea<DB, Shift>,
+    first_y: i32,
 ) -> DrawResult<DB> {
     let label = text(style::LABEL, &style::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
-    for item in items {
-        let w = 26;
+    for (item, &(x, line)) in items.iter().zip(layout) {
+        let y = first_y + line * LEGEND_LINE as i32;
+        let w = SWATCH;
         match item.swatch {
             Swatch::Band(c) => {
                 area.draw(&Rectangle::new(
@@ -93,8 +165,6 @@ fn legend<DB: DrawingBackend>(
             x + w + 8
         };
         area.draw_text(&item.label, &label, (tx, y))?;
-        let (tw, _) = area.estimate_text_size(&item.label, &label)?;
-        x = tx + tw as i32 + 24;
     }
     Ok(())
 }
@@ -225,9 +295,20 @@ fn weekly<DB: DrawingBackend>(w: &Weekly, area: &DrawingArea<DB, Shift>) -> Draw
 }
 
 fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let top = h.bars.iter().map(|b| b.2).fold(0.0, f64::max);
+    let top = h
+        .series
+        .iter()
+        .flat_map(|s| s.bars.iter().map(|b| b.2))
+        .fold(0.0, f64::max);
     // Headroom for the marker labels, one row each.
-    let y_max = if top > 0.0 { top * 1.32 } else { 1.0 };
+    let plot_h = f64::from(area.dim_in_pixel().1) - 56.0 - 14.0;
+    let rows = 12.0 + 26.0 * h.markers.len() as f64;
+    let headroom = if plot_h > rows + 40.0 {
+        (plot_h / (plot_h - rows)).max(1.32)
+    } else {
+        1.32
+    };
+    let y_max = if top > 0.0 { top * headroom } else { 1.0 };
     let mut chart = ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(28)
@@ -237,7 +318,11 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
         .y_label_area_size(78)
         .build_cartesian_2d(0f64..h.x_max, 0f64..y_max)?;
     let y_label = |y: &f64| {
-        if y_max < 5.0 {
+        // The axis extends past the bars only to fit the marker labels: no
+        // ticks there beyond the usual headroom, nor past 100%.
+        if *y > 100.0 + 1e-9 || *y > top * 1.32 + 1e-9 {
+            String::new()
+        } else if y_max < 5.0 {
             format!("{y:.1}%")
         } else {
             format!("{y:.0}%")
@@ -259,45 +344,69 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
         .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()?;
-    chart.draw_series(h.bars.iter().map(|&(lo, hi, pct)| {
-        Rectangle::new([(lo, 0.0), (hi, pct)], h.colour.mix(0.85).filled())
-    }))?;
-    // Thin white gaps between bars, so neighbours read as separate bins.
-    chart.draw_series(
-        h.bars
-            .iter()
-            .map(|&(lo, hi, pct)| Rectangle::new([(lo, 0.0), (hi, pct)], WHITE.stroke_width(1))),
-    )?;
-    for (i, (label, x)) in h.markers.iter().enumerate() {
-        let line = vec![(*x, 0.0), (*x, y_max)];
-        if i == 0 {
-            chart.draw_series(std::iter::once(PathElement::new(
-                line,
-                style::LIMIT.stroke_width(2),
-            )))?;
-        } else {
+    // Several series share each bin side by side, in order.
+    let n = h.series.len().max(1) as f64;
+    let slot = |i: usize, lo: f64, hi: f64| {
+        let w = (hi - lo) / n;
+        (lo + w * i as f64, lo + w * (i + 1) as f64)
+    };
+    for (i, series) in h.series.iter().enumerate() {
+        chart.draw_series(series.bars.iter().map(|&(lo, hi, pct)| {
+            let (lo, hi) = slot(i, lo, hi);
+            Rectangle::new([(lo, 0.0), (hi, pct)], series.colour.mix(0.85).filled())
+        }))?;
+        // Thin white gaps between bars, so neighbours read as separate bins.
+        chart.draw_series(series.bars.iter().map(|&(lo, hi, pct)| {
+            let (lo, hi) = slot(i, lo, hi);
+            Rectangle::new([(lo, 0.0), (hi, pct)], WHITE.stroke_width(1))
+        }))?;
+    }
+    for m in &h.markers {
+        let line = vec![(m.x, 0.0), (m.x, y_max)];
+        if m.dashed {
             chart.draw_series(std::iter::once(DashedPathElement::new(
                 line,
                 8,
                 5,
-                style::LIMIT.stroke_width(2),
+                m.colour.stroke_width(2),
+            )))?;
+        } else {
+            chart.draw_series(std::iter::once(PathElement::new(
+                line,
+                m.colour.stroke_width(2),
             )))?;
         }
+    }
+    // The labels after every line, so that no line is drawn over a label.
+    for (i, m) in h.markers.iter().enumerate() {
         // Each label on its own row, so close markers never overlap; right
-        // of its line unless that runs off the plot.
-        let probe = text(style::LABEL, &style::TEXT);
-        let (width, _) = area.estimate_text_size(label, &probe)?;
-        let (px, _) = chart.backend_coord(&(*x, y_max));
-        let right_edge = chart.plotting_area().get_pixel_range().0.end;
-        let (anchor, dx) = if px + 8 + width as i32 > right_edge {
+        // of its line unless that runs off the plot or across another
+        // marker's line (when there is room on the left).
+        let probe = TextStyle::from((FAMILY, style::LABEL).into_font()).color(&m.colour);
+        let (width, _) = area.estimate_text_size(&m.label, &probe)?;
+        let (px, _) = chart.backend_coord(&(m.x, y_max));
+        let range = chart.plotting_area().get_pixel_range().0;
+        let right_edge = range.end;
+        let crosses = h.markers.iter().any(|o| {
+            let (ox, _) = chart.backend_coord(&(o.x, y_max));
+            ox > px && ox <= px + 12 + width as i32
+        });
+        let fits_left = px - 8 - width as i32 >= range.start;
+        let (anchor, dx) = if px + 8 + width as i32 > right_edge || (crosses && fits_left) {
             (HPos::Right, -8)
         } else {
             (HPos::Left, 8)
         };
         let style = probe.pos(Pos::new(anchor, VPos::Top));
         let dy = 6 + 26 * i as i32;
+        // On a white ground, so a neighbouring marker's line never runs
+        // through the words.
+        let w = width as i32 + 8;
+        let x0 = if dx > 0 { dx - 4 } else { dx - w + 4 };
         chart.draw_series(std::iter::once(
-            EmptyElement::at((*x, y_max)) + Text::new(label.clone(), (dx, dy), style),
+            EmptyElement::at((m.x, y_max))
+                + Rectangle::new([(x0, dy - 2), (x0 + w, dy + 22)], WHITE.filled())
+                + Text::new(m.label.clone(), (dx, dy), style),
         ))?;
     }
     if let Some(note) = &h.empty {
@@ -311,12 +420,111 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
     Ok(())
 }
 
+/// Width of the row labels: the longest label's, within bounds, the same
+/// for every panel so that their bars start together.
+fn share_label_width<DB: DrawingBackend>(
+    s: &Shares,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = text(style::TICK, &style::TEXT);
+    let mut widest = 0;
+    for row in s.panels.iter().flat_map(|p| &p.rows) {
+        widest = widest.max(area.estimate_text_size(&row.label, &style)?.0);
+    }
+    Ok((widest + 24).clamp(190, area.dim_in_pixel().0 * 2 / 5))
+}
+
+/// `label`, shortened with an ellipsis to at most `max` pixels.
+fn fit<DB: DrawingBackend>(
+    label: &str,
+    max: u32,
+    style: &TextStyle,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
+    if area.estimate_text_size(label, style)?.0 <= max {
+        return Ok(label.to_string());
+    }
+    let mut chars: Vec<char> = label.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let short: String = chars.iter().chain(['\u{2026}'].iter()).collect();
+        if area.estimate_text_size(&short, style)?.0 <= max {
+            return Ok(short);
+        }
+    }
+    Ok("\u{2026}".into())
+}
+
 fn shares<DB: DrawingBackend>(s: &Shares, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let n = s.rows.len() as i32;
-    let top = s.rows.iter().map(|r| r.p95.max(r.p50)).fold(0.0, f64::max);
+    let label_width = share_label_width(s, area)?;
+    let height = area.dim_in_pixel().1;
+    let overhead: u32 = s.panels.iter().map(panel_overhead).sum();
+    let rows: u32 = s.panels.iter().map(|p| p.rows.len().max(1) as u32).sum();
+    let row_h = height.saturating_sub(overhead) / rows.max(1);
+    let mut rest = area.clone();
+    for (i, p) in s.panels.iter().enumerate() {
+        let h = panel_overhead(p) + row_h * p.rows.len().max(1) as u32;
+        let (mut panel, below) = if i + 1 == s.panels.len() {
+            (rest.clone(), rest.clone())
+        } else {
+            rest.split_vertically(h)
+        };
+        if let Some(heading) = &p.heading {
+            let (top, plot) = panel.split_vertically(PANEL_HEADING);
+            let style = TextStyle::from((FAMILY, style::LABEL, FontStyle::Bold).into_font())
+                .color(&style::TEXT)
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            top.draw_text(heading, &style, (LEFT, PANEL_HEADING as i32 / 2 + 4))?;
+            panel = plot;
+        }
+        share_panel(p, label_width, &panel)?;
+        rest = below;
+    }
+    Ok(())
+}
+
+/// A count for a label: whole numbers as such, others to one decimal.
+fn count_text(x: f64) -> String {
+    if (x - x.round()).abs() < 0.05 || x.abs() >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn share_panel<DB: DrawingBackend>(
+    p: &SharePanel,
+    label_width: u32,
+    area: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    let n = p.rows.len() as i32;
+    let value_text = |r: &super::chart::ShareRow| {
+        if p.percent {
+            format!("{:.0}%  ({:.0}\u{2013}{:.0})", r.p50, r.p5, r.p95)
+        } else {
+            format!(
+                "{}  ({}\u{2013}{})",
+                count_text(r.p50),
+                count_text(r.p5),
+                count_text(r.p95)
+            )
+        }
+    };
+    let top = p.rows.iter().map(|r| r.p95.max(r.p50)).fold(0.0, f64::max);
     // Room right of the longest whisker for its value label.
-    let x_max = (top * 1.35 + 12.0).max(10.0);
-    let label_width = 190;
+    let value_style = text(style::TICK, &style::TEXT);
+    let plot_w = f64::from(area.dim_in_pixel().0) - f64::from(label_width) - 38.0;
+    let mut x_max: f64 = if p.percent {
+        (top * 1.35 + 12.0).max(10.0)
+    } else {
+        (top * 1.1).max(5.0)
+    };
+    for r in &p.rows {
+        let w = f64::from(area.estimate_text_size(&value_text(r), &value_style)?.0) + 18.0;
+        if plot_w > w + 40.0 {
+            x_max = x_max.max(r.p95.max(r.p50) * plot_w / (plot_w - w));
+        }
+    }
     let mut chart = ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(28)
@@ -326,18 +534,29 @@ fn shares<DB: DrawingBackend>(s: &Shares, area: &DrawingArea<DB, Shift>) -> Draw
         .y_label_area_size(label_width)
         // A segmented range a..b has a segment for each of a..=b.
         .build_cartesian_2d(0f64..x_max, (0..(n - 1).max(0)).into_segmented())?;
+    let tick = text(style::TICK, &style::TEXT);
+    let mut labels = Vec::with_capacity(p.rows.len());
+    for r in &p.rows {
+        labels.push(fit(&r.label, label_width - 16, &tick, area)?);
+    }
     let row_label = |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(i) => s
-            .rows
+        SegmentValue::CenterOf(i) => labels
             .get((n - 1 - i) as usize)
-            .map(|r| r.label.clone())
+            .cloned()
             .unwrap_or_default(),
         _ => String::new(),
     };
-    // No tick past 100%: the axis only extends there to fit the labels.
     let x_label = |x: &f64| {
-        if *x <= 100.0 {
-            format!("{x:.0}%")
+        if p.percent {
+            // No tick past 100%: the axis only extends there to fit the labels.
+            if *x <= 100.0 {
+                format!("{x:.0}%")
+            } else {
+                String::new()
+            }
+        } else if (x - x.round()).abs() < 1e-9 {
+            // People come whole.
+            format!("{x:.0}")
         } else {
             String::new()
         }
@@ -345,18 +564,19 @@ fn shares<DB: DrawingBackend>(s: &Shares, area: &DrawingArea<DB, Shift>) -> Draw
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(s.rows.len().max(1))
+        .y_labels(p.rows.len().max(1))
         .x_labels(8)
         .y_label_formatter(&row_label)
         .x_label_formatter(&x_label)
-        .x_desc(s.x_label.as_str())
-        .label_style(text(style::TICK, &style::TEXT))
+        .x_desc(p.x_label.as_str())
+        .label_style(tick.clone())
         .axis_desc_style(text(style::LABEL, &style::MUTED))
         .max_light_lines(0)
         .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()?;
-    for (i, r) in s.rows.iter().enumerate() {
+    let margin = (chart.plotting_area().dim_in_pixel().1 / p.rows.len().max(1) as u32 / 4).min(9);
+    for (i, r) in p.rows.iter().enumerate() {
         let y = n - 1 - i as i32;
         let mut bar = Rectangle::new(
             [
@@ -365,7 +585,7 @@ fn shares<DB: DrawingBackend>(s: &Shares, area: &DrawingArea<DB, Shift>) -> Draw
             ],
             r.colour.filled(),
         );
-        bar.set_margin(9, 9, 0, 0);
+        bar.set_margin(margin, margin, 0, 0);
         chart.draw_series(std::iter::once(bar))?;
         let centre = || SegmentValue::CenterOf(y);
         let whisker = style::TEXT.stroke_width(2);
@@ -378,16 +598,16 @@ fn shares<DB: DrawingBackend>(s: &Shares, area: &DrawingArea<DB, Shift>) -> Draw
                 EmptyElement::at((x, centre())) + PathElement::new(vec![(0, -7), (0, 7)], whisker),
             ))?;
         }
-        let value = format!("{:.0}%  ({:.0}\u{2013}{:.0})", r.p50, r.p5, r.p95);
-        let style = text(style::TICK, &style::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+        let style = value_style.pos(Pos::new(HPos::Left, VPos::Center));
         chart.draw_series(std::iter::once(
-            EmptyElement::at((r.p95.max(r.p50), centre())) + Text::new(value, (10, 0), style),
+            EmptyElement::at((r.p95.max(r.p50), centre()))
+                + Text::new(value_text(r), (10, 0), style.clone()),
         ))?;
     }
-    if s.rows.is_empty() {
+    if p.rows.is_empty() {
         let style = text(style::LABEL, &style::MUTED).pos(Pos::new(HPos::Center, VPos::Center));
         chart.draw_series(std::iter::once(Text::new(
-            "no referrals in the reported weeks",
+            p.empty.clone(),
             (x_max / 2.0, SegmentValue::CenterOf(0)),
             style,
         )))?;

@@ -55,6 +55,35 @@ pub const ATTENDANCE: RGBColor = RGBColor(156, 117, 95);
 pub const STAFF_HOURS: RGBColor = RGBColor(73, 152, 148);
 pub const NET_MARGIN: RGBColor = RGBColor(106, 61, 154);
 
+/// Leavers who go on to another unit of the scenario, and those who leave
+/// it (an exit label or home), in the outcome chart's second panel.
+pub const TRANSFER: RGBColor = RGBColor(78, 121, 167);
+pub const LEAVE: RGBColor = RGBColor(160, 190, 214);
+
+/// One colour per track of a unit, in the unit's track order (Tableau 10,
+/// starting with the pair that tells apart best).
+const TRACKS: [RGBColor; 8] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(89, 161, 79),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(176, 122, 161),
+    RGBColor(156, 117, 95),
+    RGBColor(237, 201, 72),
+];
+
+/// The colour of the `i`-th track of a unit (repeating after eight).
+pub fn track_colour(i: usize) -> RGBColor {
+    TRACKS[i % TRACKS.len()]
+}
+
+/// A darker shade, for thin lines and text in a colour made for areas.
+pub fn darker(c: RGBColor) -> RGBColor {
+    let d = |x: u8| (f64::from(x) * 0.72).round() as u8;
+    RGBColor(d(c.0), d(c.1), d(c.2))
+}
+
 /// Colour of each outcome of [`crate::trials::OUTCOMES`], by name.
 pub fn outcome_colour(outcome: &str) -> RGBColor {
     match outcome {
