@@ -327,6 +327,23 @@ impl Exact {
 
 /// The across-trial distribution of one metric, fed one value per trial in
 /// trial order: exact up to `exact_limit` finite values, a [`Sketch`] beyond.
+/// Adds `x`, the `n`-th value, to the running (Neumaier sum, its
+/// compensation, Welford mean, Welford sum of squared deviations).
+#[inline]
+fn accumulate((sum, comp, mean, m2): (f64, f64, f64, f64), n: u64, x: f64) -> (f64, f64, f64, f64) {
+    let t = sum + x;
+    let comp = comp
+        + if sum.abs() >= x.abs() {
+            (sum - t) + x
+        } else {
+            (x - t) + sum
+        };
+    let d = x - mean;
+    let mean = mean + d / n as f64;
+    let m2 = m2 + d * (x - mean);
+    (t, comp, mean, m2)
+}
+
 #[derive(Debug, Clone)]
 pub struct Column {
     precision: Precision,
@@ -374,31 +391,34 @@ impl Column {
             return;
         }
         self.n += 1;
-        let t = self.sum + x;
-        self.comp += if self.sum.abs() >= x.abs() {
-            (self.sum - t) + x
-        } else {
-            (x - t) + self.sum
-        };
-        self.sum = t;
-        let d = x - self.w_mean;
-        self.w_mean += d / self.n as f64;
-        self.w_m2 += d * (x - self.w_mean);
         match &mut self.exact {
+            // While every value is kept, the summary is computed from them:
+            // the running sums wait for the switch to a sketch (they cost a
+            // division and a dozen operations a value, on every column of
+            // every trial).
             Some(e) if e.len() < self.exact_limit => match e {
                 Exact::F64(v) => v.push(x),
                 Exact::F32(v) => v.push(x as f32),
             },
             Some(e) => {
+                let kept = e.to_f64();
                 let mut s = Sketch::default();
-                for v in e.to_f64() {
+                // The running sums over the values kept, in order, exactly
+                // as if they had been kept all along.
+                let (mut n, mut sums) = (0, (0.0, 0.0, 0.0, 0.0));
+                for v in kept {
                     s.add(v);
+                    n += 1;
+                    sums = accumulate(sums, n, v);
                 }
                 s.add(x);
+                (self.sum, self.comp, self.w_mean, self.w_m2) = accumulate(sums, n + 1, x);
                 self.sketch = Some(Box::new(s));
                 self.exact = None;
             }
             None => {
+                (self.sum, self.comp, self.w_mean, self.w_m2) =
+                    accumulate((self.sum, self.comp, self.w_mean, self.w_m2), self.n, x);
                 if let Some(s) = &mut self.sketch {
                     s.add(x);
                 }
@@ -481,6 +501,31 @@ impl Column {
 
 #[cfg(test)]
 mod tests {
+    /// The running sums start at the switch to a sketch, over the values
+    /// kept: the same bits as sums kept from the first value.
+    #[test]
+    fn running_sums_started_at_the_switch_are_those_kept_all_along() {
+        let mut next = crate::testing::xorshift(77u64);
+        for (precision, limit) in [(super::Precision::F64, 100), (super::Precision::F32, 37)] {
+            let mut col = super::Column::new(precision, limit, 0);
+            let mut all = (0.0, 0.0, 0.0, 0.0);
+            for n in 1..=1_000u64 {
+                let x = (next() % 1_000_000) as f64 / 7.0 - 50_000.0;
+                col.push(x);
+                let x = match precision {
+                    super::Precision::F64 => x,
+                    super::Precision::F32 => f64::from(x as f32),
+                };
+                all = super::accumulate(all, n, x);
+            }
+            assert!(!col.is_exact());
+            assert_eq!(
+                (col.sum, col.comp, col.w_mean, col.w_m2),
+                all,
+                "{precision:?}"
+            );
+        }
+    }
     use super::*;
     use rand::{Rng, SeedableRng};
 
