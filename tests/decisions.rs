@@ -324,6 +324,94 @@ fn size_cli_prints_the_answer_and_why_the_value_below_fails() {
         .is_file());
 }
 
+#[test]
+fn decisions_take_the_per_track_and_per_stream_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The director's question: how many evening groups for an evening P90
+    // wait under a week?
+    iopsim()
+        .current_dir(tmp.path())
+        .args([
+            "size",
+            "--vary",
+            "units.iop.tracks.evening.groups=1..4",
+            "--target",
+            "iop.evening.wait_days_p90 mean <= 7",
+            "--set",
+            "rooms.group-room.count=4",
+            "--trials",
+            "40",
+            "--weeks",
+            "26",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("iop.evening.wait_days_p90"))
+        .stdout(predicates::str::contains(
+            "answer: units.iop.tracks.evening.groups = 2",
+        ));
+    // An unknown track's metric is refused with the list of metrics.
+    iopsim()
+        .current_dir(tmp.path())
+        .args([
+            "size",
+            "--vary",
+            "units.iop.tracks.evening.groups=1..2",
+            "--target",
+            "iop.night.wait_days_p90 mean <= 7",
+            "--trials",
+            "5",
+            "-q",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("iop.night.wait_days_p90"))
+        .stderr(predicates::str::contains("iop.evening.wait_days_p90"));
+    // compare reports the paired difference of every track and stream figure.
+    let a = tmp.path().join("a.toml");
+    let b = tmp.path().join("b.toml");
+    fs::write(&a, DEFAULT_TOML).unwrap();
+    fs::write(
+        &b,
+        DEFAULT_TOML.replace("name = \"midsize-adult-iop\"", "name = \"fewer-seats\""),
+    )
+    .unwrap();
+    iopsim()
+        .current_dir(tmp.path())
+        .args([
+            "compare",
+            "a.toml",
+            "b.toml",
+            "--trials",
+            "10",
+            "--weeks",
+            "8",
+            "-q",
+            "--no-plots",
+        ])
+        .assert()
+        .success();
+    let dir = fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("compare-")
+        })
+        .unwrap();
+    let csv = fs::read_to_string(dir.join("compare.csv")).unwrap();
+    for m in [
+        "iop.evening.wait_days_p90",
+        "stream.community.wait_days",
+        "iop.to.outpatient",
+    ] {
+        assert!(csv.lines().any(|l| l.contains(m)), "{m} not in compare.csv");
+    }
+}
+
 // ---- the [initial] state ----------------------------------------------------
 
 /// One 30-seat track, fixed 12-week episodes, no dropout, full attendance,

@@ -231,15 +231,7 @@ fn report_shows_tracks_streams_and_destinations_with_the_summary_figures() {
     let tracks = table(&html, "Unit iop by track");
     for track in ["morning", "evening"] {
         let cells = row(tracks, track);
-        let metrics = [
-            "census",
-            "waitlist",
-            "admissions",
-            "wait_days",
-            "wait_days_p90",
-            "reneged",
-            "seat_utilization",
-        ];
+        let metrics = iopsim::model::result::TRACK_METRICS;
         assert_eq!(cells.len(), metrics.len(), "{track}: {cells:?}");
         for (cell, m) in cells.iter().zip(metrics) {
             let value = sum[&format!("iop.{track}.{m}")];
