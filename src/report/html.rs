@@ -110,6 +110,47 @@ fn waitlist_growth(weeks: &[Summary]) -> Option<(f64, f64)> {
     (slope > 0.0 && last - first >= WAITLIST_GROWTH_MIN.max(0.5 * first)).then_some((first, last))
 }
 
+/// Warnings about the tracks of `unit`: a track where one patient in ten
+/// waits two weeks or more, and seats left empty in one track while another
+/// track waits that long (patients wait for the track they chose).
+fn track_warnings(r: &RunResults, unit: &str) -> Vec<String> {
+    let tracks = structure::tracks(r, unit);
+    let median = |prefix: &str, m: &str| r.summary_of(&format!("{prefix}.{m}")).map(|s| s.p50);
+    let long: Vec<(&str, f64)> = tracks
+        .iter()
+        .filter_map(|t| {
+            let p90 = median(t.prefix, "wait_days_p90")?;
+            (p90 >= WAIT_P90_DAYS).then_some((t.name, p90))
+        })
+        .collect();
+    let mut out: Vec<String> = long
+        .iter()
+        .map(|(name, p90)| {
+            format!(
+                "{unit}, {name} track: one admitted patient in ten waits more than {p90:.0} days \
+                 for a place in it."
+            )
+        })
+        .collect();
+    if let Some((waiting, p90)) = long.first() {
+        for t in &tracks {
+            let Some(util) = median(t.prefix, "seat_utilization") else {
+                continue;
+            };
+            if util < LOW_SEAT_UTILIZATION && !long.iter().any(|(n, _)| *n == t.name) {
+                out.push(format!(
+                    "{unit}: only {} of the {} track's seats are filled while the {waiting} \
+                     track's P90 wait is {p90:.0} days: patients wait for the track they chose, \
+                     so seats in one track do not shorten the wait in another.",
+                    pct(util),
+                    t.name
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Plain-word warnings where the results call for a director's attention.
 pub fn warnings(r: &RunResults) -> Vec<String> {
     let mut out = Vec::new();
@@ -160,6 +201,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
                 ));
             }
         }
+        out.extend(track_warnings(r, unit));
         if let Some(s) = r.summary_of(&format!("{unit}.census")) {
             if *capacity > 0 && s.p50 >= CENSUS_OF_CAPACITY * *capacity as f64 {
                 out.push(format!(
@@ -678,6 +720,37 @@ mod tests {
         assert!(has("therapist hours exceed staff in 30% of weeks, averaged over trials (54 h/week on staff; the median trial needs 57 h"));
         assert!(!has("inpatient"), "the empty unit raises nothing: {w:#?}");
         assert!(!has("seats are filled"), "80% utilization is fine");
+        // The long wait is in one track: named, and the other is not.
+        assert!(
+            has("iop, evening.late track: one admitted patient in ten waits more than 20 days"),
+            "{w:#?}"
+        );
+        assert!(!has("morning track: one admitted"), "{w:#?}");
+        assert!(!has("morning track's seats"), "70% filled is fine: {w:#?}");
+    }
+
+    #[test]
+    fn empty_seats_in_one_track_beside_a_long_wait_in_another_are_named() {
+        let mut r = test_results();
+        for (name, s) in r.summary_names.iter().zip(r.summary.iter_mut()) {
+            if name == "iop.morning.seat_utilization" {
+                *s = Summary::of(&[0.45]);
+            }
+        }
+        let w = warnings(&r);
+        assert!(
+            w.iter().any(|w| w.contains(
+                "iop: only 45% of the morning track's seats are filled while the evening.late track's P90 wait is 20 days"
+            )),
+            "{w:#?}"
+        );
+        // Without the long wait, empty seats in a track are no warning of theirs.
+        for (name, s) in r.summary_names.iter().zip(r.summary.iter_mut()) {
+            if name == "iop.evening.late.wait_days_p90" {
+                *s = Summary::of(&[5.0]);
+            }
+        }
+        assert!(!warnings(&r).iter().any(|w| w.contains("track's seats")));
     }
 
     #[test]
