@@ -82,9 +82,24 @@ pub fn t95(df: usize) -> f64 {
     if df == 0 {
         return f64::NAN;
     }
-    StudentsT::new(0.0, 1.0, df as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(1.959_964)
+    // The inverse CDF is a root search over the incomplete beta function,
+    // thousands of instructions, and a run asks for the same `df` once per
+    // metric (nearly every column has one value per trial): the last
+    // answer of each thread is kept.
+    thread_local! {
+        static LAST: std::cell::Cell<(usize, f64)> = const { std::cell::Cell::new((0, f64::NAN)) };
+    }
+    LAST.with(|last| {
+        let (d, t) = last.get();
+        if d == df {
+            return t;
+        }
+        let t = StudentsT::new(0.0, 1.0, df as f64)
+            .map(|t| t.inverse_cdf(0.975))
+            .unwrap_or(1.959_964);
+        last.set((df, t));
+        t
+    })
 }
 
 /// Across-trial distribution of one metric.
