@@ -96,7 +96,7 @@ struct Patient {
     /// before `referred_at` / `admitted_at` = time 0: patients of the
     /// `[initial]` state. 0 for everyone referred during the run.
     before_start: u64,
-    /// Who the recorder counts this visit for ([`Recorder::tally`]): their
+    /// Who the recorder counts this visit for ([`StreamPlan::tally`](crate::model::program::StreamPlan)): their
     /// referral stream at their first unit, nobody after a transfer.
     tally: Tally,
 }
@@ -415,7 +415,7 @@ struct ArrivalState {
     patient_prefix: u64,
     /// Where the stream's next arrival waits (it has one at a time).
     timer: TimerId,
-    /// How the recorder counts the stream's patients ([`Recorder::tally`]).
+    /// How the recorder counts the stream's patients ([`StreamPlan::tally`](crate::model::program::StreamPlan)).
     tally: Tally,
 }
 
@@ -561,8 +561,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         let arrivals = p
             .streams
             .iter()
-            .enumerate()
-            .map(|(i, s)| {
+            .map(|s| {
                 let mut rng = rng_from(&[seed, trial, s.key, Purpose::Arrivals as u64]);
                 let budget = Exp1.sample(&mut rng);
                 ArrivalState {
@@ -574,7 +573,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                     count: 0,
                     patient_prefix: derive(&[seed, trial, s.key]),
                     timer: q.add_timer(),
-                    tally: Recorder::tally_of(p.scenario, i),
+                    tally: s.tally,
                 }
             })
             .collect();

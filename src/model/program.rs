@@ -4,6 +4,7 @@
 use crate::engine::time::{DAY, MINUTE, WEEK};
 use crate::engine::SimTime;
 use crate::model::calendar::Calendar;
+use crate::model::recorder::{stream_apart, Tally, NO_STREAM};
 use crate::model::result::{destination_name, destination_names};
 use crate::model::rng::name_key;
 use crate::scenario::{Admission, ReferralStream, Scenario, UnitKind};
@@ -14,6 +15,10 @@ pub struct StreamPlan {
     pub key: u64,
     /// Referral rate per second on each simulated day.
     pub rate_per_sec: Vec<f64>,
+    /// How the recorder counts the stream's patients at their first unit:
+    /// the stream's index if it is counted apart from its unit, else
+    /// [`NO_STREAM`] (its figures are the unit's).
+    pub tally: Tally,
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +124,8 @@ impl<'s> Program<'s> {
         let streams = s
             .referrals
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let rate_per_sec = (0..calendar.total_days)
                     .map(|d| {
                         let per_day = referrals_on_day(r, &calendar, d);
@@ -136,6 +142,11 @@ impl<'s> Program<'s> {
                 StreamPlan {
                     key: name_key(&r.name),
                     rate_per_sec,
+                    tally: if stream_apart(s, i) {
+                        i as Tally
+                    } else {
+                        NO_STREAM
+                    },
                 }
             })
             .collect();

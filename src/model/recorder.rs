@@ -152,30 +152,6 @@ impl TrackRec {
     }
 }
 
-/// Counts of a referral stream at its unit.
-#[derive(Debug, Clone, Copy, Default)]
-struct StreamCounts {
-    referrals: u64,
-    no_shows: u64,
-    turned_away: u64,
-    reneged: u64,
-    admitted: u64,
-}
-
-impl std::ops::Sub for StreamCounts {
-    type Output = StreamCounts;
-
-    fn sub(self, before: StreamCounts) -> StreamCounts {
-        StreamCounts {
-            referrals: self.referrals - before.referrals,
-            no_shows: self.no_shows - before.no_shows,
-            turned_away: self.turned_away - before.turned_away,
-            reneged: self.reneged - before.reneged,
-            admitted: self.admitted - before.admitted,
-        }
-    }
-}
-
 /// A referral stream's record. A stream that is its unit's only way in
 /// (no other stream, no transfers, no `[initial]` waiting patients) is not
 /// counted apart: its figures are the unit's, taken from it at the end, so
@@ -184,8 +160,10 @@ impl std::ops::Sub for StreamCounts {
 struct StreamRec {
     unit: usize,
     apart: bool,
-    all: StreamCounts,
-    at_warmup_end: StreamCounts,
+    /// The unit's counts that a stream has (referrals, no-shows, turned
+    /// away, reneged, admitted); the others stay 0.
+    all: UnitCounts,
+    at_warmup_end: UnitCounts,
     waits: Vec<u64>,
 }
 
@@ -286,8 +264,8 @@ impl UnitRec {
 }
 
 /// Whether referral stream `stream` must be counted apart from its unit:
-/// unless it is the unit's only way in.
-fn stream_apart(s: &Scenario, stream: usize) -> bool {
+/// unless it is the unit's only way in ([`StreamPlan::tally`](crate::model::program::StreamPlan)).
+pub fn stream_apart(s: &Scenario, stream: usize) -> bool {
     let unit = s.referrals[stream].to;
     let others = s
         .referrals
@@ -402,9 +380,9 @@ impl Recorder {
                 .enumerate()
                 .map(|(i, r)| StreamRec {
                     unit: r.to,
-                    apart: stream_apart(s, i),
-                    all: StreamCounts::default(),
-                    at_warmup_end: StreamCounts::default(),
+                    apart: p.streams[i].tally != NO_STREAM,
+                    all: UnitCounts::default(),
+                    at_warmup_end: UnitCounts::default(),
                     waits: Vec::new(),
                 })
                 .collect(),
@@ -430,27 +408,6 @@ impl Recorder {
             for st in &mut self.streams {
                 st.at_warmup_end = st.all;
             }
-        }
-    }
-
-    /// How the recorder tallies the patients of referral stream `stream`
-    /// at their first unit: given to [`Recorder::admission`] and the other
-    /// outcomes of the visit.
-    #[inline]
-    pub fn tally(&self, stream: usize) -> Tally {
-        if self.streams[stream].apart {
-            stream as Tally
-        } else {
-            NO_STREAM
-        }
-    }
-
-    /// [`Recorder::tally`] of a recorder for `s`, without one.
-    pub fn tally_of(s: &Scenario, stream: usize) -> Tally {
-        if stream_apart(s, stream) {
-            stream as Tally
-        } else {
-            NO_STREAM
         }
     }
 
