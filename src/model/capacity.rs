@@ -291,6 +291,7 @@ mod tests {
             on_completion: Routing::default(),
             phases: vec![],
             tracks: vec![],
+            intake: None,
         };
         let (stay, complete, stepped) = session_outcomes(&su, 3.0);
         assert!((complete - 0.59).abs() < 0.01, "{complete}");

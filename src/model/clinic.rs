@@ -17,6 +17,7 @@ use crate::model::recorder::{Audit, Recorder, Tally, NO_STREAM};
 use crate::model::result::TrialResult;
 use crate::model::rng::name_key;
 use crate::model::rng::{derive, rng_from, PatientRng, Purpose, SimRng};
+use crate::model::staffing::{self, CaseloadState, IntakeBook, RoleRoster};
 use crate::scenario::{
     Admission, Destination, Episode, Handoff, Routing, SessionUnit, Unit, UnitKind,
 };
@@ -41,11 +42,32 @@ pub enum Exit {
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(8))]
 pub enum Event {
-    Arrival { stream: u32 },
-    Session { unit: u32, track: u32 },
-    Leave { pid: PatientId, gen: u32, why: Exit },
-    Renege { pid: PatientId, gen: u32 },
-    StayWeek { pid: PatientId, gen: u32, week: u32 },
+    Arrival {
+        stream: u32,
+    },
+    Session {
+        unit: u32,
+        track: u32,
+    },
+    Leave {
+        pid: PatientId,
+        gen: u32,
+        why: Exit,
+    },
+    Renege {
+        pid: PatientId,
+        gen: u32,
+    },
+    StayWeek {
+        pid: PatientId,
+        gen: u32,
+        week: u32,
+    },
+    /// An intake appointment booked by `pid`.
+    Intake {
+        pid: PatientId,
+        gen: u32,
+    },
 }
 
 /// Same-time ordering: releases before seizes. A seat freed at 10:00 is free
@@ -55,13 +77,17 @@ mod class {
     pub const LEAVE: u8 = 0;
     pub const RENEGE: u8 = 1;
     pub const ARRIVAL: u8 = 2;
-    pub const SESSION: u8 = 3;
-    pub const STAY_WEEK: u8 = 4;
+    /// Before sessions: who shows at a 10:00 intake can be admitted at 10:00.
+    pub const INTAKE: u8 = 3;
+    pub const SESSION: u8 = 4;
+    pub const STAY_WEEK: u8 = 5;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
     Free,
+    /// Booked for an intake appointment (`wl_key.0` holds their priority).
+    Intake,
     Waiting,
     InCare,
 }
@@ -99,6 +125,8 @@ struct Patient {
     /// Who the recorder counts this visit for ([`StreamPlan::tally`](crate::model::program::StreamPlan)): their
     /// referral stream at their first unit, nobody after a transfer.
     tally: Tally,
+    /// Their admission has been held back by a full caseload (counted once).
+    held_back: bool,
 }
 
 impl Patient {
@@ -121,6 +149,7 @@ impl Patient {
             enrolled_idx: 0,
             before_start: 0,
             tally,
+            held_back: false,
         }
     }
 
@@ -146,6 +175,7 @@ impl Patient {
             enrolled_idx,
             before_start,
             tally,
+            held_back,
         } = self;
         *gen = gen.wrapping_add(1);
         *status = Status::Free;
@@ -162,6 +192,7 @@ impl Patient {
         *enrolled_idx = 0;
         *before_start = 0;
         *tally = new_tally;
+        *held_back = false;
     }
 }
 
@@ -308,6 +339,23 @@ struct UnitState<'p> {
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
     is_sessions: bool,
+    /// Referrals book an intake appointment first ([`Staffing::intakes`]).
+    has_intake: bool,
+    /// The caseload that caps admissions here ([`Staffing::caseloads`]).
+    caseload: Option<u32>,
+}
+
+/// Staff as a constraint in one trial (`model::staffing`); absent unless
+/// the scenario has a roster, an intake or a caseload.
+#[derive(Debug)]
+struct Staffing {
+    /// Per role; `None` for a role without shifts.
+    rosters: Vec<Option<RoleRoster>>,
+    /// Per unit; `Some` for a unit with an intake.
+    intakes: Vec<Option<IntakeBook>>,
+    caseloads: Vec<CaseloadState>,
+    /// Scratch: per group of a session, whether it is held.
+    held: Vec<bool>,
 }
 
 #[derive(Debug)]
@@ -504,6 +552,7 @@ pub struct Clinic<'p, L: Log = NoLog> {
     /// Visits to a bed unit that have ended but whose bed is still kept,
     /// waiting for the next unit (`log_left`).
     bed_rows: Vec<(PatientId, Visit)>,
+    staffing: Option<Box<Staffing>>,
 }
 
 /// Runs trial `trial` of `program` with the run's `seed`.
@@ -602,8 +651,29 @@ impl<'p, L: Log> Clinic<'p, L> {
                 cohort: plan.cohort,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
+                has_intake: false,
+                caseload: None,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut units = units;
+        let staffing = staffing::constrains(p.scenario).then(|| {
+            let s = p.scenario;
+            let rosters = staffing::draw_rosters(s, p.total_weeks, seed, trial);
+            let intakes: Vec<Option<IntakeBook>> = (0..s.units.len())
+                .map(|u| IntakeBook::new(s, u, &p.calendar, &rosters))
+                .collect();
+            let (caseloads, by_unit) = staffing::caseloads(s, &rosters);
+            for (u, us) in units.iter_mut().enumerate() {
+                us.has_intake = intakes[u].is_some();
+                us.caseload = by_unit[u];
+            }
+            Box::new(Staffing {
+                rosters,
+                intakes,
+                caseloads,
+                held: Vec::new(),
+            })
+        });
         Clinic {
             p,
             seed,
@@ -619,6 +689,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             info: Vec::new(),
             group_counts: Vec::new(),
             bed_rows: Vec::new(),
+            staffing,
         }
     }
 
@@ -670,14 +741,29 @@ impl<'p, L: Log> Clinic<'p, L> {
         let mut in_care_at_end = vec![0u64; self.p.units.len()];
         for pt in &self.patients {
             match pt.status {
-                Status::Waiting => waiting_at_end[pt.unit as usize] += 1,
+                Status::Waiting | Status::Intake => waiting_at_end[pt.unit as usize] += 1,
                 Status::InCare => in_care_at_end[pt.unit as usize] += 1,
                 Status::Free => {}
             }
         }
-        let result = self
-            .rec
-            .finish(self.trial, events, &waiting_at_end, &in_care_at_end);
+        let mut rec = self.rec;
+        if let Some(st) = &self.staffing {
+            let from = self.p.warmup_end.day() as usize;
+            for (u, book) in st.intakes.iter().enumerate() {
+                if let Some(book) = book {
+                    rec.intake_slots(u, book.slots_from(from));
+                }
+            }
+            for (r, roster) in st.rosters.iter().enumerate() {
+                if let Some(ro) = roster {
+                    rec.hours_on_duty(r, ro.hours_by_week(&self.p.calendar, self.p.total_weeks));
+                }
+            }
+            for c in &st.caseloads {
+                rec.caseload_cap(c.role, c.cap);
+            }
+        }
+        let result = rec.finish(self.trial, events, &waiting_at_end, &in_care_at_end);
         (result, self.log)
     }
 
@@ -850,7 +936,11 @@ impl<'p, L: Log> Clinic<'p, L> {
         for (g, (&enrolled, &(expected, attended))) in
             occupancy.iter().zip(&self.group_counts).enumerate()
         {
-            if enrolled > 0 {
+            let held = self
+                .staffing
+                .as_ref()
+                .is_none_or(|st| st.held.is_empty() || st.held[g]);
+            if enrolled > 0 && held {
                 self.log.session(&Session {
                     at: now.0,
                     unit: unit as u32,
@@ -879,7 +969,9 @@ impl<'p, L: Log> Clinic<'p, L> {
         for pid in 0..self.patients.len() as PatientId {
             let pt = &self.patients[pid as usize];
             match pt.status {
-                Status::Waiting => self.log_visit(pid, VisitEnd::Waiting, None, None, None),
+                Status::Waiting | Status::Intake => {
+                    self.log_visit(pid, VisitEnd::Waiting, None, None, None)
+                }
                 Status::InCare => {
                     let admitted = Some(Self::admitted_secs(pt));
                     self.log_visit(pid, VisitEnd::InCare, None, None, admitted);
@@ -928,7 +1020,71 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.release_patient(pid);
             return;
         }
+        if self.units[unit].has_intake {
+            self.book_intake(now, pid, unit, stream.priority, q);
+            return;
+        }
+        self.patients[pid as usize].referred_at = now;
         self.enter(now, pid, unit, stream.priority, None, q);
+    }
+
+    /// Books `pid`, referred to `unit` at `now`, into the first intake
+    /// appointment with a free place. Nobody is booked past the horizon:
+    /// they are still waiting for one at the end.
+    #[cold]
+    #[inline(never)]
+    fn book_intake(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        priority: u8,
+        q: &mut EventQueue<Event>,
+    ) {
+        let at = self
+            .staffing
+            .as_mut()
+            .and_then(|st| st.intakes[unit].as_mut())
+            .and_then(|book| book.book(now));
+        let pt = &mut self.patients[pid as usize];
+        pt.unit = unit as u32;
+        pt.status = Status::Intake;
+        pt.referred_at = now;
+        pt.wl_key = (priority, 0);
+        if let Some(at) = at {
+            let gen = self.patients[pid as usize].gen;
+            q.push(at, class::INTAKE, Event::Intake { pid, gen });
+        }
+    }
+
+    /// `pid`'s intake appointment: they come with the probability of the
+    /// days they waited for it and go on as a referral would (a seat or the
+    /// waitlist); their wait counts from the referral.
+    #[cold]
+    #[inline(never)]
+    fn on_intake(&mut self, now: SimTime, pid: PatientId, gen: u32, q: &mut EventQueue<Event>) {
+        let pt = &mut self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::Intake {
+            return;
+        }
+        let unit = pt.unit as usize;
+        let (referred, priority, tally) = (pt.referred_at, pt.wl_key.0, pt.tally);
+        let UnitKind::Sessions(su) = &self.p.scenario.units[unit].kind else {
+            return;
+        };
+        let Some(intake) = &su.intake else { return };
+        let waited = now.since(referred);
+        let p = intake.show_after(waited as f64 / DAY as f64);
+        let shows = p >= 1.0 || pt.rng.stream(Purpose::Show).random::<f64>() < p;
+        self.rec.intake(unit, now, waited, shows);
+        if !shows {
+            self.rec.no_show(unit, tally);
+            self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
+            self.release_patient(pid);
+            return;
+        }
+        self.patients[pid as usize].status = Status::Free;
+        self.enter(now, pid, unit, priority, None, q);
     }
 
     /// A record for the `index`-th patient of the stream whose seeds start
@@ -977,7 +1133,8 @@ impl<'p, L: Log> Clinic<'p, L> {
 
     /// `pid` arrives at `unit` (already counted as a referral there). `from`
     /// is the bed they occupy if they come from a bed unit that has not
-    /// released it yet.
+    /// released it yet. Their `referred_at` is set: the wait counts from it
+    /// (after an intake, from the referral before it).
     #[inline(always)] // the per-customer path: see `handle`
     fn enter(
         &mut self,
@@ -998,9 +1155,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             let pt = &mut self.patients[pid as usize];
             pt.unit = unit as u32;
             pt.track = track as u32;
-            pt.referred_at = now;
         }
-        self.log_referred(pid, now, priority);
+        let referred = self.patients[pid as usize].referred_at;
+        self.log_referred(pid, referred, priority);
         // Decided on one borrow of the unit: nothing changes it until then.
         let us = &self.units[unit];
         let t = &us.tracks[track];
@@ -1115,6 +1272,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             .filter(|&g| admits(g))
             .map(|g| ts.group_size - ts.occupancy[g as usize])
             .sum();
+        // A caseload's free places bound the admissions too; a reserved
+        // seat takes its place at once.
+        let seats = seats.min(self.caseload_free(unit));
         let mut placing = std::mem::take(&mut self.placing);
         placing.clear();
         placing.extend(
@@ -1142,7 +1302,11 @@ impl<'p, L: Log> Clinic<'p, L> {
             ts.reservations.push((pid, g, session));
             us.reserved += 1;
             pt.group = g;
-            if let Some(seat) = pt.holding.take() {
+            let holding = pt.holding.take();
+            if us.caseload.is_some() {
+                self.caseload_take(now, unit);
+            }
+            if let Some(seat) = holding {
                 self.log_bed_freed(pid, now);
                 self.release_held(now, seat, q);
             }
@@ -1445,7 +1609,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
         }
         if is_sessions {
-            self.unenroll(pid);
+            self.unenroll(now, pid);
         }
         match dest {
             Some(Destination::Unit(next)) => {
@@ -1479,16 +1643,20 @@ impl<'p, L: Log> Clinic<'p, L> {
         if from.is_none() {
             self.release_seat(now, seat, q);
         }
+        self.patients[pid as usize].referred_at = now;
         self.enter(now, pid, next, priority, from, q);
     }
 
-    fn unenroll(&mut self, pid: PatientId) {
+    fn unenroll(&mut self, now: SimTime, pid: PatientId) {
         let pt = &self.patients[pid as usize];
         let (unit, track, idx) = (
             pt.unit as usize,
             pt.track as usize,
             pt.enrolled_idx as usize,
         );
+        if self.units[unit].caseload.is_some() {
+            self.caseload_release(now, unit);
+        }
         let list = &mut self.units[unit].tracks[track].enrolled;
         list.swap_remove(idx);
         if let Some(&moved) = list.get(idx) {
@@ -1551,6 +1719,127 @@ impl<'p, L: Log> Clinic<'p, L> {
         }
     }
 
+    /// [`Clinic::fill_group`] for a unit capped by a caseload: each
+    /// admission also needs a place in it. Those a free seat would have
+    /// admitted but the caseload did not are counted, once each.
+    #[inline(never)]
+    fn fill_group_capped(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        group: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let Some(c) = self.units[unit].caseload else {
+            return self.fill_group(now, unit, track, group, q);
+        };
+        loop {
+            let us = &mut self.units[unit];
+            let t = &mut us.tracks[track];
+            if t.occupancy[group] >= t.group_size || t.waitlist.is_empty() {
+                break;
+            }
+            let Some(st) = self.staffing.as_mut() else {
+                break;
+            };
+            let cl = &mut st.caseloads[c as usize];
+            if !cl.has_room() {
+                // Everyone the group's free seats would have taken.
+                let free = (t.group_size - t.occupancy[group]) as usize;
+                let role = cl.role;
+                for pid in t.waitlist.iter().take(free) {
+                    let pt = &mut self.patients[pid as usize];
+                    if !pt.held_back {
+                        pt.held_back = true;
+                        self.rec.caseload_held_back(role);
+                    }
+                }
+                break;
+            }
+            cl.used += 1;
+            let role = cl.role;
+            self.rec.caseload_change(role, now, 1, cl.used >= cl.cap);
+            let Some(pid) = t.waitlist.pop_first() else {
+                break;
+            };
+            left_waitlist(us, &mut self.rec, unit, track, now);
+            self.take_seat(now, unit, track, group);
+            self.admit(now, pid, unit, track, group, q);
+        }
+    }
+
+    /// Frees `pid`'s place in the caseload capping `unit`, if one does.
+    #[inline(never)]
+    fn caseload_release(&mut self, now: SimTime, unit: usize) {
+        let Some(c) = self.units[unit].caseload else {
+            return;
+        };
+        if let Some(st) = self.staffing.as_mut() {
+            let cl = &mut st.caseloads[c as usize];
+            cl.used -= 1;
+            self.rec
+                .caseload_change(cl.role, now, -1, cl.used >= cl.cap);
+        }
+    }
+
+    /// Takes a place in the caseload capping `unit` for an admission that
+    /// cannot wait (the `[initial]` state): over the cap if need be.
+    #[inline(never)]
+    fn caseload_take(&mut self, now: SimTime, unit: usize) {
+        let Some(c) = self.units[unit].caseload else {
+            return;
+        };
+        if let Some(st) = self.staffing.as_mut() {
+            let cl = &mut st.caseloads[c as usize];
+            cl.used += 1;
+            self.rec.caseload_change(cl.role, now, 1, cl.used >= cl.cap);
+        }
+    }
+
+    /// Places free in the caseload capping `unit` (`u32::MAX` if none does).
+    fn caseload_free(&self, unit: usize) -> u32 {
+        match (self.units[unit].caseload, &self.staffing) {
+            (Some(c), Some(st)) => {
+                let cl = &st.caseloads[c as usize];
+                cl.cap.saturating_sub(cl.used)
+            }
+            _ => u32::MAX,
+        }
+    }
+
+    /// Books facilitators for each group of `track` with patients, in
+    /// group order, and marks in `Staffing::held` which are held; counts
+    /// the others as cancelled. Returns whether it decided (a track with
+    /// facilitators in a scenario with rosters).
+    #[inline(never)]
+    fn staff_groups(&mut self, now: SimTime, unit: usize, track: usize, secs: u64) -> bool {
+        let UnitKind::Sessions(su) = &self.p.scenario.units[unit].kind else {
+            return false;
+        };
+        let Some(f) = su.tracks[track].facilitators else {
+            return false;
+        };
+        let Some(st) = self.staffing.as_mut() else {
+            return false;
+        };
+        let occupancy = &self.units[unit].tracks[track].occupancy;
+        st.held.clear();
+        let mut cancelled = 0u32;
+        for &o in occupancy {
+            let held = o > 0
+                && st.rosters[f.role]
+                    .as_mut()
+                    .is_some_and(|r| r.book(&self.p.calendar, now, secs, f.count));
+            cancelled += u32::from(o > 0 && !held);
+            st.held.push(held);
+        }
+        if cancelled > 0 {
+            self.rec.sessions_cancelled(unit, f.role, now, cancelled);
+        }
+        true
+    }
+
     // ---- sessions -------------------------------------------------------
 
     fn on_session(&mut self, now: SimTime, unit: usize, track: usize, q: &mut EventQueue<Event>) {
@@ -1582,21 +1871,34 @@ impl<'p, L: Log> Clinic<'p, L> {
         if !self.units[unit].tracks[track].reservations.is_empty() {
             self.admit_reserved(now, unit, track, q);
         }
+        let capped = self.units[unit].caseload.is_some();
         match (su.admission, self.p.units[unit].cohort) {
             (Admission::Rolling, _) => {
                 for g in 0..groups as usize {
-                    self.fill_group(now, unit, track, g, q);
+                    if capped {
+                        self.fill_group_capped(now, unit, track, g, q);
+                    } else {
+                        self.fill_group(now, unit, track, g, q);
+                    }
                 }
             }
             (Admission::Cohort { .. }, Some(cohort)) => {
                 for g in 0..groups {
                     if cohort.admits(g, groups, day) {
-                        self.fill_group(now, unit, track, g as usize, q);
+                        if capped {
+                            self.fill_group_capped(now, unit, track, g as usize, q);
+                        } else {
+                            self.fill_group(now, unit, track, g as usize, q);
+                        }
                     }
                 }
             }
             _ => {}
         }
+        // Groups whose facilitators are not on duty are not held: their
+        // patients neither attend nor miss the session.
+        let staffed = su.tracks[track].facilitators.is_some()
+            && self.staff_groups(now, unit, track, plan.duration);
         let weekday = self.p.calendar.weekday(day);
         // Audit (see recorder::Audit): checked where attendance is counted,
         // independently of how sessions were scheduled.
@@ -1616,6 +1918,14 @@ impl<'p, L: Log> Clinic<'p, L> {
         for i in 0..n {
             let pid = self.units[unit].tracks[track].enrolled[i];
             let pt = &mut self.patients[pid as usize];
+            if staffed
+                && !self
+                    .staffing
+                    .as_ref()
+                    .is_none_or(|st| st.held[pt.group as usize])
+            {
+                continue;
+            }
             let wrong_place = off_timetable
                 || pt.status != Status::InCare
                 || pt.unit as usize != unit
@@ -1688,8 +1998,20 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_sessions(now, unit, track);
         }
         let occupancy = &self.units[unit].tracks[track].occupancy;
-        let enrolled: u32 = occupancy.iter().sum();
-        let held = occupancy.iter().filter(|&&o| o > 0).count() as u32;
+        let (enrolled, held) = match self.staffing.as_mut().filter(|_| staffed) {
+            Some(st) => {
+                let on = |g: &usize| st.held[*g];
+                let groups = (0..occupancy.len()).filter(on);
+                let enrolled: u32 = groups.clone().map(|g| occupancy[g]).sum();
+                let held = groups.filter(|&g| occupancy[g] > 0).count() as u32;
+                st.held.clear();
+                (enrolled, held)
+            }
+            None => (
+                occupancy.iter().sum(),
+                occupancy.iter().filter(|&&o| o > 0).count() as u32,
+            ),
+        };
         self.rec
             .session(unit, track, now, enrolled, expected, attended, held);
         // The track's next session is another: bed-holders may now be
@@ -1838,6 +2160,9 @@ impl<L: Log> Clinic<'_, L> {
                 },
             );
         }
+        if self.units[unit].caseload.is_some() {
+            self.caseload_take(SimTime::ZERO, unit);
+        }
         if let UnitKind::Sessions(su) = &sc.units[unit].kind {
             if has_hazards(su) {
                 let week = (before / WEEK) as u32 + 1;
@@ -1963,6 +2288,7 @@ impl<L: Log> Process for Clinic<'_, L> {
             Event::Leave { pid, gen, why } => self.on_leave(now, pid, gen, why, q),
             Event::Renege { pid, gen } => self.on_renege(now, pid, gen, q),
             Event::StayWeek { pid, gen, week } => self.stay_week(now, pid, gen, week, q),
+            Event::Intake { pid, gen } => self.on_intake(now, pid, gen, q),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod program;
 pub mod recorder;
 pub mod result;
 pub mod rng;
+pub mod staffing;
 
 pub use clinic::run_trial;
 pub use program::Program;

@@ -8,9 +8,11 @@ use crate::model::clinic::Exit;
 use crate::model::finance::{FinancePlan, UnitWeekActivity};
 use crate::model::program::Program;
 use crate::model::result::{
-    destination_names, has_track_results, RoomResult, StaffResult, StreamResult, TrackResult,
-    TrialResult, UnitCounts, UnitResult, UnitWeekly,
+    destination_names, has_facilitators, has_track_results, CaseloadResult, IntakeResult,
+    RoomResult, RosterResult, StaffResult, StreamResult, TrackResult, TrialResult, UnitCounts,
+    UnitResult, UnitWeekly,
 };
+use crate::model::staffing;
 use crate::scenario::{Activity, Destination, Scenario, UnitKind};
 use crate::stats::quantile_of;
 
@@ -249,6 +251,48 @@ pub struct Recorder {
     streams: Vec<StreamRec>,
     program_staff: Vec<StaffPlan>,
     finance: Option<FinancePlan>,
+    /// Intakes, rosters and caseloads (`model::staffing`); `None` for a
+    /// scenario that uses none of them.
+    staffing: Option<Box<StaffRec>>,
+}
+
+/// What the recorder keeps of staff as a constraint.
+struct StaffRec {
+    units: Vec<IntakeRec>,
+    roles: Vec<RoleRec>,
+}
+
+#[derive(Default)]
+struct IntakeRec {
+    /// Some track needs facilitators.
+    facilitated: bool,
+    /// The unit has an intake: its role, if any, and hours per appointment.
+    intake: Option<(Option<usize>, f64)>,
+    /// Referral-to-appointment waits of the appointments due while
+    /// reporting, in whole seconds.
+    waits: Vec<u64>,
+    no_shows: u64,
+    /// Appointments attended per simulated week (their clinician hours).
+    attended: Vec<u64>,
+    /// Offered and booked on the reported days.
+    slots: (u64, u64),
+    cancelled: u64,
+}
+
+struct RoleRec {
+    rostered: bool,
+    capped: bool,
+    hours_per_fte: f64,
+    on_duty: Vec<f64>,
+    cancelled: u64,
+    caseload: Level,
+    full: Level,
+    is_full: bool,
+    cap: u32,
+    held_back: u64,
+    /// Hours of facilitation and fixed intake appointments the timetable
+    /// asks of the role each week.
+    timetable_hours: f64,
 }
 
 impl UnitRec {
@@ -388,6 +432,117 @@ impl Recorder {
                 .collect(),
             program_staff,
             finance: FinancePlan::new(s),
+            staffing: staffing::constrains(s).then(|| {
+                Box::new(StaffRec {
+                    units: s
+                        .units
+                        .iter()
+                        .map(|u| IntakeRec {
+                            facilitated: has_facilitators(u),
+                            intake: match &u.kind {
+                                UnitKind::Sessions(su) => {
+                                    su.intake.as_ref().map(|i| (i.role, i.hours))
+                                }
+                                UnitKind::Beds(_) => None,
+                            },
+                            attended: vec![0; tw],
+                            ..IntakeRec::default()
+                        })
+                        .collect(),
+                    roles: (0..s.staff.len())
+                        .map(|r| RoleRec {
+                            rostered: s.staff[r].roster.is_some(),
+                            capped: s.staff[r].caseload.is_some(),
+                            hours_per_fte: s.staff[r].hours_per_fte,
+                            on_duty: Vec::new(),
+                            cancelled: 0,
+                            caseload: Level::new(tw),
+                            full: Level::new(tw),
+                            is_full: false,
+                            cap: 0,
+                            held_back: 0,
+                            timetable_hours: staffing::timetable_hours(s, r),
+                        })
+                        .collect(),
+                })
+            }),
+        }
+    }
+
+    // ---- staff as a constraint (`model::staffing`); out of line, cold ----
+
+    /// An intake appointment of `unit`, `waited` seconds after the referral.
+    #[cold]
+    #[inline(never)]
+    pub fn intake(&mut self, unit: usize, now: SimTime, waited: u64, shows: bool) {
+        let reporting = self.reporting;
+        if let Some(st) = self.staffing.as_mut() {
+            let u = &mut st.units[unit];
+            if shows {
+                if let Some(n) = u.attended.get_mut(now.week() as usize) {
+                    *n += 1;
+                }
+            }
+            if reporting {
+                u.waits.push(waited);
+                u.no_shows += u64::from(!shows);
+            }
+        }
+    }
+
+    /// `unit`'s intake appointments offered and booked on the reported days.
+    pub fn intake_slots(&mut self, unit: usize, slots: (u64, u64)) {
+        if let Some(st) = self.staffing.as_mut() {
+            st.units[unit].slots = slots;
+        }
+    }
+
+    /// Role `role`'s hours at work in each simulated week.
+    pub fn hours_on_duty(&mut self, role: usize, by_week: Vec<f64>) {
+        if let Some(st) = self.staffing.as_mut() {
+            st.roles[role].on_duty = by_week;
+        }
+    }
+
+    /// Role `role`'s caseload cap in this trial.
+    pub fn caseload_cap(&mut self, role: usize, cap: u32) {
+        if let Some(st) = self.staffing.as_mut() {
+            st.roles[role].cap = cap;
+        }
+    }
+
+    /// One more or fewer on `role`'s caseload; `full`: at the cap now.
+    #[cold]
+    #[inline(never)]
+    pub fn caseload_change(&mut self, role: usize, now: SimTime, delta: i64, full: bool) {
+        if let Some(st) = self.staffing.as_mut() {
+            let r = &mut st.roles[role];
+            r.caseload.change(now, delta);
+            if full != r.is_full {
+                r.is_full = full;
+                r.full.change(now, if full { 1 } else { -1 });
+            }
+        }
+    }
+
+    /// A patient whose admission `role`'s full caseload held back.
+    #[cold]
+    #[inline(never)]
+    pub fn caseload_held_back(&mut self, role: usize) {
+        let reporting = self.reporting;
+        if let Some(st) = self.staffing.as_mut().filter(|_| reporting) {
+            st.roles[role].held_back += 1;
+        }
+    }
+
+    /// `n` group sessions of `unit` not held for want of `role`.
+    #[cold]
+    #[inline(never)]
+    pub fn sessions_cancelled(&mut self, unit: usize, role: usize, _now: SimTime, n: u32) {
+        let reporting = self.reporting;
+        if let Some(st) = self.staffing.as_mut().filter(|_| reporting) {
+            st.units[unit].cancelled += u64::from(n);
+            st.roles[role].cancelled += u64::from(n);
         }
     }
 
@@ -780,6 +935,8 @@ impl Recorder {
                     seat_utilization: seat_util_w,
                     attendance_rate: attendance_w,
                 },
+                intake: None,
+                sessions_cancelled: None,
             });
         }
         let rooms = self
@@ -854,9 +1011,21 @@ impl Recorder {
                     fte_needed: mean / plan.hours_per_fte,
                     short_weeks: short as f64 / weekly_hours.len().max(1) as f64,
                     weekly_hours,
+                    roster: None,
+                    caseload: None,
                 }
             })
             .collect();
+        let mut staff = staff;
+        if let Some(st) = self.staffing.as_mut() {
+            st.finish(
+                self.horizon.0,
+                rep.clone(),
+                self.program_staff.as_slice(),
+                &mut units,
+                &mut staff,
+            );
+        }
         let finance = self.finance.as_ref().map(|plan| {
             let activity: Vec<Vec<UnitWeekActivity>> = self
                 .units
@@ -1167,6 +1336,89 @@ mod level_tests {
             );
             assert!(changes.len() > 500);
             assert!(want.iter().any(|&a| a > 0.0));
+        }
+    }
+}
+
+impl StaffRec {
+    /// Fills the results of intakes, rosters and caseloads, and adds the
+    /// intake appointments' hours to their role's.
+    fn finish(
+        &mut self,
+        end: u64,
+        rep: std::ops::Range<usize>,
+        plans: &[StaffPlan],
+        units: &mut [UnitResult],
+        staff: &mut [StaffResult],
+    ) {
+        for (rec, res) in self.units.iter_mut().zip(units.iter_mut()) {
+            if rec.facilitated {
+                res.sessions_cancelled = Some(rec.cancelled);
+            }
+            let Some((intake_role, intake_hours)) = rec.intake else {
+                continue;
+            };
+            let (wait_days, wait_days_p90) = wait_stats(&rec.waits);
+            let (offered, booked) = rec.slots;
+            res.intake = Some(IntakeResult {
+                wait_days,
+                wait_days_p90,
+                appointments: rec.waits.len() as u64,
+                no_shows: rec.no_shows,
+                slots_used: if offered > 0 {
+                    booked as f64 / offered as f64
+                } else {
+                    f64::NAN
+                },
+                wait_secs: std::mem::take(&mut rec.waits),
+            });
+            if let Some(role) = intake_role {
+                let st = &mut staff[role];
+                for (w, h) in rep.clone().zip(st.weekly_hours.iter_mut()) {
+                    *h += rec.attended[w] as f64 * intake_hours;
+                }
+                let plan = &plans[role];
+                st.hours_per_week =
+                    st.weekly_hours.iter().sum::<f64>() / st.weekly_hours.len().max(1) as f64;
+                st.fte_needed = st.hours_per_week / plan.hours_per_fte;
+                let short = st
+                    .weekly_hours
+                    .iter()
+                    .filter(|&&h| h > plan.hours_per_week + 1e-9)
+                    .count();
+                st.short_weeks = short as f64 / st.weekly_hours.len().max(1) as f64;
+            }
+        }
+        let span = (rep.len() as u64 * WEEK) as f64;
+        for (rec, res) in self.roles.iter_mut().zip(staff.iter_mut()) {
+            if rec.rostered {
+                let on_duty = rec
+                    .on_duty
+                    .get(rep.clone())
+                    .map_or(0.0, |w| w.iter().sum::<f64>())
+                    / rep.len().max(1) as f64;
+                res.roster = Some(RosterResult {
+                    hours_on_duty: on_duty,
+                    utilization: if on_duty > 0.0 {
+                        res.hours_per_week / on_duty
+                    } else {
+                        f64::NAN
+                    },
+                    sessions_cancelled: rec.cancelled,
+                    timetable_fte: rec.timetable_hours / rec.hours_per_fte,
+                });
+            }
+            if rec.capped {
+                rec.caseload.close(end);
+                rec.full.close(end);
+                let area = |l: &Level| l.area[rep.clone()].iter().sum::<f64>() / span;
+                res.caseload = Some(CaseloadResult {
+                    mean: area(&rec.caseload),
+                    cap: f64::from(rec.cap),
+                    full: area(&rec.full),
+                    held_back: rec.held_back,
+                });
+            }
         }
     }
 }

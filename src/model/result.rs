@@ -79,6 +79,26 @@ pub struct UnitResult {
     /// Leavers over the reported horizon by where they went, in the order
     /// of [`destination_names`]; they add up to [`UnitCounts::exits`].
     pub destinations: Vec<u64>,
+    /// A unit with an intake stage: its appointments.
+    pub intake: Option<IntakeResult>,
+    /// A unit with a track that needs facilitators: group sessions not
+    /// held for want of them.
+    pub sessions_cancelled: Option<u64>,
+}
+
+/// A unit's intake appointments due in the reported horizon.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeResult {
+    /// Referral to appointment, of every appointment due (shown or not).
+    pub wait_days: f64,
+    pub wait_days_p90: f64,
+    /// Appointments due, and of them those not attended.
+    pub appointments: u64,
+    pub no_shows: u64,
+    /// Appointments booked / offered on the reported days.
+    pub slots_used: f64,
+    /// The waits in whole seconds, in order of appointment.
+    pub wait_secs: Vec<u64>,
 }
 
 /// One track's share of its unit's results: the same definitions,
@@ -198,6 +218,38 @@ pub struct StaffResult {
     /// Share of reported weeks in which the hours needed exceed the hours on staff.
     pub short_weeks: f64,
     pub weekly_hours: Vec<f64>,
+    /// A role with shifts: who was on duty.
+    pub roster: Option<RosterResult>,
+    /// A role with a caseload cap.
+    pub caseload: Option<CaseloadResult>,
+}
+
+/// A rostered role over the reported weeks.
+#[derive(Debug, Clone, Default)]
+pub struct RosterResult {
+    /// Hours at work per week (shifts of filled positions, not on leave,
+    /// not on holidays).
+    pub hours_on_duty: f64,
+    /// Hours needed (`hours_per_week`) / hours on duty.
+    pub utilization: f64,
+    /// Group sessions not held for want of this role.
+    pub sessions_cancelled: u64,
+    /// FTE (at `hours_per_fte`) the timetable's facilitation and fixed
+    /// intake appointments need, if every group meets.
+    pub timetable_fte: f64,
+}
+
+/// A role's caseload over the reported horizon.
+#[derive(Debug, Clone, Default)]
+pub struct CaseloadResult {
+    /// Time-average patients on the caseload.
+    pub mean: f64,
+    /// The cap in this trial (vacancies lower it).
+    pub cap: f64,
+    /// Share of the time at the cap.
+    pub full: f64,
+    /// Patients whose admission a full caseload held back (a seat was free).
+    pub held_back: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -289,6 +341,38 @@ pub fn unit_metric_words() -> impl Iterator<Item = &'static str> {
     UNIT_METRICS
         .into_iter()
         .chain(["seat_utilization", "attendance_rate", "to", "stepped_up_to"])
+        .chain(INTAKE_METRICS)
+        .chain(["sessions_cancelled"])
+}
+
+/// A unit's intake metrics, as `<unit>.<metric>`.
+pub const INTAKE_METRICS: [&str; 5] = [
+    "intake_wait_days",
+    "intake_wait_days_p90",
+    "intakes",
+    "intake_no_shows",
+    "intake_slots_used",
+];
+
+/// A rostered role's metrics, as `staff.<role>.<metric>`.
+pub const ROSTER_METRICS: [&str; 4] = [
+    "hours_on_duty",
+    "utilization",
+    "sessions_cancelled",
+    "timetable_fte",
+];
+
+/// A role's caseload metrics, as `staff.<role>.<metric>`.
+pub const CASELOAD_METRICS: [&str; 4] = [
+    "caseload",
+    "caseload_cap",
+    "caseload_full",
+    "caseload_held_back",
+];
+
+/// Whether some track of `unit` needs facilitators on duty.
+pub fn has_facilitators(unit: &Unit) -> bool {
+    matches!(&unit.kind, UnitKind::Sessions(su) if su.tracks.iter().any(|t| t.facilitators.is_some()))
 }
 
 /// Names of the per-trial summary metrics, in the order of [`summary_values`].
@@ -350,6 +434,19 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
                 }
             }
         }
+        if let UnitKind::Sessions(su) = &u.kind {
+            if su.intake.is_some() {
+                for m in INTAKE_METRICS {
+                    names.push((format!("{}.{m}", u.name), format!("units[{i}].intake")));
+                }
+            }
+            if has_facilitators(u) {
+                names.push((
+                    format!("{}.sessions_cancelled", u.name),
+                    format!("units[{i}].name"),
+                ));
+            }
+        }
     }
     for (i, r) in s.referrals.iter().enumerate() {
         for m in STREAM_METRICS {
@@ -369,7 +466,17 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
         let key = format!("staff[{i}].role");
         names.push((format!("staff.{}.hours_per_week", st.role), key.clone()));
         names.push((format!("staff.{}.fte_needed", st.role), key.clone()));
-        names.push((format!("staff.{}.short_weeks", st.role), key));
+        names.push((format!("staff.{}.short_weeks", st.role), key.clone()));
+        if st.roster.is_some() {
+            for m in ROSTER_METRICS {
+                names.push((format!("staff.{}.{m}", st.role), key.clone()));
+            }
+        }
+        if st.caseload.is_some() {
+            for m in CASELOAD_METRICS {
+                names.push((format!("staff.{}.{m}", st.role), key.clone()));
+            }
+        }
     }
     if s.finance.is_some() {
         names.extend(
@@ -423,6 +530,18 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
                 t.seat_utilization,
             ]);
         }
+        if let Some(i) = &u.intake {
+            v.extend_from_slice(&[
+                i.wait_days,
+                i.wait_days_p90,
+                i.appointments as f64,
+                i.no_shows as f64,
+                i.slots_used,
+            ]);
+        }
+        if let Some(n) = u.sessions_cancelled {
+            v.push(n as f64);
+        }
     }
     for st in &r.streams {
         v.extend_from_slice(&[
@@ -440,6 +559,17 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
     }
     for st in &r.staff {
         v.extend_from_slice(&[st.hours_per_week, st.fte_needed, st.short_weeks]);
+        if let Some(r) = &st.roster {
+            v.extend_from_slice(&[
+                r.hours_on_duty,
+                r.utilization,
+                r.sessions_cancelled as f64,
+                r.timetable_fte,
+            ]);
+        }
+        if let Some(c) = &st.caseload {
+            v.extend_from_slice(&[c.mean, c.cap, c.full, c.held_back as f64]);
+        }
     }
     if let Some(f) = &r.finance {
         v.extend_from_slice(&[

@@ -70,3 +70,12 @@ pub const EVENTS_PER_SECOND: f64 = 3e6;
 /// A run expected to take longer than this on one core is announced with
 /// a warning (never refused below the hard limits).
 pub const WARN_RUN_SECONDS: f64 = 60.0;
+
+/// People on one shift of a role (positions drawn per trial).
+pub const MAX_SHIFT_COUNT: i64 = 1_000;
+
+/// Shift tables of one role.
+pub const MAX_SHIFTS: usize = 100;
+
+/// Intake appointments on one day (fixed), or per person on duty.
+pub const MAX_INTAKE_SLOTS: i64 = 1_000;

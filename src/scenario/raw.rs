@@ -86,6 +86,21 @@ pub struct RawUnit {
     pub on_completion: Option<BTreeMap<String, f64>>,
     pub phases: Option<Vec<RawPhase>>,
     pub tracks: Option<Vec<RawTrack>>,
+    pub intake: Option<RawIntake>,
+}
+
+/// `intake = { slots = [1, 1, 1, 1, 1, 0, 0], at = "09:00", hours = 1.5,
+/// role = "therapist", show = [[1, 0.72], [3, 0.41], [7, 0.38]] }`, or
+/// `slots_per_person = 1` instead of `slots`: from the role's roster.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawIntake {
+    pub slots: Option<Vec<i64>>,
+    pub slots_per_person: Option<i64>,
+    pub at: Option<String>,
+    pub hours: Option<f64>,
+    pub role: Option<String>,
+    /// A probability, or a list of [days waited, probability] pairs.
+    pub show: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,6 +205,13 @@ pub struct RawTrack {
     pub group_size: Option<i64>,
     pub room: Option<String>,
     pub share: Option<f64>,
+    pub facilitators: Option<RawFacilitators>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawFacilitators {
+    pub role: Option<String>,
+    pub count: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,6 +226,20 @@ pub struct RawStaff {
     pub role: Option<String>,
     pub fte: Option<f64>,
     pub hours_per_fte: Option<f64>,
+    pub shifts: Option<Vec<RawShift>>,
+    pub leave_weeks: Option<f64>,
+    pub vacancy: Option<f64>,
+    pub caseload: Option<f64>,
+    pub caseload_units: Option<Vec<String>>,
+}
+
+/// `{ days = ["mon", "tue"], start = "09:00", hours = 8, count = 2 }`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawShift {
+    pub days: Option<Vec<String>>,
+    pub start: Option<String>,
+    pub hours: Option<f64>,
+    pub count: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -390,7 +426,12 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "on_completion",
             "phases",
             "tracks",
+            "intake",
         ],
+    ),
+    (
+        "units.intake",
+        &["slots", "slots_per_person", "at", "hours", "role", "show"],
     ),
     (
         "units.waitlist",
@@ -417,10 +458,25 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "group_size",
             "room",
             "share",
+            "facilitators",
         ],
     ),
+    ("units.tracks.facilitators", &["role", "count"]),
     ("rooms", &["name", "seats", "count"]),
-    ("staff", &["role", "fte", "hours_per_fte"]),
+    (
+        "staff",
+        &[
+            "role",
+            "fte",
+            "hours_per_fte",
+            "shifts",
+            "leave_weeks",
+            "vacancy",
+            "caseload",
+            "caseload_units",
+        ],
+    ),
+    ("staff.shifts", &["days", "start", "hours", "count"]),
     (
         "workload",
         &["activity", "role", "hours", "every_weeks", "share", "unit"],

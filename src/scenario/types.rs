@@ -178,6 +178,54 @@ pub struct SessionUnit {
     /// Sorted by `from_week`.
     pub phases: Vec<Phase>,
     pub tracks: Vec<Track>,
+    /// An intake assessment between referral and the waitlist, if any.
+    pub intake: Option<Box<Intake>>,
+}
+
+/// A unit's intake stage: a referral books the first free appointment slot
+/// after it arrives; at the appointment it shows with a probability that
+/// may fall with the days waited, and those who show go on as a referral
+/// without an intake does (a seat at the next session, or the waitlist).
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub slots: IntakeSlots,
+    /// Minutes after midnight of every appointment of a day.
+    pub at_minute: u32,
+    /// Clinician hours per appointment held.
+    pub hours: f64,
+    /// The role whose hours appointments take (required with roster slots).
+    pub role: Option<RoleId>,
+    /// (days waited, show probability), sorted by days; interpolated
+    /// linearly, flat beyond the ends. One point: a constant.
+    pub show: Vec<(f64, f64)>,
+}
+
+impl Intake {
+    /// The show probability after waiting `days` for the appointment.
+    pub fn show_after(&self, days: f64) -> f64 {
+        let s = &self.show;
+        let Some(&(d0, p0)) = s.first() else {
+            return 1.0;
+        };
+        if days <= d0 {
+            return p0;
+        }
+        for w in s.windows(2) {
+            let ((a, pa), (b, pb)) = (w[0], w[1]);
+            if days <= b {
+                return pa + (pb - pa) * (days - a) / (b - a);
+            }
+        }
+        s[s.len() - 1].1
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntakeSlots {
+    /// Appointments per weekday, Mon..Sun.
+    Fixed([u32; 7]),
+    /// Appointments per person of `role` on duty at the appointment time.
+    PerPerson(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +241,17 @@ pub struct Track {
     pub room: Option<RoomId>,
     /// Share of admissions preferring this track; shares of a unit sum to 1.
     pub share: f64,
+    /// Staff each group needs on duty for its session to be held; `None`:
+    /// sessions are held whoever is on duty (the hours calculator only).
+    pub facilitators: Option<Facilitators>,
+}
+
+/// `facilitators = { role = "therapist", count = 1 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facilitators {
+    pub role: RoleId,
+    /// People of the role per group.
+    pub count: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +267,50 @@ pub struct Staff {
     pub role: String,
     pub fte: f64,
     pub hours_per_fte: f64,
+    /// Who is on duty when; `None`: the role constrains nothing (hours only).
+    pub roster: Option<Roster>,
+    pub caseload: Option<Caseload>,
+}
+
+/// A role's shifts and planned absence. Each shift's `count` people are
+/// positions: each may be vacant for a whole trial and takes whole weeks
+/// of leave, drawn per trial.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    pub shifts: Vec<Shift>,
+    /// Weeks of leave per position a year.
+    pub leave_weeks: f64,
+    /// Probability that a position is unfilled through a trial.
+    pub vacancy: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    /// Sorted Mon..Sun, no duplicates.
+    pub days: Vec<Weekday>,
+    /// Minutes after midnight.
+    pub start_minute: u32,
+    pub hours: f64,
+    pub count: u32,
+}
+
+impl Shift {
+    /// Whether the shift, on `day`, covers `[start, start + minutes]`
+    /// (minutes after midnight).
+    pub fn covers(&self, day: Weekday, start: u32, minutes: f64) -> bool {
+        self.days.contains(&day)
+            && self.start_minute <= start
+            && f64::from(start) + minutes <= f64::from(self.start_minute) + self.hours * 60.0 + 1e-9
+    }
+}
+
+/// `caseload = 12` on a role: at most `per_fte x FTE` patients in care at
+/// once in `units` (filled positions only, with a roster); an admission
+/// needs a place.
+#[derive(Debug, Clone)]
+pub struct Caseload {
+    pub per_fte: f64,
+    pub units: Vec<UnitId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,7 @@ use crate::model::program::expected_referrals;
 
 mod finance;
 mod initial;
+mod staff;
 
 pub use initial::INITIAL_STREAM;
 
@@ -515,8 +516,9 @@ impl Validator<'_> {
             .iter()
             .zip(&names.roles)
             .enumerate()
-            .map(|(i, (s, role))| self.staff(&format!("staff[{i}]"), s, role.clone()))
-            .collect();
+            .map(|(i, (s, role))| self.staff(&format!("staff[{i}]"), s, role.clone(), &names))
+            .collect::<Vec<Staff>>();
+        self.staff_fit(&staff, &units);
         let workload = raw
             .workload
             .iter()
@@ -1090,6 +1092,7 @@ impl Validator<'_> {
         let on_completion = self.routing(&at(path, "on_completion"), &u.on_completion, i, names);
         let tracks = self.tracks(path, &u.tracks, names);
         let phases = self.phases(&at(path, "phases"), &u.phases, &tracks);
+        let intake = self.intake(&at(path, "intake"), &u.intake, names);
         SessionUnit {
             admission,
             episode,
@@ -1101,6 +1104,7 @@ impl Validator<'_> {
             on_completion,
             phases,
             tracks,
+            intake,
         }
     }
 
@@ -1255,59 +1259,17 @@ impl Validator<'_> {
     }
 
     fn track(&mut self, path: &str, t: &RawTrack, name: String, names: &Names) -> Track {
-        let mut days = Vec::new();
-        match self.required(
-            &at(path, "days"),
-            &t.days,
-            "list the weekdays, e.g. days = [\"mon\", \"tue\", \"thu\"]",
-        ) {
-            Some(list) if list.is_empty() => self.push(
-                at(path, "days"),
-                format!("must list at least one day; allowed: {WEEKDAY_NAMES}"),
-            ),
-            Some(list) => {
-                for (k, d) in list.iter().enumerate() {
-                    let p = format!("{path}.days[{k}]");
-                    match WEEKDAYS.iter().find(|(n, _)| n.eq_ignore_ascii_case(d)) {
-                        None => self.push(
-                            p,
-                            format!("'{d}' is not a weekday; allowed: {WEEKDAY_NAMES}"),
-                        ),
-                        Some((_, wd)) if days.contains(wd) => {
-                            self.push(p, format!("'{d}' is listed twice"))
-                        }
-                        Some((_, wd)) => days.push(*wd),
-                    }
-                }
-            }
-            None => {}
-        }
-        days.sort_by_key(|d| d.num_days_from_monday());
-
-        let start_minute =
-            match self.required(&at(path, "start"), &t.start, "the start time, HH:MM") {
-                Some(s) => parse_time(&s).unwrap_or_else(|| {
-                    self.push(
-                        at(path, "start"),
-                        format!("'{s}' is not a time of day; write HH:MM between 00:00 and 23:59"),
-                    );
-                    0
-                }),
-                None => 0,
-            };
+        let days = self.weekdays(&at(path, "days"), &t.days);
+        let start_minute = self.time_of_day(&at(path, "start"), &t.start);
         let hours = match self.required(&at(path, "hours"), &t.hours, "session length in hours") {
             Some(h) => {
                 let h = self.positive(&at(path, "hours"), h);
-                let end = f64::from(start_minute) + h * 60.0;
-                if h.is_finite() && h > 0.0 && end > 24.0 * 60.0 {
-                    self.push(
-                        at(path, "hours"),
-                        format!(
-                            "a session starting at {} and lasting {h} h would end after midnight; sessions must end by 24:00",
-                            fmt_minute(f64::from(start_minute))
-                        ),
-                    );
-                }
+                self.ends_by_midnight(
+                    &at(path, "hours"),
+                    ("a session", "sessions"),
+                    start_minute,
+                    h,
+                );
                 h
             }
             None => 1.0,
@@ -1342,6 +1304,7 @@ impl Validator<'_> {
         let share = t
             .share
             .map_or(0.0, |s| self.probability(&at(path, "share"), s));
+        let facilitators = self.facilitators(&at(path, "facilitators"), &t.facilitators, names);
         Track {
             name,
             days,
@@ -1351,6 +1314,71 @@ impl Validator<'_> {
             group_size,
             room,
             share,
+            facilitators,
+        }
+    }
+
+    /// A list of weekday names (at least one, none twice), sorted Mon..Sun.
+    fn weekdays(&mut self, path: &str, raw: &Option<Vec<String>>) -> Vec<Weekday> {
+        let mut days = Vec::new();
+        match self.required(
+            path,
+            raw,
+            "list the weekdays, e.g. days = [\"mon\", \"tue\", \"thu\"]",
+        ) {
+            Some(list) if list.is_empty() => self.push(
+                path,
+                format!("must list at least one day; allowed: {WEEKDAY_NAMES}"),
+            ),
+            Some(list) => {
+                for (k, d) in list.iter().enumerate() {
+                    let p = format!("{path}[{k}]");
+                    match WEEKDAYS.iter().find(|(n, _)| n.eq_ignore_ascii_case(d)) {
+                        None => self.push(
+                            p,
+                            format!("'{d}' is not a weekday; allowed: {WEEKDAY_NAMES}"),
+                        ),
+                        Some((_, wd)) if days.contains(wd) => {
+                            self.push(p, format!("'{d}' is listed twice"))
+                        }
+                        Some((_, wd)) => days.push(*wd),
+                    }
+                }
+            }
+            None => {}
+        }
+        days.sort_by_key(|d| d.num_days_from_monday());
+        days
+    }
+
+    /// A required "HH:MM", as minutes after midnight.
+    fn time_of_day(&mut self, path: &str, raw: &Option<String>) -> u32 {
+        match self.required(path, raw, "the start time, HH:MM") {
+            Some(s) => parse_time(&s).unwrap_or_else(|| {
+                self.push(
+                    path,
+                    format!("'{s}' is not a time of day; write HH:MM between 00:00 and 23:59"),
+                );
+                0
+            }),
+            None => 0,
+        }
+    }
+
+    /// `what` (a session, a shift) starting at `start_minute` and lasting
+    /// `hours` must end by midnight: the calendar has no night across days.
+    fn ends_by_midnight(&mut self, path: &str, what: (&str, &str), start_minute: u32, hours: f64) {
+        let end = f64::from(start_minute) + hours * 60.0;
+        if hours.is_finite() && hours > 0.0 && end > 24.0 * 60.0 {
+            self.push(
+                path,
+                format!(
+                    "{} starting at {} and lasting {hours} h would end after midnight; {} must end by 24:00",
+                    what.0,
+                    fmt_minute(f64::from(start_minute)),
+                    what.1
+                ),
+            );
         }
     }
 
@@ -1602,24 +1630,6 @@ impl Validator<'_> {
                     ),
                 );
             }
-        }
-    }
-
-    fn staff(&mut self, path: &str, s: &RawStaff, role: String) -> Staff {
-        let fte = match self.required(
-            &at(path, "fte"),
-            &s.fte,
-            "full-time equivalents of this role",
-        ) {
-            Some(x) => self.non_negative(&at(path, "fte"), x),
-            None => 0.0,
-        };
-        let hours_per_fte =
-            self.positive(&at(path, "hours_per_fte"), s.hours_per_fte.unwrap_or(40.0));
-        Staff {
-            role,
-            fte,
-            hours_per_fte,
         }
     }
 
