@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::{CheckArgs, Cli, Command, DecideRun, InitArgs, RunArgs, ValidateArgs};
 use crate::model::capacity;
 use crate::model::result::{summary_names, summary_values};
+use crate::model::staffing;
 use crate::report;
 use crate::report::console::summary_table;
 use crate::report::csv::{summary_csv, weekly_csv, TrialsWriter};
@@ -488,6 +489,25 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         }
     }
     println!("\nload = admissions per day x expected stay (Little's law), ignoring losses while waiting and administrative discharges.");
+    for (r, st) in s.staff.iter().enumerate() {
+        let Some(roster) = &st.roster else { continue };
+        let rostered: f64 = roster
+            .shifts
+            .iter()
+            .map(|sh| f64::from(sh.count) * sh.hours * sh.days.len() as f64)
+            .sum();
+        let people: u32 = roster.shifts.iter().map(|sh| sh.count).sum();
+        println!(
+            "staff {}: {} rostered, {:.1} h on duty a week before leave; the timetable asks {:.1} h of groups and fixed intakes ({:.2} FTE at {} h)",
+            st.role,
+            people,
+            rostered,
+            staffing::timetable_hours(&s, r),
+            staffing::timetable_hours(&s, r) / st.hours_per_fte,
+            st.hours_per_fte
+        );
+    }
+    warnings.extend(staffing::uncovered_slots(&s));
     warnings.extend(capacity::run_cost_warning(&s));
     for w in &warnings {
         println!("warning: {w}");

@@ -169,3 +169,70 @@ fn init_writes_the_default_and_refuses_to_overwrite() {
         .assert()
         .success();
 }
+
+#[test]
+fn check_names_the_timetable_slots_no_roster_covers() {
+    let out = iopsim()
+        .args([
+            "check",
+            "--set",
+            r#"staff.therapist.shifts=[{ days = ["mon", "wed"], start = "09:00", hours = 8 }, { days = ["mon", "tue", "thu"], start = "17:00", hours = 5 }]"#,
+            "--set",
+            r#"units.iop.tracks.morning.facilitators={ role = "therapist" }"#,
+            "--set",
+            r#"units.iop.tracks.evening.facilitators={ role = "therapist" }"#,
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("staff therapist: 2 rostered, 31.0 h on duty a week before leave; the timetable asks 18.0 h"), "{stdout}");
+    let uncovered: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("would be cancelled"))
+        .collect();
+    // The morning track (Mon/Tue/Thu) has its therapist on Mondays only;
+    // the evening track is covered every day it meets.
+    assert_eq!(
+        uncovered,
+        vec![
+            "warning: units[0].tracks[0] (iop morning): tue 10:00-13:00: 1 of 1 group(s) need 1 therapist on duty each, and the roster has 0 free then: those sessions would be cancelled",
+            "warning: units[0].tracks[0] (iop morning): thu 10:00-13:00: 1 of 1 group(s) need 1 therapist on duty each, and the roster has 0 free then: those sessions would be cancelled",
+        ]
+    );
+}
+
+#[test]
+fn bad_staff_input_exits_2_naming_the_key_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[r#"staff.therapist.shifts=[{ days = ["mon"], start = "20:00", hours = 6 }]"#],
+            "staff[0].shifts[0].hours: a shift starting at 20:00 and lasting 6 h would end after midnight",
+        ),
+        (
+            &[r#"units.iop.tracks.evening.facilitators={ role = "nurse" }"#],
+            "units[0].tracks[1].facilitators.role: no staff role 'nurse'; roles are: therapist, prescriber",
+        ),
+        (
+            &["staff.therapist.caseload=0"],
+            "staff[0].caseload: must be > 0, got 0",
+        ),
+        (
+            &[r#"staff.therapist.shifts=[{ days = ["mon", "tue"], start = "09:00", hours = 8 }, { days = ["tue"], start = "12:00", hours = 8 }]"#],
+            "staff[0].shifts[1]: overlaps staff[0].shifts[0] on tue (09:00-17:00 and 12:00-20:00)",
+        ),
+    ];
+    for (sets, expected) in cases {
+        let mut cmd = iopsim();
+        cmd.args(["run", "--quiet", "--no-plots", "--out"])
+            .arg(&out);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let assert = cmd.assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+        assert!(!out.exists(), "nothing written for {expected}");
+    }
+}

@@ -68,7 +68,11 @@ fn rosters_that_never_bind_change_no_result() {
     let weekly: Vec<String> = iopsim::model::result::weekly_names(&base);
     let keep = |csv: &str| -> Vec<String> {
         csv.lines()
-            .filter(|l| weekly.iter().any(|n| l.split(',').nth(1) == Some(n.as_str())))
+            .filter(|l| {
+                weekly
+                    .iter()
+                    .any(|n| l.split(',').nth(1) == Some(n.as_str()))
+            })
             .map(str::to_string)
             .collect()
     };
@@ -92,7 +96,10 @@ fn rosters_that_never_bind_change_no_result() {
     }
     assert!(!rows_a.is_empty());
     // The generous roster cancelled nothing and capped nothing.
-    for m in ["staff.therapist.sessions_cancelled", "staff.therapist.caseload_held_back"] {
+    for m in [
+        "staff.therapist.sessions_cancelled",
+        "staff.therapist.caseload_held_back",
+    ] {
         assert_eq!(b.summary_of(m).unwrap().mean, 0.0, "{m}");
     }
 }
@@ -146,7 +153,12 @@ fn one_facilitator_on_mondays_and_wednesdays_holds_exactly_the_monday_sessions()
     // Day 0 of the calendar is Monday 2026-12-07 (4 warm-up weeks).
     assert!(log.sessions.len() >= 25, "{}", log.sessions.len());
     for sess in &log.sessions {
-        assert_eq!(day(sess.at) % 7, 0, "a session held on day {}", day(sess.at));
+        assert_eq!(
+            day(sess.at) % 7,
+            0,
+            "a session held on day {}",
+            day(sess.at)
+        );
     }
     // Every Monday with patients held its session.
     let mondays: Vec<u64> = log.sessions.iter().map(|x| day(x.at) / 7).collect();
@@ -195,10 +207,7 @@ fn leave_cancels_sessions_in_proportion() {
 fn a_caseload_caps_the_census_and_holds_admissions_back() {
     // No facilitators; a flood of referrals; 2 FTE x 3 per FTE = 6 places.
     let s = load(
-        &MONDAYS.replace(
-            "facilitators = { role = \"therapist\", count = 1 }\n",
-            "",
-        ),
+        &MONDAYS.replace("facilitators = { role = \"therapist\", count = 1 }\n", ""),
         &[
             "simulation.trials=20",
             "referrals.community.per_week=20",
@@ -241,7 +250,11 @@ fn an_intake_with_fixed_slots_books_first_come_first_served() {
     assert!(i.appointments <= 130, "{}", i.appointments);
     assert!(i.appointments > 80, "{}", i.appointments);
     assert!(i.no_shows > 0 && i.no_shows < i.appointments);
-    assert!(i.slots_used > 0.6 && i.slots_used <= 1.0, "{}", i.slots_used);
+    assert!(
+        i.slots_used > 0.6 && i.slots_used <= 1.0,
+        "{}",
+        i.slots_used
+    );
     // Every appointment is at 09:00 on a weekday, after the referral.
     assert!(i.wait_secs.iter().all(|&w| w > 0));
     // The unit's wait counts from the referral: at least the intake's.

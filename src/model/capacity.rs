@@ -100,7 +100,12 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
     for r in &s.referrals {
         // Divided before summing: twelve finite factors can overflow a sum.
         let month_mean = r.months.iter().map(|m| m / 12.0).sum::<f64>();
-        external[r.to] += r.per_week * r.show * month_mean;
+        // An intake loses its no-shows too: as if it were a day away.
+        let intake = match &s.units[r.to].kind {
+            UnitKind::Sessions(su) => su.intake.as_ref().map_or(1.0, |i| i.show_after(1.0)),
+            UnitKind::Beds(_) => 1.0,
+        };
+        external[r.to] += r.per_week * r.show * intake * month_mean;
     }
     let outcomes: Vec<(f64, f64, f64)> = s
         .units

@@ -331,6 +331,143 @@ pub fn timetable_hours(s: &Scenario, role: usize) -> f64 {
     hours
 }
 
+/// Timetable slots no roster covers, as `check` words them: each group of
+/// a facilitated track, at each of its weekly sessions, whose facilitators
+/// the full roster (nobody on leave, no vacancy) cannot provide, once the
+/// sessions before it that day have taken theirs (by start time, then in
+/// the scenario's order, as a trial assigns them); and weekdays on which
+/// an intake given by the roster offers no appointment.
+pub fn uncovered_slots(s: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    let full: Vec<Option<RoleRoster>> = s
+        .staff
+        .iter()
+        .map(|st| {
+            st.roster.as_ref().map(|r| RoleRoster {
+                shifts: r.shifts.clone(),
+                positions: r
+                    .shifts
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(k, sh)| {
+                        (0..sh.count).map(move |_| Position {
+                            shift: k as u32,
+                            vacant: false,
+                            leave: Vec::new(),
+                            busy_until: SimTime::ZERO,
+                        })
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    const DAYS: [chrono::Weekday; 7] = [
+        chrono::Weekday::Mon,
+        chrono::Weekday::Tue,
+        chrono::Weekday::Wed,
+        chrono::Weekday::Thu,
+        chrono::Weekday::Fri,
+        chrono::Weekday::Sat,
+        chrono::Weekday::Sun,
+    ];
+    let hhmm = |m: f64| format!("{:02}:{:02}", (m / 60.0) as u32, (m % 60.0).round() as u32);
+    for (d, &weekday) in DAYS.iter().enumerate() {
+        let mut rosters = full.clone();
+        // (start, unit, track): a day's sessions in the order a trial holds them.
+        let mut sessions: Vec<(u32, usize, usize)> = Vec::new();
+        for (u, unit) in s.units.iter().enumerate() {
+            let UnitKind::Sessions(su) = &unit.kind else {
+                continue;
+            };
+            for (t, track) in su.tracks.iter().enumerate() {
+                if track.facilitators.is_some() && track.days.contains(&weekday) {
+                    sessions.push((track.start_minute, u, t));
+                }
+            }
+        }
+        sessions.sort_by_key(|&(start, u, t)| (start, u, t));
+        for (start, u, t) in sessions {
+            let UnitKind::Sessions(su) = &s.units[u].kind else {
+                continue;
+            };
+            let track = &su.tracks[t];
+            let Some(f) = track.facilitators else {
+                continue;
+            };
+            let Some(ro) = rosters[f.role].as_mut() else {
+                continue;
+            };
+            let minutes = track.hours * 60.0;
+            let free_at = |ro: &RoleRoster| {
+                ro.positions
+                    .iter()
+                    .filter(|p| {
+                        p.busy_until.0 <= u64::from(start) * 60
+                            && ro.shifts[p.shift as usize].covers(weekday, start, minutes)
+                    })
+                    .count()
+            };
+            let free = free_at(ro);
+            let staffed = (free / f.count as usize).min(track.groups as usize);
+            // Book them, as a trial would.
+            let mut left = staffed * f.count as usize;
+            for i in 0..ro.positions.len() {
+                let p = &ro.positions[i];
+                if left > 0
+                    && p.busy_until.0 <= u64::from(start) * 60
+                    && ro.shifts[p.shift as usize].covers(weekday, start, minutes)
+                {
+                    ro.positions[i].busy_until = SimTime((u64::from(start) + minutes as u64) * 60);
+                    left -= 1;
+                }
+            }
+            if staffed < track.groups as usize {
+                out.push(format!(
+                    "units[{u}].tracks[{t}] ({} {}): {} {}-{}: {} of {} group(s) need {} {} on duty each, and the roster has {} free then: those sessions would be cancelled",
+                    s.units[u].name,
+                    track.name,
+                    NAMES[d],
+                    hhmm(f64::from(start)),
+                    hhmm(f64::from(start) + minutes),
+                    track.groups as usize - staffed,
+                    track.groups,
+                    f.count,
+                    s.staff[f.role].role,
+                    free - staffed * f.count as usize,
+                ));
+            }
+        }
+        for (u, unit) in s.units.iter().enumerate() {
+            let UnitKind::Sessions(su) = &unit.kind else {
+                continue;
+            };
+            let Some(i) = &su.intake else { continue };
+            let (IntakeSlots::PerPerson(_), Some(role)) = (&i.slots, i.role) else {
+                continue;
+            };
+            let on = full[role].as_ref().map_or(0, |ro| {
+                ro.positions
+                    .iter()
+                    .filter(|p| {
+                        ro.shifts[p.shift as usize].covers(weekday, i.at_minute, i.hours * 60.0)
+                    })
+                    .count()
+            });
+            if on == 0 && (d < 5) {
+                out.push(format!(
+                    "units[{u}].intake ({}): no {} on duty at {} on {}: no intake appointments that day",
+                    unit.name,
+                    s.staff[role].role,
+                    hhmm(f64::from(i.at_minute)),
+                    NAMES[d],
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Whether anything in the scenario makes staff a constraint in a trial.
 pub fn constrains(s: &Scenario) -> bool {
     s.staff
