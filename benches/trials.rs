@@ -37,6 +37,36 @@ fn trials(c: &mut Criterion) {
             })
         });
     }
+    // The default with staff as a constraint: therapists on shifts with
+    // leave and vacancy, a facilitator per group, an intake whose slots
+    // come from the roster, and a caseload (issue 18: under 0.5 s on 2 cores).
+    let staffed = [
+        format!("simulation.trials={TRIALS}"),
+        r#"staff.therapist.shifts=[{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", hours = 8, count = 1 }, { days = ["mon", "tue", "thu"], start = "17:00", hours = 5, count = 1 }]"#.to_string(),
+        "staff.therapist.leave_weeks=5".to_string(),
+        "staff.therapist.vacancy=0.05".to_string(),
+        "staff.therapist.caseload=12".to_string(),
+        r#"units.iop.tracks.morning.facilitators={ role = "therapist" }"#.to_string(),
+        r#"units.iop.tracks.evening.facilitators={ role = "therapist" }"#.to_string(),
+        r#"units.iop.intake={ slots_per_person = 1, role = "therapist", hours = 1.5, show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#.to_string(),
+    ];
+    let scenario =
+        iopsim::scenario::load_str(iopsim::scenario::DEFAULT_TOML, "<default>", &staffed)
+            .expect("the staffed default is valid");
+    g.bench_function(
+        BenchmarkId::new("staffed", format!("{threads}-threads")),
+        |b| {
+            b.iter(|| {
+                run(
+                    &scenario,
+                    &RunOptions { threads },
+                    &mut |_, _| Ok(()),
+                    &mut |_| {},
+                )
+                .expect("runs")
+            })
+        },
+    );
     g.finish();
 }
 

@@ -642,3 +642,56 @@ fn the_documented_example_scenarios_load() {
         ["evening-group", "forecast", "groups-of-15", "next-year"]
     );
 }
+
+#[test]
+fn size_answers_how_many_clinicians_keep_the_intake_p90_under_a_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One slot per therapist on duty each weekday; 5.9 referrals a week:
+    // one therapist gives 5 slots a week less leave (load above 1: the
+    // intake queue grows), two give 10 (load about 0.6).
+    iopsim()
+        .current_dir(tmp.path())
+        .args([
+            "size",
+            "--vary",
+            "staff.therapist.shifts.0.count=1..4",
+            "--target",
+            "iop.intake_wait_days_p90 mean <= 5",
+            "--set",
+            r#"staff.therapist.shifts=[{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", hours = 8, count = 1 }]"#,
+            "--set",
+            "staff.therapist.leave_weeks=5",
+            "--set",
+            r#"units.iop.intake={ slots_per_person = 1, role = "therapist", hours = 1.5, show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#,
+            "--set",
+            "referrals.community.per_week=4",
+            "--trials",
+            "40",
+            "--weeks",
+            "26",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "answer: staff.therapist.shifts.0.count = 2",
+        ))
+        .stdout(predicates::str::contains("why not 1:"));
+    let csv =
+        fs::read_to_string(tmp.path().join("output/size-midsize-adult-iop/size.csv")).unwrap();
+    // staff.therapist.shifts.0.count, run_order, target, n, estimate, ...
+    let p90 = |count: &str| -> f64 {
+        csv.lines()
+            .find(|l| l.split(',').next() == Some(count))
+            .and_then(|l| l.split(',').nth(4)?.parse().ok())
+            .unwrap_or_else(|| panic!("no row for {count} in\n{csv}"))
+    };
+    // More therapists, more slots, shorter waits for the intake.
+    assert!(p90("1") > 15.0, "{}", p90("1"));
+    assert!(
+        p90("2") < 5.0 && p90("4") <= p90("2"),
+        "{} {}",
+        p90("2"),
+        p90("4")
+    );
+}
