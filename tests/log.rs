@@ -685,3 +685,43 @@ fn log_dates_are_on_the_scenarios_calendar() {
     }
     assert!(!dir.join("sessions.csv").exists());
 }
+
+#[test]
+fn the_log_reconciles_with_rosters_an_intake_and_a_caseload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sets = [
+        r#"staff.therapist.shifts=[{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", hours = 8, count = 1 }, { days = ["mon", "tue", "thu"], start = "17:00", hours = 5, count = 1 }]"#,
+        "staff.therapist.leave_weeks=5",
+        "staff.therapist.caseload=8",
+        r#"units.iop.tracks.morning.facilitators={ role = "therapist" }"#,
+        r#"units.iop.tracks.evening.facilitators={ role = "therapist" }"#,
+        r#"units.iop.intake={ slots_per_person = 1, role = "therapist", hours = 1.5, show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#,
+        "simulation.trials=12",
+    ];
+    let mut extra: Vec<&str> = vec!["--log", "sessions", "--log-trials", "3"];
+    for s in &sets {
+        extra.push("--set");
+        extra.push(s);
+    }
+    let dir = run_logged(tmp.path(), None, &extra);
+    let s = iopsim::scenario::load_str(
+        iopsim::scenario::DEFAULT_TOML,
+        "default",
+        &sets.map(String::from),
+    )
+    .unwrap();
+    let checked = reconcile(&dir, &s, 3);
+    assert!(checked >= 3 * (1 + 2 + 3), "{checked}");
+    // Intake no-shows leave at their appointment, at 09:00, after the referral.
+    let visits = read_csv(&dir.join("patients.csv"));
+    let late: Vec<&Row> = visits
+        .iter()
+        .filter(|r| r["reason"] == "no_show" && r["left"] != r["referred"])
+        .collect();
+    assert!(!late.is_empty());
+    for r in late {
+        let (left, referred) = (time(&r["left"]).unwrap(), time(&r["referred"]).unwrap());
+        assert!(left > referred, "{r:?}");
+        assert_eq!(left.format("%H:%M").to_string(), "09:00", "{r:?}");
+    }
+}
