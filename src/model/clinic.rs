@@ -845,7 +845,8 @@ impl<'p, L: Log> Clinic<'p, L> {
         let visit = Visit {
             patient: info.key,
             unit: pt.unit,
-            track: (is_sessions && end != VisitEnd::NoShow).then_some(pt.track),
+            track: (is_sessions && end != VisitEnd::NoShow && pt.status != Status::Intake)
+                .then_some(pt.track),
             priority: info.priority,
             referred: info.referred,
             admitted,
