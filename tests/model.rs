@@ -1073,3 +1073,335 @@ fn first_cohort_is_checked() {
         "{e}"
     );
 }
+
+// ---- workload that follows the timetable, and billing per hour ------------
+
+/// The default scenario with two roles of its own added, each doing only
+/// the group sessions: `groups` with `hours = {GROUPS}` and `counter` with
+/// one hour per group session held, so that its hours count the groups held.
+fn with_group_roles(groups_hours: &str, sets: &[&str]) -> Scenario {
+    let text = format!(
+        "{DEFAULT_TOML}
+[[staff]]
+role = \"groups\"
+fte = 1
+
+[[staff]]
+role = \"counter\"
+fte = 1
+
+[[workload]]
+activity = \"group_session\"
+role = \"groups\"
+hours = {groups_hours}
+
+[[workload]]
+activity = \"group_session\"
+role = \"counter\"
+hours = 1
+"
+    );
+    let sets: Vec<String> = ["simulation.trials=4"]
+        .iter()
+        .chain(sets)
+        .map(|s| s.to_string())
+        .collect();
+    load_str(&text, "test", &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Timetable B: both tracks Monday to Friday, 1.8 h (9 client-hours a
+/// week, as timetable A's Mon/Tue/Thu 3 h).
+const FIVE_SHORT_DAYS: [&str; 4] = [
+    "units.iop.tracks.morning.days=[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+    "units.iop.tracks.evening.days=[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+    "units.iop.tracks.morning.hours=1.8",
+    "units.iop.tracks.evening.hours=1.8",
+];
+
+/// Per trial: (the `groups` role's hours per week, the groups held per week).
+fn group_hours(s: &Scenario) -> Vec<(f64, f64)> {
+    let role = |r: &TrialResult, name: &str| {
+        let i = s.staff.iter().position(|st| st.role == name).unwrap();
+        r.staff[i].hours_per_week
+    };
+    (0..4)
+        .map(|t| {
+            let r = trial(s, t);
+            (role(&r, "groups"), role(&r, "counter"))
+        })
+        .collect()
+}
+
+#[test]
+fn group_staff_hours_per_session_hour_do_not_depend_on_the_timetable() {
+    let per_hour = "{ per_session_hour = 1, extra = 0 }";
+    let a = group_hours(&with_group_roles(per_hour, &[]));
+    let b = group_hours(&with_group_roles(per_hour, &FIVE_SHORT_DAYS));
+    // Staff hours per group-hour held: 1 in both timetables.
+    for ((ga, na), (gb, nb)) in a.iter().zip(&b) {
+        assert!(*na > 5.0 && *nb > 9.0, "groups held a week: {na}, {nb}");
+        let (per_a, per_b) = (ga / (na * 3.0), gb / (nb * 1.8));
+        assert!((per_a - 1.0).abs() < 1e-12, "{per_a}");
+        assert!((per_b - 1.0).abs() < 1e-12, "{per_b}");
+        // And the same group-hours a week within the holidays' difference
+        // (a Monday holiday takes 3 h off A, 1.8 h off B).
+        assert!((ga - gb).abs() < 0.6, "A {ga} h, B {gb} h a week");
+    }
+    // A plain number of hours per session held: B's five short days cost
+    // 5/3 of A's three long ones for the same client-hours.
+    let a = group_hours(&with_group_roles("3.5", &[]));
+    let b = group_hours(&with_group_roles("3.5", &FIVE_SHORT_DAYS));
+    for ((ga, na), (gb, nb)) in a.iter().zip(&b) {
+        let (per_a, per_b) = (ga / (na * 3.0), gb / (nb * 1.8));
+        assert!((per_a - 3.5 / 3.0).abs() < 1e-12, "{per_a}");
+        assert!((per_b - 3.5 / 1.8).abs() < 1e-12, "{per_b}");
+        assert!(gb - ga > 10.0, "A {ga} h, B {gb} h a week");
+    }
+}
+
+#[test]
+fn a_plain_number_of_hours_is_the_table_without_a_per_session_hour_part() {
+    let outputs = |hours: &str| {
+        let sets = [
+            "simulation.trials=20".to_string(),
+            format!("workload.0.hours={hours}"),
+            "workload.0.share=0.7".to_string(),
+        ];
+        let s = load_str(DEFAULT_TOML, "test", &sets).unwrap_or_else(|e| panic!("{e}"));
+        let (r, rows) = run(&s, 2);
+        (
+            summary_csv(&r).unwrap(),
+            weekly_csv(&r).unwrap(),
+            rows,
+            r.summary_of("staff.therapist.hours_per_week").unwrap().mean,
+        )
+    };
+    let plain = outputs("3.5");
+    let table = outputs("{ per_session_hour = 0, extra = 3.5 }");
+    assert!(plain.3 > 30.0, "{}", plain.3);
+    assert!(plain == table, "the two forms give different results");
+    // A per-session-hour part does change them (3 h sessions: 3 x 1 + 0.5).
+    let other = outputs("{ per_session_hour = 1, extra = 0.4 }");
+    assert!(other.3 < plain.3, "{} {}", other.3, plain.3);
+}
+
+#[test]
+fn per_patient_hours_step_down_by_phase_exactly() {
+    // SATURATED with phases from week 3 of the 4-week stays: every seat is
+    // always taken, each stay spends 2 weeks before the phase and 2 in it,
+    // so over the 52 reported weeks (13 turnovers) the 12 seats give 312
+    // patient-weeks before the phase and 312 in it. Individual sessions
+    // weekly, then every 2 weeks: (312 + 312 / 2) / 52 = 9 h a week, with
+    // the group's 3.5 h and the intakes' 4.5 h.
+    let phased = SATURATED.replace(
+        "attendance = 1.0",
+        "attendance = 1.0\nphases = [{ from_week = 3, sessions_per_week = 1 }]",
+    );
+    let with = |by_phase: &str| {
+        scenario(&phased.replace(
+            "activity = \"individual\"\nrole = \"therapist\"\nhours = 1.0",
+            &format!("activity = \"individual\"\nrole = \"therapist\"\nhours = 1.0\n{by_phase}"),
+        ))
+    };
+    let stepped = with("every_weeks_by_phase = [1, 2]");
+    let flat = with("every_weeks_by_phase = [1, 1]");
+    for t in 0..3 {
+        let r = trial(&stepped, t);
+        assert_eq!(r.units[0].census, 12.0);
+        let h = r.staff[0].hours_per_week;
+        assert!((h - (3.5 + 9.0 + 4.5)).abs() < 1e-9, "{h}");
+        // The same every_weeks in every phase is every_weeks.
+        let h = trial(&flat, t).staff[0].hours_per_week;
+        assert!((h - (3.5 + 12.0 + 4.5)).abs() < 1e-9, "{h}");
+    }
+}
+
+/// No referrals, no warm-up: six patients in care on start_date, in weeks
+/// 1 (two), 2 (one) and 3 (three) of 4-week stays, with a phase from week
+/// 3 in which they attend Mondays only. Three weeks reported: the week-3
+/// patients leave at the start of week 2, the others are in care at the
+/// horizon. `{PAYERS}` is the finance section's payer list.
+const IN_CARE: &str = r#"
+name = "in-care"
+[simulation]
+start_date = "2027-01-04"
+weeks = 3
+trials = 1
+[calendar]
+us_federal_holidays = false
+[[referrals]]
+name = "none"
+to = "iop"
+per_week = 0
+[[units]]
+name = "iop"
+kind = "sessions"
+episode = { weeks = 4 }
+attendance = 1.0
+phases = [{ from_week = 3, sessions_per_week = 1 }]
+[[units.tracks]]
+name = "day"
+days = ["mon", "wed"]
+start = "10:00"
+hours = 2.5
+group_size = 8
+[[staff]]
+role = "therapist"
+fte = 1
+[[staff]]
+role = "groups"
+fte = 1
+[[workload]]
+activity = "individual"
+role = "therapist"
+hours = 1
+every_weeks_by_phase = [1, 2]
+[[workload]]
+activity = "group_session"
+role = "groups"
+hours = { per_session_hour = 1, extra = 0.25 }
+[finance]
+payers = {PAYERS}
+[initial]
+patients = [
+  { unit = "iop", week = 1, count = 2 },
+  { unit = "iop", week = 2, count = 1 },
+  { unit = "iop", week = 3, count = 3 },
+]
+"#;
+
+#[test]
+fn phases_of_the_initial_state_and_of_stays_open_at_the_horizon_are_counted() {
+    let s = scenario(&IN_CARE.replace("{PAYERS}", "[{ name = \"a\", share = 1, per_day = 1 }]"));
+    let r = trial(&s, 0);
+    // Census by week: 6, 6, 3.
+    assert_eq!(r.units[0].weekly.census, vec![6.0, 6.0, 3.0]);
+    // Before the phase / in it, by week: week 0: 3 / 3 (the week-3
+    // patients), week 1: 2 / 4, week 2: 0 / 3. Individual hours: 1 per
+    // patient-week before the phase, 1/2 in it.
+    let hours = &r.staff[0].weekly_hours;
+    let want = [3.0 + 1.5, 2.0 + 2.0, 1.5];
+    for (h, w) in hours.iter().zip(want) {
+        assert!((h - w).abs() < 1e-12, "{hours:?}");
+    }
+    // Two groups held a week (Monday and Wednesday), 2.5 h + 0.25 h each.
+    for h in &r.staff[1].weekly_hours {
+        assert!((h - 2.0 * 2.75).abs() < 1e-12, "{h}");
+    }
+}
+
+#[test]
+fn billing_per_hour_bills_attended_session_hours() {
+    // Attended sessions: the two week-1 patients Mon+Wed, Mon+Wed, Mon (5
+    // each), the week-2 patient 2, 1, 1 (4), the three week-3 patients 1, 1
+    // (2 each): 20 session-days, 50 session-hours over the 3 weeks. Half
+    // the clients bill 40 an hour, half 100 a day: 20 x 50 + 50 x 20 = 2,000.
+    // Empty seats (8 a group): 2 + 2, 2 + 2, 5 + 5 = 18 seat-sessions, 45
+    // seat-hours: 18 x 50 + 45 x 20 = 1,800 not billed.
+    let payers = "[{ name = \"hourly\", share = 0.5, per_hour = 40 }, \
+                  { name = \"daily\", share = 0.5, per_day = 100 }]";
+    let s = scenario(&IN_CARE.replace("{PAYERS}", payers));
+    let f = trial(&s, 0).finance.expect("finance");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+    assert!(
+        close(f.revenue_per_week, 2000.0 / 3.0),
+        "{}",
+        f.revenue_per_week
+    );
+    assert!(
+        close(f.lost_revenue_empty_seats_per_week, 1800.0 / 3.0),
+        "{}",
+        f.lost_revenue_empty_seats_per_week
+    );
+    // All per hour: 50 h x 80 = 4,000; per day: 20 x 80 = 1,600.
+    let only = |rate: &str| {
+        let payers = format!("[{{ name = \"a\", share = 1, {rate} = 80 }}]");
+        trial(&scenario(&IN_CARE.replace("{PAYERS}", &payers)), 0)
+            .finance
+            .expect("finance")
+            .revenue_per_week
+    };
+    assert!(
+        close(only("per_hour"), 4000.0 / 3.0),
+        "{}",
+        only("per_hour")
+    );
+    assert!(close(only("per_day"), 1600.0 / 3.0), "{}", only("per_day"));
+}
+
+#[test]
+fn track_scoped_hours_add_up_to_the_unit() {
+    let text = format!(
+        "{DEFAULT_TOML}
+[[staff]]
+role = \"morning\"
+fte = 1
+
+[[staff]]
+role = \"evening\"
+fte = 1
+
+[[staff]]
+role = \"both\"
+fte = 1
+
+[[workload]]
+activity = \"family\"
+role = \"morning\"
+hours = 1
+track = \"morning\"
+
+[[workload]]
+activity = \"family\"
+role = \"evening\"
+hours = 1
+track = \"evening\"
+unit = \"iop\"
+
+[[workload]]
+activity = \"family\"
+role = \"both\"
+hours = 1
+"
+    );
+    let s = load_str(&text, "test", &["simulation.trials=3".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for t in 0..3 {
+        let r = trial(&s, t);
+        let (m, e, both) = (&r.staff[2], &r.staff[3], &r.staff[4]);
+        let (track_m, track_e) = (&r.units[0].tracks[0], &r.units[0].tracks[1]);
+        assert!((m.hours_per_week - track_m.census).abs() < 1e-9);
+        assert!((e.hours_per_week - track_e.census).abs() < 1e-9);
+        assert!(m.hours_per_week > 1.0 && e.hours_per_week > 1.0);
+        assert!((m.hours_per_week + e.hours_per_week - both.hours_per_week).abs() < 1e-9);
+        for w in 0..52 {
+            let sum = m.weekly_hours[w] + e.weekly_hours[w];
+            assert!((sum - both.weekly_hours[w]).abs() < 1e-9, "week {w}");
+        }
+    }
+}
+
+#[test]
+fn hours_by_phase_add_up_to_the_census_in_the_default() {
+    // The same every_weeks in both of the default's phases is every_weeks:
+    // the census by phase adds up to the census, week by week.
+    let text = |by_phase: &str| {
+        let sets = [
+            "simulation.trials=3".to_string(),
+            format!("workload.1.every_weeks_by_phase={by_phase}"),
+        ];
+        load_str(DEFAULT_TOML, "test", &sets).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let flat = text("[1, 1]");
+    let stepped = text("[1, 4]");
+    let plain = load_str(DEFAULT_TOML, "test", &[]).unwrap();
+    for t in 0..3 {
+        let (a, b, c) = (trial(&flat, t), trial(&plain, t), trial(&stepped, t));
+        for w in 0..52 {
+            let (x, y) = (a.staff[0].weekly_hours[w], b.staff[0].weekly_hours[w]);
+            assert!((x - y).abs() < 1e-9, "week {w}: {x} {y}");
+        }
+        // Individual sessions monthly from week 9: fewer hours.
+        assert!(c.staff[0].hours_per_week < b.staff[0].hours_per_week - 1.0);
+    }
+}

@@ -736,7 +736,7 @@ impl<'p, L: Log> Clinic<'p, L> {
     }
 
     /// [`Clinic::finish`], handing the log back too.
-    pub fn finish_with_log(self, events: u64) -> (TrialResult, L) {
+    pub fn finish_with_log(mut self, events: u64) -> (TrialResult, L) {
         let mut waiting_at_end = vec![0u64; self.p.units.len()];
         let mut in_care_at_end = vec![0u64; self.p.units.len()];
         for pt in &self.patients {
@@ -744,6 +744,17 @@ impl<'p, L: Log> Clinic<'p, L> {
                 Status::Waiting | Status::Intake => waiting_at_end[pt.unit as usize] += 1,
                 Status::InCare => in_care_at_end[pt.unit as usize] += 1,
                 Status::Free => {}
+            }
+        }
+        if self.rec.keeps_stays() {
+            for pt in self
+                .patients
+                .iter()
+                .filter(|pt| pt.status == Status::InCare)
+            {
+                let admitted = Self::admitted_secs(pt);
+                self.rec
+                    .stay_open(pt.unit as usize, pt.track as usize, admitted);
             }
         }
         let mut rec = self.rec;
@@ -1610,7 +1621,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
         }
         if is_sessions {
-            self.unenroll(now, pid);
+            self.leave_session(pid, now, stay_secs);
         }
         match dest {
             Some(Destination::Unit(next)) => {
@@ -1646,6 +1657,18 @@ impl<'p, L: Log> Clinic<'p, L> {
         }
         self.patients[pid as usize].referred_at = now;
         self.enter(now, pid, next, priority, from, q);
+    }
+
+    /// `pid` leaves a sessions unit after `stay_secs` in care: the
+    /// recorder is told (it keeps the stay where a workload entry wants the
+    /// census by phase) and the patient unenrolled. Out of line: a bed
+    /// unit's leavers (M/M/c's) never come here.
+    #[inline(never)]
+    fn leave_session(&mut self, pid: PatientId, now: SimTime, stay_secs: i64) {
+        let pt = &self.patients[pid as usize];
+        self.rec
+            .stay_ended(pt.unit as usize, pt.track as usize, now, stay_secs);
+        self.unenroll(now, pid);
     }
 
     fn unenroll(&mut self, now: SimTime, pid: PatientId) {

@@ -16,6 +16,14 @@ pub struct UnitWeekActivity {
     /// Patients in care x weeks (the census integrated over the week).
     pub patient_weeks: f64,
     pub admissions: f64,
+    /// Attended patient-sessions x the session's hours (billed per hour).
+    pub attended_hours: f64,
+    /// Empty seats at the sessions held x the session's hours.
+    pub empty_seat_hours: f64,
+    /// Individual sessions of the `individual` workload entries restricted
+    /// to a track or stepping down by phase; the others' are worked out
+    /// here from `patient_weeks`.
+    pub individual_scoped: f64,
 }
 
 /// The scenario's finance section, resolved per unit and role.
@@ -23,6 +31,7 @@ pub struct UnitWeekActivity {
 pub struct FinancePlan {
     collect: f64,
     per_day: f64,
+    per_hour: f64,
     intake_fee: f64,
     individual_fee: f64,
     /// Per unit: session unit?, attendance probability, individual sessions
@@ -50,6 +59,7 @@ impl FinancePlan {
                     .iter()
                     .filter(|w| {
                         w.activity == Activity::Individual
+                            && !w.scoped()
                             && sessions
                             && w.unit.is_none_or(|o| o == u)
                     })
@@ -85,6 +95,7 @@ impl FinancePlan {
         Some(FinancePlan {
             collect: f.collection_rate,
             per_day: f.per_day(),
+            per_hour: f.per_hour(),
             intake_fee: f.intake_fee,
             individual_fee: f.individual_fee,
             units,
@@ -112,12 +123,17 @@ impl FinancePlan {
                     a.attended * self.per_day
                         + a.admissions * self.intake_fee
                         + a.patient_weeks * individual * self.individual_fee
+                        + a.attended_hours * self.per_hour
+                        + a.individual_scoped * self.individual_fee
                 } else {
                     a.patient_weeks * 7.0 * bed_rate
                 };
                 revenue[w] += billed * self.collect;
                 if *sessions {
+                    // Seats left empty would have billed on the same basis
+                    // as the attended ones: per day, per hour or both.
                     lost_seats += a.empty_seat_sessions * attendance * self.per_day * self.collect;
+                    lost_seats += a.empty_seat_hours * attendance * self.per_hour * self.collect;
                 }
             }
         }

@@ -13,7 +13,7 @@ use crate::model::result::{
     UnitResult, UnitWeekly,
 };
 use crate::model::staffing;
-use crate::scenario::{Activity, Destination, Scenario, UnitKind};
+use crate::scenario::{Activity, Destination, Scenario, UnitKind, Workload};
 use crate::stats::quantile_of;
 
 /// A piecewise-constant level (census, waitlist) integrated over time, with
@@ -121,6 +121,13 @@ struct SessionWeek {
     expected: u64,
     attended: u64,
     groups_held: u64,
+    /// Hours of group session held: each group held x its track's `hours`
+    /// (workload `per_session_hour`).
+    group_hours: f64,
+    /// Attended patient-sessions x the session's hours (billing per hour).
+    attended_hours: f64,
+    /// Empty seats at the groups held x the session's hours.
+    empty_seat_hours: f64,
 }
 
 /// A track's part of its unit's record, kept for a unit with
@@ -251,6 +258,15 @@ pub struct Recorder {
     streams: Vec<StreamRec>,
     program_staff: Vec<StaffPlan>,
     finance: Option<FinancePlan>,
+    /// Whether some unit keeps its stays ([`PhaseStays`]).
+    keeps_stays: bool,
+    /// Per unit, where kept.
+    stays: Vec<Option<PhaseStays>>,
+    /// When reporting begins, in seconds.
+    report_from: u64,
+    /// The `individual` workload entries restricted to a track or stepping
+    /// down by phase, for the individual fee: (unit, scope, every_weeks, share).
+    scoped_individual: Vec<(Option<usize>, Scope, f64, f64)>,
     /// Intakes, rosters and caseloads (`model::staffing`); `None` for a
     /// scenario that uses none of them.
     staffing: Option<Box<StaffRec>>,
@@ -339,8 +355,105 @@ struct StaffPlan {
     /// Hours on staff per week (FTE x hours per FTE).
     hours_per_week: f64,
     hours_per_fte: f64,
-    /// (activity, unit filter, hours x share / every_weeks)
-    items: Vec<(Activity, Option<usize>, f64, f64)>,
+    items: Vec<WorkItem>,
+}
+
+/// One workload entry, as the staff hours are computed from it.
+#[derive(Debug, Clone)]
+struct WorkItem {
+    activity: Activity,
+    /// `None`: every unit where the activity applies.
+    unit: Option<usize>,
+    /// Hours x share per occurrence (for a group session, its fixed part).
+    hours: f64,
+    /// Group sessions: `per_session_hour` x share, per hour of session held.
+    per_hour: f64,
+    every: f64,
+    /// Per-patient activities restricted to a track or stepping down by
+    /// phase ([`Workload::scoped`](crate::scenario::Workload::scoped)).
+    scope: Option<Scope>,
+}
+
+#[derive(Debug, Clone)]
+struct Scope {
+    track: Option<usize>,
+    /// `every_weeks` before the first phase and in each; empty: `every` throughout.
+    by_phase: Vec<f64>,
+}
+
+impl WorkItem {
+    fn new(w: &Workload) -> WorkItem {
+        WorkItem {
+            activity: w.activity,
+            unit: w.unit,
+            hours: w.hours * w.share,
+            per_hour: w.per_session_hour * w.share,
+            every: w.every_weeks,
+            scope: w.scoped().then(|| Scope {
+                track: w.track,
+                by_phase: w.every_weeks_by_phase.clone(),
+            }),
+        }
+    }
+}
+
+/// The stays of a sessions unit whose census a workload entry wants by
+/// phase (`every_weeks_by_phase`), integrated per week and phase at the
+/// end. Kept for such units only: any other sessions unit's leaver pays
+/// one test, a bed unit's (M/M/c's) none.
+#[derive(Debug, Clone)]
+struct PhaseStays {
+    /// Seconds after admission at which each phase begins: (from_week - 1) x WEEK.
+    starts: Vec<i64>,
+    /// Tracks of the unit.
+    tracks: usize,
+    /// (track, admission instant, end) in seconds; the admission is before
+    /// 0 for the `[initial]` state's patients. Stays that ended before
+    /// reporting began are not kept.
+    stays: Vec<(u32, i64, u64)>,
+}
+
+impl PhaseStays {
+    /// Patient-weeks in care per track, per phase (0: before the first)
+    /// and per week of `rep`. A patient is in phase k from week
+    /// `from_week` of their stay, as `Clinic::on_session` counts weeks,
+    /// and in care from admission to leaving, as the census counts them:
+    /// the seconds are whole, so a week's phases add up to its census
+    /// exactly.
+    fn patient_weeks(&self, rep: std::ops::Range<usize>) -> Vec<Vec<Vec<f64>>> {
+        let n = rep.len();
+        let phases = self.starts.len() + 1;
+        let mut secs = vec![vec![vec![0u64; n]; phases]; self.tracks];
+        let (from, to) = (rep.start as u64 * WEEK, rep.end as u64 * WEEK);
+        for &(track, admitted, end) in &self.stays {
+            let Some(by_phase) = secs.get_mut(track as usize) else {
+                continue;
+            };
+            for (k, weeks) in by_phase.iter_mut().enumerate() {
+                let start = if k == 0 { 0 } else { self.starts[k - 1] };
+                let stop = self.starts.get(k).copied().unwrap_or(i64::MAX);
+                // [admitted + start, admitted + stop) within [from, min(end, to)).
+                let lo = admitted.saturating_add(start).max(from as i64) as u64;
+                let hi = (admitted.saturating_add(stop).max(0) as u64)
+                    .min(end)
+                    .min(to);
+                let mut t = lo;
+                while t < hi {
+                    let week = (t / WEEK) as usize;
+                    let next = ((week as u64 + 1) * WEEK).min(hi);
+                    weeks[week - rep.start] += next - t;
+                    t = next;
+                }
+            }
+        }
+        secs.iter()
+            .map(|p| {
+                p.iter()
+                    .map(|w| w.iter().map(|&x| x as f64 / WEEK as f64).collect())
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 impl Recorder {
@@ -399,10 +512,34 @@ impl Recorder {
                     .workload
                     .iter()
                     .filter(|w| w.role == role)
-                    .map(|w| (w.activity, w.unit, w.hours * w.share, w.every_weeks))
+                    .map(WorkItem::new)
                     .collect(),
             })
             .collect();
+        // Units whose census some entry wants by phase (validation: a
+        // sessions unit with phases, the entry's or, without one, each).
+        let stays: Vec<Option<PhaseStays>> =
+            s.units
+                .iter()
+                .enumerate()
+                .map(|(u, unit)| {
+                    let UnitKind::Sessions(su) = &unit.kind else {
+                        return None;
+                    };
+                    let wanted = s.workload.iter().any(|w| {
+                        !w.every_weeks_by_phase.is_empty() && w.unit.is_none_or(|o| o == u)
+                    });
+                    (wanted && !su.phases.is_empty()).then(|| PhaseStays {
+                        starts: su
+                            .phases
+                            .iter()
+                            .map(|ph| (i64::from(ph.from_week) - 1) * WEEK as i64)
+                            .collect(),
+                        tracks: su.tracks.len(),
+                        stays: Vec::new(),
+                    })
+                })
+                .collect();
         Recorder {
             audit: Audit::default(),
             horizon: p.horizon,
@@ -432,6 +569,15 @@ impl Recorder {
                 .collect(),
             program_staff,
             finance: FinancePlan::new(s),
+            keeps_stays: stays.iter().any(Option::is_some),
+            stays,
+            scoped_individual: s
+                .workload
+                .iter()
+                .filter(|w| w.activity == Activity::Individual)
+                .filter_map(|w| Some((w.unit, WorkItem::new(w).scope?, w.every_weeks, w.share)))
+                .collect(),
+            report_from: p.warmup_end.0,
             staffing: staffing::constrains(s).then(|| {
                 Box::new(StaffRec {
                     units: s
@@ -768,6 +914,42 @@ impl Recorder {
         }
     }
 
+    /// A stay in sessions unit `unit`'s `track` ended at `now` after
+    /// `stay_secs` seconds in care (counted from an admission before time
+    /// 0 for the `[initial]` state's patients). Kept only where a workload
+    /// entry wants the census by phase ([`PhaseStays`]): one test otherwise.
+    #[inline]
+    pub fn stay_ended(&mut self, unit: usize, track: usize, now: SimTime, stay_secs: i64) {
+        if self.keeps_stays {
+            self.keep_stay(unit, track, now.0 as i64 - stay_secs, now.0);
+        }
+    }
+
+    /// Whether stays are kept: then the clinic reports those still open at
+    /// the horizon ([`Recorder::stay_open`]) before finishing.
+    pub fn keeps_stays(&self) -> bool {
+        self.keeps_stays
+    }
+
+    /// A stay still in care at the horizon, admitted at `admitted` seconds
+    /// (before 0 for the `[initial]` state's patients).
+    pub fn stay_open(&mut self, unit: usize, track: usize, admitted: i64) {
+        if self.keeps_stays {
+            self.keep_stay(unit, track, admitted, self.horizon.0);
+        }
+    }
+
+    #[inline(never)]
+    fn keep_stay(&mut self, unit: usize, track: usize, admitted: i64, end: u64) {
+        // A stay over before reporting began is in no reported week.
+        if end <= self.report_from {
+            return;
+        }
+        if let Some(Some(ps)) = self.stays.get_mut(unit) {
+            ps.stays.push((track as u32, admitted, end));
+        }
+    }
+
     #[inline]
     pub fn blocked_change(&mut self, unit: usize, now: SimTime, delta: i64) {
         self.units[unit].blocked.change(now, delta);
@@ -799,6 +981,9 @@ impl Recorder {
             w.expected += u64::from(expected);
             w.attended += u64::from(attended);
             w.groups_held += u64::from(held);
+            w.group_hours += f64::from(held) * hours;
+            w.attended_hours += f64::from(attended) * hours;
+            w.empty_seat_hours += f64::from((held * group_size).saturating_sub(enrolled)) * hours;
         }
         if u.by_track && self.reporting {
             let t = &mut u.tracks[track];
@@ -853,7 +1038,7 @@ impl Recorder {
                     enrolled: a.enrolled + w.enrolled,
                     expected: a.expected + w.expected,
                     attended: a.attended + w.attended,
-                    groups_held: 0,
+                    ..SessionWeek::default()
                 });
                 (
                     Some(ratio(tot.enrolled, tot.seats_offered)),
@@ -962,6 +1147,41 @@ impl Recorder {
                 }
             })
             .collect();
+        // Patient-weeks by track, phase and reported week, where kept.
+        let by_phase: Vec<Option<Vec<Vec<Vec<f64>>>>> = self
+            .stays
+            .iter()
+            .map(|ps| ps.as_ref().map(|ps| ps.patient_weeks(rep.clone())))
+            .collect();
+        // An entry restricted to a track or stepping down by phase: its
+        // patient-weeks in unit `u` in `week`, each divided by the
+        // `every_weeks` that applies (so x share = occurrences).
+        let scoped_weeks = |scope: &Scope, every: f64, u: usize, week: usize| -> f64 {
+            let ur = &self.units[u];
+            if scope.by_phase.is_empty() {
+                let area = match scope.track {
+                    Some(t) if ur.by_track => ur.tracks[t].census.area[week],
+                    _ => ur.census.area[week],
+                };
+                return area / week_secs / every;
+            }
+            let Some(Some(tracks)) = by_phase.get(u) else {
+                return 0.0;
+            };
+            let w = week - rep.start;
+            tracks
+                .iter()
+                .enumerate()
+                .filter(|&(t, _)| scope.track.is_none_or(|only| only == t))
+                .map(|(_, phases)| {
+                    phases
+                        .iter()
+                        .zip(&scope.by_phase)
+                        .map(|(pw, &every)| pw[w] / every)
+                        .sum::<f64>()
+                })
+                .sum()
+        };
         let staff: Vec<StaffResult> = self
             .program_staff
             .iter()
@@ -971,23 +1191,31 @@ impl Recorder {
                     .map(|week| {
                         plan.items
                             .iter()
-                            .map(|&(activity, only, hours, every)| {
+                            .map(|item| {
+                                let (hours, every) = (item.hours, item.every);
                                 (0..self.units.len())
-                                    .filter(|&u| only.is_none_or(|o| o == u))
+                                    .filter(|&u| item.unit.is_none_or(|o| o == u))
                                     .map(|u| {
                                         let ur = &self.units[u];
                                         let sessions = self.session_units[u];
                                         let patient_weeks = ur.census.area[week] / WEEK as f64;
-                                        match activity {
+                                        match item.activity {
                                             Activity::GroupSession if sessions => {
-                                                ur.sessions[week].groups_held as f64 * hours
+                                                let w = &ur.sessions[week];
+                                                w.groups_held as f64 * hours
+                                                    + w.group_hours * item.per_hour
                                             }
                                             Activity::Individual
                                             | Activity::Family
                                             | Activity::Medication
                                                 if sessions =>
                                             {
-                                                patient_weeks * hours / every
+                                                match &item.scope {
+                                                    None => patient_weeks * hours / every,
+                                                    Some(scope) => {
+                                                        scoped_weeks(scope, every, u, week) * hours
+                                                    }
+                                                }
                                             }
                                             Activity::Intake => ur.admissions[week] as f64 * hours,
                                             Activity::BedDay if !sessions => {
@@ -1030,16 +1258,35 @@ impl Recorder {
             let activity: Vec<Vec<UnitWeekActivity>> = self
                 .units
                 .iter()
-                .map(|u| {
+                .enumerate()
+                .map(|(i, u)| {
                     rep.clone()
                         .map(|w| {
                             let s = &u.sessions[w];
+                            // Individual sessions of the entries restricted to
+                            // a track or stepping down by phase (the others
+                            // are priced from the census).
+                            let individual_scoped =
+                                if self.session_units[i] && !self.scoped_individual.is_empty() {
+                                    self.scoped_individual
+                                        .iter()
+                                        .filter(|(unit, ..)| unit.is_none_or(|o| o == i))
+                                        .map(|(_, scope, every, share)| {
+                                            scoped_weeks(scope, *every, i, w) * share
+                                        })
+                                        .sum()
+                                } else {
+                                    0.0
+                                };
                             UnitWeekActivity {
                                 attended: s.attended as f64,
                                 empty_seat_sessions: s.seats_offered.saturating_sub(s.enrolled)
                                     as f64,
                                 patient_weeks: u.census.area[w] / week_secs,
                                 admissions: u.admissions[w] as f64,
+                                attended_hours: s.attended_hours,
+                                empty_seat_hours: s.empty_seat_hours,
+                                individual_scoped,
                             }
                         })
                         .collect()

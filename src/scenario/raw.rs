@@ -246,11 +246,19 @@ pub struct RawShift {
 pub struct RawWorkload {
     pub activity: Option<String>,
     pub role: Option<String>,
-    pub hours: Option<f64>,
+    /// A number, or for a group session a table `{ per_session_hour, extra }`
+    /// ([`WORKLOAD_HOURS_KEYS`]): its type and keys are checked in validation,
+    /// so that a wrong one is a clear problem rather than a serde error.
+    pub hours: Option<toml::Value>,
     pub every_weeks: Option<f64>,
+    pub every_weeks_by_phase: Option<Vec<f64>>,
     pub share: Option<f64>,
     pub unit: Option<String>,
+    pub track: Option<String>,
 }
+
+/// The keys of a group session's `hours` table.
+pub const WORKLOAD_HOURS_KEYS: &[&str] = &["per_session_hour", "extra"];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RawFinance {
@@ -271,6 +279,7 @@ pub struct RawPayer {
     pub name: Option<String>,
     pub share: Option<f64>,
     pub per_day: Option<f64>,
+    pub per_hour: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -381,7 +390,7 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "staff",
         ],
     ),
-    ("finance.payers", &["name", "share", "per_day"]),
+    ("finance.payers", &["name", "share", "per_day", "per_hour"]),
     (
         "finance.staff",
         &["role", "salary_per_fte_year", "per_diem_per_hour"],
@@ -479,8 +488,18 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
     ("staff.shifts", &["days", "start", "hours", "count"]),
     (
         "workload",
-        &["activity", "role", "hours", "every_weeks", "share", "unit"],
+        &[
+            "activity",
+            "role",
+            "hours",
+            "every_weeks",
+            "every_weeks_by_phase",
+            "share",
+            "unit",
+            "track",
+        ],
     ),
+    ("workload.hours", WORKLOAD_HOURS_KEYS),
 ];
 
 /// The allowed keys of a section, e.g. `allowed_keys("units.tracks")`.

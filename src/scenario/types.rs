@@ -328,6 +328,14 @@ pub enum Activity {
 }
 
 impl Activity {
+    /// Individual, family and medication: per enrolled patient.
+    pub fn per_patient(self) -> bool {
+        matches!(
+            self,
+            Activity::Individual | Activity::Family | Activity::Medication
+        )
+    }
+
     pub const ALL: [(&'static str, Activity); 6] = [
         ("group_session", Activity::GroupSession),
         ("individual", Activity::Individual),
@@ -342,14 +350,33 @@ impl Activity {
 pub struct Workload {
     pub activity: Activity,
     pub role: RoleId,
-    /// Staff hours per occurrence.
+    /// Staff hours per occurrence: a plain `hours = h`, or the fixed part
+    /// (`extra`) of a group session's `hours = { per_session_hour, extra }`.
     pub hours: f64,
+    /// Group sessions: staff hours per hour of the session's length (its
+    /// track's `hours`), on top of `hours`; 0 for a plain number.
+    pub per_session_hour: f64,
     /// For per-patient activities: one occurrence every this many weeks (default 1).
     pub every_weeks: f64,
+    /// For per-patient activities: `every_weeks` before the unit's first
+    /// phase, then in each phase (phases + 1 numbers); empty: `every_weeks`
+    /// throughout.
+    pub every_weeks_by_phase: Vec<f64>,
     /// Share of patients (or sessions) the activity applies to (default 1).
     pub share: f64,
     /// Restrict to one unit; `None`: every unit where the activity applies.
     pub unit: Option<UnitId>,
+    /// Per-patient activities: restrict to the patients of this track of
+    /// `unit` (always `Some` then); `None`: every track.
+    pub track: Option<usize>,
+}
+
+impl Workload {
+    /// Whether its hours follow the census of one track or by phase, which
+    /// the recorder works out apart (the plain per-patient form does not).
+    pub fn scoped(&self) -> bool {
+        self.track.is_some() || !self.every_weeks_by_phase.is_empty()
+    }
 }
 
 impl Scenario {
@@ -381,18 +408,43 @@ pub struct Finance {
 }
 
 impl Finance {
-    /// Expected billed amount per attended session-day over the payer mix.
+    /// Expected billed amount per attended session-day over the payer mix
+    /// (the payers that bill per day; 0 if none does).
     pub fn per_day(&self) -> f64 {
-        self.payers.iter().map(|p| p.share * p.per_day).sum()
+        self.rate(Billing::PerDay)
     }
+
+    /// Expected billed amount per attended session-hour over the payer mix
+    /// (the payers that bill per hour; 0 if none does).
+    pub fn per_hour(&self) -> f64 {
+        self.rate(Billing::PerHour)
+    }
+
+    fn rate(&self, billing: Billing) -> f64 {
+        self.payers
+            .iter()
+            .filter(|p| p.billing == billing)
+            .map(|p| p.share * p.rate)
+            .sum()
+    }
+}
+
+/// What a payer's rate is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    /// `per_day`: per attended session-day, whatever the session's length.
+    PerDay,
+    /// `per_hour`: per attended session-hour (a session of 3 h bills 3 x the rate).
+    PerHour,
 }
 
 #[derive(Debug, Clone)]
 pub struct Payer {
     pub name: String,
     pub share: f64,
-    /// Billed per attended session-day.
-    pub per_day: f64,
+    pub billing: Billing,
+    /// Billed per attended session-day or session-hour (`billing`).
+    pub rate: f64,
 }
 
 /// How a role is paid: its FTE on staff are salaried (paid every week,

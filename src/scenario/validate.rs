@@ -523,7 +523,7 @@ impl Validator<'_> {
             .workload
             .iter()
             .enumerate()
-            .map(|(i, w)| self.workload(&format!("workload[{i}]"), w, &names))
+            .map(|(i, w)| self.workload(&format!("workload[{i}]"), w, &names, &units))
             .collect();
         let finance = raw.finance.as_ref().map(|f| self.finance(f, &names));
         let initial = self.initial(raw.initial.as_ref(), &simulation, &units, &referrals);
@@ -1633,7 +1633,7 @@ impl Validator<'_> {
         }
     }
 
-    fn workload(&mut self, path: &str, w: &RawWorkload, names: &Names) -> Workload {
+    fn workload(&mut self, path: &str, w: &RawWorkload, names: &Names, units: &[Unit]) -> Workload {
         let allowed: Vec<&str> = Activity::ALL.iter().map(|(n, _)| *n).collect();
         let activity = match self.required(
             &at(path, "activity"),
@@ -1666,11 +1666,11 @@ impl Validator<'_> {
             }),
             None => 0,
         };
-        let hours = match self.required(&at(path, "hours"), &w.hours, "staff hours per occurrence")
-        {
-            Some(h) => self.non_negative(&at(path, "hours"), h),
-            None => 0.0,
-        };
+        let (hours, per_session_hour) =
+            match self.required(&at(path, "hours"), &w.hours, "staff hours per occurrence") {
+                Some(h) => self.workload_hours(&at(path, "hours"), &h, activity),
+                None => (0.0, 0.0),
+            };
         let every_weeks = self.positive(&at(path, "every_weeks"), w.every_weeks.unwrap_or(1.0));
         let share = self.probability(&at(path, "share"), w.share.unwrap_or(1.0));
         let unit = w
@@ -1703,14 +1703,294 @@ impl Validator<'_> {
                 }
             }
         }
+        let (unit, track) = self.workload_track(path, w, activity, unit, names, units);
+        let every_weeks_by_phase = self.workload_by_phase(path, w, activity, unit, names, units);
         Workload {
             activity: activity.unwrap_or(Activity::Intake),
             role,
             hours,
+            per_session_hour,
             every_weeks,
+            every_weeks_by_phase,
             share,
             unit,
+            track,
         }
+    }
+
+    /// A workload entry's `hours`: a number of staff hours per occurrence,
+    /// or for a group session a table `{ per_session_hour, extra }` (staff
+    /// hours per hour of the session's length, and fixed hours per session
+    /// held). Returns (fixed hours, hours per session-hour).
+    fn workload_hours(
+        &mut self,
+        path: &str,
+        h: &toml::Value,
+        activity: Option<Activity>,
+    ) -> (f64, f64) {
+        if let Some(x) = toml_number(h) {
+            return (self.non_negative(path, x), 0.0);
+        }
+        let toml::Value::Table(t) = h else {
+            self.push(
+                path,
+                format!(
+                    "must be a number of staff hours per occurrence, or for a group_session a \
+                     table such as {{ per_session_hour = 1, extra = 0.5 }}; got {}",
+                    value_kind(h)
+                ),
+            );
+            return (0.0, 0.0);
+        };
+        if let Some(act) = activity.filter(|a| *a != Activity::GroupSession) {
+            self.push(
+                path,
+                format!(
+                    "a table of hours ({{ per_session_hour, extra }}) is for activity = \
+                     \"group_session\", whose staff hours can follow the session's length; \
+                     for {} give a number of staff hours per occurrence",
+                    activity_name(act)
+                ),
+            );
+            return (0.0, 0.0);
+        }
+        for key in t.keys() {
+            if !WORKLOAD_HOURS_KEYS.contains(&key.as_str()) {
+                self.push(
+                    at(path, key),
+                    format!(
+                        "unknown key '{key}'; allowed here: {}",
+                        WORKLOAD_HOURS_KEYS.join(", ")
+                    ),
+                );
+            }
+        }
+        if !WORKLOAD_HOURS_KEYS.iter().any(|k| t.contains_key(*k)) {
+            self.push(
+                path,
+                "give per_session_hour (staff hours per hour of the session's length) and/or \
+                 extra (fixed staff hours per session held), e.g. \
+                 { per_session_hour = 1, extra = 0.5 }",
+            );
+        }
+        let mut part = |key: &str| match t.get(key) {
+            None => 0.0,
+            Some(v) => match toml_number(v) {
+                Some(x) => self.non_negative(&at(path, key), x),
+                None => {
+                    self.push(
+                        at(path, key),
+                        format!("must be a number >= 0 (staff hours); got {}", value_kind(v)),
+                    );
+                    0.0
+                }
+            },
+        };
+        let per_session_hour = part("per_session_hour");
+        let extra = part("extra");
+        (extra, per_session_hour)
+    }
+
+    /// A workload entry's `track`: per-patient activities only, a track of
+    /// `unit` or, without one, of exactly one sessions unit. Returns the
+    /// entry's unit (the track's when `unit` is omitted) and the track.
+    fn workload_track(
+        &mut self,
+        path: &str,
+        w: &RawWorkload,
+        activity: Option<Activity>,
+        unit: Option<UnitId>,
+        names: &Names,
+        units: &[Unit],
+    ) -> (Option<UnitId>, Option<usize>) {
+        let (Some(name), Some(act)) = (&w.track, activity) else {
+            return (unit, None);
+        };
+        let key = at(path, "track");
+        if !act.per_patient() {
+            self.push(
+                key,
+                format!(
+                    "a track is for per-patient activities ({PER_PATIENT}), not {}: they follow \
+                     the census of the track's patients",
+                    activity_name(act)
+                ),
+            );
+            return (unit, None);
+        }
+        fn tracks(u: &Unit) -> Option<Vec<&str>> {
+            match &u.kind {
+                UnitKind::Sessions(su) => Some(su.tracks.iter().map(|t| t.name.as_str()).collect()),
+                UnitKind::Beds(_) => None,
+            }
+        }
+        if let Some(unit_name) = &w.unit {
+            // An unknown unit or a bed unit is a problem of `unit` already.
+            let Some(u) = names.unit(unit_name) else {
+                return (unit, None);
+            };
+            let Some(list) = units.get(u).and_then(tracks) else {
+                return (unit, None);
+            };
+            return match list.iter().position(|t| t == name) {
+                Some(t) => (unit, Some(t)),
+                None => {
+                    self.push(
+                        key,
+                        format!(
+                            "unit '{unit_name}' has no track '{name}'; its tracks are: {}",
+                            list.join(", ")
+                        ),
+                    );
+                    (unit, None)
+                }
+            };
+        }
+        let mut found = Vec::new();
+        let mut all = Vec::new();
+        for (u, unit) in units.iter().enumerate() {
+            for (t, track) in tracks(unit).into_iter().flatten().enumerate() {
+                all.push(format!("{}.{track}", unit.name));
+                if track == name {
+                    found.push((u, t));
+                }
+            }
+        }
+        match found[..] {
+            [(u, t)] => (Some(u), Some(t)),
+            [] => {
+                self.push(
+                    key,
+                    format!(
+                        "no sessions unit has a track named '{name}'; tracks are: {}",
+                        list_or_none(&all)
+                    ),
+                );
+                (unit, None)
+            }
+            _ => {
+                let with: Vec<String> = found.iter().map(|&(u, _)| units[u].name.clone()).collect();
+                self.push(
+                    key,
+                    format!(
+                        "units {} each have a track named '{name}'; give unit to say which",
+                        with.join(", ")
+                    ),
+                );
+                (unit, None)
+            }
+        }
+    }
+
+    /// A workload entry's `every_weeks_by_phase`: per-patient activities
+    /// only, instead of `every_weeks`, for sessions units with phases, one
+    /// number before the first phase and one per phase.
+    fn workload_by_phase(
+        &mut self,
+        path: &str,
+        w: &RawWorkload,
+        activity: Option<Activity>,
+        unit: Option<UnitId>,
+        names: &Names,
+        units: &[Unit],
+    ) -> Vec<f64> {
+        let Some(list) = &w.every_weeks_by_phase else {
+            return Vec::new();
+        };
+        let key = at(path, "every_weeks_by_phase");
+        if let Some(act) = activity.filter(|a| !a.per_patient()) {
+            self.push(
+                &key,
+                format!(
+                    "only per-patient activities ({PER_PATIENT}) step down by phase, not {}",
+                    activity_name(act)
+                ),
+            );
+            return Vec::new();
+        }
+        if w.every_weeks.is_some() {
+            self.push(
+                &key,
+                "give every_weeks or every_weeks_by_phase, not both (every_weeks_by_phase \
+                 gives every_weeks before the unit's first phase, then in each phase)",
+            );
+        }
+        for (i, &x) in list.iter().enumerate() {
+            self.positive(&format!("{key}[{i}]"), x);
+        }
+        // The units it applies to: `unit` (or the track's), else every
+        // sessions unit; an unknown or bed unit is a problem of `unit`.
+        let applies: Vec<UnitId> = match (&w.unit, unit) {
+            (Some(name), _) if names.unit(name).is_none() => Vec::new(),
+            (_, Some(u)) => vec![u],
+            (_, None) => (0..units.len()).collect(),
+        };
+        for u in applies {
+            let Some(Unit {
+                name,
+                kind: UnitKind::Sessions(su),
+                ..
+            }) = units.get(u)
+            else {
+                continue;
+            };
+            let phases = su.phases.len();
+            if phases == 0 {
+                self.push(
+                    &key,
+                    format!(
+                        "steps down with the phases of unit '{name}', which has none; add \
+                         phases to it (units.phases), give unit to name a unit with phases, or \
+                         give every_weeks"
+                    ),
+                );
+            } else if list.len() != phases + 1 {
+                self.push(
+                    &key,
+                    format!(
+                        "must have {} numbers for unit '{name}' (every_weeks before its first \
+                         phase, then one per phase: {phases} phase{} + 1), got {}",
+                        phases + 1,
+                        if phases == 1 { "" } else { "s" },
+                        list.len()
+                    ),
+                );
+            }
+        }
+        list.clone()
+    }
+}
+
+/// The activities that occur per enrolled patient, for messages.
+const PER_PATIENT: &str = "individual, family, medication";
+
+/// An activity's name in the scenario language.
+fn activity_name(a: Activity) -> &'static str {
+    Activity::ALL
+        .iter()
+        .find(|(_, x)| *x == a)
+        .map_or("?", |(n, _)| n)
+}
+
+/// A TOML number (integer or float) as f64.
+fn toml_number(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// What a TOML value is, for messages: "a string ('x')", "a list".
+fn value_kind(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("a string ('{s}')"),
+        toml::Value::Integer(i) => format!("an integer ({i})"),
+        toml::Value::Float(x) => format!("a number ({x})"),
+        toml::Value::Boolean(b) => format!("a boolean ({b})"),
+        toml::Value::Datetime(d) => format!("a date ({d})"),
+        toml::Value::Array(_) => "a list".to_string(),
+        toml::Value::Table(_) => "a table".to_string(),
     }
 }
 
@@ -2325,6 +2605,209 @@ room = "room-a"
             &["workload.0.unit=inpatient", "workload.0.activity=bed_day"]
         )
         .is_ok());
+    }
+
+    #[test]
+    fn workload_hours_may_follow_the_session_length() {
+        let s = load(
+            BASE,
+            &["workload.0.hours={ per_session_hour = 1, extra = 0.5 }"],
+        )
+        .unwrap();
+        let w = &s.workload[0];
+        assert_eq!((w.hours, w.per_session_hour), (0.5, 1.0));
+        let s = load(BASE, &["workload.0.hours={ per_session_hour = 2 }"]).unwrap();
+        assert_eq!(
+            (s.workload[0].hours, s.workload[0].per_session_hour),
+            (0.0, 2.0)
+        );
+        let s = load(BASE, &[]).unwrap();
+        assert_eq!(
+            (s.workload[0].hours, s.workload[0].per_session_hour),
+            (3.0, 0.0)
+        );
+
+        let p = problems(
+            BASE,
+            &["workload.0.hours={ per_session_hour = -1, extra = inf, per_hour = 2 }"],
+        );
+        assert_has(&p, "workload[0].hours.per_hour: unknown key 'per_hour'; allowed here: per_session_hour, extra");
+        assert_has(
+            &p,
+            "workload[0].hours.per_session_hour: must be >= 0, got -1",
+        );
+        assert_has(
+            &p,
+            "workload[0].hours.extra: must be a finite number, got inf",
+        );
+        assert_eq!(p.len(), 3, "{p:?}");
+        let p = problems(BASE, &["workload.0.hours={ extra = nan }"]);
+        assert_eq!(
+            p,
+            vec!["workload[0].hours.extra: must be a finite number, got NaN"]
+        );
+        let p = problems(BASE, &["workload.0.hours={ per_session_hour = \"1\" }"]);
+        assert_eq!(
+            p,
+            vec!["workload[0].hours.per_session_hour: must be a number >= 0 (staff hours); got a string ('1')"]
+        );
+        let p = problems(BASE, &["workload.0.hours={}"]);
+        assert_eq!(p, vec!["workload[0].hours: give per_session_hour (staff hours per hour of the session's length) and/or extra (fixed staff hours per session held), e.g. { per_session_hour = 1, extra = 0.5 }"]);
+        // A wrong type is a problem with the key, not a serde error.
+        let p = problems(BASE, &["workload.0.hours=three"]);
+        assert_eq!(p, vec!["workload[0].hours: must be a number of staff hours per occurrence, or for a group_session a table such as { per_session_hour = 1, extra = 0.5 }; got a string ('three')"]);
+        let p = problems(BASE, &["workload.0.hours=[1, 2]"]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].ends_with("got a list"), "{p:?}");
+        let p = problems(BASE, &["workload.0.hours=-1"]);
+        assert_eq!(p, vec!["workload[0].hours: must be >= 0, got -1"]);
+        // Only a group session's hours follow the session's length.
+        let p = problems(
+            BASE,
+            &[
+                "workload.0.activity=individual",
+                "workload.0.hours={ per_session_hour = 1 }",
+            ],
+        );
+        assert_eq!(p, vec!["workload[0].hours: a table of hours ({ per_session_hour, extra }) is for activity = \"group_session\", whose staff hours can follow the session's length; for individual give a number of staff hours per occurrence"]);
+    }
+
+    /// BASE with a second sessions unit, `day`, whose one track is also
+    /// named `morning`.
+    fn two_session_units() -> String {
+        format!(
+            "{BASE}
+[[units]]
+name = \"day\"
+kind = \"sessions\"
+episode = {{ weeks = 6 }}
+
+[[units.tracks]]
+name = \"morning\"
+days = [\"tue\"]
+start = \"13:00\"
+hours = 2
+group_size = 8
+"
+        )
+    }
+
+    #[test]
+    fn workload_track_must_be_a_track_of_its_unit() {
+        let individual = "workload.0.activity=individual";
+        let s = load(BASE, &[individual, "workload.0.track=morning"]).unwrap();
+        assert_eq!(
+            (s.workload[0].unit, s.workload[0].track),
+            (Some(1), Some(0))
+        );
+        let s = load(
+            &two_session_units(),
+            &[
+                individual,
+                "workload.0.track=morning",
+                "workload.0.unit=day",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.workload[0].unit, s.workload[0].track),
+            (Some(2), Some(0))
+        );
+
+        let p = problems(BASE, &["workload.0.track=morning"]);
+        assert_eq!(p, vec!["workload[0].track: a track is for per-patient activities (individual, family, medication), not group_session: they follow the census of the track's patients"]);
+        let p = problems(BASE, &[individual, "workload.0.track=evening"]);
+        assert_eq!(p, vec!["workload[0].track: no sessions unit has a track named 'evening'; tracks are: iop.morning"]);
+        let p = problems(
+            BASE,
+            &[
+                individual,
+                "workload.0.track=evening",
+                "workload.0.unit=iop",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec!["workload[0].track: unit 'iop' has no track 'evening'; its tracks are: morning"]
+        );
+        let p = problems(
+            &two_session_units(),
+            &[individual, "workload.0.track=morning"],
+        );
+        assert_eq!(p, vec!["workload[0].track: units iop, day each have a track named 'morning'; give unit to say which"]);
+        // A bed unit's problem is the unit's, once.
+        let p = problems(
+            BASE,
+            &[
+                individual,
+                "workload.0.track=morning",
+                "workload.0.unit=inpatient",
+            ],
+        );
+        assert_eq!(p, vec!["workload[0].unit: individual applies to sessions units, but 'inpatient' is a beds unit"]);
+    }
+
+    #[test]
+    fn workload_every_weeks_by_phase_needs_the_unit_s_phases() {
+        let individual = "workload.0.activity=individual";
+        let phases = "units.iop.phases=[{ from_week = 5, sessions_per_week = 2 }]";
+        let s = load(
+            BASE,
+            &[individual, phases, "workload.0.every_weeks_by_phase=[1, 2]"],
+        )
+        .unwrap();
+        assert_eq!(s.workload[0].every_weeks_by_phase, vec![1.0, 2.0]);
+        assert!(s.workload[0].scoped());
+
+        let p = problems(
+            BASE,
+            &[individual, "workload.0.every_weeks_by_phase=[1, 2]"],
+        );
+        assert_eq!(p, vec!["workload[0].every_weeks_by_phase: steps down with the phases of unit 'iop', which has none; add phases to it (units.phases), give unit to name a unit with phases, or give every_weeks"]);
+        let p = problems(
+            BASE,
+            &[
+                individual,
+                phases,
+                "workload.0.every_weeks_by_phase=[1, 2, 4]",
+            ],
+        );
+        assert_eq!(p, vec!["workload[0].every_weeks_by_phase: must have 2 numbers for unit 'iop' (every_weeks before its first phase, then one per phase: 1 phase + 1), got 3"]);
+        let p = problems(
+            BASE,
+            &[
+                individual,
+                phases,
+                "workload.0.every_weeks_by_phase=[1, 0]",
+                "workload.0.every_weeks=2",
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "workload[0].every_weeks_by_phase: give every_weeks or every_weeks_by_phase, not both (every_weeks_by_phase gives every_weeks before the unit's first phase, then in each phase)",
+                "workload[0].every_weeks_by_phase[1]: must be > 0, got 0",
+            ]
+        );
+        let p = problems(BASE, &[phases, "workload.0.every_weeks_by_phase=[1, 2]"]);
+        assert_eq!(p, vec!["workload[0].every_weeks_by_phase: only per-patient activities (individual, family, medication) step down by phase, not group_session"]);
+        // Without a unit, every sessions unit must have the phases; with
+        // one (or a track's), only that unit.
+        let p = problems(
+            &two_session_units(),
+            &[individual, phases, "workload.0.every_weeks_by_phase=[1, 2]"],
+        );
+        assert_eq!(p, vec!["workload[0].every_weeks_by_phase: steps down with the phases of unit 'day', which has none; add phases to it (units.phases), give unit to name a unit with phases, or give every_weeks"]);
+        for scope in ["workload.0.unit=iop", "workload.0.track=morning"] {
+            let sets = [
+                individual,
+                phases,
+                "workload.0.every_weeks_by_phase=[1, 2]",
+                "workload.0.unit=iop",
+                scope,
+            ];
+            assert!(load(&two_session_units(), &sets).is_ok(), "{scope}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::{at, list_or_none, Names, Validator};
 use crate::scenario::raw::RawFinance;
-use crate::scenario::types::{Finance, Payer, StaffCost};
+use crate::scenario::types::{Billing, Finance, Payer, StaffCost};
 
 /// Tolerance for payer shares summing to 1.
 const PAYER_SUM_TOL: f64 = 1e-6;
@@ -23,18 +23,36 @@ impl Validator<'_> {
                 Some(x) => self.probability(&at(&path, "share"), x),
                 None => 0.0,
             };
-            let per_day = match self.required(
-                &at(&path, "per_day"),
-                &p.per_day,
-                "billed per attended session-day",
-            ) {
-                Some(x) => self.non_negative(&at(&path, "per_day"), x),
-                None => 0.0,
+            // Each payer bills per attended session-day or per attended
+            // session-hour: exactly one of the two keys.
+            let (billing, rate) = match (p.per_day, p.per_hour) {
+                (Some(x), None) => (Billing::PerDay, self.non_negative(&at(&path, "per_day"), x)),
+                (None, Some(x)) => (
+                    Billing::PerHour,
+                    self.non_negative(&at(&path, "per_hour"), x),
+                ),
+                (Some(_), Some(_)) => {
+                    self.push(
+                        &path,
+                        "give per_day or per_hour, not both: a payer bills per attended \
+                         session-day (per_day) or per attended session-hour (per_hour)",
+                    );
+                    (Billing::PerDay, 0.0)
+                }
+                (None, None) => {
+                    self.push(
+                        at(&path, "per_day"),
+                        "missing; give per_day (billed per attended session-day) or per_hour \
+                         (billed per attended session-hour)",
+                    );
+                    (Billing::PerDay, 0.0)
+                }
             };
             payers.push(Payer {
                 name,
                 share,
-                per_day,
+                billing,
+                rate,
             });
         }
         let names_of_payers: Vec<String> = payers.iter().map(|p| p.name.clone()).collect();
@@ -192,5 +210,36 @@ role = "janitor"
         for e in expect {
             assert!(p.iter().any(|l| l.contains(e)), "missing {e:?} in {p:#?}");
         }
+    }
+
+    #[test]
+    fn a_payer_bills_per_day_or_per_hour() {
+        let p = problems(
+            r#"
+[finance]
+payers = [
+  { name = "a", share = 0.5, per_day = 100, per_hour = 30 },
+  { name = "b", share = 0.25 },
+  { name = "c", share = 0.25, per_hour = -1 },
+]
+"#,
+        );
+        assert_eq!(
+            p,
+            vec![
+                "finance.payers[0]: give per_day or per_hour, not both: a payer bills per attended session-day (per_day) or per attended session-hour (per_hour)",
+                "finance.payers[1].per_day: missing; give per_day (billed per attended session-day) or per_hour (billed per attended session-hour)",
+                "finance.payers[2].per_hour: must be >= 0, got -1",
+            ]
+        );
+        let without = DEFAULT_TOML.split("[finance]").next().unwrap_or_default();
+        let text = format!(
+            "{without}\n[finance]\npayers = [{{ name = \"a\", share = 0.25, per_day = 100 }}, \
+             {{ name = \"b\", share = 0.75, per_hour = 40 }}]\n"
+        );
+        let f = load_str(&text, "t.toml", &[]).unwrap().finance.unwrap();
+        assert_eq!((f.per_day(), f.per_hour()), (25.0, 30.0));
+        let s = load_str(DEFAULT_TOML, "d", &[]).unwrap();
+        assert_eq!(s.finance.unwrap().per_hour(), 0.0);
     }
 }
