@@ -165,16 +165,18 @@ impl RoleRoster {
     }
 }
 
+/// Mon..Sun, as the calendar numbers them.
+const DAYS: [chrono::Weekday; 7] = [
+    chrono::Weekday::Mon,
+    chrono::Weekday::Tue,
+    chrono::Weekday::Wed,
+    chrono::Weekday::Thu,
+    chrono::Weekday::Fri,
+    chrono::Weekday::Sat,
+    chrono::Weekday::Sun,
+];
+
 fn weekday(calendar: &Calendar, day: u64) -> chrono::Weekday {
-    const DAYS: [chrono::Weekday; 7] = [
-        chrono::Weekday::Mon,
-        chrono::Weekday::Tue,
-        chrono::Weekday::Wed,
-        chrono::Weekday::Thu,
-        chrono::Weekday::Fri,
-        chrono::Weekday::Sat,
-        chrono::Weekday::Sun,
-    ];
     DAYS[calendar.weekday(day)]
 }
 
@@ -362,15 +364,6 @@ pub fn uncovered_slots(s: &Scenario) -> Vec<String> {
         })
         .collect();
     const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    const DAYS: [chrono::Weekday; 7] = [
-        chrono::Weekday::Mon,
-        chrono::Weekday::Tue,
-        chrono::Weekday::Wed,
-        chrono::Weekday::Thu,
-        chrono::Weekday::Fri,
-        chrono::Weekday::Sat,
-        chrono::Weekday::Sun,
-    ];
     let hhmm = |m: f64| format!("{:02}:{:02}", (m / 60.0) as u32, (m % 60.0).round() as u32);
     for (d, &weekday) in DAYS.iter().enumerate() {
         let mut rosters = full.clone();
