@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use crate::engine::time::secs_to_days;
 use crate::model::result::UnitResult;
 use crate::model::rng::{derive, name_key};
 use crate::scenario::{self, Admission, Scenario, ScenarioError, UnitKind};
@@ -45,6 +46,11 @@ pub enum Quantity {
     /// Little's law: census against admissions per day x mean stay (days),
     /// both from the same trials.
     LittleCensus,
+    /// Mean referral-to-appointment wait of an intake (days).
+    IntakeMeanWait,
+    /// Share of intake waits of at most `secs` seconds (the theory's P90:
+    /// the pooled P90 compared through its CDF, as a ratio of counts).
+    IntakeWithin { secs: u64 },
 }
 
 impl Quantity {
@@ -58,6 +64,8 @@ impl Quantity {
             Quantity::ShareReneged => "share reneged",
             Quantity::CensusVariance => "census variance",
             Quantity::LittleCensus => "census = adm/day x stay",
+            Quantity::IntakeMeanWait => "mean intake wait (days)",
+            Quantity::IntakeWithin { .. } => "P(intake wait <= theory's P90)",
         }
     }
 
@@ -72,6 +80,8 @@ impl Quantity {
             Quantity::ShareReneged => "share_reneged",
             Quantity::CensusVariance => "census_variance",
             Quantity::LittleCensus => "little_census",
+            Quantity::IntakeMeanWait => "intake_wait_days",
+            Quantity::IntakeWithin { .. } => "intake_within_p90",
         }
     }
 
@@ -89,6 +99,8 @@ impl Quantity {
         match self {
             Quantity::MeanWaitlist | Quantity::MeanCensus => Estimator::Mean,
             Quantity::MeanWait
+            | Quantity::IntakeMeanWait
+            | Quantity::IntakeWithin { .. }
             | Quantity::ShareWaited
             | Quantity::ShareTurnedAway
             | Quantity::ShareReneged => Estimator::Ratio,
@@ -125,6 +137,17 @@ impl Quantity {
                     0.0
                 };
                 [u.census, c.admitted as f64, stays, exits]
+            }
+            Quantity::IntakeMeanWait | Quantity::IntakeWithin { .. } => {
+                let waits = u.intake.as_ref().map_or(&[][..], |i| &i.wait_secs[..]);
+                let n = waits.len() as f64;
+                let y = match self {
+                    Quantity::IntakeWithin { secs } => {
+                        waits.iter().filter(|&&w| w <= secs).count() as f64
+                    }
+                    _ => waits.iter().map(|&w| secs_to_days(w)).sum(),
+                };
+                [y, n, 0.0, 0.0]
             }
         }
     }
@@ -427,6 +450,53 @@ fn sessions_case(
     })
 }
 
+/// An intake with one appointment a weekday at 09:00 and Poisson
+/// referrals of 4 a week (load 0.8), everyone showing, no holidays, seats
+/// to spare: its referral-to-appointment waits against the slotted
+/// server's exact distribution ([`theory::slotted_wait`]).
+fn intake_case(trials: u32, seed: u64) -> Result<Case, ScenarioError> {
+    let theory = theory::intake_case_theory();
+    let id = "intake 1 slot/weekday rho=0.80".to_string();
+    let seed = case_seed(seed, &id);
+    let (warmup, weeks) = horizon(theory.relaxation_days, 52);
+    let mut t = String::new();
+    header(
+        &mut t,
+        &id,
+        &Run::new((warmup, weeks), trials, seed),
+        4.0 / 7.0,
+        "iop",
+    );
+    t.push_str(
+        "[[units]]\n\
+         name = \"iop\"\n\
+         kind = \"sessions\"\n\
+         episode = { weeks = 1 }\n\
+         intake = { slots = [1, 1, 1, 1, 1, 0, 0], at = \"09:00\" }\n\
+         [[units.tracks]]\n\
+         name = \"day\"\n\
+         days = [\"mon\"]\n\
+         start = \"10:00\"\n\
+         hours = 3\n\
+         group_size = 1000\n",
+    );
+    // Whole seconds: a wait of at most the P90 rounded down.
+    let p90_secs = (theory.p90_days * 86_400.0).floor() as u64;
+    Ok(Case {
+        scenario: load(&id, &t)?,
+        id,
+        servers: Some(1),
+        load: Some(theory.slot_utilization),
+        expects: vec![
+            expect(Quantity::IntakeMeanWait, theory.mean_days),
+            expect(
+                Quantity::IntakeWithin { secs: p90_secs },
+                theory.cdf(p90_secs as f64 / 86_400.0),
+            ),
+        ],
+    })
+}
+
 /// The shipped scenarios, embedded so that an installed binary can check
 /// them too. `tests/validation.rs` fails if a file in `scenarios/` is missing here.
 pub const SHIPPED: [(&str, &str); 4] = [
@@ -609,6 +679,10 @@ pub fn cases(suite: Suite, seed: u64) -> Result<Vec<Case>, ScenarioError> {
         if let Some(n) = pick(suite, budget) {
             out.push(sessions_case(groups, size, rho, n, seed)?);
         }
+    }
+    // The slotted intake server: 1 slot a weekday, load 0.8.
+    if let Some(n) = pick(suite, (Some(60), 1000)) {
+        out.push(intake_case(n, seed)?);
     }
     // Little's law on every shipped scenario.
     for (file, text) in SHIPPED {
