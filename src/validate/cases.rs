@@ -429,7 +429,7 @@ fn sessions_case(
 
 /// The shipped scenarios, embedded so that an installed binary can check
 /// them too. `tests/validation.rs` fails if a file in `scenarios/` is missing here.
-pub const SHIPPED: [(&str, &str); 4] = [
+pub const SHIPPED: [(&str, &str); 5] = [
     ("cohort.toml", include_str!("../../scenarios/cohort.toml")),
     ("default.toml", include_str!("../../scenarios/default.toml")),
     (
@@ -439,6 +439,10 @@ pub const SHIPPED: [(&str, &str); 4] = [
     (
         "public-sector-sud.toml",
         include_str!("../../scenarios/public-sector-sud.toml"),
+    ),
+    (
+        "staffed-iop.toml",
+        include_str!("../../scenarios/staffed-iop.toml"),
     ),
 ];
 
