@@ -604,3 +604,53 @@ pub fn run_until(
         Ok(agg.finish(scenario, started.elapsed()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{load_str, DEFAULT_TOML};
+
+    /// Every intake appointment of every trial is in the unit's pooled
+    /// intake waits; a scenario without an intake has none.
+    #[test]
+    fn intake_waits_pool_every_appointment_of_every_trial() {
+        let s = load_str(
+            DEFAULT_TOML,
+            "default",
+            &[
+                "simulation.trials=12".into(),
+                "simulation.weeks=26".into(),
+                r#"units.iop.intake={ slots = [1, 1, 1, 1, 1, 0, 0], show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#.into(),
+            ],
+        )
+        .unwrap();
+        let p = Program::new(&s);
+        let mut agg = Aggregator::new(&s);
+        let mut due = 0;
+        let mut long = 0;
+        for t in 0..12 {
+            let r = run_trial(&p, 1, t);
+            let i = r.units[0].intake.as_ref().expect("an intake result");
+            due += i.appointments;
+            long += i.wait_secs.iter().filter(|&&w| w >= 7 * 86_400).count() as u64;
+            agg.push(&r);
+        }
+        let r = agg.finish(&s, Duration::ZERO);
+        let [h] = r.intake_waits.as_slice() else {
+            panic!("one histogram: {:?}", r.intake_waits)
+        };
+        assert_eq!(h.unit, "iop");
+        assert!(due > 0);
+        assert_eq!(h.total, due);
+        assert_eq!(h.counts.iter().sum::<u64>(), due);
+        assert_eq!(h.counts[14..].iter().sum::<u64>(), long, "7 days and more");
+        assert!(h.p50.is_finite() && h.p50 <= h.p90, "{} {}", h.p50, h.p90);
+        // The unit's own waits are not mixed in.
+        assert_ne!(r.waits[0].total, h.total);
+
+        let s = load_str(DEFAULT_TOML, "default", &["simulation.trials=2".into()]).unwrap();
+        let mut agg = Aggregator::new(&s);
+        agg.push(&run_trial(&Program::new(&s), 1, 0));
+        assert!(agg.finish(&s, Duration::ZERO).intake_waits.is_empty());
+    }
+}
