@@ -90,7 +90,10 @@ fn roster_rows(r: &RunResults, role: &str, rows: &mut Vec<(String, String)>) {
         if let Some(h) = s("hours_on_duty") {
             rows.push((
                 format!("staff: {role} hours on duty"),
-                format!("{}  (per week, after leave and vacancies)", interval(h)),
+                format!(
+                    "{}  (per week, less leave, holidays, vacancies)",
+                    interval(h)
+                ),
             ));
         }
         if let Some(u) = s("utilization") {
@@ -245,7 +248,7 @@ mod tests {
         );
         ends(
             "staff: therapist hours on duty",
-            "  81.0 [64.8, 97.2]  (per week, after leave and vacancies)",
+            "  81.0 [64.8, 97.2]  (per week, less leave, holidays, vacancies)",
         );
         ends(
             "staff: therapist utilization",

@@ -827,7 +827,7 @@ fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> 
             colour: style::ON_DUTY,
         });
         about.push_str(&format!(
-            " The {role}s work shifts: the teal dashed line is the hours they are on duty in \
+            " The {role} role works shifts: the teal dashed line is the hours they are on duty in \
              an average week of the median trial, {} h (the shifts of positions filled, less \
              leave and holidays). Groups and intake appointments happen only when someone is \
              on duty; the rest of the work must fit in those hours too.",
