@@ -177,7 +177,7 @@ fn a(word: &str) -> String {
     format!("{} {word}", if an { "an" } else { "a" })
 }
 
-/// `unit`'s intake: one referral in ten waits a week or more for the
+/// `unit`'s intake: one referral in ten waits more than a week for the
 /// appointment, and the longer they wait the fewer come.
 fn intake_warning(r: &RunResults, unit: &str) -> Option<String> {
     if !structure::has_intake(r, unit) {
