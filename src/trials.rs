@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use crate::engine::time::secs_to_days;
 use crate::model::clinic::run_trial_logged;
 use crate::model::log::Log;
 use crate::model::result::{
@@ -89,6 +90,10 @@ pub struct RunResults {
     /// The same per track of a unit with results per track, named
     /// `<unit>.<track>`.
     pub track_waits: Vec<WaitHistogram>,
+    /// Per unit with an intake stage, named by the unit: the waits from
+    /// referral to the intake appointment of every appointment due (shown
+    /// or not) of every trial.
+    pub intake_waits: Vec<WaitHistogram>,
     /// Per unit, the share of referrals ending in each outcome
     /// ([`OUTCOMES`]), across trials.
     pub outcome_shares: Vec<(String, Vec<Summary>)>,
@@ -128,7 +133,8 @@ pub struct ExactLimits {
     /// Trials kept exactly by each per-trial column (summary metrics, outcome
     /// shares, and every (weekly metric, week) cell).
     pub trials: usize,
-    /// Waits kept exactly per unit, over all trials.
+    /// Waits kept exactly per unit, over all trials (and as many intake
+    /// waits per unit with an intake stage).
     pub waits: usize,
     /// Waits kept exactly per track (of units with results per track).
     pub track_waits: usize,
@@ -172,6 +178,17 @@ impl ExactLimits {
             track_waits: EXACT_TRACK_WAITS_BUDGET / reported_tracks(scenario).len().max(1),
         }
     }
+}
+
+/// The units with an intake stage, by index.
+fn intake_units(scenario: &Scenario) -> Vec<usize> {
+    scenario
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| matches!(&u.kind, UnitKind::Sessions(su) if su.intake.is_some()))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Waits of one unit: the fixed histogram and a bounded column for quantiles.
@@ -226,6 +243,8 @@ pub struct Aggregator {
     waits: Vec<WaitAcc>,
     /// Per reported track, in unit and track order.
     track_waits: Vec<WaitAcc>,
+    /// Per unit with an intake stage ([`intake_units`]).
+    intake_waits: Vec<(usize, WaitAcc)>,
     shares: Vec<[Column; 7]>,
     events: u64,
     trials: u64,
@@ -259,6 +278,10 @@ impl Aggregator {
                 .iter()
                 .map(|_| WaitAcc::new(bins, limits.track_waits))
                 .collect(),
+            intake_waits: intake_units(scenario)
+                .into_iter()
+                .map(|u| (u, WaitAcc::new(bins, limits.waits)))
+                .collect(),
             shares: scenario
                 .units
                 .iter()
@@ -289,6 +312,11 @@ impl Aggregator {
         for (acc, t) in self.track_waits.iter_mut().zip(tracks) {
             acc.push(t.waits());
         }
+        for (u, acc) in &mut self.intake_waits {
+            if let Some(i) = r.units.get(*u).and_then(|u| u.intake.as_ref()) {
+                acc.push(i.wait_secs.iter().map(|&s| secs_to_days(s)));
+            }
+        }
         for (acc, u) in self.shares.iter_mut().zip(&r.units) {
             for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
                 col.push(x);
@@ -314,6 +342,7 @@ impl Aggregator {
                 .waits
                 .iter()
                 .chain(&self.track_waits)
+                .chain(self.intake_waits.iter().map(|(_, w)| w))
                 .map(WaitAcc::heap_bytes)
                 .sum::<usize>()
             + self.shares.iter().map(|s| cols(s)).sum::<usize>()
@@ -337,6 +366,7 @@ impl Aggregator {
                 self.waits
                     .par_iter()
                     .chain(&self.track_waits)
+                    .chain(self.intake_waits.par_iter().map(|(_, w)| w))
                     .map(|w| w.values.quantiles(&[0.5, 0.9]))
                     .collect::<Vec<_>>()
             },
@@ -368,7 +398,7 @@ impl Aggregator {
         let track_waits = reported_tracks(scenario)
             .into_iter()
             .zip(self.track_waits)
-            .zip(wait_quantiles)
+            .zip(wait_quantiles.by_ref())
             .map(|(((u, t), w), q)| {
                 let unit = &scenario.units[u];
                 let name = match &unit.kind {
@@ -377,6 +407,12 @@ impl Aggregator {
                 };
                 w.histogram(name, q)
             })
+            .collect();
+        let intake_waits = self
+            .intake_waits
+            .into_iter()
+            .zip(wait_quantiles)
+            .map(|((u, w), q)| w.histogram(scenario.units[u].name.clone(), q))
             .collect();
         let capacity = scenario
             .units
@@ -409,6 +445,7 @@ impl Aggregator {
             weekly,
             waits,
             track_waits,
+            intake_waits,
             capacity,
             staff_hours: scenario
                 .staff
@@ -566,4 +603,54 @@ pub fn run_until(
         }
         Ok(agg.finish(scenario, started.elapsed()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{load_str, DEFAULT_TOML};
+
+    /// Every intake appointment of every trial is in the unit's pooled
+    /// intake waits; a scenario without an intake has none.
+    #[test]
+    fn intake_waits_pool_every_appointment_of_every_trial() {
+        let s = load_str(
+            DEFAULT_TOML,
+            "default",
+            &[
+                "simulation.trials=12".into(),
+                "simulation.weeks=26".into(),
+                r#"units.iop.intake={ slots = [1, 1, 1, 1, 1, 0, 0], show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#.into(),
+            ],
+        )
+        .unwrap();
+        let p = Program::new(&s);
+        let mut agg = Aggregator::new(&s);
+        let mut due = 0;
+        let mut long = 0;
+        for t in 0..12 {
+            let r = run_trial(&p, 1, t);
+            let i = r.units[0].intake.as_ref().expect("an intake result");
+            due += i.appointments;
+            long += i.wait_secs.iter().filter(|&&w| w >= 7 * 86_400).count() as u64;
+            agg.push(&r);
+        }
+        let r = agg.finish(&s, Duration::ZERO);
+        let [h] = r.intake_waits.as_slice() else {
+            panic!("one histogram: {:?}", r.intake_waits)
+        };
+        assert_eq!(h.unit, "iop");
+        assert!(due > 0);
+        assert_eq!(h.total, due);
+        assert_eq!(h.counts.iter().sum::<u64>(), due);
+        assert_eq!(h.counts[14..].iter().sum::<u64>(), long, "7 days and more");
+        assert!(h.p50.is_finite() && h.p50 <= h.p90, "{} {}", h.p50, h.p90);
+        // The unit's own waits are not mixed in.
+        assert_ne!(r.waits[0].total, h.total);
+
+        let s = load_str(DEFAULT_TOML, "default", &["simulation.trials=2".into()]).unwrap();
+        let mut agg = Aggregator::new(&s);
+        agg.push(&run_trial(&Program::new(&s), 1, 0));
+        assert!(agg.finish(&s, Duration::ZERO).intake_waits.is_empty());
+    }
 }

@@ -320,6 +320,147 @@ fn report_shows_tracks_streams_and_destinations_with_the_summary_figures() {
     assert!(figure.contains("Pooled over all waits of all trials"));
 }
 
+/// The shipped staffed scenario: its console lines, the intake table and
+/// chart, and the staff table show the figures of `summary.csv`; the
+/// cancelled sessions are a warning.
+#[test]
+fn staffed_scenario_shows_intake_and_staff_with_the_summary_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("iopsim")
+        .unwrap()
+        .args([
+            "run",
+            "scenarios/staffed-iop.toml",
+            "--trials",
+            "40",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(tmp.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let console = String::from_utf8(out).unwrap();
+    for line in [
+        "iop: intake wait, mean (days)",
+        "iop: intake wait, P90 (days)",
+        "iop: intake no-shows",
+        "iop: intake slots used",
+        "iop: sessions cancelled, no staff",
+        "staff: therapist hours on duty",
+        "staff: therapist utilization",
+        "staff: therapist caseload ",
+        "staff: therapist caseload full",
+        "staff: therapist held back",
+    ] {
+        assert!(
+            console.lines().any(|l| l.starts_with(line)),
+            "no line '{line}' in\n{console}"
+        );
+    }
+    // The prescriber has no roster: no lines of one.
+    assert!(!console.contains("prescriber hours on duty"));
+
+    let dir = tmp.path().join("staffed-iop");
+    for ext in ["png", "svg"] {
+        assert!(dir.join(format!("intake-waits-iop.{ext}")).is_file());
+    }
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    let sum = summary(&dir);
+    let check = |caption: &str, label: &str, metric: &str, as_pct: bool| {
+        let (median, range) = unit_row(table(&html, caption), label);
+        let cell = format!("{median}<span class=\"range\">{range}</span>");
+        let value = sum[metric];
+        assert!(
+            shows(&cell, value, as_pct),
+            "{label}: the report shows {cell}, summary.csv has {metric} {value:?}"
+        );
+    };
+    let intake = "Unit iop: intake";
+    check(intake, "Appointments due", "iop.intakes", false);
+    check(
+        intake,
+        "Wait for the appointment, mean (days)",
+        "iop.intake_wait_days",
+        false,
+    );
+    check(
+        intake,
+        "Wait for the appointment, P90 (days)",
+        "iop.intake_wait_days_p90",
+        false,
+    );
+    check(
+        intake,
+        "No-shows at the appointment",
+        "iop.intake_no_shows",
+        false,
+    );
+    check(
+        intake,
+        "Slots booked, of those offered",
+        "iop.intake_slots_used",
+        true,
+    );
+    check(
+        "Unit iop",
+        "Group sessions cancelled, no facilitator on duty",
+        "iop.sessions_cancelled",
+        false,
+    );
+    let staff = "Staff: therapist";
+    for (label, metric, as_pct) in [
+        (
+            "Hours on duty per week, average (after leave, holidays, vacancies)",
+            "hours_on_duty",
+            false,
+        ),
+        (
+            "Utilization: hours needed / hours on duty",
+            "utilization",
+            true,
+        ),
+        (
+            "FTE the timetable needs (groups and fixed intake slots)",
+            "timetable_fte",
+            false,
+        ),
+        (
+            "Group sessions cancelled, none on duty",
+            "sessions_cancelled",
+            false,
+        ),
+        ("Caseload, average patients", "caseload", false),
+        ("Caseload cap (patients)", "caseload_cap", false),
+        ("Time at the cap", "caseload_full", true),
+        (
+            "Admissions held back by a full caseload",
+            "caseload_held_back",
+            false,
+        ),
+    ] {
+        check(staff, label, &format!("staff.therapist.{metric}"), as_pct);
+    }
+    assert!(!html.contains("<h3>Staff: prescriber</h3><table><thead><tr><th></th><th>median</th><th>P5\u{2013}P95</th></tr></thead><tbody><tr><td>Hours on staff per week (FTE"));
+    // The intake chart sits between the waitlist and the waits to admission.
+    let at = |id: &str| {
+        html.find(&format!("<figure id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no figure {id}"))
+    };
+    assert!(
+        at("waitlist-iop") < at("intake-waits-iop") && at("intake-waits-iop") < at("waits-iop")
+    );
+    // The evening therapist works alone: their leave cancels evening groups.
+    let cancelled = sum["staff.therapist.sessions_cancelled"].1;
+    assert!(cancelled >= 1.0, "{cancelled}");
+    assert!(
+        html.contains("group sessions a year are cancelled for want of a therapist on duty"),
+        "no warning of cancelled sessions"
+    );
+}
+
 /// The default scenario with a detox bed unit in front of the IOP: a
 /// referral stream into it, and half its discharges going on to the IOP.
 fn bed_scenario(dir: &Path) -> PathBuf {

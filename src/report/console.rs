@@ -47,8 +47,87 @@ const KEY_TRACK_METRICS: [(&str, &str); 3] = [
     ("seat_utilization", "seat utilization"),
 ];
 
+/// Per unit with an intake stage: the wait for the appointment and what
+/// became of the slots.
+const KEY_INTAKE_METRICS: [(&str, &str); 4] = [
+    ("intake_wait_days", "intake wait, mean (days)"),
+    ("intake_wait_days_p90", "intake wait, P90 (days)"),
+    ("intake_no_shows", "intake no-shows"),
+    ("intake_slots_used", "intake slots used"),
+];
+
 fn interval(s: &crate::stats::Summary) -> String {
     format!("{} [{}, {}]", fmt(s.p50), fmt(s.p5), fmt(s.p95))
+}
+
+/// A unit's intake and the sessions its staff could not run.
+fn intake_rows(r: &RunResults, unit: &str, rows: &mut Vec<(String, String)>) {
+    if structure::has_intake(r, unit) {
+        let due = r.summary_of(&format!("{unit}.intakes"));
+        for (m, label) in KEY_INTAKE_METRICS {
+            if let Some(s) = r.summary_of(&format!("{unit}.{m}")) {
+                let mut v = interval(s);
+                if let (true, Some(due)) = (m == "intake_no_shows", due) {
+                    v.push_str(&format!("  (of {} appointments)", fmt(due.p50)));
+                }
+                rows.push((format!("{unit}: {label}"), v));
+            }
+        }
+    }
+    if let Some(s) = r.summary_of(&format!("{unit}.sessions_cancelled")) {
+        rows.push((
+            format!("{unit}: sessions cancelled, no staff"),
+            format!("{}  (groups with no facilitator on duty)", interval(s)),
+        ));
+    }
+}
+
+/// A rostered role's hours on duty and how much of them the work takes; a
+/// capped role's caseload.
+fn roster_rows(r: &RunResults, role: &str, rows: &mut Vec<(String, String)>) {
+    let s = |m: &str| r.summary_of(&format!("staff.{role}.{m}"));
+    if structure::is_rostered(r, role) {
+        if let Some(h) = s("hours_on_duty") {
+            rows.push((
+                format!("staff: {role} hours on duty"),
+                format!(
+                    "{}  (per week, less leave, holidays, vacancies)",
+                    interval(h)
+                ),
+            ));
+        }
+        if let Some(u) = s("utilization") {
+            rows.push((
+                format!("staff: {role} utilization"),
+                format!("{}  (hours needed / hours on duty)", interval(u)),
+            ));
+        }
+    }
+    if structure::has_caseload(r, role) {
+        if let (Some(c), Some(cap)) = (s("caseload"), s("caseload_cap")) {
+            let cap = if cap.p5 == cap.p95 {
+                fmt(cap.p50)
+            } else {
+                interval(cap)
+            };
+            rows.push((
+                format!("staff: {role} caseload"),
+                format!("{}  (cap: {cap})", interval(c)),
+            ));
+        }
+        if let Some(f) = s("caseload_full") {
+            rows.push((
+                format!("staff: {role} caseload full"),
+                format!("{}  (share of time at the cap)", interval(f)),
+            ));
+        }
+        if let Some(h) = s("caseload_held_back") {
+            rows.push((
+                format!("staff: {role} held back"),
+                format!("{}  (admissions a full caseload held back)", interval(h)),
+            ));
+        }
+    }
 }
 
 pub fn summary_table(r: &RunResults) -> String {
@@ -69,6 +148,7 @@ pub fn summary_table(r: &RunResults) -> String {
                 rows.push((format!("{unit}: {label}"), interval(s)));
             }
         }
+        intake_rows(r, unit, &mut rows);
         rows.push((format!("{unit}: capacity"), cap.to_string()));
         for t in structure::tracks(r, unit) {
             for (m, label) in KEY_TRACK_METRICS {
@@ -85,6 +165,7 @@ pub fn summary_table(r: &RunResults) -> String {
                 format!("{}  (hours on staff: {}/week)", interval(s), fmt(*hours)),
             ));
         }
+        roster_rows(r, role, &mut rows);
     }
     for (m, label) in [
         ("revenue_per_week", "finance: revenue/week"),
@@ -119,7 +200,7 @@ pub fn summary_table(r: &RunResults) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::plots::test_results;
+    use crate::report::plots::{test_results, test_results_staffed};
 
     #[test]
     fn tracks_are_listed_and_beds_show_only_what_beds_can_do() {
@@ -141,5 +222,92 @@ mod tests {
         for gone in ["completed", "dropped out", "admin. discharged"] {
             assert_eq!(line(&format!("inpatient: {gone}")), None, "{t}");
         }
+    }
+
+    fn line(t: &str, start: &str) -> Option<String> {
+        t.lines().find(|l| l.starts_with(start)).map(str::to_string)
+    }
+
+    #[test]
+    fn intake_cancelled_sessions_roster_and_caseload_are_listed_when_present() {
+        let t = summary_table(&test_results_staffed());
+        let ends = |start: &str, end: &str| {
+            let l = line(&t, start).unwrap_or_else(|| panic!("no line {start}: {t}"));
+            assert!(l.ends_with(end), "{l:?} should end with {end:?}");
+        };
+        ends("iop: intake wait, mean (days)", "  3.00 [2.40, 3.60]");
+        ends("iop: intake wait, P90 (days)", "  6.00 [4.80, 7.20]");
+        ends(
+            "iop: intake no-shows",
+            "  15.0 [12.0, 18.0]  (of 60.0 appointments)",
+        );
+        ends("iop: intake slots used", "  0.75 [0.60, 0.90]");
+        ends(
+            "iop: sessions cancelled, no staff",
+            "  12.0 [9.60, 14.4]  (groups with no facilitator on duty)",
+        );
+        ends(
+            "staff: therapist hours on duty",
+            "  81.0 [64.8, 97.2]  (per week, less leave, holidays, vacancies)",
+        );
+        ends(
+            "staff: therapist utilization",
+            "  0.70 [0.56, 0.84]  (hours needed / hours on duty)",
+        );
+        // The cap is the same in every trial: one number.
+        ends(
+            "staff: therapist caseload ",
+            "  18.0 [14.4, 21.6]  (cap: 21.0)",
+        );
+        ends(
+            "staff: therapist caseload full",
+            "  0.05 [0.04, 0.06]  (share of time at the cap)",
+        );
+        ends(
+            "staff: therapist held back",
+            "  1.00 [0.80, 1.20]  (admissions a full caseload held back)",
+        );
+        // In the unit's block, before its capacity; the role's after its FTE.
+        let pos = |start: &str| t.lines().position(|l| l.starts_with(start)).unwrap();
+        assert!(pos("iop: seat utilization") < pos("iop: intake wait, mean"));
+        assert!(pos("iop: sessions cancelled") < pos("iop: capacity"));
+        assert!(pos("staff: therapist FTE needed") < pos("staff: therapist hours on duty"));
+        // Every line still lines up: values start in one column.
+        let col = |l: &str| {
+            let gap = l.find("  ").expect("a label, then spaces");
+            gap + l[gap..].find(|c| c != ' ').expect("a value")
+        };
+        let first = col(&line(&t, "iop: census").unwrap());
+        assert_eq!(col(&line(&t, "iop: sessions cancelled").unwrap()), first);
+    }
+
+    #[test]
+    fn a_run_without_staff_constraints_has_none_of_their_lines() {
+        let t = summary_table(&test_results());
+        for gone in [
+            "intake",
+            "sessions cancelled",
+            "hours on duty",
+            "therapist utilization",
+            "caseload",
+            "held back",
+        ] {
+            assert!(!t.contains(gone), "{gone}: {t}");
+        }
+        // A varying cap is shown as a range.
+        let mut r = test_results_staffed();
+        let i = r
+            .summary_names
+            .iter()
+            .position(|n| n == "staff.therapist.caseload_cap")
+            .unwrap();
+        r.summary[i] = crate::stats::Summary::of(&[14.0, 21.0, 21.0, 21.0]);
+        let t = summary_table(&r);
+        assert!(
+            line(&t, "staff: therapist caseload ")
+                .unwrap()
+                .ends_with("(cap: 21.0 [15.1, 21.0])"),
+            "{t}"
+        );
     }
 }

@@ -77,6 +77,13 @@ const WAIT_P90_DAYS: f64 = 14.0;
 const CENSUS_OF_CAPACITY: f64 = 0.9;
 const LOW_SEAT_UTILIZATION: f64 = 0.6;
 const SHORT_WEEKS: f64 = 0.05;
+/// Intake: one referral in ten waits longer than this for the appointment
+/// (at 7 days only 38% come, domain.md [S13][S14]).
+const INTAKE_WAIT_P90_DAYS: f64 = 7.0;
+/// A caseload at its cap this share of the time, holding admissions back.
+const CASELOAD_FULL_SHARE: f64 = 0.2;
+/// A rostered role whose work takes more than this share of its hours on duty.
+const HIGH_UTILIZATION: f64 = 0.9;
 
 fn outcome_share<'a>(r: &'a RunResults, unit: &str, outcome: &str) -> Option<&'a Summary> {
     let i = OUTCOMES.iter().position(|o| *o == outcome)?;
@@ -151,6 +158,121 @@ fn track_warnings(r: &RunResults, unit: &str) -> Vec<String> {
     out
 }
 
+/// "a year" for a run of 52 reported weeks, else "in the N reported weeks":
+/// counts are totals over the reported weeks.
+fn per_period(r: &RunResults) -> String {
+    if r.weeks == 52 {
+        "a year".into()
+    } else {
+        format!("in the {} reported weeks", r.weeks)
+    }
+}
+
+/// "a therapist", "an intake-worker".
+fn a(word: &str) -> String {
+    let an = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
+/// `unit`'s intake: one referral in ten waits more than a week for the
+/// appointment, and the longer they wait the fewer come.
+fn intake_warning(r: &RunResults, unit: &str) -> Option<String> {
+    if !structure::has_intake(r, unit) {
+        return None;
+    }
+    let p90 = r.summary_of(&format!("{unit}.intake_wait_days_p90"))?;
+    if p90.p50.is_nan() || p90.p50 <= INTAKE_WAIT_P90_DAYS {
+        return None;
+    }
+    let missed = match (
+        r.summary_of(&format!("{unit}.intake_no_shows")),
+        r.summary_of(&format!("{unit}.intakes")),
+    ) {
+        (Some(n), Some(d)) if d.mean > 0.0 && n.mean.is_finite() => {
+            format!(": {} of all appointments are missed", pct(n.mean / d.mean))
+        }
+        _ => String::new(),
+    };
+    Some(format!(
+        "{unit}: one referral in ten waits more than {:.0} days for an intake appointment, and \
+         the longer people wait, the fewer come{missed}. More intake slots (or staff on duty to \
+         give them) shorten the wait.",
+        p90.p50
+    ))
+}
+
+/// A rostered role's cancelled sessions and how much of its hours on duty
+/// the work takes; a capped role's full caseload holding admissions back.
+fn roster_warnings(r: &RunResults, role: &str) -> Vec<String> {
+    let s = |m: &str| {
+        r.summary_of(&format!("staff.{role}.{m}"))
+            .filter(|s| s.p50.is_finite())
+    };
+    let period = per_period(r);
+    let mut out = Vec::new();
+    if structure::is_rostered(r, role) {
+        if let Some(c) = s("sessions_cancelled") {
+            if c.p50 >= 1.0 {
+                out.push(format!(
+                    "{} group sessions {period} are cancelled for want of {} on duty \
+                     (P5\u{2013}P95 {}\u{2013}{}): their patients miss them, and nobody is \
+                     admitted at them.",
+                    num(c.p50),
+                    a(role),
+                    num(c.p5),
+                    num(c.p95)
+                ));
+            } else if c.p95 >= 1.0 {
+                out.push(format!(
+                    "In one trial in twenty, {} or more group sessions {period} are cancelled \
+                     for want of {} on duty (when a position stays vacant or leave leaves \
+                     nobody to run a group); the median trial loses {}.",
+                    num(c.p95),
+                    a(role),
+                    num(c.p50)
+                ));
+            }
+        }
+        if let Some(u) = s("utilization") {
+            if u.p50 > HIGH_UTILIZATION {
+                let verb = if u.p50 > 1.0 {
+                    "needs more hours than the roster puts on duty"
+                } else {
+                    "takes almost all the hours on duty"
+                };
+                out.push(format!(
+                    "{role} work {verb}: {} of them in the median trial (P95 {}), with little \
+                     slack for sickness, cover or a rise in referrals.",
+                    pct(u.p50),
+                    pct(u.p95)
+                ));
+            }
+        }
+    }
+    if structure::has_caseload(r, role) {
+        if let (Some(full), Some(held), Some(cap)) = (
+            s("caseload_full"),
+            s("caseload_held_back"),
+            s("caseload_cap"),
+        ) {
+            if full.p50 >= CASELOAD_FULL_SHARE && held.p50 >= 1.0 {
+                out.push(format!(
+                    "{role} caseloads are full ({} patients) {} of the time, holding back the \
+                     admission of {} patients {period} while a seat was free: the caseload, not \
+                     the seats, limits admissions.",
+                    num(cap.p50),
+                    pct(full.p50),
+                    num(held.p50)
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Plain-word warnings where the results call for a director's attention.
 pub fn warnings(r: &RunResults) -> Vec<String> {
     let mut out = Vec::new();
@@ -202,6 +324,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
             }
         }
         out.extend(track_warnings(r, unit));
+        out.extend(intake_warning(r, unit));
         if let Some(s) = r.summary_of(&format!("{unit}.census")) {
             if *capacity > 0 && s.p50 >= CENSUS_OF_CAPACITY * *capacity as f64 {
                 out.push(format!(
@@ -241,6 +364,7 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
                 ));
             }
         }
+        out.extend(roster_warnings(r, role));
     }
     if let Some(net) = r.summary_of("finance.net_per_week") {
         if net.p50 < 0.0 {
@@ -381,7 +505,68 @@ fn unit_rows(r: &RunResults, unit: &str, capacity: u64) -> Vec<Row> {
     }
     rows.extend(summary_row("Seat utilization", s("seat_utilization"), true));
     rows.extend(summary_row("Attendance", s("attendance_rate"), true));
+    rows.extend(summary_row(
+        "Group sessions cancelled, no facilitator on duty",
+        s("sessions_cancelled"),
+        false,
+    ));
     rows
+}
+
+/// A unit's intake appointments: the wait for one, who missed it, and how
+/// many of the slots offered were booked.
+fn intake_rows(r: &RunResults, unit: &str) -> Vec<Row> {
+    let s = |m: &str| r.summary_of(&format!("{unit}.{m}"));
+    let mut rows: Vec<Row> = [
+        summary_row("Appointments due", s("intakes"), false),
+        summary_row(
+            "Wait for the appointment, mean (days)",
+            s("intake_wait_days"),
+            false,
+        ),
+        summary_row(
+            "Wait for the appointment, P90 (days)",
+            s("intake_wait_days_p90"),
+            false,
+        ),
+        summary_row("No-shows at the appointment", s("intake_no_shows"), false),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    rows.extend(summary_row(
+        "Slots booked, of those offered",
+        s("intake_slots_used"),
+        true,
+    ));
+    rows
+}
+
+fn intake_table(out: &mut String, r: &RunResults, unit: &str) {
+    if !structure::has_intake(r, unit) {
+        return;
+    }
+    let missed = match (
+        r.summary_of(&format!("{unit}.intake_no_shows")),
+        r.summary_of(&format!("{unit}.intakes")),
+    ) {
+        (Some(n), Some(d)) if d.mean > 0.0 && n.mean.is_finite() => format!(
+            " Over all trials, {} of appointments were missed.",
+            pct(n.mean / d.mean)
+        ),
+        _ => String::new(),
+    };
+    table_noted(
+        out,
+        "unit",
+        &format!("Unit {unit}: intake"),
+        &format!(
+            "Each referral books the first free intake appointment; the longer they wait for \
+             it, the fewer come. Those who come go on to a seat or the waitlist, and their wait \
+             to admission counts from the referral.{missed}"
+        ),
+        &intake_rows(r, unit),
+    );
 }
 
 fn section_title(section: &str) -> String {
@@ -418,7 +603,11 @@ fn finance_rows(r: &RunResults) -> Vec<Row> {
 fn staff_rows(r: &RunResults, role: &str, on_staff: f64) -> Vec<Row> {
     let s = |m: &str| r.summary_of(&format!("staff.{role}.{m}"));
     let mut rows = vec![Row {
-        label: "Hours on staff per week".into(),
+        label: if structure::is_rostered(r, role) {
+            "Hours on staff per week (FTE \u{d7} hours per FTE)".into()
+        } else {
+            "Hours on staff per week".into()
+        },
         median: trim_number(on_staff),
         range: String::new(),
     }];
@@ -427,8 +616,52 @@ fn staff_rows(r: &RunResults, role: &str, on_staff: f64) -> Vec<Row> {
         s("hours_per_week"),
         false,
     ));
+    if structure::is_rostered(r, role) {
+        rows.extend(summary_row(
+            "Hours on duty per week, average (after leave, holidays, vacancies)",
+            s("hours_on_duty"),
+            false,
+        ));
+        rows.extend(summary_row(
+            "Utilization: hours needed / hours on duty",
+            s("utilization"),
+            true,
+        ));
+    }
     rows.extend(summary_row("FTE needed", s("fte_needed"), false));
+    if structure::is_rostered(r, role) {
+        rows.extend(summary_row(
+            "FTE the timetable needs (groups and fixed intake slots)",
+            s("timetable_fte"),
+            false,
+        ));
+    }
     rows.extend(summary_row("Weeks short of hours", s("short_weeks"), true));
+    if structure::is_rostered(r, role) {
+        rows.extend(summary_row(
+            "Group sessions cancelled, none on duty",
+            s("sessions_cancelled"),
+            false,
+        ));
+    }
+    if structure::has_caseload(r, role) {
+        rows.extend(summary_row(
+            "Caseload, average patients",
+            s("caseload"),
+            false,
+        ));
+        rows.extend(summary_row(
+            "Caseload cap (patients)",
+            s("caseload_cap"),
+            false,
+        ));
+        rows.extend(summary_row("Time at the cap", s("caseload_full"), true));
+        rows.extend(summary_row(
+            "Admissions held back by a full caseload",
+            s("caseload_held_back"),
+            false,
+        ));
+    }
     rows
 }
 
@@ -549,9 +782,19 @@ fn stream_table(out: &mut String, r: &RunResults) {
 }
 
 fn table(out: &mut String, class: &str, caption: &str, rows: &[Row]) {
+    table_noted(out, class, caption, "", rows);
+}
+
+/// [`table`] with a note under its caption (none if empty).
+fn table_noted(out: &mut String, class: &str, caption: &str, note: &str, rows: &[Row]) {
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"note\">{}</p>", esc(note))
+    };
     let _ = write!(
         out,
-        "<div class=\"{class}\"><h3>{}</h3><table><thead><tr><th></th><th>median</th><th>P5\u{2013}P95</th></tr></thead><tbody>",
+        "<div class=\"{class}\"><h3>{}</h3>{note}<table><thead><tr><th></th><th>median</th><th>P5\u{2013}P95</th></tr></thead><tbody>",
         esc(caption)
     );
     for row in rows {
@@ -663,6 +906,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
             &format!("Unit {unit}"),
             &unit_rows(r, unit, *capacity),
         );
+        intake_table(&mut out, r, unit);
         track_table(&mut out, r, unit);
     }
     stream_table(&mut out, r);
@@ -706,7 +950,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::plots::{render_all, test_results};
+    use crate::report::plots::{render_all, test_results, test_results_staffed};
 
     #[test]
     fn warnings_name_the_problems_in_plain_words() {
@@ -917,6 +1161,229 @@ mod tests {
                 "{kept}: {table}"
             );
         }
+    }
+
+    fn set(r: &mut RunResults, metric: &str, s: Summary) {
+        let i = r
+            .summary_names
+            .iter()
+            .position(|n| n == metric)
+            .unwrap_or_else(|| panic!("no {metric}"));
+        r.summary[i] = s;
+    }
+
+    /// (median, P5-P95) of the row `label` of the table under `<h3>caption</h3>`.
+    fn figure_row(html: &str, caption: &str, label: &str) -> (String, String) {
+        let at = html
+            .find(&format!("<h3>{caption}</h3>"))
+            .unwrap_or_else(|| panic!("no table {caption}"));
+        let table = &html[at..at + html[at..].find("</table>").unwrap()];
+        let start = format!("<tr><td>{}</td><td>", esc(label));
+        let row = &table[table
+            .find(&start)
+            .unwrap_or_else(|| panic!("no row {label} in {table}"))
+            + start.len()..];
+        let median = &row[..row.find("</td>").unwrap()];
+        let range = row.split("<td class=\"range\">").nth(1).unwrap();
+        (
+            median.to_string(),
+            range[..range.find("</td>").unwrap()].to_string(),
+        )
+    }
+
+    #[test]
+    fn intake_and_staff_constraints_have_their_figures_when_present() {
+        let html = render(&test_results_staffed(), &[]);
+        let dash = |a: &str, b: &str| format!("{a}\u{2013}{b}");
+        let intake = "Unit iop: intake";
+        for (label, median, low, high) in [
+            ("Appointments due", "60", "48", "72"),
+            ("Wait for the appointment, mean (days)", "3", "2.4", "3.6"),
+            ("Wait for the appointment, P90 (days)", "6", "4.8", "7.2"),
+            ("No-shows at the appointment", "15", "12", "18"),
+            ("Slots booked, of those offered", "75%", "60%", "90%"),
+        ] {
+            assert_eq!(
+                figure_row(&html, intake, label),
+                (median.to_string(), dash(low, high)),
+                "{label}"
+            );
+        }
+        assert!(html.contains("Over all trials, 25% of appointments were missed."));
+        // Right after the unit's own table, before its tracks'.
+        let pos = |h: &str| html.find(&format!("<h3>{h}</h3>")).unwrap();
+        assert!(pos("Unit iop") < pos(intake) && pos(intake) < pos("Unit iop by track"));
+        assert!(!html.contains("Unit inpatient: intake"));
+        assert_eq!(
+            figure_row(
+                &html,
+                "Unit iop",
+                "Group sessions cancelled, no facilitator on duty"
+            ),
+            ("12".to_string(), dash("9.6", "14.4"))
+        );
+        let staff = "Staff: therapist";
+        for (label, median, range) in [
+            (
+                "Hours on staff per week (FTE \u{d7} hours per FTE)",
+                "54",
+                String::new(),
+            ),
+            (
+                "Hours on duty per week, average (after leave, holidays, vacancies)",
+                "81",
+                dash("64.8", "97.2"),
+            ),
+            ("Hours needed per week, average", "57", dash("45.6", "68.4")),
+            (
+                "Utilization: hours needed / hours on duty",
+                "70%",
+                dash("56%", "84%"),
+            ),
+            (
+                "FTE the timetable needs (groups and fixed intake slots)",
+                "0.6",
+                dash("0.48", "0.72"),
+            ),
+            (
+                "Group sessions cancelled, none on duty",
+                "12",
+                dash("9.6", "14.4"),
+            ),
+            ("Caseload, average patients", "18", dash("14.4", "21.6")),
+            ("Caseload cap (patients)", "21", dash("21", "21")),
+            ("Time at the cap", "5.0%", dash("4.0%", "6.0%")),
+            (
+                "Admissions held back by a full caseload",
+                "1",
+                dash("0.8", "1.2"),
+            ),
+        ] {
+            assert_eq!(
+                figure_row(&html, staff, label),
+                (median.to_string(), range),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_staff_constraints_the_report_is_as_before() {
+        let html = render(&test_results(), &[]);
+        for gone in [
+            "intake</h3>",
+            "Appointments due",
+            "cancelled",
+            "on duty",
+            "Caseload",
+            "held back",
+            "Hours on staff per week (FTE",
+        ] {
+            assert!(!html.contains(gone), "{gone}");
+        }
+        assert!(html.contains("<td>Hours on staff per week</td><td>54</td>"));
+        let w = warnings(&test_results());
+        assert!(!w.iter().any(|w| w.contains("cancelled")
+            || w.contains("intake")
+            || w.contains("caseload")
+            || w.contains("on duty")));
+    }
+
+    #[test]
+    fn staff_warnings_name_cancelled_sessions_intake_waits_full_caseloads_and_busy_rosters() {
+        let has = |r: &RunResults, s: &str| warnings(r).iter().any(|w| w.contains(s));
+        let mut r = test_results_staffed();
+        // Sessions cancelled in the median trial, as a total over the run.
+        assert!(
+            has(
+                &r,
+                "12 group sessions in the 8 reported weeks are cancelled for want of a therapist \
+                 on duty (P5\u{2013}P95 9.6\u{2013}14.4)"
+            ),
+            "{:#?}",
+            warnings(&r)
+        );
+        r.weeks = 52;
+        assert!(has(
+            &r,
+            "12 group sessions a year are cancelled for want of a therapist on duty"
+        ));
+        // Below their thresholds: an intake P90 of 6 days, 70% utilization,
+        // a caseload full 5% of the time.
+        for quiet in ["intake appointment", "hours on duty", "caseloads are full"] {
+            assert!(!has(&r, quiet), "{quiet}: {:#?}", warnings(&r));
+        }
+        // None cancelled in the median trial, some in one trial in twenty.
+        set(
+            &mut r,
+            "staff.therapist.sessions_cancelled",
+            Summary {
+                p95: 3.0,
+                ..Summary::of(&[0.0])
+            },
+        );
+        assert!(has(
+            &r,
+            "In one trial in twenty, 3 or more group sessions a year are cancelled for want of \
+             a therapist on duty"
+        ));
+        assert!(has(&r, "the median trial loses 0."));
+        set(
+            &mut r,
+            "staff.therapist.sessions_cancelled",
+            Summary::of(&[0.0]),
+        );
+        assert!(!has(&r, "cancelled"));
+
+        set(&mut r, "iop.intake_wait_days_p90", Summary::of(&[9.2]));
+        assert!(has(
+            &r,
+            "iop: one referral in ten waits more than 9 days for an intake appointment, and the \
+             longer people wait, the fewer come: 25% of all appointments are missed."
+        ));
+        set(&mut r, "iop.intake_wait_days_p90", Summary::of(&[7.0]));
+        assert!(!has(&r, "intake appointment"), "7 days is not over 7");
+
+        set(&mut r, "staff.therapist.utilization", Summary::of(&[0.95]));
+        assert!(has(
+            &r,
+            "therapist work takes almost all the hours on duty: 95% of them in the median trial"
+        ));
+        set(&mut r, "staff.therapist.utilization", Summary::of(&[1.2]));
+        assert!(has(
+            &r,
+            "therapist work needs more hours than the roster puts on duty: 120% of them"
+        ));
+        set(&mut r, "staff.therapist.utilization", Summary::of(&[0.9]));
+        assert!(!has(&r, "on duty"));
+
+        set(&mut r, "staff.therapist.caseload_full", Summary::of(&[0.3]));
+        set(
+            &mut r,
+            "staff.therapist.caseload_held_back",
+            Summary::of(&[0.0]),
+        );
+        assert!(
+            !has(&r, "caseloads are full"),
+            "full, but holding nobody back: {:#?}",
+            warnings(&r)
+        );
+        set(
+            &mut r,
+            "staff.therapist.caseload_held_back",
+            Summary::of(&[4.0]),
+        );
+        assert!(has(
+            &r,
+            "therapist caseloads are full (21 patients) 30% of the time, holding back the \
+             admission of 4 patients a year while a seat was free"
+        ));
+        set(
+            &mut r,
+            "staff.therapist.caseload_full",
+            Summary::of(&[0.15]),
+        );
+        assert!(!has(&r, "caseloads are full"));
     }
 
     #[test]

@@ -235,6 +235,7 @@ pub(crate) fn test_results() -> RunResults {
             },
         ],
         track_waits,
+        intake_waits: Vec::new(),
         outcome_shares: vec![
             (
                 "iop".into(),
@@ -250,6 +251,80 @@ pub(crate) fn test_results() -> RunResults {
         events: 1000,
         elapsed: std::time::Duration::from_millis(5),
     }
+}
+
+/// [`test_results`] with staff as a constraint: "iop" has an intake stage
+/// (pooled waits and its metrics) and tracks that need facilitators
+/// (12 sessions cancelled), and the therapist works shifts (81 h on duty,
+/// 70% utilization) under a caseload cap of 21 (full 5% of the time).
+#[cfg(test)]
+pub(crate) fn test_results_staffed() -> RunResults {
+    use crate::stats::Summary;
+    use crate::trials::{WaitHistogram, WAIT_BIN_DAYS, WAIT_MAX_DAYS};
+
+    let mut r = test_results();
+    let s = |p50: f64| Summary {
+        n: 20,
+        mean: p50,
+        sd: p50 * 0.1,
+        ci95_low: p50 * 0.95,
+        ci95_high: p50 * 1.05,
+        p5: p50 * 0.8,
+        p25: p50 * 0.9,
+        p50,
+        p75: p50 * 1.1,
+        p95: p50 * 1.2,
+    };
+    // Where the model writes them: a unit's after its tracks' figures, a
+    // role's after its own three.
+    let at = |r: &RunResults, after: &str| {
+        r.summary_names
+            .iter()
+            .position(|n| n == after)
+            .expect("metric present")
+            + 1
+    };
+    let unit: [(&str, Summary); 6] = [
+        ("iop.intake_wait_days", s(3.0)),
+        ("iop.intake_wait_days_p90", s(6.0)),
+        ("iop.intakes", s(60.0)),
+        ("iop.intake_no_shows", s(15.0)),
+        ("iop.intake_slots_used", s(0.75)),
+        ("iop.sessions_cancelled", s(12.0)),
+    ];
+    let i = at(&r, "iop.evening.late.seat_utilization");
+    for (k, (n, v)) in unit.into_iter().enumerate() {
+        r.summary_names.insert(i + k, n.to_string());
+        r.summary.insert(i + k, v);
+    }
+    let role: [(&str, Summary); 8] = [
+        ("staff.therapist.hours_on_duty", s(81.0)),
+        ("staff.therapist.utilization", s(0.7)),
+        ("staff.therapist.sessions_cancelled", s(12.0)),
+        ("staff.therapist.timetable_fte", s(0.6)),
+        ("staff.therapist.caseload", s(18.0)),
+        ("staff.therapist.caseload_cap", Summary::of(&[21.0])),
+        ("staff.therapist.caseload_full", s(0.05)),
+        ("staff.therapist.caseload_held_back", s(1.0)),
+    ];
+    let i = at(&r, "staff.therapist.short_weeks");
+    for (k, (n, v)) in role.into_iter().enumerate() {
+        r.summary_names.insert(i + k, n.to_string());
+        r.summary.insert(i + k, v);
+    }
+    let bins = (WAIT_MAX_DAYS / WAIT_BIN_DAYS) as usize + 1;
+    let mut counts = vec![0u64; bins];
+    for (i, c) in [50u64, 30, 20, 12, 8, 5, 3, 2].iter().enumerate() {
+        counts[i * 2] = *c;
+    }
+    r.intake_waits = vec![WaitHistogram {
+        unit: "iop".into(),
+        total: counts.iter().sum(),
+        counts,
+        p50: 1.5,
+        p90: 5.5,
+    }];
+    r
 }
 
 #[cfg(test)]

@@ -499,7 +499,7 @@ fn intake_case(trials: u32, seed: u64) -> Result<Case, ScenarioError> {
 
 /// The shipped scenarios, embedded so that an installed binary can check
 /// them too. `tests/validation.rs` fails if a file in `scenarios/` is missing here.
-pub const SHIPPED: [(&str, &str); 4] = [
+pub const SHIPPED: [(&str, &str); 5] = [
     ("cohort.toml", include_str!("../../scenarios/cohort.toml")),
     ("default.toml", include_str!("../../scenarios/default.toml")),
     (
@@ -509,6 +509,10 @@ pub const SHIPPED: [(&str, &str); 4] = [
     (
         "public-sector-sud.toml",
         include_str!("../../scenarios/public-sector-sud.toml"),
+    ),
+    (
+        "staffed-iop.toml",
+        include_str!("../../scenarios/staffed-iop.toml"),
     ),
 ];
 

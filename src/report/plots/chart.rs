@@ -73,12 +73,13 @@ pub struct Band {
     pub quartiles: bool,
 }
 
-/// A horizontal line the first band is read against.
+/// A horizontal dashed line the first band is read against.
 #[derive(Debug, Clone)]
 pub struct Limit {
     pub value: f64,
     /// Mark the weeks whose median exceeds the limit.
     pub flag_above: bool,
+    pub colour: RGBColor,
 }
 
 #[derive(Debug, Clone)]
@@ -140,8 +141,9 @@ pub struct ShareRow {
     pub p95: f64,
 }
 
-/// Every chart of a run, in report order: per unit census, waitlist, waits
-/// (and waits by track), outcomes and sessions; then staff by role.
+/// Every chart of a run, in report order: per unit census, waitlist, the
+/// wait for an intake appointment (units with an intake stage), waits (and
+/// waits by track), outcomes and sessions; then staff by role.
 pub fn charts(r: &RunResults) -> Vec<Chart> {
     let mut out = Vec::new();
     let ticks = week_ticks(r.start_date, r.weeks);
@@ -151,6 +153,9 @@ pub fn charts(r: &RunResults) -> Vec<Chart> {
         }
         if let Some(c) = waitlist(r, unit, &ticks) {
             out.push(c);
+        }
+        if let Some(h) = structure::intake_waits(r, unit) {
+            out.push(intake_waits(r, h));
         }
         if let Some(h) = r.waits.iter().find(|h| &h.unit == unit) {
             out.push(waits(r, h));
@@ -241,6 +246,7 @@ fn census(r: &RunResults, unit: &str, capacity: u64, ticks: &[(i32, String)]) ->
             limits: vec![Limit {
                 value: capacity as f64,
                 flag_above: false,
+                colour: style::LIMIT,
             }],
             ticks: ticks.to_vec(),
             weeks: r.weeks,
@@ -317,6 +323,52 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
                 "How long admitted patients waited from referral to their first day, pooled over \
                  all trials. Half waited less than {:.1} days (solid line); one in ten waited more \
                  than {:.1} days (dashed line).",
+                h.p50, h.p90
+            )
+        },
+        legend,
+        body: Body::Histogram(hist),
+    }
+}
+
+/// The waits for `h.unit`'s intake appointments, pooled over all trials.
+fn intake_waits(r: &RunResults, h: &WaitHistogram) -> Chart {
+    let unit = &h.unit;
+    let (hist, dropped) = wait_histogram_to(h, TO_INTAKE, style::INTAKE_WAITS);
+    let mut legend = vec![
+        LegendItem {
+            label: "median wait".into(),
+            swatch: Swatch::Line(style::LIMIT),
+        },
+        LegendItem {
+            label: "P90: one in ten waits longer".into(),
+            swatch: Swatch::Dashed(style::LIMIT),
+        },
+    ];
+    legend.extend(beyond_axis(dropped, hist.x_max));
+    Chart {
+        stem: format!("intake-waits-{}", file_safe(unit)),
+        section: unit.clone(),
+        title: format!("{unit}: wait from referral to the intake appointment"),
+        subtitle: subtitle(
+            r,
+            &format!(
+                "{} appointments across all trials",
+                group_thousands(h.total)
+            ),
+        ),
+        about: if h.total == 0 {
+            "How long referrals waited for their intake appointment: no appointment fell in \
+             the reported weeks of any trial."
+                .into()
+        } else {
+            format!(
+                "How long referrals waited from referral to their intake appointment, whether \
+                 they came or not, pooled over all trials. Half waited less than {:.1} days \
+                 (solid line); one in ten waited more than {:.1} days (dashed line); the P90 in \
+                 the intake table is the median trial's own, so the two can differ. The longer \
+                 the wait, the fewer come. Those who come go on to a seat or the waitlist; \
+                 their wait to admission counts from the referral, so it includes this one.",
                 h.p50, h.p90
             )
         },
@@ -422,10 +474,36 @@ fn join_words(items: &[String]) -> String {
     }
 }
 
+/// What the waits of a histogram end in, for its labels.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitsTo {
+    /// "days from referral to {to}"
+    to: &'static str,
+    /// "% of {each}", "no {each} in the reported weeks"
+    each: &'static str,
+}
+
+/// Waits for a place: referral to admission.
+pub const TO_ADMISSION: WaitsTo = WaitsTo {
+    to: "admission",
+    each: "admissions",
+};
+
+/// Waits for an intake appointment.
+pub const TO_INTAKE: WaitsTo = WaitsTo {
+    to: "the intake appointment",
+    each: "appointments",
+};
+
 /// Bars for a wait histogram (percent of all admissions per bar), with
 /// its median and P90 marked, and the percentage of waits beyond the x axis.
 pub fn wait_histogram(h: &WaitHistogram) -> (Histogram, f64) {
-    let (mut hist, dropped) = grouped_wait_histogram(&[(h, style::WAITS)]);
+    wait_histogram_to(h, TO_ADMISSION, style::WAITS)
+}
+
+/// [`wait_histogram`] of waits ending in `to`, in `colour`.
+pub fn wait_histogram_to(h: &WaitHistogram, to: WaitsTo, colour: RGBColor) -> (Histogram, f64) {
+    let (mut hist, dropped) = grouped_wait_histogram_to(&[(h, colour)], to);
     for (label, v, dashed) in [("median", h.p50, false), ("P90", h.p90, true)] {
         if v.is_finite() {
             hist.markers.push(Marker {
@@ -443,9 +521,17 @@ pub fn wait_histogram(h: &WaitHistogram) -> (Histogram, f64) {
 /// own total, and the percentage of all their waits beyond the x axis. No
 /// markers.
 pub fn grouped_wait_histogram(hs: &[(&WaitHistogram, RGBColor)]) -> (Histogram, f64) {
+    grouped_wait_histogram_to(hs, TO_ADMISSION)
+}
+
+/// [`grouped_wait_histogram`] of waits ending in `to`.
+pub fn grouped_wait_histogram_to(
+    hs: &[(&WaitHistogram, RGBColor)],
+    to: WaitsTo,
+) -> (Histogram, f64) {
     let mut hist = Histogram {
-        x_label: "days from referral to admission".into(),
-        y_label: "% of admissions".into(),
+        x_label: format!("days from referral to {}", to.to),
+        y_label: format!("% of {}", to.each),
         series: Vec::new(),
         x_max: 7.0,
         markers: Vec::new(),
@@ -453,7 +539,7 @@ pub fn grouped_wait_histogram(hs: &[(&WaitHistogram, RGBColor)]) -> (Histogram, 
     };
     let total: u64 = hs.iter().map(|(h, _)| h.total).sum();
     if total == 0 {
-        hist.empty = Some("no admissions in the reported weeks".into());
+        hist.empty = Some(format!("no {} in the reported weeks", to.each));
         return (hist, 0.0);
     }
     // The last bin is open-ended, so it is never drawn as a bar.
@@ -513,7 +599,8 @@ pub fn grouped_wait_histogram(hs: &[(&WaitHistogram, RGBColor)]) -> (Histogram, 
     hist.x_max = x_max;
     let bar_days = merge as f64 * WAIT_BIN_DAYS;
     hist.x_label = format!(
-        "days from referral to admission (each bar: {})",
+        "days from referral to {} (each bar: {})",
+        to.to,
         if bar_days == 0.5 {
             "half a day".to_string()
         } else if bar_days == 1.0 {
@@ -717,6 +804,36 @@ fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> 
             swatch: Swatch::Dashed(style::LIMIT),
         },
     ];
+    let mut limits = vec![Limit {
+        value: on_staff,
+        flag_above: true,
+        colour: style::LIMIT,
+    }];
+    let mut about = format!(
+        "Hours of {role} work the patients in care need each week (groups, individual \
+         sessions, intakes and the rest of the workload table), against the {} hours per \
+         week on staff (dashed). Red dots mark weeks in which the median trial needs more \
+         than the team has.",
+        trim_number(on_staff)
+    );
+    if let Some(on_duty) = hours_on_duty(r, role) {
+        legend.push(LegendItem {
+            label: format!("hours on duty ({} h/week)", trim_number(on_duty)),
+            swatch: Swatch::Dashed(style::ON_DUTY),
+        });
+        limits.push(Limit {
+            value: on_duty,
+            flag_above: false,
+            colour: style::ON_DUTY,
+        });
+        about.push_str(&format!(
+            " The {role} role works shifts: the teal dashed line is the hours they are on duty in \
+             an average week of the median trial, {} h (the shifts of positions filled, less \
+             leave and holidays). Groups and intake appointments happen only when someone is \
+             on duty; the rest of the work must fit in those hours too.",
+            trim_number(on_duty)
+        ));
+    }
     if short > 0 {
         legend.push(LegendItem {
             label: format!("median over staff hours ({short} weeks)"),
@@ -728,13 +845,7 @@ fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> 
         section: "staff".into(),
         title: format!("{role}: hours of work needed per week"),
         subtitle: subtitle(r, FAN),
-        about: format!(
-            "Hours of {role} work the patients in care need each week (groups, individual \
-             sessions, intakes and the rest of the workload table), against the {} hours per \
-             week on staff (dashed). Red dots mark weeks in which the median trial needs more \
-             than the team has.",
-            trim_number(on_staff)
-        ),
+        about,
         legend,
         body: Body::Weekly(Weekly {
             y_label: "hours per week".into(),
@@ -744,14 +855,21 @@ fn staff(r: &RunResults, role: &str, on_staff: f64, ticks: &[(i32, String)]) -> 
                 weeks,
                 quartiles: true,
             }],
-            limits: vec![Limit {
-                value: on_staff,
-                flag_above: true,
-            }],
+            limits,
             ticks: ticks.to_vec(),
             weeks: r.weeks,
         }),
     })
+}
+
+/// A rostered role's hours on duty per week, the median trial's average.
+fn hours_on_duty(r: &RunResults, role: &str) -> Option<f64> {
+    if !structure::is_rostered(r, role) {
+        return None;
+    }
+    r.summary_of(&format!("staff.{role}.hours_on_duty"))
+        .map(|s| s.p50)
+        .filter(|h| h.is_finite())
 }
 
 /// Weekly net margin (revenue collected minus cost) with its band, against
@@ -787,6 +905,7 @@ fn net_margin(r: &RunResults, ticks: &[(i32, String)]) -> Option<Chart> {
             limits: vec![Limit {
                 value: 0.0,
                 flag_above: false,
+                colour: style::LIMIT,
             }],
             ticks: ticks.to_vec(),
             weeks: r.weeks,
@@ -870,7 +989,7 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::plots::test_results;
+    use crate::report::plots::{test_results, test_results_staffed};
 
     fn chart(r: &RunResults, stem: &str) -> Chart {
         charts(r)
@@ -954,6 +1073,107 @@ mod tests {
                 "staff-therapist",
             ]
         );
+    }
+
+    #[test]
+    fn intake_waits_only_for_a_unit_with_an_intake_between_its_waitlist_and_waits() {
+        let plain = test_results();
+        assert!(charts(&plain)
+            .iter()
+            .all(|c| !c.stem.starts_with("intake-waits")));
+        let r = test_results_staffed();
+        let stems: Vec<String> = charts(&r).into_iter().map(|c| c.stem).collect();
+        let pos = |stem: &str| stems.iter().position(|s| s == stem).unwrap();
+        assert_eq!(pos("intake-waits-iop"), pos("waitlist-iop") + 1);
+        assert_eq!(pos("waits-iop"), pos("intake-waits-iop") + 1);
+        assert_eq!(stems.len(), charts(&plain).len() + 1);
+        let c = chart(&r, "intake-waits-iop");
+        assert_eq!(c.section, "iop");
+        assert_eq!(c.title, "iop: wait from referral to the intake appointment");
+        assert!(
+            c.subtitle.ends_with("130 appointments across all trials"),
+            "{}",
+            c.subtitle
+        );
+        assert!(
+            c.about.contains(
+                "Half waited less than 1.5 days (solid line); one in ten waited more than 5.5 days"
+            ),
+            "{}",
+            c.about
+        );
+        let Body::Histogram(h) = &c.body else {
+            panic!("a histogram")
+        };
+        assert!(
+            h.x_label
+                .starts_with("days from referral to the intake appointment (each bar: "),
+            "{}",
+            h.x_label
+        );
+        assert_eq!(h.y_label, "% of appointments");
+        assert_eq!(h.series.len(), 1);
+        assert_eq!(h.series[0].colour, style::INTAKE_WAITS);
+        let total: f64 = h.series[0].bars.iter().map(|b| b.2).sum();
+        assert!((total - 100.0).abs() < 1e-9, "{total}");
+        let marks: Vec<(&str, f64)> = h.markers.iter().map(|m| (m.label.as_str(), m.x)).collect();
+        assert_eq!(marks, [("median 1.5 d", 1.5), ("P90 5.5 d", 5.5)]);
+        // The admission waits keep their own labels.
+        let Body::Histogram(w) = &chart(&r, "waits-iop").body else {
+            panic!("a histogram")
+        };
+        assert!(w.x_label.starts_with("days from referral to admission"));
+        assert_eq!(w.y_label, "% of admissions");
+        let f = crate::report::plots::render(c).expect("draws");
+        assert!(f
+            .svg
+            .contains("wait from referral to the intake appointment"));
+        // No appointment at all: a note instead of bars.
+        let mut none = r.intake_waits[0].clone();
+        none.counts.iter_mut().for_each(|c| *c = 0);
+        none.total = 0;
+        let (hist, _) = wait_histogram_to(&none, TO_INTAKE, style::INTAKE_WAITS);
+        assert_eq!(
+            hist.empty.as_deref(),
+            Some("no appointments in the reported weeks")
+        );
+    }
+
+    #[test]
+    fn a_rostered_role_reads_its_hours_against_its_hours_on_duty_too() {
+        let plain = chart(&test_results(), "staff-therapist");
+        let Body::Weekly(w) = &plain.body else {
+            panic!("weekly")
+        };
+        assert_eq!(w.limits.len(), 1);
+        assert!(!plain.about.contains("on duty"));
+        let c = chart(&test_results_staffed(), "staff-therapist");
+        let Body::Weekly(w) = &c.body else {
+            panic!("weekly")
+        };
+        assert_eq!(w.limits.len(), 2);
+        assert_eq!(w.limits[0].value, 54.0);
+        assert!(w.limits[0].flag_above);
+        assert_eq!(w.limits[0].colour, style::LIMIT);
+        assert_eq!(w.limits[1].value, 81.0);
+        assert!(!w.limits[1].flag_above);
+        assert_eq!(w.limits[1].colour, style::ON_DUTY);
+        let legend: Vec<&str> = c.legend.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            legend[..3],
+            [
+                "hours needed",
+                "hours on staff (54 h/week)",
+                "hours on duty (81 h/week)"
+            ]
+        );
+        assert!(
+            c.about
+                .contains("an average week of the median trial, 81 h"),
+            "{}",
+            c.about
+        );
+        crate::report::plots::render(c).expect("draws");
     }
 
     #[test]

@@ -278,7 +278,7 @@ fn weekly<DB: DrawingBackend>(w: &Weekly, area: &DrawingArea<DB, Shift>) -> Draw
             vec![(0, limit.value), (x_end, limit.value)],
             9,
             5,
-            style::LIMIT.stroke_width(2),
+            limit.colour.stroke_width(2),
         )))?;
         if let (true, Some(first)) = (limit.flag_above, w.bands.first()) {
             chart.draw_series(

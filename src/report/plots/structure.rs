@@ -5,7 +5,9 @@
 //! model writes them (`model::result`), never by splitting a name at its
 //! dots: names may contain dots and dashes themselves.
 
-use crate::model::result::{HOME, STREAM_METRICS, TRACK_METRICS};
+use crate::model::result::{
+    CASELOAD_METRICS, HOME, INTAKE_METRICS, ROSTER_METRICS, STREAM_METRICS, TRACK_METRICS,
+};
 use crate::trials::{RunResults, WaitHistogram, OUTCOMES};
 
 /// Outcomes that cannot happen in a bed unit: nobody drops out of, is
@@ -16,6 +18,35 @@ pub const NOT_FOR_BEDS: [&str; 3] = ["dropped_out", "admin_discharged", "stepped
 pub fn is_session_unit(r: &RunResults, unit: &str) -> bool {
     r.summary_of(&format!("{unit}.seat_utilization")).is_some()
         || r.weekly_of(&format!("{unit}.seat_utilization")).is_some()
+}
+
+/// Whether `unit` has an intake stage: every `<unit>.<metric>` of
+/// [`INTAKE_METRICS`].
+pub fn has_intake(r: &RunResults, unit: &str) -> bool {
+    INTAKE_METRICS
+        .iter()
+        .all(|m| r.summary_of(&format!("{unit}.{m}")).is_some())
+}
+
+/// The pooled waits for `unit`'s intake appointments, if it has an intake.
+pub fn intake_waits<'a>(r: &'a RunResults, unit: &str) -> Option<&'a WaitHistogram> {
+    r.intake_waits.iter().find(|h| h.unit == unit)
+}
+
+/// Whether `role` works shifts: every `staff.<role>.<metric>` of
+/// [`ROSTER_METRICS`].
+pub fn is_rostered(r: &RunResults, role: &str) -> bool {
+    ROSTER_METRICS
+        .iter()
+        .all(|m| r.summary_of(&format!("staff.{role}.{m}")).is_some())
+}
+
+/// Whether `role` has a caseload cap: every `staff.<role>.<metric>` of
+/// [`CASELOAD_METRICS`].
+pub fn has_caseload(r: &RunResults, role: &str) -> bool {
+    CASELOAD_METRICS
+        .iter()
+        .all(|m| r.summary_of(&format!("staff.{role}.{m}")).is_some())
 }
 
 /// The outcomes of [`OUTCOMES`] that can happen in `unit`, in that order.

@@ -54,6 +54,10 @@ pub const SEAT_UTILIZATION: RGBColor = RGBColor(89, 161, 79);
 pub const ATTENDANCE: RGBColor = RGBColor(156, 117, 95);
 pub const STAFF_HOURS: RGBColor = RGBColor(73, 152, 148);
 pub const NET_MARGIN: RGBColor = RGBColor(106, 61, 154);
+/// Waits for an intake appointment.
+pub const INTAKE_WAITS: RGBColor = RGBColor(232, 129, 150);
+/// Hours a rostered role is on duty (a line against its hours needed).
+pub const ON_DUTY: RGBColor = RGBColor(38, 110, 106);
 
 /// Leavers who go on to another unit of the scenario, and those who leave
 /// it (an exit label or home), in the outcome chart's second panel.
