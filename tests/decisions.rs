@@ -634,12 +634,28 @@ fn the_documented_example_scenarios_load() {
                 assert_eq!(s.initial.in_care.len(), 19);
                 assert_eq!(s.initial.waiting.len(), 3);
             }
+            if s.name == "five-short-days" {
+                // 9 client-hours a week in both tracks, as the default's 3 x 3 h.
+                let iopsim::scenario::UnitKind::Sessions(su) = &s.units[0].kind else {
+                    panic!("a sessions unit");
+                };
+                for t in &su.tracks {
+                    assert_eq!((t.days.len(), t.hours), (5, 1.8));
+                }
+                assert_eq!(su.phases[0].sessions_per_week, 3);
+            }
         }
     }
     names.sort();
     assert_eq!(
         names,
-        ["evening-group", "forecast", "groups-of-15", "next-year"]
+        [
+            "evening-group",
+            "five-short-days",
+            "forecast",
+            "groups-of-15",
+            "next-year"
+        ]
     );
 }
 

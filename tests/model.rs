@@ -1288,6 +1288,17 @@ fn phases_of_the_initial_state_and_of_stays_open_at_the_horizon_are_counted() {
     for h in &r.staff[1].weekly_hours {
         assert!((h - 2.0 * 2.75).abs() < 1e-12, "{h}");
     }
+    // The individual sessions by phase are billed as such: 4.5 + 4 + 1.5
+    // = 10 sessions over the 3 weeks, at 10 each.
+    let fee = IN_CARE
+        .replace("{PAYERS}", "[{ name = \"a\", share = 1, per_day = 0 }]")
+        .replace("[initial]", "individual_fee = 10\n[initial]");
+    let f = trial(&scenario(&fee), 0).finance.expect("finance");
+    assert!(
+        (f.revenue_per_week - 100.0 / 3.0).abs() < 1e-9,
+        "{}",
+        f.revenue_per_week
+    );
 }
 
 #[test]

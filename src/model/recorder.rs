@@ -130,6 +130,19 @@ struct SessionWeek {
     empty_seat_hours: f64,
 }
 
+impl SessionWeek {
+    /// A session of `hours`: `held` groups, `attended` patients and `empty`
+    /// seats at the groups held. Out of line: only a scenario that asks
+    /// for hours ([`TrackInfo`]'s `count_hours`) comes here.
+    #[cold]
+    #[inline(never)]
+    fn add_hours(&mut self, hours: f64, held: u32, attended: u32, empty: u32) {
+        self.group_hours += f64::from(held) * hours;
+        self.attended_hours += f64::from(attended) * hours;
+        self.empty_seat_hours += f64::from(empty) * hours;
+    }
+}
+
 /// A track's part of its unit's record, kept for a unit with
 /// [`has_track_results`].
 #[derive(Debug, Clone)]
@@ -349,29 +362,39 @@ struct TrackInfo {
     room: Option<usize>,
     hours: f64,
     group_size: u32,
+    /// Whether its sessions are counted in hours too ([`SessionWeek`]'s
+    /// `group_hours`, `attended_hours`, `empty_seat_hours`): only if a
+    /// workload entry or a payer needs them.
+    count_hours: bool,
 }
 
 struct StaffPlan {
     /// Hours on staff per week (FTE x hours per FTE).
     hours_per_week: f64,
     hours_per_fte: f64,
-    items: Vec<WorkItem>,
+    /// (activity, unit filter, hours x share, every_weeks) per plain entry,
+    /// and the fixed part (`extra`) of a group session's table.
+    items: Vec<(Activity, Option<usize>, f64, f64)>,
+    /// The parts that follow the timetable: a group session's
+    /// `per_session_hour`, per-patient entries by track or by phase.
+    /// Apart, so that a plan without them sums exactly as it always did.
+    timed: Vec<Timed>,
 }
 
-/// One workload entry, as the staff hours are computed from it.
+/// A workload entry's part that follows the timetable.
 #[derive(Debug, Clone)]
-struct WorkItem {
-    activity: Activity,
-    /// `None`: every unit where the activity applies.
-    unit: Option<usize>,
-    /// Hours x share per occurrence (for a group session, its fixed part).
-    hours: f64,
-    /// Group sessions: `per_session_hour` x share, per hour of session held.
-    per_hour: f64,
-    every: f64,
-    /// Per-patient activities restricted to a track or stepping down by
-    /// phase ([`Workload::scoped`](crate::scenario::Workload::scoped)).
-    scope: Option<Scope>,
+enum Timed {
+    /// A group session's `per_session_hour` x share: per hour of group
+    /// session held in the unit (all units if `None`).
+    SessionHours { unit: Option<usize>, per_hour: f64 },
+    /// A per-patient entry by track or by phase: hours x share per
+    /// occurrence.
+    Patients {
+        unit: Option<usize>,
+        hours: f64,
+        every: f64,
+        scope: Scope,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -381,18 +404,44 @@ struct Scope {
     by_phase: Vec<f64>,
 }
 
-impl WorkItem {
-    fn new(w: &Workload) -> WorkItem {
-        WorkItem {
-            activity: w.activity,
-            unit: w.unit,
-            hours: w.hours * w.share,
-            per_hour: w.per_session_hour * w.share,
-            every: w.every_weeks,
-            scope: w.scoped().then(|| Scope {
-                track: w.track,
-                by_phase: w.every_weeks_by_phase.clone(),
-            }),
+impl Scope {
+    /// A per-patient entry's track or phases, if it has either ([`Workload::scoped`]).
+    fn of(w: &Workload) -> Option<Scope> {
+        (w.activity.per_patient() && w.scoped()).then(|| Scope {
+            track: w.track,
+            by_phase: w.every_weeks_by_phase.clone(),
+        })
+    }
+}
+
+impl StaffPlan {
+    fn new(s: &Scenario, role: usize) -> StaffPlan {
+        let st = &s.staff[role];
+        let mut items = Vec::new();
+        let mut timed = Vec::new();
+        for w in s.workload.iter().filter(|w| w.role == role) {
+            let (unit, hours) = (w.unit, w.hours * w.share);
+            match Scope::of(w) {
+                Some(scope) => timed.push(Timed::Patients {
+                    unit,
+                    hours,
+                    every: w.every_weeks,
+                    scope,
+                }),
+                None => items.push((w.activity, unit, hours, w.every_weeks)),
+            }
+            if w.activity == Activity::GroupSession && w.per_session_hour != 0.0 {
+                timed.push(Timed::SessionHours {
+                    unit,
+                    per_hour: w.per_session_hour * w.share,
+                });
+            }
+        }
+        StaffPlan {
+            hours_per_week: st.fte * st.hours_per_fte,
+            hours_per_fte: st.hours_per_fte,
+            items,
+            timed,
         }
     }
 }
@@ -487,6 +536,9 @@ impl Recorder {
                 sessions: vec![SessionWeek::default(); tw],
             })
             .collect();
+        // Sessions are counted in hours only if something needs them.
+        let count_hours = s.workload.iter().any(|w| w.per_session_hour != 0.0)
+            || s.finance.as_ref().is_some_and(|f| f.per_hour() != 0.0);
         let track_rooms = p
             .units
             .iter()
@@ -497,24 +549,13 @@ impl Recorder {
                         room: t.room,
                         hours: t.hours,
                         group_size: t.group_size,
+                        count_hours,
                     })
                     .collect()
             })
             .collect();
-        let program_staff = s
-            .staff
-            .iter()
-            .enumerate()
-            .map(|(role, st)| StaffPlan {
-                hours_per_week: st.fte * st.hours_per_fte,
-                hours_per_fte: st.hours_per_fte,
-                items: s
-                    .workload
-                    .iter()
-                    .filter(|w| w.role == role)
-                    .map(WorkItem::new)
-                    .collect(),
-            })
+        let program_staff = (0..s.staff.len())
+            .map(|role| StaffPlan::new(s, role))
             .collect();
         // Units whose census some entry wants by phase (validation: a
         // sessions unit with phases, the entry's or, without one, each).
@@ -575,7 +616,7 @@ impl Recorder {
                 .workload
                 .iter()
                 .filter(|w| w.activity == Activity::Individual)
-                .filter_map(|w| Some((w.unit, WorkItem::new(w).scope?, w.every_weeks, w.share)))
+                .filter_map(|w| Some((w.unit, Scope::of(w)?, w.every_weeks, w.share)))
                 .collect(),
             report_from: p.warmup_end.0,
             staffing: staffing::constrains(s).then(|| {
@@ -971,6 +1012,7 @@ impl Recorder {
             room,
             hours,
             group_size,
+            count_hours,
         } = self.track_rooms[unit][track];
         let u = &mut self.units[unit];
         if let Some(w) = u.sessions.get_mut(week) {
@@ -981,9 +1023,14 @@ impl Recorder {
             w.expected += u64::from(expected);
             w.attended += u64::from(attended);
             w.groups_held += u64::from(held);
-            w.group_hours += f64::from(held) * hours;
-            w.attended_hours += f64::from(attended) * hours;
-            w.empty_seat_hours += f64::from((held * group_size).saturating_sub(enrolled)) * hours;
+            if count_hours {
+                w.add_hours(
+                    hours,
+                    held,
+                    attended,
+                    (held * group_size).saturating_sub(enrolled),
+                );
+            }
         }
         if u.by_track && self.reporting {
             let t = &mut u.tracks[track];
@@ -1189,33 +1236,26 @@ impl Recorder {
                 let weekly_hours: Vec<f64> = rep
                     .clone()
                     .map(|week| {
-                        plan.items
+                        let plain: f64 = plan
+                            .items
                             .iter()
-                            .map(|item| {
-                                let (hours, every) = (item.hours, item.every);
+                            .map(|&(activity, only, hours, every)| {
                                 (0..self.units.len())
-                                    .filter(|&u| item.unit.is_none_or(|o| o == u))
+                                    .filter(|&u| only.is_none_or(|o| o == u))
                                     .map(|u| {
                                         let ur = &self.units[u];
                                         let sessions = self.session_units[u];
                                         let patient_weeks = ur.census.area[week] / WEEK as f64;
-                                        match item.activity {
+                                        match activity {
                                             Activity::GroupSession if sessions => {
-                                                let w = &ur.sessions[week];
-                                                w.groups_held as f64 * hours
-                                                    + w.group_hours * item.per_hour
+                                                ur.sessions[week].groups_held as f64 * hours
                                             }
                                             Activity::Individual
                                             | Activity::Family
                                             | Activity::Medication
                                                 if sessions =>
                                             {
-                                                match &item.scope {
-                                                    None => patient_weeks * hours / every,
-                                                    Some(scope) => {
-                                                        scoped_weeks(scope, every, u, week) * hours
-                                                    }
-                                                }
+                                                patient_weeks * hours / every
                                             }
                                             Activity::Intake => ur.admissions[week] as f64 * hours,
                                             Activity::BedDay if !sessions => {
@@ -1226,7 +1266,40 @@ impl Recorder {
                                     })
                                     .sum::<f64>()
                             })
-                            .sum()
+                            .sum();
+                        if plan.timed.is_empty() {
+                            return plain;
+                        }
+                        // Sessions units only (validation: the timed parts
+                        // are of group sessions and per-patient entries).
+                        let in_unit = |only: &Option<usize>, u: usize| {
+                            self.session_units[u] && only.is_none_or(|o| o == u)
+                        };
+                        let timed: f64 = plan
+                            .timed
+                            .iter()
+                            .map(|t| {
+                                (0..self.units.len())
+                                    .map(|u| match t {
+                                        Timed::SessionHours { unit, per_hour }
+                                            if in_unit(unit, u) =>
+                                        {
+                                            self.units[u].sessions[week].group_hours * per_hour
+                                        }
+                                        Timed::Patients {
+                                            unit,
+                                            hours,
+                                            every,
+                                            scope,
+                                        } if in_unit(unit, u) => {
+                                            scoped_weeks(scope, *every, u, week) * hours
+                                        }
+                                        _ => 0.0,
+                                    })
+                                    .sum::<f64>()
+                            })
+                            .sum();
+                        plain + timed
                     })
                     .collect();
                 let mean = weekly_hours.iter().sum::<f64>() / weekly_hours.len().max(1) as f64;
