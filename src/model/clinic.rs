@@ -339,8 +339,6 @@ struct UnitState<'p> {
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
     is_sessions: bool,
-    /// Referrals book an intake appointment first ([`Staffing::intakes`]).
-    has_intake: bool,
     /// The caseload that caps admissions here ([`Staffing::caseloads`]).
     caseload: Option<u32>,
 }
@@ -465,6 +463,10 @@ struct ArrivalState {
     timer: TimerId,
     /// How the recorder counts the stream's patients ([`StreamPlan::tally`](crate::model::program::StreamPlan)).
     tally: Tally,
+    /// The stream's unit has an intake: its patients book an appointment
+    /// first. Kept here, where an arrival looks already (looking it up in
+    /// the unit's state cost a bounds check on every arrival).
+    intake: bool,
 }
 
 impl ArrivalState {
@@ -607,7 +609,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         q: &mut EventQueue<Event>,
         log: L,
     ) -> Clinic<'p, L> {
-        let arrivals = p
+        let mut arrivals: Vec<ArrivalState> = p
             .streams
             .iter()
             .map(|s| {
@@ -623,6 +625,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                     patient_prefix: derive(&[seed, trial, s.key]),
                     timer: q.add_timer(),
                     tally: s.tally,
+                    intake: false,
                 }
             })
             .collect();
@@ -651,7 +654,6 @@ impl<'p, L: Log> Clinic<'p, L> {
                 cohort: plan.cohort,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
-                has_intake: false,
                 caseload: None,
             })
             .collect::<Vec<_>>();
@@ -664,8 +666,10 @@ impl<'p, L: Log> Clinic<'p, L> {
                 .collect();
             let (caseloads, by_unit) = staffing::caseloads(s, &rosters);
             for (u, us) in units.iter_mut().enumerate() {
-                us.has_intake = intakes[u].is_some();
                 us.caseload = by_unit[u];
+            }
+            for (st, r) in arrivals.iter_mut().zip(&s.referrals) {
+                st.intake = intakes[r.to].is_some();
             }
             Box::new(Staffing {
                 rosters,
@@ -1002,6 +1006,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         st.count += 1;
         let prefix = st.patient_prefix;
         let tally = st.tally;
+        let intake = st.intake;
         st.schedule(self.p, s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
@@ -1032,11 +1037,10 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.release_patient(pid);
             return;
         }
-        if self.units[unit].has_intake {
+        if intake {
             self.book_intake(now, pid, unit, stream.priority, q);
             return;
         }
-        self.patients[pid as usize].referred_at = now;
         self.enter(now, pid, unit, stream.priority, None, q);
     }
 
@@ -1095,7 +1099,6 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.release_patient(pid);
             return;
         }
-        self.patients[pid as usize].status = Status::Free;
         self.enter(now, pid, unit, priority, None, q);
     }
 
@@ -1145,8 +1148,8 @@ impl<'p, L: Log> Clinic<'p, L> {
 
     /// `pid` arrives at `unit` (already counted as a referral there). `from`
     /// is the bed they occupy if they come from a bed unit that has not
-    /// released it yet. Their `referred_at` is set: the wait counts from it
-    /// (after an intake, from the referral before it).
+    /// released it yet. Their wait counts from now, or for a patient coming
+    /// from their intake appointment, from the referral before it.
     #[inline(always)] // the per-customer path: see `handle`
     fn enter(
         &mut self,
@@ -1163,12 +1166,16 @@ impl<'p, L: Log> Clinic<'p, L> {
         } else {
             self.draw_track(pid, unit)
         };
-        {
+        let referred = {
             let pt = &mut self.patients[pid as usize];
             pt.unit = unit as u32;
             pt.track = track as u32;
-        }
-        let referred = self.patients[pid as usize].referred_at;
+            // After an intake the wait counts from the referral before it.
+            if pt.status != Status::Intake {
+                pt.referred_at = now;
+            }
+            pt.referred_at
+        };
         self.log_referred(pid, referred, priority);
         // Decided on one borrow of the unit: nothing changes it until then.
         let us = &self.units[unit];
@@ -1655,7 +1662,6 @@ impl<'p, L: Log> Clinic<'p, L> {
         if from.is_none() {
             self.release_seat(now, seat, q);
         }
-        self.patients[pid as usize].referred_at = now;
         self.enter(now, pid, next, priority, from, q);
     }
 
