@@ -84,26 +84,30 @@ pub fn write_all(r: &RunResults, staging: &Staging) -> anyhow::Result<Vec<Figure
 /// "inpatient" (10 beds) that had no referrals, referral streams
 /// "step-down.v2" and "community", and a therapist role with 54 hours on
 /// staff; 8 weeks, 20 trials.
+/// A metric's summary over 20 trials around a median of `p50`, for tests.
+#[cfg(test)]
+fn test_summary(p50: f64) -> crate::stats::Summary {
+    crate::stats::Summary {
+        n: 20,
+        mean: p50,
+        sd: p50 * 0.1,
+        ci95_low: p50 * 0.95,
+        ci95_high: p50 * 1.05,
+        p5: p50 * 0.8,
+        p25: p50 * 0.9,
+        p50,
+        p75: p50 * 1.1,
+        p95: p50 * 1.2,
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn test_results() -> RunResults {
     use crate::stats::Summary;
     use crate::trials::{WaitHistogram, WAIT_BIN_DAYS, WAIT_MAX_DAYS};
     use chrono::NaiveDate;
 
-    fn s(p50: f64) -> Summary {
-        Summary {
-            n: 20,
-            mean: p50,
-            sd: p50 * 0.1,
-            ci95_low: p50 * 0.95,
-            ci95_high: p50 * 1.05,
-            p5: p50 * 0.8,
-            p25: p50 * 0.9,
-            p50,
-            p75: p50 * 1.1,
-            p95: p50 * 1.2,
-        }
-    }
+    let s = test_summary;
     let nan = Summary::of(&[]);
     let weeks = 8usize;
     let flat = |v: f64| vec![s(v); weeks];
@@ -263,18 +267,7 @@ pub(crate) fn test_results_staffed() -> RunResults {
     use crate::trials::{WaitHistogram, WAIT_BIN_DAYS, WAIT_MAX_DAYS};
 
     let mut r = test_results();
-    let s = |p50: f64| Summary {
-        n: 20,
-        mean: p50,
-        sd: p50 * 0.1,
-        ci95_low: p50 * 0.95,
-        ci95_high: p50 * 1.05,
-        p5: p50 * 0.8,
-        p25: p50 * 0.9,
-        p50,
-        p75: p50 * 1.1,
-        p95: p50 * 1.2,
-    };
+    let s = test_summary;
     // Where the model writes them: a unit's after its tracks' figures, a
     // role's after its own three.
     let at = |r: &RunResults, after: &str| {

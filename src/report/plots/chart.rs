@@ -292,9 +292,9 @@ const SHOWN_SHARE: f64 = 0.99;
 /// half weeks and weeks.
 const BAR_BINS: [usize; 11] = [1, 2, 4, 7, 14, 28, 56, 112, 224, 448, 896];
 
-fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
-    let unit = &h.unit;
-    let (hist, dropped) = wait_histogram(h);
+/// A wait histogram's legend: its median and P90 lines, and the waits
+/// beyond the axis if any.
+fn wait_legend(dropped: f64, x_max: f64) -> Vec<LegendItem> {
     let mut legend = vec![
         LegendItem {
             label: "median wait".into(),
@@ -305,7 +305,14 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
             swatch: Swatch::Dashed(style::LIMIT),
         },
     ];
-    legend.extend(beyond_axis(dropped, hist.x_max));
+    legend.extend(beyond_axis(dropped, x_max));
+    legend
+}
+
+fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
+    let unit = &h.unit;
+    let (hist, dropped) = wait_histogram(h);
+    let legend = wait_legend(dropped, hist.x_max);
     Chart {
         stem: format!("waits-{}", file_safe(unit)),
         section: unit.clone(),
@@ -335,17 +342,7 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
 fn intake_waits(r: &RunResults, h: &WaitHistogram) -> Chart {
     let unit = &h.unit;
     let (hist, dropped) = wait_histogram_to(h, TO_INTAKE, style::INTAKE_WAITS);
-    let mut legend = vec![
-        LegendItem {
-            label: "median wait".into(),
-            swatch: Swatch::Line(style::LIMIT),
-        },
-        LegendItem {
-            label: "P90: one in ten waits longer".into(),
-            swatch: Swatch::Dashed(style::LIMIT),
-        },
-    ];
-    legend.extend(beyond_axis(dropped, hist.x_max));
+    let legend = wait_legend(dropped, hist.x_max);
     Chart {
         stem: format!("intake-waits-{}", file_safe(unit)),
         section: unit.clone(),
