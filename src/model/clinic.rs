@@ -1865,7 +1865,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             st.held.push(held);
         }
         if cancelled > 0 {
-            self.rec.sessions_cancelled(unit, f.role, now, cancelled);
+            self.rec.sessions_cancelled(unit, f.role, cancelled);
         }
         true
     }

@@ -725,7 +725,7 @@ impl Recorder {
     /// `n` group sessions of `unit` not held for want of `role`.
     #[cold]
     #[inline(never)]
-    pub fn sessions_cancelled(&mut self, unit: usize, role: usize, _now: SimTime, n: u32) {
+    pub fn sessions_cancelled(&mut self, unit: usize, role: usize, n: u32) {
         let reporting = self.reporting;
         if let Some(st) = self.staffing.as_mut().filter(|_| reporting) {
             st.units[unit].cancelled += u64::from(n);
