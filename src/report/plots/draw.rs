@@ -571,7 +571,10 @@ fn share_panel<DB: DrawingBackend>(
         .x_desc(p.x_label.as_str())
         .label_style(tick.clone())
         .axis_desc_style(text(style::LABEL, &style::MUTED))
-        .max_light_lines(0)
+        .x_max_light_lines(0)
+        // One, not none: plotters computes an integer axis's light lines even
+        // with its mesh off, and none overflows its search (debug builds panic).
+        .y_max_light_lines(1)
         .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()?;
