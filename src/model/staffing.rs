@@ -13,6 +13,8 @@ use rand::Rng;
 use crate::engine::time::{SimTime, DAY};
 use crate::model::calendar::Calendar;
 use crate::model::rng::{name_key, rng_from};
+use chrono::Weekday;
+
 use crate::scenario::{IntakeSlots, Roster, Scenario, Shift, Staff, UnitKind};
 
 /// Salt of a role's roster generator (the words of a stream's arrivals end
@@ -87,18 +89,51 @@ impl RoleRoster {
         }
     }
 
-    /// Whether position `p` is at work on `day` over `[minute, minute + len]`.
-    fn at_work(&self, p: &Position, calendar: &Calendar, day: u64, minute: u32, len: f64) -> bool {
-        !p.vacant
-            && !p.on_leave(day / 7)
-            && self.shifts[p.shift as usize].covers(weekday(calendar, day), minute, len)
+    /// The full roster: every position filled, nobody on leave (what
+    /// `check` compares the timetable with).
+    fn full(roster: &Roster) -> RoleRoster {
+        let positions = roster
+            .shifts
+            .iter()
+            .enumerate()
+            .flat_map(|(k, sh)| {
+                (0..sh.count).map(move |_| Position {
+                    shift: k as u32,
+                    vacant: false,
+                    leave: Vec::new(),
+                    busy_until: SimTime::ZERO,
+                })
+            })
+            .collect();
+        RoleRoster {
+            shifts: roster.shifts.clone(),
+            positions,
+        }
+    }
+
+    /// Whether position `p` is at work on a `day` of simulated `week` over
+    /// `[minute, minute + len]`, and free from `now`.
+    fn free(
+        &self,
+        p: &Position,
+        day: Weekday,
+        week: u64,
+        now: SimTime,
+        minute: u32,
+        len: f64,
+    ) -> bool {
+        p.busy_until <= now
+            && !p.vacant
+            && !p.on_leave(week)
+            && self.shifts[p.shift as usize].covers(day, minute, len)
     }
 
     /// People at work on `day` over `[minute, minute + len]` (busy or not).
     pub fn on_duty(&self, calendar: &Calendar, day: u64, minute: u32, len: f64) -> u32 {
+        let wd = weekday(calendar, day);
         self.positions
             .iter()
-            .filter(|p| self.at_work(p, calendar, day, minute, len))
+            .filter(|p| self.free(p, wd, day / 7, SimTime::ZERO, minute, len))
             .count() as u32
     }
 
@@ -106,19 +141,21 @@ impl RoleRoster {
     /// lasting `secs`, the first such in roster order; all or none.
     pub fn book(&mut self, calendar: &Calendar, now: SimTime, secs: u64, count: u32) -> bool {
         let day = now.day();
+        self.book_on(weekday(calendar, day), day / 7, now, secs, count)
+    }
+
+    /// [`RoleRoster::book`] on a weekday of simulated week `week`, `now`
+    /// giving the time of day.
+    fn book_on(&mut self, day: Weekday, week: u64, now: SimTime, secs: u64, count: u32) -> bool {
         let minute = ((now.0 % DAY) / 60) as u32;
         let len = secs as f64 / 60.0;
-        let mut found = 0;
-        for i in 0..self.positions.len() {
-            let p = &self.positions[i];
-            if p.busy_until <= now && self.at_work(p, calendar, day, minute, len) {
-                found += 1;
-                if found == count {
-                    break;
-                }
-            }
-        }
-        if found < count {
+        let free =
+            |ro: &RoleRoster, i: usize| ro.free(&ro.positions[i], day, week, now, minute, len);
+        let found = (0..self.positions.len())
+            .filter(|&i| free(self, i))
+            .take(count as usize)
+            .count();
+        if found < count as usize {
             return false;
         }
         let mut left = count;
@@ -126,8 +163,7 @@ impl RoleRoster {
             if left == 0 {
                 break;
             }
-            let p = &self.positions[i];
-            if p.busy_until <= now && self.at_work(p, calendar, day, minute, len) {
+            if free(self, i) {
                 self.positions[i].busy_until = now.plus_secs(secs);
                 left -= 1;
             }
@@ -344,24 +380,7 @@ pub fn uncovered_slots(s: &Scenario) -> Vec<String> {
     let full: Vec<Option<RoleRoster>> = s
         .staff
         .iter()
-        .map(|st| {
-            st.roster.as_ref().map(|r| RoleRoster {
-                shifts: r.shifts.clone(),
-                positions: r
-                    .shifts
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(k, sh)| {
-                        (0..sh.count).map(move |_| Position {
-                            shift: k as u32,
-                            vacant: false,
-                            leave: Vec::new(),
-                            busy_until: SimTime::ZERO,
-                        })
-                    })
-                    .collect(),
-            })
-        })
+        .map(|st| st.roster.as_ref().map(RoleRoster::full))
         .collect();
     const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let hhmm = |m: f64| format!("{:02}:{:02}", (m / 60.0) as u32, (m % 60.0).round() as u32);
@@ -392,29 +411,15 @@ pub fn uncovered_slots(s: &Scenario) -> Vec<String> {
                 continue;
             };
             let minutes = track.hours * 60.0;
-            let free_at = |ro: &RoleRoster| {
-                ro.positions
-                    .iter()
-                    .filter(|p| {
-                        p.busy_until.0 <= u64::from(start) * 60
-                            && ro.shifts[p.shift as usize].covers(weekday, start, minutes)
-                    })
-                    .count()
-            };
-            let free = free_at(ro);
-            let staffed = (free / f.count as usize).min(track.groups as usize);
-            // Book them, as a trial would.
-            let mut left = staffed * f.count as usize;
-            for i in 0..ro.positions.len() {
-                let p = &ro.positions[i];
-                if left > 0
-                    && p.busy_until.0 <= u64::from(start) * 60
-                    && ro.shifts[p.shift as usize].covers(weekday, start, minutes)
-                {
-                    ro.positions[i].busy_until = SimTime((u64::from(start) + minutes as u64) * 60);
-                    left -= 1;
-                }
-            }
+            let now = SimTime(u64::from(start) * 60);
+            let secs = (minutes * 60.0).round() as u64;
+            let free = (0..ro.positions.len())
+                .filter(|&i| ro.free(&ro.positions[i], weekday, 0, now, start, minutes))
+                .count();
+            // Book them, group by group, as a trial would.
+            let staffed = (0..track.groups)
+                .take_while(|_| ro.book_on(weekday, 0, now, secs, f.count))
+                .count();
             if staffed < track.groups as usize {
                 out.push(format!(
                     "units[{u}].tracks[{t}] ({} {}): {} {}-{}: {} of {} group(s) need {} {} on duty each, and the roster has {} free then: those sessions would be cancelled",
@@ -442,9 +447,7 @@ pub fn uncovered_slots(s: &Scenario) -> Vec<String> {
             let on = full[role].as_ref().map_or(0, |ro| {
                 ro.positions
                     .iter()
-                    .filter(|p| {
-                        ro.shifts[p.shift as usize].covers(weekday, i.at_minute, i.hours * 60.0)
-                    })
+                    .filter(|p| ro.free(p, weekday, 0, SimTime::ZERO, i.at_minute, i.hours * 60.0))
                     .count()
             });
             if on == 0 && (d < 5) {
