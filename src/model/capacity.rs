@@ -289,6 +289,8 @@ mod tests {
             admission: Admission::Rolling,
             episode: Episode::Weeks(12),
             attendance: 1.0,
+            attendance_sd: 0.0,
+            track_choice: Default::default(),
             discharge_after_absences: 0,
             dropout_weekly: vec![0.08, 0.08, 0.05, 0.05, 0.025],
             stepup_weekly: 0.005,

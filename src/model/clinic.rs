@@ -13,8 +13,8 @@ use crate::engine::{run_until, EventQueue, Process, SimTime, TimerId};
 use crate::model::dist::Dist;
 use crate::model::log::{Log, NoLog, PatientKey, Session, Visit, VisitEnd};
 use crate::model::program::{CohortPlan, Program, TrackPlan};
-use crate::model::recorder::{Audit, Recorder, Tally, NO_STREAM};
-use crate::model::result::TrialResult;
+use crate::model::recorder::{Audit, ClassTag, Recorder, Tally, NO_STREAM};
+use crate::model::result::{TrialResult, UnitCounts};
 use crate::model::rng::name_key;
 use crate::model::rng::{derive, rng_from, PatientRng, Purpose, SimRng};
 use crate::model::staffing::{self, CaseloadState, IntakeBook, RoleRoster};
@@ -127,6 +127,12 @@ struct Patient {
     tally: Tally,
     /// Their admission has been held back by a full caseload (counted once).
     held_back: bool,
+    /// Their class: 0 for none, else the class's index + 1 (`care[class]`
+    /// of a [`UnitPlan`](crate::model::program::UnitPlan)).
+    class: ClassTag,
+    /// Their own chance of attending each session of the sessions unit
+    /// they are in care in: the unit's (or class's) mean, or drawn.
+    attendance: f64,
 }
 
 impl Patient {
@@ -150,6 +156,8 @@ impl Patient {
             before_start: 0,
             tally,
             held_back: false,
+            class: 0,
+            attendance: 1.0,
         }
     }
 
@@ -176,6 +184,8 @@ impl Patient {
             before_start,
             tally,
             held_back,
+            class,
+            attendance,
         } = self;
         *gen = gen.wrapping_add(1);
         *status = Status::Free;
@@ -193,6 +203,8 @@ impl Patient {
         *before_start = 0;
         *tally = new_tally;
         *held_back = false;
+        *class = 0;
+        *attendance = 1.0;
     }
 }
 
@@ -292,6 +304,14 @@ impl Waitlist {
             level.tombstones = 0;
         }
         Some(pid)
+    }
+
+    /// The patient first in line, if any.
+    fn first(&self) -> Option<PatientId> {
+        self.levels
+            .iter()
+            .find_map(|l| l.queue.front())
+            .map(|&(_, pid)| pid)
     }
 
     /// The patients in line, first first.
@@ -1011,25 +1031,31 @@ impl<'p, L: Log> Clinic<'p, L> {
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let pid = self.new_patient(prefix, index, tally);
+        let (show, priority) = if stream.classes.is_empty() {
+            (stream.show, stream.priority)
+        } else {
+            self.assign_class(pid, s)
+        };
         if L::ON {
             let key = PatientKey {
                 stream: Some(s as u32),
                 index,
             };
             self.info(pid).key = key;
-            self.log_referred(pid, now, stream.priority);
+            self.log_referred(pid, now, priority);
         }
         self.rec.referral(unit, tally);
         // A draw in [0, 1) is always below a show rate of 1: skip it (and
         // the seeding of the show generator, used for nothing else).
-        let shows = stream.show >= 1.0
+        let shows = show >= 1.0
             || self.patients[pid as usize]
                 .rng
                 .stream(Purpose::Show)
                 .random::<f64>()
-                < stream.show;
+                < show;
         if !shows {
             self.rec.no_show(unit, tally);
+            self.class_lost(pid, |c| &mut c.no_shows);
             if L::ON {
                 self.patients[pid as usize].unit = unit as u32;
                 self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
@@ -1038,10 +1064,56 @@ impl<'p, L: Log> Clinic<'p, L> {
             return;
         }
         if intake {
-            self.book_intake(now, pid, unit, stream.priority, q);
+            self.book_intake(now, pid, unit, priority, q);
             return;
         }
-        self.enter(now, pid, unit, stream.priority, None, q);
+        self.enter(now, pid, unit, priority, None, q);
+    }
+
+    /// Gives `pid`, a referral of stream `s`, their class: the stream's
+    /// one, or one drawn from its shares (with the patient's own class
+    /// generator, used for nothing else before). Counts the referral for
+    /// the class and returns the show rate and priority that apply.
+    #[cold]
+    #[inline(never)]
+    fn assign_class(&mut self, pid: PatientId, s: usize) -> (f64, u8) {
+        let sc = self.p.scenario;
+        let stream = &sc.referrals[s];
+        let class = match stream.classes.as_slice() {
+            [(c, _)] => *c,
+            shares => {
+                let x: f64 = self.patients[pid as usize]
+                    .rng
+                    .stream(Purpose::Class)
+                    .random();
+                let mut acc = 0.0;
+                shares
+                    .iter()
+                    .find(|(_, share)| {
+                        acc += share;
+                        x < acc
+                    })
+                    .or(shares.last())
+                    .map_or(0, |&(c, _)| c)
+            }
+        };
+        let tag = (class + 1) as ClassTag;
+        self.patients[pid as usize].class = tag;
+        self.rec.class_referral(tag);
+        let c = &sc.classes[class];
+        (
+            c.show.unwrap_or(stream.show),
+            c.priority.unwrap_or(stream.priority),
+        )
+    }
+
+    /// Counts `pid`'s loss (`which` of the counts) for their class, if any.
+    #[inline(always)]
+    fn class_lost(&mut self, pid: PatientId, which: fn(&mut UnitCounts) -> &mut u64) {
+        let tag = self.patients[pid as usize].class;
+        if tag != 0 {
+            self.rec.class_lost(tag, which);
+        }
     }
 
     /// Books `pid`, referred to `unit` at `now`, into the first intake
@@ -1095,6 +1167,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         self.rec.intake(unit, now, waited, shows);
         if !shows {
             self.rec.no_show(unit, tally);
+            self.class_lost(pid, |c| &mut c.no_shows);
             self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
             self.release_patient(pid);
             return;
@@ -1195,6 +1268,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         if us.waitlist_full(self.p, unit) {
             self.rec
                 .turned_away(unit, self.patients[pid as usize].tally);
+            self.class_lost(pid, |c| &mut c.turned_away);
             self.log_visit(pid, VisitEnd::TurnedAway, Some(now), None, None);
             if let Some((seat, _)) = from {
                 self.log_bed_freed(pid, now);
@@ -1218,6 +1292,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         }
         self.wl_seq += 1;
         let key = (priority, self.wl_seq);
+        let p = self.p;
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         us.tracks[track].waitlist.insert(key, pid);
         us.waiting += 1;
@@ -1227,7 +1302,12 @@ impl<'p, L: Log> Clinic<'p, L> {
         pt.holding = holding;
         // Someone holding a bed is still in hospital and does not renege.
         if holding.is_none() {
-            if let Some(patience) = &us.spec.waitlist.patience {
+            let patience = if pt.class == 0 {
+                us.spec.waitlist.patience.as_ref()
+            } else {
+                class_patience(p, unit, pt.class)
+            };
+            if let Some(patience) = patience {
                 let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));
                 q.push(
                     now.plus_days(days),
@@ -1357,15 +1437,18 @@ impl<'p, L: Log> Clinic<'p, L> {
         self.units[unit].tracks[track].reservations = reserved;
     }
 
-    /// Draws `pid`'s track in `unit` from the unit's track shares.
+    /// Draws `pid`'s track in `unit` from the unit's track shares, or
+    /// their class's preferences there.
     fn draw_track(&mut self, pid: PatientId, unit: usize) -> usize {
         let plan = &self.p.units[unit];
-        let x = self.patients[pid as usize]
-            .rng
-            .stream(Purpose::Track)
-            .random::<f64>();
-        plan.track_cdf
-            .iter()
+        let pt = &mut self.patients[pid as usize];
+        let cdf = if pt.class == 0 {
+            &plan.track_cdf
+        } else {
+            &plan.care[usize::from(pt.class)].track_cdf
+        };
+        let x = pt.rng.stream(Purpose::Track).random::<f64>();
+        cdf.iter()
             .position(|&c| x < c)
             .unwrap_or(plan.tracks.len() - 1)
     }
@@ -1384,6 +1467,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         let tally = pt.tally;
         self.remove_from_waitlist(now, pid);
         self.rec.reneged(unit, track, tally);
+        self.class_lost(pid, |c| &mut c.reneged);
         self.log_visit(pid, VisitEnd::Reneged, Some(now), None, None);
         self.release_patient(pid);
         if self.units[unit].tracks[track].holders > 0 {
@@ -1444,6 +1528,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_bed_freed(pid, now);
             self.release_held(now, seat, q);
         }
+        let p = self.p;
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         let ts = &mut us.tracks[track];
         let enrolled_idx = ts.enrolled.len() as u32;
@@ -1463,25 +1548,33 @@ impl<'p, L: Log> Clinic<'p, L> {
         pt.before_start = 0;
         rec.audit_wait(now, pt.referred_at);
         rec.admission(unit, track, pt.tally, now, wait_secs);
+        if pt.class != 0 {
+            rec.class_admission(pt.class, now, wait_secs);
+        }
         let leave = |why| Event::Leave { pid, gen, why };
         match &us.spec.kind {
             UnitKind::Beds(b) => {
                 let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
                 q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
             }
-            UnitKind::Sessions(su) => {
-                match &su.episode {
-                    Episode::Weeks(w) => {
+            UnitKind::Sessions(_) => {
+                let care = &p.units[unit].care[usize::from(pt.class)];
+                pt.attendance = match &care.attendance_beta {
+                    None => care.attendance,
+                    Some(b) => b.sample(&mut pt.rng.stream(Purpose::Class)),
+                };
+                match &care.episode {
+                    Some(Episode::Weeks(w)) => {
                         let at = now.plus_secs(u64::from(*w) * WEEK);
                         q.push(at, class::LEAVE, leave(Exit::Complete));
                     }
-                    Episode::Days(d) => {
+                    Some(Episode::Days(d)) => {
                         let days = d.sample(&mut pt.rng.stream(Purpose::Stay));
                         q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
                     }
-                    Episode::Sessions(_) => {}
+                    Some(Episode::Sessions(_)) | None => {}
                 }
-                if has_hazards(su) {
+                if care.hazards {
                     self.stay_week(now, pid, gen, 1, q);
                 }
             }
@@ -1503,20 +1596,18 @@ impl<'p, L: Log> Clinic<'p, L> {
         if pt.gen != gen || pt.status != Status::InCare {
             return;
         }
-        let UnitKind::Sessions(su) = &self.p.scenario.units[pt.unit as usize].kind else {
-            return;
-        };
-        if let Episode::Weeks(w) = su.episode {
+        let care = &self.p.units[pt.unit as usize].care[usize::from(pt.class)];
+        if let Some(Episode::Weeks(w)) = care.episode {
             if week > w {
                 return;
             }
         }
-        let mut dropout = su
+        let mut dropout = care
             .dropout_weekly
-            .get((week as usize - 1).min(su.dropout_weekly.len().saturating_sub(1)))
+            .get((week as usize - 1).min(care.dropout_weekly.len().saturating_sub(1)))
             .copied()
             .unwrap_or(0.0);
-        let mut stepup = su.stepup_weekly;
+        let mut stepup = care.stepup_weekly;
         // An [initial] patient may start part-way through a week of stay:
         // the week's hazards then apply, pro rata, to the part that is left.
         let week_end = pt
@@ -1602,6 +1693,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             _ => (None, Handoff::GoHome),
         };
         self.rec.exit(unit, why, stay_days);
+        if pt.class != 0 {
+            self.rec.class_exit(pt.class, now, why);
+        }
         // Counted by destination; those who go home in a field of their
         // own, which M/M/c's every customer reaches with one addition.
         let dest_index = match dest {
@@ -1799,6 +1893,93 @@ impl<'p, L: Log> Clinic<'p, L> {
         }
     }
 
+    /// [`Clinic::fill_group`] for a unit where patients may take a seat in
+    /// another track than their own ([`TrackChoice`](crate::scenario::TrackChoice)):
+    /// each free seat of `group` goes to the first in line, by (priority,
+    /// time of joining), of everyone waiting in the unit who would take it
+    /// now: the track's own waiting patients, and those of the other
+    /// tracks who accept this one and have waited long enough. A patient
+    /// keeping a bed elsewhere waits for their own track (their seat is
+    /// reserved there). Each admission needs a caseload place where one
+    /// caps the unit.
+    #[inline(never)]
+    fn fill_group_flexible(
+        &mut self,
+        now: SimTime,
+        unit: usize,
+        track: usize,
+        group: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        loop {
+            let t = &self.units[unit].tracks[track];
+            if t.occupancy[group] >= t.group_size || self.units[unit].waiting == 0 {
+                break;
+            }
+            let Some((from, pid)) = self.first_taker(now, unit, track) else {
+                break;
+            };
+            if let Some(c) = self.units[unit].caseload {
+                let Some(st) = self.staffing.as_mut() else {
+                    break;
+                };
+                let cl = &mut st.caseloads[c as usize];
+                if !cl.has_room() {
+                    let pt = &mut self.patients[pid as usize];
+                    if !pt.held_back {
+                        pt.held_back = true;
+                        self.rec.caseload_held_back(cl.role);
+                    }
+                    break;
+                }
+                cl.used += 1;
+                self.rec.caseload_change(cl.role, now, 1, cl.used >= cl.cap);
+            }
+            let key = self.patients[pid as usize].wl_key;
+            let us = &mut self.units[unit];
+            us.tracks[from].waitlist.remove(&key);
+            left_waitlist(us, &mut self.rec, unit, from, now);
+            self.take_seat(now, unit, track, group);
+            self.admit(now, pid, unit, track, group, q);
+        }
+    }
+
+    /// Who takes a free seat of `track` at `now` ([`Clinic::fill_group_flexible`]):
+    /// (their track, patient).
+    fn first_taker(&self, now: SimTime, unit: usize, track: usize) -> Option<(usize, PatientId)> {
+        let care = &self.p.units[unit].care;
+        let mut best: Option<((u8, u64), usize, PatientId)> = None;
+        for (from, ts) in self.units[unit].tracks.iter().enumerate() {
+            if from == track {
+                if let Some(pid) = ts.waitlist.first() {
+                    let key = self.patients[pid as usize].wl_key;
+                    if best.is_none_or(|(b, _, _)| key < b) {
+                        best = Some((key, from, pid));
+                    }
+                }
+                continue;
+            }
+            // In line order: the first who would take the seat is this
+            // track's best; past the best so far, nobody can beat it.
+            for pid in ts.waitlist.iter() {
+                let pt = &self.patients[pid as usize];
+                if best.is_some_and(|(b, _, _)| b < pt.wl_key) {
+                    break;
+                }
+                let c = &care[usize::from(pt.class)];
+                let waited = now.since(pt.referred_at) + pt.before_start;
+                if pt.holding.is_none()
+                    && c.accepts.get(track).copied().unwrap_or(false)
+                    && c.flex_after.is_some_and(|after| waited >= after)
+                {
+                    best = Some((pt.wl_key, from, pid));
+                    break;
+                }
+            }
+        }
+        best.map(|(_, from, pid)| (from, pid))
+    }
+
     /// Frees `pid`'s place in the caseload capping `unit`, if one does.
     #[inline(never)]
     fn caseload_release(&mut self, now: SimTime, unit: usize) {
@@ -1902,10 +2083,13 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.admit_reserved(now, unit, track, q);
         }
         let capped = self.units[unit].caseload.is_some();
+        let flexible = self.p.units[unit].flexible;
         match (su.admission, self.p.units[unit].cohort) {
             (Admission::Rolling, _) => {
                 for g in 0..groups as usize {
-                    if capped {
+                    if flexible {
+                        self.fill_group_flexible(now, unit, track, g, q);
+                    } else if capped {
                         self.fill_group_capped(now, unit, track, g, q);
                     } else {
                         self.fill_group(now, unit, track, g, q);
@@ -1915,7 +2099,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             (Admission::Cohort { .. }, Some(cohort)) => {
                 for g in 0..groups {
                     if cohort.admits(g, groups, day) {
-                        if capped {
+                        if flexible {
+                            self.fill_group_flexible(now, unit, track, g as usize, q);
+                        } else if capped {
                             self.fill_group_capped(now, unit, track, g as usize, q);
                         } else {
                             self.fill_group(now, unit, track, g as usize, q);
@@ -1986,13 +2172,14 @@ impl<'p, L: Log> Clinic<'p, L> {
             expected += 1;
             let gen = pt.gen;
             let group = pt.group as usize;
-            let came = pt.rng.stream(Purpose::Attendance).random::<f64>() < su.attendance;
+            let came = pt.rng.stream(Purpose::Attendance).random::<f64>() < pt.attendance;
             if came {
                 attended += 1;
                 pt.attended += 1;
                 pt.absences = 0;
                 misplaced += u64::from(wrong_place);
-                if let Episode::Sessions(k) = su.episode {
+                let care = &self.p.units[unit].care[usize::from(pt.class)];
+                if let Some(Episode::Sessions(k)) = care.episode {
                     if pt.attended == k {
                         q.push(
                             end,
@@ -2158,6 +2345,12 @@ impl<L: Log> Clinic<'_, L> {
         pt.attended = attended;
         pt.absences = 0;
         pt.enrolled_idx = enrolled_idx;
+        if let Some(care) = self.p.units[unit].care.first() {
+            pt.attendance = match &care.attendance_beta {
+                None => care.attendance,
+                Some(b) => b.sample(&mut pt.rng.stream(Purpose::Class)),
+            };
+        }
         let gen = pt.gen;
         self.rec.census_change(unit, track, SimTime::ZERO, 1);
         let start = SimTime::ZERO;
@@ -2265,6 +2458,14 @@ fn sessions_so_far(su: &SessionUnit, track: usize, before: u64) -> u32 {
         })
         .sum();
     (f64::from(scheduled) * su.attendance).round() as u32
+}
+
+/// The patience of class `tag`'s patients on `unit`'s waitlist. Out of
+/// line: only patients of a class come here.
+#[cold]
+#[inline(never)]
+fn class_patience<'a>(p: &'a Program, unit: usize, tag: ClassTag) -> Option<&'a Dist> {
+    p.units[unit].care[usize::from(tag)].patience.as_ref()
 }
 
 /// Counts someone just taken off a waitlist of unit `unit` (`us`). Given

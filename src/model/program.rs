@@ -4,10 +4,15 @@
 use crate::engine::time::{DAY, MINUTE, WEEK};
 use crate::engine::SimTime;
 use crate::model::calendar::Calendar;
+use crate::model::dist::Dist;
 use crate::model::recorder::{stream_apart, Tally, NO_STREAM};
 use crate::model::result::{destination_name, destination_names};
 use crate::model::rng::name_key;
-use crate::scenario::{Admission, ReferralStream, Scenario, UnitKind};
+use crate::scenario::{
+    Admission, ClassCare, Episode, ReferralStream, Scenario, SessionUnit, TrackChoice, Unit,
+    UnitKind,
+};
+use rand_distr::Beta;
 
 #[derive(Debug, Clone)]
 pub struct StreamPlan {
@@ -53,6 +58,128 @@ pub struct UnitPlan {
     pub stepup_dest: u32,
     /// The index of `home`: the last destination.
     pub home_dest: u32,
+    /// What a patient gets here, by class tag: `care[0]` for a patient of
+    /// no class (the unit's own figures), `care[c + 1]` for class `c`.
+    pub care: Vec<Care>,
+    /// Some patient here may take a seat in another track than their own
+    /// ([`TrackChoice`]): sessions fill from every track's waitlist.
+    pub flexible: bool,
+}
+
+/// What a patient of one class (or of none) gets in one unit: the unit's
+/// figures with the class's overrides, resolved once.
+#[derive(Debug, Clone)]
+pub struct Care {
+    /// Mean attendance (a sessions unit's).
+    pub attendance: f64,
+    /// Each patient's own attendance is drawn from this, where patients differ.
+    pub attendance_beta: Option<Beta<f64>>,
+    /// A sessions unit's episode (`None` for beds: their `stay`).
+    pub episode: Option<Episode>,
+    pub dropout_weekly: Vec<f64>,
+    pub stepup_weekly: f64,
+    /// Some weekly hazard is above 0.
+    pub hazards: bool,
+    /// Cumulative track shares, for choosing a track.
+    pub track_cdf: Vec<f64>,
+    /// Per track: whether the patient would take a seat in it (share > 0).
+    pub accepts: Vec<bool>,
+    /// Seconds of waiting after which they take a seat in another track
+    /// they accept; `None`: never (their own track only).
+    pub flex_after: Option<u64>,
+    pub patience: Option<Dist>,
+}
+
+impl Care {
+    fn new(unit: &Unit, class: Option<&ClassCare>) -> Care {
+        let patience = class
+            .and_then(|c| c.patience.clone())
+            .or_else(|| unit.waitlist.patience.clone());
+        let UnitKind::Sessions(su) = &unit.kind else {
+            return Care {
+                attendance: 1.0,
+                attendance_beta: None,
+                episode: None,
+                dropout_weekly: Vec::new(),
+                stepup_weekly: 0.0,
+                hazards: false,
+                track_cdf: vec![1.0],
+                accepts: vec![true],
+                flex_after: None,
+                patience,
+            };
+        };
+        let c = class.cloned().unwrap_or_default();
+        let attendance = c.attendance.unwrap_or(su.attendance);
+        let sd = c.attendance_sd.unwrap_or(su.attendance_sd);
+        let dropout_weekly = c
+            .dropout_weekly
+            .unwrap_or_else(|| su.dropout_weekly.clone());
+        let stepup_weekly = c.stepup_weekly.unwrap_or(su.stepup_weekly);
+        let shares: Vec<f64> = c
+            .track_shares
+            .unwrap_or_else(|| su.tracks.iter().map(|t| t.share).collect());
+        let choice = c.track_choice.unwrap_or(su.track_choice);
+        Care {
+            attendance,
+            attendance_beta: beta(attendance, sd),
+            episode: Some(c.episode.unwrap_or_else(|| su.episode.clone())),
+            hazards: stepup_weekly > 0.0 || dropout_weekly.iter().any(|&h| h > 0.0),
+            dropout_weekly,
+            stepup_weekly,
+            track_cdf: cdf(&shares),
+            accepts: shares.iter().map(|&x| x > 0.0).collect(),
+            flex_after: match choice {
+                TrackChoice::Preferred => None,
+                TrackChoice::FirstAvailable => Some(0),
+                TrackChoice::AfterDays(d) => Some(crate::engine::time::days_to_secs(d)),
+            },
+            patience,
+        }
+    }
+}
+
+/// The beta distribution with `mean` and `sd`, if `sd` > 0 (validation
+/// keeps it below sqrt(mean x (1 - mean))).
+fn beta(mean: f64, sd: f64) -> Option<Beta<f64>> {
+    if sd <= 0.0 {
+        return None;
+    }
+    let k = mean * (1.0 - mean) / (sd * sd) - 1.0;
+    Beta::new(mean * k, (1.0 - mean) * k).ok()
+}
+
+/// Cumulative shares, the last made infinite: rounding must never leave a
+/// draw unassigned.
+fn cdf(shares: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    let mut cdf: Vec<f64> = shares
+        .iter()
+        .map(|s| {
+            acc += s;
+            acc
+        })
+        .collect();
+    if let Some(last) = cdf.last_mut() {
+        *last = f64::INFINITY;
+    }
+    cdf
+}
+
+/// The cares of `unit` (index `u`): no class's, then each class's.
+fn cares(s: &Scenario, u: usize, unit: &Unit) -> Vec<Care> {
+    std::iter::once(Care::new(unit, None))
+        .chain(
+            s.classes
+                .iter()
+                .map(|c| Care::new(unit, c.care.get(u).and_then(Option::as_ref))),
+        )
+        .collect()
+}
+
+/// Whether some patient of `su` may take another track's seat.
+fn flexible(su: &SessionUnit, care: &[Care]) -> bool {
+    su.tracks.len() > 1 && care.iter().any(|c| c.flex_after.is_some())
 }
 
 /// The cohort calendar of a unit: cohort weeks are counted in whole weeks
@@ -153,7 +280,8 @@ impl<'s> Program<'s> {
         let units = s
             .units
             .iter()
-            .map(|u| {
+            .enumerate()
+            .map(|(ui, u)| {
                 let names = destination_names(s, u);
                 let index = |d| {
                     names
@@ -186,6 +314,8 @@ impl<'s> Program<'s> {
                         route_dest: Vec::new(),
                         stepup_dest: 0,
                         home_dest: 0,
+                        care: Vec::new(),
+                        flexible: false,
                     },
                     UnitKind::Sessions(su) => {
                         let tracks: Vec<TrackPlan> = su
@@ -205,18 +335,8 @@ impl<'s> Program<'s> {
                                 room: t.room,
                             })
                             .collect();
-                        let mut acc = 0.0;
-                        let mut track_cdf: Vec<f64> = su
-                            .tracks
-                            .iter()
-                            .map(|t| {
-                                acc += t.share;
-                                acc
-                            })
-                            .collect();
-                        if let Some(last) = track_cdf.last_mut() {
-                            *last = f64::INFINITY; // rounding must never leave a draw unassigned
-                        }
+                        let shares: Vec<f64> = su.tracks.iter().map(|t| t.share).collect();
+                        let track_cdf = cdf(&shares);
                         let seats = tracks
                             .iter()
                             .map(|t| u64::from(t.groups * t.group_size))
@@ -239,12 +359,18 @@ impl<'s> Program<'s> {
                             route_dest: Vec::new(),
                             stepup_dest: 0,
                             home_dest: 0,
+                            care: Vec::new(),
+                            flexible: false,
                         }
                     }
                 };
                 plan.route_dest = route_dest;
                 plan.stepup_dest = stepup_dest;
                 plan.home_dest = (names.len() - 1) as u32;
+                plan.care = cares(s, ui, u);
+                if let UnitKind::Sessions(su) = &u.kind {
+                    plan.flexible = flexible(su, &plan.care);
+                }
                 plan
             })
             .collect();

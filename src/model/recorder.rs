@@ -8,9 +8,9 @@ use crate::model::clinic::Exit;
 use crate::model::finance::{FinancePlan, UnitWeekActivity};
 use crate::model::program::Program;
 use crate::model::result::{
-    destination_names, has_facilitators, has_track_results, CaseloadResult, IntakeResult,
-    RoomResult, RosterResult, StaffResult, StreamResult, TrackResult, TrialResult, UnitCounts,
-    UnitResult, UnitWeekly,
+    destination_names, has_facilitators, has_track_results, CaseloadResult, ClassResult,
+    IntakeResult, RoomResult, RosterResult, StaffResult, StreamResult, TrackResult, TrialResult,
+    UnitCounts, UnitResult, UnitWeekly,
 };
 use crate::model::staffing;
 use crate::scenario::{Activity, Destination, Scenario, UnitKind, Workload};
@@ -189,6 +189,20 @@ struct StreamRec {
     waits: Vec<u64>,
 }
 
+/// What the recorder keeps of a patient class: counts over every unit,
+/// waits of its admissions, and how many are in care anywhere.
+#[derive(Debug, Clone)]
+struct ClassRec {
+    all: UnitCounts,
+    at_warmup_end: UnitCounts,
+    waits: Vec<u64>,
+    census: Level,
+}
+
+/// A patient's class, for the recorder: 0 for none, else the class's
+/// index + 1.
+pub type ClassTag = u16;
+
 /// A patient's stream, for the recorder: the stream's index if it is
 /// counted apart and this is the patient's first unit, else [`NO_STREAM`].
 pub type Tally = u32;
@@ -269,6 +283,8 @@ pub struct Recorder {
     room_seats: Vec<u32>,
     session_units: Vec<bool>,
     streams: Vec<StreamRec>,
+    /// Per patient class; empty without classes.
+    classes: Vec<ClassRec>,
     program_staff: Vec<StaffPlan>,
     finance: Option<FinancePlan>,
     /// Whether some unit keeps its stays ([`PhaseStays`]).
@@ -608,6 +624,16 @@ impl Recorder {
                     waits: Vec::new(),
                 })
                 .collect(),
+            classes: s
+                .classes
+                .iter()
+                .map(|_| ClassRec {
+                    all: UnitCounts::default(),
+                    at_warmup_end: UnitCounts::default(),
+                    waits: Vec::new(),
+                    census: Level::new(tw),
+                })
+                .collect(),
             program_staff,
             finance: FinancePlan::new(s),
             keeps_stays: stays.iter().any(Option::is_some),
@@ -750,6 +776,64 @@ impl Recorder {
             for st in &mut self.streams {
                 st.at_warmup_end = st.all;
             }
+            for c in &mut self.classes {
+                c.at_warmup_end = c.all;
+            }
+        }
+    }
+
+    /// The class of `tag` (not 0), where its figures are kept.
+    #[inline(never)]
+    fn class_rec(&mut self, tag: ClassTag) -> Option<&mut ClassRec> {
+        self.classes.get_mut(usize::from(tag).wrapping_sub(1))
+    }
+
+    /// A new referral (or relapse) of class `tag` (not 0).
+    #[cold]
+    #[inline(never)]
+    pub fn class_referral(&mut self, tag: ClassTag) {
+        if let Some(c) = self.class_rec(tag) {
+            c.all.referrals += 1;
+        }
+    }
+
+    /// A patient of class `tag` (not 0) did not show, was turned away or
+    /// reneged (`counts` picks which).
+    #[cold]
+    #[inline(never)]
+    pub fn class_lost(&mut self, tag: ClassTag, which: fn(&mut UnitCounts) -> &mut u64) {
+        if let Some(c) = self.class_rec(tag) {
+            *which(&mut c.all) += 1;
+        }
+    }
+
+    /// An admission of class `tag` (not 0) at `now` after `wait_secs`.
+    #[cold]
+    #[inline(never)]
+    pub fn class_admission(&mut self, tag: ClassTag, now: SimTime, wait_secs: u64) {
+        let reporting = self.reporting;
+        if let Some(c) = self.class_rec(tag) {
+            c.all.admitted += 1;
+            if reporting {
+                c.waits.push(wait_secs);
+            }
+            c.census.change(now, 1);
+        }
+    }
+
+    /// A patient of class `tag` (not 0) leaves care at `now`.
+    #[cold]
+    #[inline(never)]
+    pub fn class_exit(&mut self, tag: ClassTag, now: SimTime, why: Exit) {
+        if let Some(c) = self.class_rec(tag) {
+            let n = &mut c.all;
+            match why {
+                Exit::Complete => n.completed += 1,
+                Exit::Dropout => n.dropped_out += 1,
+                Exit::StepUp => n.stepped_up += 1,
+                Exit::AdminDischarge => n.admin_discharged += 1,
+            }
+            c.census.change(now, -1);
         }
     }
 
@@ -1397,8 +1481,23 @@ impl Recorder {
                 }
             })
             .collect();
+        let classes = self
+            .classes
+            .iter_mut()
+            .map(|c| {
+                c.census.close(end);
+                let (wait_days, wait_days_p90) = wait_stats(&c.waits);
+                ClassResult {
+                    counts: c.all - c.at_warmup_end,
+                    census: c.census.area[rep.clone()].iter().sum::<f64>() / horizon_secs,
+                    wait_days,
+                    wait_days_p90,
+                }
+            })
+            .collect();
         TrialResult {
             streams,
+            classes,
             trial,
             units,
             rooms,

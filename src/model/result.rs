@@ -141,6 +141,55 @@ pub struct StreamResult {
     pub wait_days_p90: f64,
 }
 
+/// One patient class's results in one trial, over every unit its
+/// patients pass through: referrals are new referrals (relapses
+/// included), not transfers; admissions, waits and outcomes count every
+/// unit's; the census is those in care anywhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClassResult {
+    pub counts: UnitCounts,
+    pub census: f64,
+    pub wait_days: f64,
+    pub wait_days_p90: f64,
+}
+
+/// Per-class metrics, as `class.<class>.<metric>`.
+pub const CLASS_METRICS: [&str; 12] = [
+    "referrals",
+    "no_shows",
+    "turned_away",
+    "reneged",
+    "admitted",
+    "wait_days",
+    "wait_days_p90",
+    "census",
+    "completed",
+    "dropped_out",
+    "stepped_up",
+    "admin_discharged",
+];
+
+impl ClassResult {
+    /// The values of [`CLASS_METRICS`], in order.
+    pub fn values(&self) -> [f64; 12] {
+        let c = &self.counts;
+        [
+            c.referrals as f64,
+            c.no_shows as f64,
+            c.turned_away as f64,
+            c.reneged as f64,
+            c.admitted as f64,
+            self.wait_days,
+            self.wait_days_p90,
+            self.census,
+            c.completed as f64,
+            c.dropped_out as f64,
+            c.stepped_up as f64,
+            c.admin_discharged as f64,
+        ]
+    }
+}
+
 /// Whether `unit` reports results per track: a session unit with more
 /// than one track.
 pub fn has_track_results(unit: &Unit) -> bool {
@@ -262,6 +311,8 @@ pub struct TrialResult {
     pub finance: Option<FinanceResult>,
     /// Per referral stream, in the scenario's order.
     pub streams: Vec<StreamResult>,
+    /// Per patient class, in the scenario's order (empty without classes).
+    pub classes: Vec<ClassResult>,
     /// Events handled, for throughput figures.
     pub events: u64,
 }
@@ -456,6 +507,14 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
             ));
         }
     }
+    for (i, c) in s.classes.iter().enumerate() {
+        for m in CLASS_METRICS {
+            names.push((
+                format!("class.{}.{m}", c.name),
+                format!("classes[{i}].name"),
+            ));
+        }
+    }
     for (i, r) in s.rooms.iter().enumerate() {
         names.push((
             format!("{}.utilization", r.name),
@@ -553,6 +612,9 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
             st.wait_days,
             st.wait_days_p90,
         ]);
+    }
+    for c in &r.classes {
+        v.extend_from_slice(&c.values());
     }
     for room in &r.rooms {
         v.push(room.utilization);

@@ -28,6 +28,9 @@ pub enum Purpose {
     Attendance = 6,
     Hazard = 7,
     Routing = 8,
+    /// A patient's class (drawn from their stream's shares) and their own
+    /// attendance rate, where patients differ.
+    Class = 10,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mixer with full avalanche.
@@ -94,10 +97,10 @@ pub fn seeded_rng(seed: u64) -> SimRng {
 
 /// How many generators a patient has: one per [`Purpose`] from `Show` on,
 /// in that order.
-const PATIENT_PURPOSES: usize = Purpose::Routing as usize - Purpose::Show as usize + 1;
+const PATIENT_PURPOSES: usize = Purpose::Class as usize - Purpose::Show as usize + 1;
 
 /// A patient's generators, one per purpose, each seeded on its first draw.
-/// A patient has seven but most use only a few (a no-show none, a bed
+/// A patient has nine but most use only a few (a no-show none, a bed
 /// patient one), and deriving and seeding them was a tenth of an M/M/c run,
 /// so both are put off until needed. The draws for `purpose` are exactly
 /// those of `SimRng::seed_from_u64(mix64(base ^ mix64(purpose)))`.
@@ -111,7 +114,7 @@ pub struct PatientRng {
     base: u64,
     /// Bit `i` set: `slots[i]` is seeded; otherwise it holds a stale or
     /// placeholder generator that is never drawn from.
-    seeded: u8,
+    seeded: u16,
     slots: [SimRng; PATIENT_PURPOSES],
 }
 

@@ -79,3 +79,6 @@ pub const MAX_SHIFTS: usize = 100;
 
 /// Intake appointments on one day (fixed), or per person on duty.
 pub const MAX_INTAKE_SLOTS: i64 = 1_000;
+
+/// Patient classes (`[[classes]]`): each adds a dozen result columns.
+pub const MAX_CLASSES: usize = 64;

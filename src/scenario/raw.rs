@@ -31,6 +31,30 @@ pub struct RawScenario {
     pub workload: Vec<RawWorkload>,
     pub finance: Option<RawFinance>,
     pub initial: Option<RawInitial>,
+    #[serde(default)]
+    pub classes: Vec<RawClass>,
+}
+
+/// `[[classes]]`: a kind of patient, with what it changes where it is
+/// treated. Unit-level keys apply in `units` (default: every unit where
+/// they mean something).
+#[derive(Debug, Default, Deserialize)]
+pub struct RawClass {
+    pub name: Option<String>,
+    pub show: Option<f64>,
+    pub priority: Option<i64>,
+    pub units: Option<Vec<String>>,
+    pub attendance: Option<f64>,
+    pub attendance_sd: Option<f64>,
+    pub dropout_weekly: Option<Vec<f64>>,
+    pub stepup_weekly: Option<f64>,
+    pub episode: Option<RawEpisode>,
+    /// Track preferences: `{ morning = 0.2, evening = 0.8 }`.
+    pub tracks: Option<BTreeMap<String, f64>>,
+    /// `"preferred"`, `"first_available"` or `{ accept_others_after_days = N }`:
+    /// checked in validation, for a clear problem.
+    pub track_choice: Option<toml::Value>,
+    pub patience: Option<RawDist>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +83,9 @@ pub struct RawReferral {
     pub growth_per_year: Option<f64>,
     pub show: Option<f64>,
     pub priority: Option<i64>,
+    /// The stream's one class, or `classes` = shares of several.
+    pub class: Option<String>,
+    pub classes: Option<BTreeMap<String, f64>>,
 }
 
 /// Both kinds' keys live in one struct so that a key of the wrong kind is a
@@ -79,6 +106,8 @@ pub struct RawUnit {
     pub first_cohort: Option<toml::Value>,
     pub episode: Option<RawEpisode>,
     pub attendance: Option<f64>,
+    pub attendance_sd: Option<f64>,
+    pub track_choice: Option<toml::Value>,
     pub discharge_after_absences: Option<i64>,
     pub dropout_weekly: Option<Vec<f64>>,
     pub stepup_weekly: Option<f64>,
@@ -352,6 +381,15 @@ pub const DIST_KEYS: [(&str, &[&str], &[&str]); 9] = [
     ("empirical", &["values"], &["weights"]),
 ];
 
+/// The keys of an `episode` table.
+const EPISODE_KEYS: &[&str] = &[
+    "weeks", "sessions", "dist", "value", "mean", "min", "max", "mode", "sd", "shape", "scale",
+    "values", "weights",
+];
+
+/// The key of a `track_choice` table.
+pub const TRACK_CHOICE_KEYS: &[&str] = &["accept_others_after_days"];
+
 const DIST_TABLE_KEYS: &[&str] = &[
     "dist", "value", "mean", "min", "max", "mode", "sd", "shape", "scale", "values", "weights",
 ];
@@ -373,8 +411,29 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "workload",
             "finance",
             "initial",
+            "classes",
         ],
     ),
+    (
+        "classes",
+        &[
+            "name",
+            "show",
+            "priority",
+            "units",
+            "attendance",
+            "attendance_sd",
+            "dropout_weekly",
+            "stepup_weekly",
+            "episode",
+            "tracks",
+            "track_choice",
+            "patience",
+        ],
+    ),
+    ("classes.patience", DIST_TABLE_KEYS),
+    ("classes.episode", EPISODE_KEYS),
+    ("classes.track_choice", TRACK_CHOICE_KEYS),
     ("initial", &["patients_csv", "patients"]),
     ("initial.patients", INITIAL_PATIENT_KEYS),
     (
@@ -411,6 +470,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "growth_per_year",
             "show",
             "priority",
+            "class",
+            "classes",
         ],
     ),
     (
@@ -428,6 +489,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "first_cohort",
             "episode",
             "attendance",
+            "attendance_sd",
+            "track_choice",
             "discharge_after_absences",
             "dropout_weekly",
             "stepup_weekly",
@@ -448,13 +511,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
     ),
     ("units.waitlist.patience", DIST_TABLE_KEYS),
     ("units.stay", DIST_TABLE_KEYS),
-    (
-        "units.episode",
-        &[
-            "weeks", "sessions", "dist", "value", "mean", "min", "max", "mode", "sd", "shape",
-            "scale", "values", "weights",
-        ],
-    ),
+    ("units.episode", EPISODE_KEYS),
+    ("units.track_choice", TRACK_CHOICE_KEYS),
     ("units.phases", &["from_week", "sessions_per_week"]),
     (
         "units.tracks",

@@ -12,6 +12,8 @@ pub type UnitId = usize;
 pub type RoomId = usize;
 /// Index into [`Scenario::staff`].
 pub type RoleId = usize;
+/// Index into [`Scenario::classes`].
+pub type ClassId = usize;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -29,6 +31,8 @@ pub struct Scenario {
     pub finance: Option<Finance>,
     /// Patients in care and waiting at `start_date` (`[initial]`); empty: the program starts empty.
     pub initial: InitialState,
+    /// Kinds of patient (`[[classes]]`); empty: every patient of a unit is alike.
+    pub classes: Vec<PatientClass>,
     /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
     pub resolved_toml: String,
 }
@@ -70,6 +74,50 @@ pub struct ReferralStream {
     pub show: f64,
     /// Waitlist priority: lower is served first, FIFO within a class.
     pub priority: u8,
+    /// The classes of its patients and their shares (summing to 1); empty:
+    /// its patients belong to no class.
+    pub classes: Vec<(ClassId, f64)>,
+}
+
+/// A kind of patient: what differs from the unit's own figures where the
+/// class is treated.
+#[derive(Debug, Clone)]
+pub struct PatientClass {
+    pub name: String,
+    /// Replaces the stream's show rate.
+    pub show: Option<f64>,
+    /// Replaces the stream's waitlist priority at referral.
+    pub priority: Option<u8>,
+    /// Per unit (by [`UnitId`]): what the class changes there; `None`
+    /// outside the class's `units`.
+    pub care: Vec<Option<ClassCare>>,
+}
+
+/// What a class changes in one unit; `None`: the unit's own.
+#[derive(Debug, Clone, Default)]
+pub struct ClassCare {
+    pub attendance: Option<f64>,
+    pub attendance_sd: Option<f64>,
+    pub dropout_weekly: Option<Vec<f64>>,
+    pub stepup_weekly: Option<f64>,
+    pub episode: Option<Episode>,
+    /// Preference shares by track index (summing to 1).
+    pub track_shares: Option<Vec<f64>>,
+    pub track_choice: Option<TrackChoice>,
+    pub patience: Option<Dist>,
+}
+
+/// Which tracks of a unit a waiting patient takes a seat in.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum TrackChoice {
+    /// Only the track they were given (drawn from the shares): wait for it.
+    #[default]
+    Preferred,
+    /// The first free seat in any track their shares allow (share > 0).
+    FirstAvailable,
+    /// Their own track, and any other their shares allow once they have
+    /// waited this many days.
+    AfterDays(f64),
 }
 
 /// Where a patient goes: another unit, or out of the modelled system with a label.
@@ -166,8 +214,14 @@ pub struct Phase {
 pub struct SessionUnit {
     pub admission: Admission,
     pub episode: Episode,
-    /// Probability of attending each scheduled session.
+    /// Probability of attending each scheduled session (the mean over patients).
     pub attendance: f64,
+    /// Between-patient spread of attendance: each patient's own rate is
+    /// drawn from a beta distribution with mean `attendance` and this sd
+    /// (0: everyone attends at `attendance`).
+    pub attendance_sd: f64,
+    /// Which tracks a waiting patient takes a seat in.
+    pub track_choice: TrackChoice,
     /// Consecutive absences that trigger administrative discharge; 0 = never.
     pub discharge_after_absences: u32,
     /// Weekly dropout hazard by week of stay (index 0 = week 1); the last value repeats. May be empty (no dropout).

@@ -18,6 +18,7 @@ use crate::model::capacity::{self, sig3};
 use crate::model::dist::{Dist, DistSpec, DIST_NAMES};
 use crate::model::program::expected_referrals;
 
+mod classes;
 mod finance;
 mod initial;
 mod staff;
@@ -483,7 +484,7 @@ impl Validator<'_> {
             .map(|(i, r)| self.non_empty_name(&format!("referrals[{i}].name"), &r.name))
             .collect();
         self.unique("referrals", "name", &referral_names);
-        let referrals: Vec<ReferralStream> = raw
+        let mut referrals: Vec<ReferralStream> = raw
             .referrals
             .iter()
             .zip(referral_names)
@@ -502,6 +503,8 @@ impl Validator<'_> {
             .map(|(i, u)| self.unit(i, u, &names))
             .collect();
         self.track_count(&units);
+        let classes = self.classes(&raw.classes, &names, &units);
+        self.referral_classes(&raw.referrals, &mut referrals, &classes);
         let rooms: Vec<Room> = raw
             .rooms
             .iter()
@@ -540,6 +543,7 @@ impl Validator<'_> {
             workload,
             finance,
             initial,
+            classes,
             resolved_toml: String::new(),
         }
     }
@@ -736,6 +740,7 @@ impl Validator<'_> {
             growth_per_year,
             show: self.probability(&at(path, "show"), r.show.unwrap_or(1.0)),
             priority: self.priority(&at(path, "priority"), r.priority.unwrap_or(1)),
+            classes: Vec::new(),
         }
     }
 
@@ -928,8 +933,10 @@ impl Validator<'_> {
     }
 
     fn beds(&mut self, path: &str, i: usize, u: &RawUnit, names: &Names) -> BedUnit {
-        let wrong: [(&str, bool); 12] = [
+        let wrong: [(&str, bool); 14] = [
             ("admission", u.admission.is_some()),
+            ("attendance_sd", u.attendance_sd.is_some()),
+            ("track_choice", u.track_choice.is_some()),
             ("cohort_weeks", u.cohort_weeks.is_some()),
             ("first_cohort", u.first_cohort.is_some()),
             ("episode", u.episode.is_some()),
@@ -1070,6 +1077,14 @@ impl Validator<'_> {
         }
         let episode = self.episode(&at(path, "episode"), &u.episode);
         let attendance = self.probability(&at(path, "attendance"), u.attendance.unwrap_or(1.0));
+        let attendance_sd = u.attendance_sd.map_or(0.0, |sd| {
+            let sd = self.non_negative(&at(path, "attendance_sd"), sd);
+            let name = names.units.get(i).map_or("", String::as_str);
+            self.attendance_spread(&at(path, "attendance_sd"), attendance, sd, name);
+            sd
+        });
+        let track_choice =
+            self.unit_track_choice(&at(path, "track_choice"), &u.track_choice, admission);
         let discharge_after_absences = self.int(
             &at(path, "discharge_after_absences"),
             u.discharge_after_absences.unwrap_or(0),
@@ -1097,6 +1112,8 @@ impl Validator<'_> {
             admission,
             episode,
             attendance,
+            attendance_sd,
+            track_choice,
             discharge_after_absences,
             dropout_weekly,
             stepup_weekly,
