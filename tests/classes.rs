@@ -1,0 +1,451 @@
+//! Patient classes and track choice (issue 19): one class with nothing of
+//! its own changes no result; each key a class sets moves what it should,
+//! by the amount it should; a patient who accepts another track takes its
+//! free seat.
+
+use iopsim::model::clinic::run_trial_logged;
+use iopsim::model::log::MemoryLog;
+use iopsim::model::result::{summary_names, TrialResult};
+use iopsim::model::{run_trial, Program};
+use iopsim::report::csv::summary_csv;
+use iopsim::scenario::{load_str, Scenario, DEFAULT_TOML};
+use iopsim::trials::{self, RunOptions, RunResults};
+
+fn load(toml: &str, sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load_str(toml, "test", &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn problems(toml: &str, sets: &[&str]) -> String {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    match load_str(toml, "test", &sets) {
+        Ok(_) => panic!("expected problems"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn run(s: &Scenario) -> RunResults {
+    trials::run(
+        s,
+        &RunOptions { threads: 2 },
+        &mut |_, _| Ok(()),
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
+/// The mean of metric `name` over the trials of `r`.
+fn mean(r: &RunResults, name: &str) -> f64 {
+    let csv = String::from_utf8(summary_csv(r).unwrap()).unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.split(',').next() == Some(name))
+        .unwrap_or_else(|| panic!("no metric {name}"));
+    line.split(',').nth(1).unwrap().parse().unwrap()
+}
+
+/// The default scenario with the classes of `classes` (TOML) appended.
+fn default_with(classes: &str) -> String {
+    format!("{DEFAULT_TOML}\n{classes}\n")
+}
+
+#[test]
+fn one_class_with_nothing_of_its_own_changes_no_result() {
+    let base = load(DEFAULT_TOML, &["simulation.trials=60"]);
+    let text = default_with("[[classes]]\nname = \"everyone\"\n");
+    let classed = load(
+        &text,
+        &[
+            "simulation.trials=60",
+            "referrals.0.class=\"everyone\"",
+            "referrals.1.class=\"everyone\"",
+            "referrals.2.classes={ everyone = 1.0 }",
+        ],
+    );
+    let (a, b) = (run(&base), run(&classed));
+    let sa = String::from_utf8(summary_csv(&a).unwrap()).unwrap();
+    let sb = String::from_utf8(summary_csv(&b).unwrap()).unwrap();
+    let kept: Vec<&str> = sb.lines().filter(|l| !l.starts_with("class.")).collect();
+    assert_eq!(sa.lines().collect::<Vec<_>>(), kept);
+    // The class's figures are the unit's, all its patients being of it.
+    assert_eq!(
+        mean(&b, "class.everyone.admitted"),
+        mean(&a, "iop.admissions")
+    );
+    assert_eq!(mean(&b, "class.everyone.census"), mean(&a, "iop.census"));
+    assert_eq!(
+        mean(&b, "class.everyone.completed"),
+        mean(&a, "iop.completed")
+    );
+    assert_eq!(
+        mean(&b, "class.everyone.wait_days"),
+        mean(&a, "iop.wait_days")
+    );
+    assert_eq!(
+        mean(&b, "class.everyone.referrals"),
+        mean(&a, "iop.referrals")
+    );
+}
+
+#[test]
+fn class_figures_add_up_to_the_unit_s() {
+    let text = default_with(
+        r#"
+[[classes]]
+name = "stepdown"
+dropout_weekly = [0.12, 0.1, 0.06]
+[[classes]]
+name = "community"
+show = 0.5
+"#,
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=1",
+            "referrals.0.class=\"stepdown\"",
+            "referrals.1.class=\"stepdown\"",
+            "referrals.2.classes={ community = 0.7, stepdown = 0.3 }",
+        ],
+    );
+    let p = Program::new(&s);
+    for t in 0..20 {
+        let r: TrialResult = run_trial(&p, 7, t);
+        let u = &r.units[0];
+        let (a, b) = (&r.classes[0].counts, &r.classes[1].counts);
+        assert_eq!(a.referrals + b.referrals, u.counts.referrals);
+        assert_eq!(a.admitted + b.admitted, u.counts.admitted);
+        assert_eq!(a.no_shows + b.no_shows, u.counts.no_shows);
+        assert_eq!(a.reneged + b.reneged, u.counts.reneged);
+        assert_eq!(a.completed + b.completed, u.counts.completed);
+        assert_eq!(a.dropped_out + b.dropped_out, u.counts.dropped_out);
+        let census = r.classes[0].census + r.classes[1].census;
+        assert!((census - u.census).abs() < 1e-9, "{census} vs {}", u.census);
+    }
+}
+
+#[test]
+fn a_class_s_show_rate_shares_and_dropout_move_its_figures() {
+    let text = default_with(
+        r#"
+[[classes]]
+name = "a"
+show = 0.5
+[[classes]]
+name = "b"
+show = 1.0
+dropout_weekly = [0.3]
+"#,
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=200",
+            "referrals.0.classes={ a = 0.25, b = 0.75 }",
+            "referrals.1.class=\"a\"",
+            "referrals.2.class=\"a\"",
+        ],
+    );
+    let r = run(&s);
+    // Class a: every referral shows with probability 0.5.
+    let (ra, na) = (mean(&r, "class.a.referrals"), mean(&r, "class.a.no_shows"));
+    assert!((na / ra - 0.5).abs() < 0.01, "{na} of {ra}");
+    assert_eq!(mean(&r, "class.b.no_shows"), 0.0);
+    // Stream 0 (0.9 a week over 52 weeks) sends b three quarters.
+    let rb = mean(&r, "class.b.referrals");
+    assert!((rb - 0.75 * 0.9 * 52.0).abs() < 0.03 * rb, "{rb}");
+    // A weekly dropout hazard of 0.3 over a 12-week episode: about
+    // 1 - 0.7^12 = 98.6% of b's leavers drop out (a few step up).
+    let (d, c) = (
+        mean(&r, "class.b.dropped_out"),
+        mean(&r, "class.b.completed"),
+    );
+    assert!(c / (c + d) < 0.03, "{c} completed, {d} dropped out");
+    assert!(mean(&r, "class.a.completed") > mean(&r, "class.a.dropped_out"));
+}
+
+#[test]
+fn a_class_with_priority_is_seen_first_on_a_saturated_unit() {
+    let text = default_with(
+        r#"
+[[classes]]
+name = "urgent"
+priority = 0
+[[classes]]
+name = "routine"
+priority = 5
+"#,
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=100",
+            "referrals.0.class=\"routine\"",
+            "referrals.1.class=\"routine\"",
+            "referrals.2.classes={ urgent = 0.3, routine = 0.7 }",
+            "referrals.2.per_week=3",
+        ],
+    );
+    let r = run(&s);
+    let (u, o) = (
+        mean(&r, "class.urgent.wait_days"),
+        mean(&r, "class.routine.wait_days"),
+    );
+    assert!(u < 0.5 * o, "urgent waits {u} days, routine {o}");
+}
+
+#[test]
+fn a_class_s_episode_and_patience_apply_where_it_is_treated() {
+    let text = default_with(
+        r#"
+[[classes]]
+name = "short"
+episode = { weeks = 6 }
+patience = { dist = "fixed", value = 0.5 }
+[[classes]]
+name = "long"
+"#,
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=100",
+            "referrals.0.class=\"short\"",
+            "referrals.1.class=\"long\"",
+            "referrals.2.classes={ short = 0.5, long = 0.5 }",
+        ],
+    );
+    let r = run(&s);
+    // Nobody waits more than half a day: the short class's P90 wait.
+    assert!(mean(&r, "class.short.wait_days_p90") <= 0.5 + 1e-9);
+    assert!(mean(&r, "class.short.reneged") > 0.0);
+    // Six-week episodes: their completers' census per admission is about
+    // half the long class's.
+    let per =
+        |c: &str| mean(&r, &format!("class.{c}.census")) / mean(&r, &format!("class.{c}.admitted"));
+    let ratio = per("short") / per("long");
+    assert!((0.4..0.65).contains(&ratio), "{ratio}");
+}
+
+#[test]
+fn attendance_drawn_per_patient_keeps_its_mean_and_clusters_absences() {
+    // Between-patient spread of the share of sessions attended, among
+    // patients scheduled for at least 24 sessions, from the patient log.
+    fn spread(s: &Scenario) -> (f64, f64) {
+        let p = Program::new(s);
+        let mut rates = Vec::new();
+        for t in 0..6 {
+            let (_, log) = run_trial_logged(&p, 3, t, MemoryLog::default());
+            rates.extend(
+                log.visits
+                    .iter()
+                    .filter(|v| v.sessions_scheduled >= 24)
+                    .map(|v| f64::from(v.sessions_attended) / f64::from(v.sessions_scheduled)),
+            );
+        }
+        let n = rates.len() as f64;
+        let m = rates.iter().sum::<f64>() / n;
+        let var = rates.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (m, var.sqrt())
+    }
+    let sets = [
+        "units.iop.dropout_weekly=[0.0]",
+        "units.iop.stepup_weekly=0",
+        "units.iop.discharge_after_absences=0",
+        "units.iop.attendance=0.75",
+    ];
+    let alike = load(DEFAULT_TOML, &sets);
+    let mut spread_sets = sets.to_vec();
+    spread_sets.push("units.iop.attendance_sd=0.2");
+    let differ = load(DEFAULT_TOML, &spread_sets);
+    let (m0, sd0) = spread(&alike);
+    let (m1, sd1) = spread(&differ);
+    // Binomial alone: sd = sqrt(0.75 x 0.25 / n) <= 0.09 for n >= 24.
+    assert!((m0 - 0.75).abs() < 0.02 && sd0 < 0.1, "{m0} {sd0}");
+    // Rates drawn from a beta of sd 0.2, then the sessions' own luck.
+    assert!((m1 - 0.75).abs() < 0.03 && sd1 > 0.18, "{m1} {sd1}");
+}
+
+/// Two tracks of one seat each on Mondays, morning and evening; the
+/// evening seat is taken (by a patient in care), and one patient waits for
+/// the evening track from day 0 (a Monday), before the morning session.
+fn one_free_morning_seat(choice: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "choice"
+[simulation]
+start_date = "2027-01-04"
+weeks = 4
+warmup_weeks = 0
+trials = 1
+[[referrals]]
+name = "none"
+to = "iop"
+per_week = 0
+[[units]]
+name = "iop"
+kind = "sessions"
+episode = {{ weeks = 12 }}
+{choice}
+[[units.tracks]]
+name = "morning"
+days = ["mon"]
+start = "10:00"
+hours = 3
+group_size = 1
+share = 0.5
+[[units.tracks]]
+name = "evening"
+days = ["mon"]
+start = "18:00"
+hours = 3
+group_size = 1
+share = 0.5
+[[initial.patients]]
+unit = "iop"
+track = "evening"
+week = 1
+[[initial.patients]]
+unit = "iop"
+status = "waiting"
+track = "evening"
+days_waited = 0
+"#
+    );
+    load(&text, &[])
+}
+
+#[test]
+fn a_first_available_patient_takes_the_free_morning_seat() {
+    let p = |s: &Scenario| run_trial(&Program::new(s), 1, 0);
+    let r = p(&one_free_morning_seat(""));
+    let u = &r.units[0];
+    assert_eq!(u.counts.admitted, 0, "waits for the evening");
+    assert_eq!(u.tracks[0].admissions, 0);
+
+    let r = p(&one_free_morning_seat("track_choice = \"first_available\""));
+    let u = &r.units[0];
+    assert_eq!(u.counts.admitted, 1);
+    assert_eq!((u.tracks[0].admissions, u.tracks[1].admissions), (1, 0));
+    // Admitted at the first Monday's 10:00 session.
+    assert!((u.wait_days - 10.0 / 24.0).abs() < 1e-9, "{}", u.wait_days);
+
+    // Accepting the morning after 3 days: the next Monday's morning.
+    let r = p(&one_free_morning_seat(
+        "track_choice = { accept_others_after_days = 3 }",
+    ));
+    let u = &r.units[0];
+    assert_eq!((u.tracks[0].admissions, u.tracks[1].admissions), (1, 0));
+    assert!(
+        (u.wait_days - (7.0 + 10.0 / 24.0)).abs() < 1e-9,
+        "{}",
+        u.wait_days
+    );
+}
+
+#[test]
+fn a_track_a_patient_gives_no_share_is_never_taken() {
+    let text = format!(
+        "{}\n[[classes]]\nname = \"evenings-only\"\ntracks = {{ evening = 1.0 }}\ntrack_choice = \"first_available\"\n",
+        DEFAULT_TOML
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=40",
+            "referrals.0.class=\"evenings-only\"",
+            "referrals.1.class=\"evenings-only\"",
+            "referrals.2.class=\"evenings-only\"",
+        ],
+    );
+    let r = run(&s);
+    assert_eq!(mean(&r, "iop.morning.admissions"), 0.0);
+    assert!(mean(&r, "iop.evening.admissions") > 50.0);
+}
+
+#[test]
+fn first_available_cuts_the_wait_of_a_lopsided_preference() {
+    let sets = |choice: &'static str| {
+        vec![
+            "simulation.trials=100",
+            "units.iop.tracks.morning.share=0.1",
+            "units.iop.tracks.evening.share=0.9",
+            choice,
+        ]
+    };
+    let wait = |choice| {
+        let r = run(&load(DEFAULT_TOML, &sets(choice)));
+        (
+            mean(&r, "iop.wait_days"),
+            mean(&r, "iop.morning.seat_utilization"),
+        )
+    };
+    let (w0, u0) = wait("units.iop.track_choice=\"preferred\"");
+    let (w1, u1) = wait("units.iop.track_choice=\"first_available\"");
+    assert!(w1 < 0.5 * w0, "wait {w0} -> {w1}");
+    assert!(u1 > 2.0 * u0, "morning seats used {u0} -> {u1}");
+}
+
+#[test]
+fn bad_classes_are_reported_with_their_keys() {
+    let text = default_with(
+        r#"
+[[classes]]
+name = "a"
+attendance = 0.9
+attendance_sd = 0.4
+tracks = { morning = 0.5, afternoon = 0.2 }
+track_choice = "whenever"
+[[classes]]
+name = "b"
+track_choice = { accept_others_after = 3 }
+"#,
+    );
+    let e = problems(
+        &text,
+        &[
+            "referrals.0.classes={ a = 0.5, b = 0.4 }",
+            "referrals.1.class=\"c\"",
+            "referrals.2.class=\"a\"",
+            "referrals.2.classes={ a = 1.0 }",
+        ],
+    );
+    for want in [
+        "referrals[0].classes: class shares sum to 0.9; they must sum to 1",
+        "referrals[1].class: no class named 'c'; classes are: a, b",
+        "referrals[2].classes: give class (one class) or classes (shares of several), not both",
+        "classes[0].attendance_sd: an attendance sd of 0.4 is too wide for a mean of 0.9",
+        "classes[0].tracks.afternoon: unit 'iop' has no track 'afternoon'; its tracks are: morning, evening",
+        "classes[0].tracks: track shares sum to 0.7; they must sum to 1",
+        "classes[0].track_choice: 'whenever' is not a track choice; allowed: \"preferred\", \"first_available\" or { accept_others_after_days = N }",
+        "classes[1].track_choice.accept_others_after: unknown key; allowed: accept_others_after_days",
+        "classes[1].track_choice.accept_others_after_days: missing",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn unit_keys_of_classes_are_checked_where_they_apply() {
+    let e = problems(
+        DEFAULT_TOML,
+        &[
+            "units.iop.track_choice=\"first_available\"",
+            "units.iop.admission=\"continuous\"",
+            "units.iop.attendance_sd=0.6",
+        ],
+    );
+    assert!(
+        e.contains("units[0].track_choice: with admission = \"continuous\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("units[0].attendance_sd: an attendance sd of 0.6"),
+        "{e}"
+    );
+    // The class metric names must not clash with another result's.
+    let text = default_with("[[classes]]\nname = \"x\"\n");
+    let s = load(&text, &[]);
+    let names = summary_names(&s);
+    assert!(names.iter().any(|n| n == "class.x.wait_days_p90"));
+}
