@@ -449,3 +449,197 @@ fn unit_keys_of_classes_are_checked_where_they_apply() {
     let names = summary_names(&s);
     assert!(names.iter().any(|n| n == "class.x.wait_days_p90"));
 }
+
+mod generated {
+    //! Invariants over generated class mixes on the default program:
+    //! nobody appears or vanishes, the classes add up to the unit, no
+    //! attendance off the timetable, no level out of bounds.
+
+    use super::*;
+    use iopsim::model::clinic::run_trial_audited;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct ClassGen {
+        show: Option<f64>,
+        priority: Option<u8>,
+        attendance: Option<f64>,
+        attendance_sd: f64,
+        dropout: Option<Vec<f64>>,
+        episode_weeks: Option<u32>,
+        morning: Option<f64>,
+        choice: u8,
+        after_days: u32,
+        patience: Option<f64>,
+    }
+
+    fn class_gen() -> impl Strategy<Value = ClassGen> {
+        (
+            prop::option::of(0.0..=1.0f64),
+            prop::option::of(0u8..4),
+            prop::option::of(0.05..0.95f64),
+            prop_oneof![Just(0.0), 0.0..0.2f64],
+            prop::option::of(prop::collection::vec(0.0..0.4f64, 1..4)),
+            prop::option::of(1u32..16),
+            prop::option::of(prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64]),
+            0u8..3,
+            0u32..30,
+            prop::option::of(0.0..40.0f64),
+        )
+            .prop_map(
+                |(
+                    show,
+                    priority,
+                    attendance,
+                    attendance_sd,
+                    dropout,
+                    episode_weeks,
+                    morning,
+                    choice,
+                    after_days,
+                    patience,
+                )| ClassGen {
+                    show,
+                    priority,
+                    attendance,
+                    attendance_sd,
+                    dropout,
+                    episode_weeks,
+                    morning,
+                    choice,
+                    after_days,
+                    patience,
+                },
+            )
+    }
+
+    impl ClassGen {
+        fn toml(&self, i: usize) -> String {
+            let mut t = format!("[[classes]]\nname = \"c{i}\"\n");
+            if let Some(x) = self.show {
+                t += &format!("show = {x:?}\n");
+            }
+            if let Some(x) = self.priority {
+                t += &format!("priority = {x}\n");
+            }
+            if let Some(x) = self.attendance {
+                t += &format!("attendance = {x:?}\n");
+                // Within the beta's bound for this mean.
+                let sd = self.attendance_sd.min(0.9 * (x * (1.0 - x)).sqrt());
+                t += &format!("attendance_sd = {sd:?}\n");
+            }
+            if let Some(d) = &self.dropout {
+                t += &format!("dropout_weekly = {d:?}\n");
+            }
+            if let Some(w) = self.episode_weeks {
+                t += &format!("episode = {{ weeks = {w} }}\n");
+            }
+            if let Some(m) = self.morning {
+                t += &format!("tracks = {{ morning = {m:?}, evening = {:?} }}\n", 1.0 - m);
+            }
+            t += match self.choice {
+                0 => String::new(),
+                1 => "track_choice = \"first_available\"\n".to_string(),
+                _ => format!(
+                    "track_choice = {{ accept_others_after_days = {} }}\n",
+                    self.after_days
+                ),
+            }
+            .as_str();
+            if let Some(p) = self.patience {
+                t += &format!(
+                    "patience = {{ dist = \"exponential\", mean = {:?} }}\n",
+                    p + 0.1
+                );
+            }
+            t
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn class_mixes_keep_the_invariants(
+            classes in prop::collection::vec(class_gen(), 1..4),
+            mix in prop::collection::vec(0.0..1.0f64, 3),
+            cohort in any::<bool>(),
+            unit_choice in 0u8..3,
+            seed in 0u64..1000,
+        ) {
+            let mut text = format!("{DEFAULT_TOML}\n");
+            for (i, c) in classes.iter().enumerate() {
+                text += &c.toml(i);
+            }
+            let n = classes.len();
+            // Stream k: all of class k % n, or a mix over every class.
+            let mut sets = vec![
+                "simulation.trials=2".to_string(),
+                "simulation.weeks=26".to_string(),
+                "simulation.warmup_weeks=8".to_string(),
+            ];
+            for (k, &m) in mix.iter().enumerate() {
+                if m < 0.5 {
+                    sets.push(format!("referrals.{k}.class=\"c{}\"", k % n));
+                } else {
+                    let w: Vec<f64> = (0..n).map(|j| ((j + 1) as f64 * m).fract() + 0.1).collect();
+                    let sum: f64 = w.iter().sum();
+                    let mut shares: Vec<String> = w
+                        .iter()
+                        .enumerate()
+                        .map(|(j, x)| format!("c{j} = {:?}", x / sum))
+                        .collect();
+                    // The last share takes the rounding.
+                    let rest = 1.0 - w[..n - 1].iter().map(|x| x / sum).sum::<f64>();
+                    shares[n - 1] = format!("c{} = {:?}", n - 1, rest);
+                    sets.push(format!("referrals.{k}.classes={{ {} }}", shares.join(", ")));
+                }
+            }
+            if cohort {
+                sets.push("units.iop.admission=\"cohort\"".into());
+                sets.push("units.iop.cohort_weeks=4".into());
+            }
+            sets.push(match unit_choice {
+                0 => "units.iop.track_choice=\"preferred\"".into(),
+                1 => "units.iop.track_choice=\"first_available\"".into(),
+                _ => "units.iop.track_choice={ accept_others_after_days = 5 }".into(),
+            });
+            let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+            let s = load(&text, &refs);
+            let p = Program::new(&s);
+            for t in 0..2 {
+                let (r, a) = run_trial_audited(&p, seed, t);
+                prop_assert_eq!(a.misplaced_attendances, 0);
+                prop_assert_eq!(a.negative_waits, 0);
+                prop_assert!(a.peak_census[0] <= p.units[0].seats as i64);
+                prop_assert!(a.lowest_level[0] >= 0);
+                let u = &r.units[0];
+                let c = &u.all;
+                prop_assert_eq!(
+                    c.referrals,
+                    c.no_shows + c.turned_away + c.reneged + c.admitted + u.waiting_at_end
+                );
+                prop_assert_eq!(
+                    c.admitted,
+                    u.in_care_at_end + c.completed + c.dropped_out + c.admin_discharged + c.stepped_up
+                );
+                let rep = &u.counts;
+                let sum = |f: fn(&iopsim::model::result::UnitCounts) -> u64| {
+                    r.classes.iter().map(|k| f(&k.counts)).sum::<u64>()
+                };
+                prop_assert_eq!(sum(|k| k.referrals), rep.referrals);
+                prop_assert_eq!(sum(|k| k.no_shows), rep.no_shows);
+                prop_assert_eq!(sum(|k| k.reneged), rep.reneged);
+                prop_assert_eq!(sum(|k| k.admitted), rep.admitted);
+                prop_assert_eq!(sum(|k| k.completed), rep.completed);
+                prop_assert_eq!(sum(|k| k.dropped_out), rep.dropped_out);
+                prop_assert_eq!(sum(|k| k.stepped_up), rep.stepped_up);
+                prop_assert_eq!(sum(|k| k.admin_discharged), rep.admin_discharged);
+                let census: f64 = r.classes.iter().map(|k| k.census).sum();
+                prop_assert!((census - u.census).abs() < 1e-6, "{} vs {}", census, u.census);
+                let tracks: u64 = u.tracks.iter().map(|t| t.admissions).sum();
+                prop_assert_eq!(tracks, rep.admitted);
+            }
+        }
+    }
+}
