@@ -236,3 +236,32 @@ fn bad_staff_input_exits_2_naming_the_key_and_writes_nothing() {
         assert!(!out.exists(), "nothing written for {expected}");
     }
 }
+
+#[test]
+fn bad_classes_in_a_file_exit_2_naming_the_file_and_key_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let file = tmp.path().join("classes.toml");
+    let default =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml"))
+            .unwrap();
+    let text = default.replacen(
+        "name = \"community\"",
+        "name = \"community\"\nclasses = { adult = 0.6, young = 0.3 }",
+        1,
+    ) + "\n[[classes]]\nname = \"adult\"\n[[classes]]\nname = \"young\"\nattendance = 0.8\nattendance_sd = 0.5\n";
+    fs::write(&file, text).unwrap();
+    let run = ["run", "--quiet", "--out", out.to_str().unwrap()];
+    for args in [&run[..], &["check"]] {
+        let assert = iopsim().args(args).arg(&file).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        for expected in [
+            "classes.toml",
+            "referrals[2].classes: class shares sum to 0.9; they must sum to 1",
+            "classes[1].attendance_sd: an attendance sd of 0.5 is too wide for a mean of 0.8",
+        ] {
+            assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+        }
+        assert!(!out.exists(), "nothing written");
+    }
+}
