@@ -101,6 +101,9 @@ pub struct RunResults {
     pub capacity: Vec<(String, u64)>,
     /// Staff hours on hand per week, by role.
     pub staff_hours: Vec<(String, f64)>,
+    /// Units where a patient may take a seat in another track than their
+    /// own (`track_choice`), by name.
+    pub track_choice_units: Vec<String>,
     pub events: u64,
     pub elapsed: Duration,
 }
@@ -451,6 +454,10 @@ impl Aggregator {
                 .staff
                 .iter()
                 .map(|s| (s.role.clone(), s.fte * s.hours_per_fte))
+                .collect(),
+            track_choice_units: (0..scenario.units.len())
+                .filter(|&u| crate::model::program::takes_other_tracks(scenario, u))
+                .map(|u| scenario.units[u].name.clone())
                 .collect(),
             events: self.events,
             elapsed,

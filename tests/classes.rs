@@ -643,3 +643,46 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn the_report_has_a_table_by_class_and_says_when_patients_change_track() {
+    let text = default_with(
+        "[[classes]]\nname = \"working\"\ntracks = { evening = 0.9, morning = 0.1 }\ntrack_choice = \"first_available\"\n[[classes]]\nname = \"others\"\n",
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=20",
+            "referrals.0.class=\"others\"",
+            "referrals.1.class=\"others\"",
+            "referrals.2.classes={ working = 0.5, others = 0.5 }",
+        ],
+    );
+    assert!(Program::new(&s).units[0].flexible);
+    assert!(iopsim::model::program::takes_other_tracks(&s, 0));
+    let r = run(&s);
+    assert_eq!(r.track_choice_units, ["iop"]);
+    let html = iopsim::report::html::render(&r, &[]);
+    let table = &html[html
+        .find("<h3>Patient classes</h3>")
+        .expect("a class table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for c in ["<td>working</td>", "<td>others</td>"] {
+        assert!(table.contains(c), "{c} in {table}");
+    }
+    assert!(html.contains("takes a free seat in another track"));
+    // Without track choice the report says patients keep their track.
+    let plain = run(&load(DEFAULT_TOML, &["simulation.trials=5"]));
+    assert!(plain.track_choice_units.is_empty());
+    let html = iopsim::report::html::render(&plain, &[]);
+    assert!(!html.contains("Patient classes"));
+    assert!(html.contains("Each patient waits for the track they chose and stays in it."));
+    // A class that keeps its own track in a unit where the others change.
+    let text = default_with("[[classes]]\nname = \"fixed\"\ntrack_choice = \"preferred\"\n");
+    let s = load(&text, &["units.iop.track_choice=\"first_available\""]);
+    assert!(Program::new(&s).units[0].flexible);
+    assert!(iopsim::model::program::takes_other_tracks(&s, 0));
+    let s = load(&text, &[]);
+    assert!(!Program::new(&s).units[0].flexible);
+    assert!(!iopsim::model::program::takes_other_tracks(&s, 0));
+}

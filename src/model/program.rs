@@ -182,6 +182,20 @@ fn flexible(su: &SessionUnit, care: &[Care]) -> bool {
     su.tracks.len() > 1 && care.iter().any(|c| c.flex_after.is_some())
 }
 
+/// Whether some patient of unit `u` may take a seat in another track than
+/// their own (the plan's `flexible`, from the scenario alone).
+pub fn takes_other_tracks(s: &Scenario, u: usize) -> bool {
+    let UnitKind::Sessions(su) = &s.units[u].kind else {
+        return false;
+    };
+    let choices = std::iter::once(su.track_choice).chain(
+        s.classes
+            .iter()
+            .filter_map(|c| c.care.get(u)?.as_ref()?.track_choice),
+    );
+    su.tracks.len() > 1 && choices.into_iter().any(|c| c != TrackChoice::Preferred)
+}
+
 /// The cohort calendar of a unit: cohort weeks are counted in whole weeks
 /// from the simulated day `anchor_day` (the first cohort's date, negative
 /// when it falls before the warm-up), so they sit on the same dates

@@ -736,6 +736,41 @@ const STREAM_COLUMNS: [(&str, &str, bool); 7] = [
     ("wait_days_p90", "Wait to admission, P90 (days)", false),
 ];
 
+/// Columns of the table by patient class: the metrics of
+/// [`CLASS_METRICS`](crate::model::result::CLASS_METRICS) that tell a
+/// class apart.
+const CLASS_COLUMNS: [(&str, &str, bool); 10] = [
+    ("referrals", "Referrals", false),
+    ("admitted", "Admissions", false),
+    ("census", "Patients in care, average", false),
+    ("wait_days", "Wait to admission, mean (days)", false),
+    ("wait_days_p90", "Wait to admission, P90 (days)", false),
+    ("reneged", "Gave up waiting", false),
+    ("completed", "Completed", false),
+    ("dropped_out", "Dropped out", false),
+    ("stepped_up", "Stepped up", false),
+    ("admin_discharged", "Admin. discharged", false),
+];
+
+fn class_table(out: &mut String, r: &RunResults) {
+    let classes = structure::classes(r);
+    if classes.is_empty() {
+        return;
+    }
+    let items: Vec<(&str, String)> = classes.iter().map(|c| (*c, format!("class.{c}"))).collect();
+    table_by(
+        out,
+        r,
+        "Patient classes",
+        "Each class's patients over every unit they pass through: referrals are new referrals \
+         (a transfer is not one), admissions, waits and outcomes count at every unit, and the \
+         census counts those in care anywhere. The median trial, with P5\u{2013}P95 below.",
+        "class",
+        &CLASS_COLUMNS,
+        &items,
+    );
+}
+
 fn track_table(out: &mut String, r: &RunResults, unit: &str) {
     let tracks = structure::tracks(r, unit);
     if tracks.is_empty() {
@@ -749,9 +784,16 @@ fn track_table(out: &mut String, r: &RunResults, unit: &str) {
         out,
         r,
         &format!("Unit {unit} by track"),
-        "Each patient waits for the track they chose and stays in it. The median trial, with \
-         P5\u{2013}P95 below; seat utilization is enrolled patients over the seats the track's \
-         groups offered.",
+        if r.track_choice_units.iter().any(|u| u == unit) {
+            "Each patient waits for the track they chose, or takes a free seat in another track \
+             they accept (track_choice), and is counted in the track they were admitted to. The \
+             median trial, with P5\u{2013}P95 below; seat utilization is enrolled patients over \
+             the seats the track's groups offered."
+        } else {
+            "Each patient waits for the track they chose and stays in it. The median trial, with \
+             P5\u{2013}P95 below; seat utilization is enrolled patients over the seats the \
+             track's groups offered."
+        },
         "track",
         &TRACK_COLUMNS,
         &items,
@@ -910,6 +952,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
         track_table(&mut out, r, unit);
     }
     stream_table(&mut out, r);
+    class_table(&mut out, r);
     for (role, on_staff) in &r.staff_hours {
         table(
             &mut out,

@@ -6,7 +6,8 @@
 //! dots: names may contain dots and dashes themselves.
 
 use crate::model::result::{
-    CASELOAD_METRICS, HOME, INTAKE_METRICS, ROSTER_METRICS, STREAM_METRICS, TRACK_METRICS,
+    CASELOAD_METRICS, CLASS_METRICS, HOME, INTAKE_METRICS, ROSTER_METRICS, STREAM_METRICS,
+    TRACK_METRICS,
 };
 use crate::trials::{RunResults, WaitHistogram, OUTCOMES};
 
@@ -121,6 +122,26 @@ pub fn streams(r: &RunResults) -> Vec<&str> {
             STREAM_METRICS
                 .iter()
                 .all(|m| r.summary_of(&format!("stream.{s}.{m}")).is_some())
+        })
+        .collect()
+}
+
+/// The patient classes, in the scenario's order: every `<name>` with all
+/// of `class.<name>.<metric>` of [`CLASS_METRICS`].
+pub fn classes(r: &RunResults) -> Vec<&str> {
+    let first = CLASS_METRICS[0];
+    r.summary_names
+        .iter()
+        .filter_map(|n| {
+            n.strip_prefix("class.")?
+                .strip_suffix(first)?
+                .strip_suffix('.')
+                .filter(|s| !s.is_empty())
+        })
+        .filter(|c| {
+            CLASS_METRICS
+                .iter()
+                .all(|m| r.summary_of(&format!("class.{c}.{m}")).is_some())
         })
         .collect()
 }
