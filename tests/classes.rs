@@ -686,3 +686,40 @@ fn the_report_has_a_table_by_class_and_says_when_patients_change_track() {
     assert!(!Program::new(&s).units[0].flexible);
     assert!(!iopsim::model::program::takes_other_tracks(&s, 0));
 }
+
+#[test]
+fn check_estimates_the_load_of_each_class_with_its_own_rules() {
+    use iopsim::model::capacity::estimate;
+    let text = default_with(
+        "[[classes]]\nname = \"short\"\nepisode = { weeks = 6 }\ndropout_weekly = [0.05]\nshow = 0.9\n",
+    );
+    let classed = load(
+        &text,
+        &[
+            "referrals.0.class=\"short\"",
+            "referrals.1.class=\"short\"",
+            "referrals.2.class=\"short\"",
+        ],
+    );
+    // The same program with the class's rules as the unit's own.
+    let plain = load(
+        DEFAULT_TOML,
+        &[
+            "units.iop.episode={ weeks = 6 }",
+            "units.iop.dropout_weekly=[0.05]",
+            "referrals.0.show=0.9",
+            "referrals.1.show=0.9",
+            "referrals.2.show=0.9",
+        ],
+    );
+    let (a, b) = (&estimate(&classed)[0], &estimate(&plain)[0]);
+    for (x, y) in [
+        (a.arrivals_per_week, b.arrivals_per_week),
+        (a.mean_stay_days, b.mean_stay_days),
+        (a.offered_load, b.offered_load),
+    ] {
+        assert!((x - y).abs() < 1e-9 * y.abs().max(1.0), "{x} vs {y}");
+    }
+    let base = &estimate(&load(DEFAULT_TOML, &[]))[0];
+    assert!(a.mean_stay_days < 0.7 * base.mean_stay_days);
+}

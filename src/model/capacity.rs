@@ -7,7 +7,7 @@
 use crate::model::calendar::Calendar;
 use crate::model::program::expected_referrals;
 use crate::scenario::limits::{EVENTS_PER_SECOND, WARN_RUN_SECONDS};
-use crate::scenario::{Destination, Episode, Routing, Scenario, UnitKind};
+use crate::scenario::{Destination, Episode, Routing, Scenario, SessionUnit, UnitKind};
 
 #[derive(Debug, Clone)]
 pub struct UnitEstimate {
@@ -35,7 +35,7 @@ const EXPLICIT_WEEKS: usize = 5200;
 /// or a fixed stay of 1e12 days, lasts billions of weeks. Past the dropout
 /// list the weekly hazard is constant, so the weeks past [`EXPLICIT_WEEKS`]
 /// are a geometric series.
-fn session_outcomes(s: &crate::scenario::SessionUnit, days_per_week: f64) -> (f64, f64, f64) {
+fn session_outcomes(s: &SessionUnit, days_per_week: f64) -> (f64, f64, f64) {
     let weeks = match &s.episode {
         Episode::Weeks(w) => f64::from(*w),
         Episode::Sessions(k) => f64::from(*k) / (days_per_week * s.attendance).max(1e-9),
@@ -94,9 +94,44 @@ fn add_routing(flows: &mut [f64], routing: &Routing, rate: f64) {
     }
 }
 
+/// A unit as patients of class tag `c` (0: no class) see it: the unit's
+/// session rules with the class's overrides there.
+fn as_seen_by(s: &Scenario, u: usize, c: usize) -> Option<SessionUnit> {
+    let UnitKind::Sessions(su) = &s.units[u].kind else {
+        return None;
+    };
+    let care = c
+        .checked_sub(1)
+        .and_then(|k| s.classes.get(k)?.care.get(u)?.as_ref());
+    let mut v = su.clone();
+    if let Some(cc) = care {
+        if let Some(a) = cc.attendance {
+            v.attendance = a;
+        }
+        if let Some(d) = &cc.dropout_weekly {
+            v.dropout_weekly = d.clone();
+        }
+        if let Some(x) = cc.stepup_weekly {
+            v.stepup_weekly = x;
+        }
+        if let Some(e) = &cc.episode {
+            v.episode = e.clone();
+        }
+        if let Some(shares) = &cc.track_shares {
+            for (t, &x) in v.tracks.iter_mut().zip(shares) {
+                t.share = x;
+            }
+        }
+    }
+    Some(v)
+}
+
 pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
     let n = s.units.len();
-    let mut external = vec![0.0; n];
+    // Flows are followed per class (tag 0: patients of no class), which
+    // keep their class through every unit.
+    let tags = s.classes.len() + 1;
+    let mut external = vec![vec![0.0; n]; tags];
     for r in &s.referrals {
         // Divided before summing: twelve finite factors can overflow a sum.
         let month_mean = r.months.iter().map(|m| m / 12.0).sum::<f64>();
@@ -105,41 +140,60 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
             UnitKind::Sessions(su) => su.intake.as_ref().map_or(1.0, |i| i.show_after(1.0)),
             UnitKind::Beds(_) => 1.0,
         };
-        external[r.to] += r.per_week * r.show * intake * month_mean;
+        if r.classes.is_empty() {
+            external[0][r.to] += r.per_week * r.show * intake * month_mean;
+        }
+        for &(c, share) in &r.classes {
+            let show = s.classes[c].show.unwrap_or(r.show);
+            external[c + 1][r.to] += r.per_week * share * show * intake * month_mean;
+        }
     }
-    let outcomes: Vec<(f64, f64, f64)> = s
-        .units
-        .iter()
-        .map(|u| match &u.kind {
-            UnitKind::Beds(b) => (b.stay.mean(), 1.0, 0.0),
-            UnitKind::Sessions(su) => {
-                let days = su
-                    .tracks
-                    .iter()
-                    .map(|t| t.days.len() as f64 * t.share)
-                    .sum::<f64>();
-                session_outcomes(su, days)
-            }
+    let outcomes: Vec<Vec<(f64, f64, f64)>> = (0..tags)
+        .map(|c| {
+            s.units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| match &u.kind {
+                    UnitKind::Beds(b) => (b.stay.mean(), 1.0, 0.0),
+                    UnitKind::Sessions(_) => {
+                        let su = as_seen_by(s, i, c).expect("a sessions unit");
+                        let days = su
+                            .tracks
+                            .iter()
+                            .map(|t| t.days.len() as f64 * t.share)
+                            .sum::<f64>();
+                        session_outcomes(&su, days)
+                    }
+                })
+                .collect()
         })
         .collect();
     // Fixed point of arrivals = external + transfers in (routing graphs are small).
-    let mut arrivals = external.clone();
-    for _ in 0..100 {
-        let mut next = external.clone();
-        for (i, u) in s.units.iter().enumerate() {
-            let (_, complete, stepped) = outcomes[i];
-            match &u.kind {
-                UnitKind::Beds(b) => add_routing(&mut next, &b.on_discharge, arrivals[i]),
-                UnitKind::Sessions(su) => {
-                    add_routing(&mut next, &su.on_completion, arrivals[i] * complete);
-                    if let Destination::Unit(v) = su.stepup_to {
-                        next[v] += arrivals[i] * stepped;
+    let arrivals: Vec<Vec<f64>> = (0..tags)
+        .map(|c| {
+            let mut arrivals = external[c].clone();
+            if arrivals.iter().all(|&a| a == 0.0) {
+                return arrivals;
+            }
+            for _ in 0..100 {
+                let mut next = external[c].clone();
+                for (i, u) in s.units.iter().enumerate() {
+                    let (_, complete, stepped) = outcomes[c][i];
+                    match &u.kind {
+                        UnitKind::Beds(b) => add_routing(&mut next, &b.on_discharge, arrivals[i]),
+                        UnitKind::Sessions(su) => {
+                            add_routing(&mut next, &su.on_completion, arrivals[i] * complete);
+                            if let Destination::Unit(v) = su.stepup_to {
+                                next[v] += arrivals[i] * stepped;
+                            }
+                        }
                     }
                 }
+                arrivals = next;
             }
-        }
-        arrivals = next;
-    }
+            arrivals
+        })
+        .collect();
     s.units
         .iter()
         .enumerate()
@@ -157,13 +211,28 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
                         .sum(),
                 ),
             };
-            let stay = outcomes[i].0;
-            let load = arrivals[i] / 7.0 * stay;
+            // Without classes, one flow: the arithmetic is exactly the
+            // single-class one.
+            let (arrived, stay, load) = if tags == 1 {
+                let stay = outcomes[0][i].0;
+                (arrivals[0][i], stay, arrivals[0][i] / 7.0 * stay)
+            } else {
+                let arrived: f64 = (0..tags).map(|c| arrivals[c][i]).sum();
+                let load: f64 = (0..tags)
+                    .map(|c| arrivals[c][i] / 7.0 * outcomes[c][i].0)
+                    .sum();
+                let stay = if arrived > 0.0 {
+                    load * 7.0 / arrived
+                } else {
+                    outcomes[0][i].0
+                };
+                (arrived, stay, load)
+            };
             UnitEstimate {
                 name: u.name.clone(),
                 capacity,
                 seat_sessions_per_week: seat_sessions,
-                arrivals_per_week: arrivals[i],
+                arrivals_per_week: arrived,
                 mean_stay_days: stay,
                 offered_load: load,
                 utilization: load / capacity,
