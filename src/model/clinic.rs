@@ -204,7 +204,8 @@ impl Patient {
         *tally = new_tally;
         *held_back = false;
         *class = 0;
-        *attendance = 1.0;
+        // Set at each admission to a sessions unit, before it is read.
+        let _ = attendance;
     }
 }
 
@@ -361,6 +362,19 @@ struct UnitState<'p> {
     is_sessions: bool,
     /// The caseload that caps admissions here ([`Staffing::caseloads`]).
     caseload: Option<u32>,
+    /// Where the patience of those who wait here comes from.
+    patience: Patience,
+}
+
+/// Where the patience of a unit's waiting patients comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Patience {
+    /// Nobody here gives up waiting.
+    Never,
+    /// The unit's own `waitlist.patience`, whatever the patient's class.
+    Unit,
+    /// Some class has its own here: looked up by the patient's class.
+    ByClass,
 }
 
 /// Staff as a constraint in one trial (`model::staffing`); absent unless
@@ -483,6 +497,8 @@ struct ArrivalState {
     timer: TimerId,
     /// How the recorder counts the stream's patients ([`StreamPlan::tally`](crate::model::program::StreamPlan)).
     tally: Tally,
+    /// The stream gives its patients a class (`classes` not empty).
+    classes: bool,
     /// The stream's unit has an intake: its patients book an appointment
     /// first. Kept here, where an arrival looks already (looking it up in
     /// the unit's state cost a bounds check on every arrival).
@@ -645,15 +661,20 @@ impl<'p, L: Log> Clinic<'p, L> {
                     patient_prefix: derive(&[seed, trial, s.key]),
                     timer: q.add_timer(),
                     tally: s.tally,
+                    classes: false,
                     intake: false,
                 }
             })
             .collect();
+        for (st, r) in arrivals.iter_mut().zip(&p.scenario.referrals) {
+            st.classes = !r.classes.is_empty();
+        }
         let units = p
             .units
             .iter()
             .zip(&p.scenario.units)
-            .map(|(plan, unit)| UnitState {
+            .enumerate()
+            .map(|(u, (plan, unit))| UnitState {
                 spec: unit,
                 tracks: plan
                     .tracks
@@ -675,6 +696,18 @@ impl<'p, L: Log> Clinic<'p, L> {
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
                 caseload: None,
+                patience: if p.scenario.classes.iter().any(|c| {
+                    c.care
+                        .get(u)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|cc| cc.patience.is_some())
+                }) {
+                    Patience::ByClass
+                } else if unit.waitlist.patience.is_some() {
+                    Patience::Unit
+                } else {
+                    Patience::Never
+                },
             })
             .collect::<Vec<_>>();
         let mut units = units;
@@ -1027,14 +1060,15 @@ impl<'p, L: Log> Clinic<'p, L> {
         let prefix = st.patient_prefix;
         let tally = st.tally;
         let intake = st.intake;
+        let classed = st.classes;
         st.schedule(self.p, s, q);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let pid = self.new_patient(prefix, index, tally);
-        let (show, priority) = if stream.classes.is_empty() {
-            (stream.show, stream.priority)
-        } else {
+        let (show, priority) = if classed {
             self.assign_class(pid, s)
+        } else {
+            (stream.show, stream.priority)
         };
         if L::ON {
             let key = PatientKey {
@@ -1302,10 +1336,13 @@ impl<'p, L: Log> Clinic<'p, L> {
         pt.holding = holding;
         // Someone holding a bed is still in hospital and does not renege.
         if holding.is_none() {
-            let patience = if pt.class == 0 {
-                us.spec.waitlist.patience.as_ref()
-            } else {
-                class_patience(p, unit, pt.class)
+            // Tested once for the unit, as it was before classes: the
+            // class's own patience is looked up only where some patient
+            // here has one.
+            let patience = match (us.patience, pt.class) {
+                (Patience::Never, _) => None,
+                (Patience::Unit, _) | (Patience::ByClass, 0) => us.spec.waitlist.patience.as_ref(),
+                (Patience::ByClass, tag) => class_patience(p, unit, tag),
             };
             if let Some(patience) = patience {
                 let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));

@@ -30,7 +30,7 @@ pub enum Purpose {
     Routing = 8,
     /// A patient's class (drawn from their stream's shares) and their own
     /// attendance rate, where patients differ.
-    Class = 10,
+    Class = 9,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mixer with full avalanche.
@@ -100,7 +100,7 @@ pub fn seeded_rng(seed: u64) -> SimRng {
 const PATIENT_PURPOSES: usize = Purpose::Class as usize - Purpose::Show as usize + 1;
 
 /// A patient's generators, one per purpose, each seeded on its first draw.
-/// A patient has nine but most use only a few (a no-show none, a bed
+/// A patient has eight but most use only a few (a no-show none, a bed
 /// patient one), and deriving and seeding them was a tenth of an M/M/c run,
 /// so both are put off until needed. The draws for `purpose` are exactly
 /// those of `SimRng::seed_from_u64(mix64(base ^ mix64(purpose)))`.
@@ -114,7 +114,7 @@ pub struct PatientRng {
     base: u64,
     /// Bit `i` set: `slots[i]` is seeded; otherwise it holds a stale or
     /// placeholder generator that is never drawn from.
-    seeded: u16,
+    seeded: u8,
     slots: [SimRng; PATIENT_PURPOSES],
 }
 
