@@ -131,8 +131,11 @@ impl Quantity {
             Quantity::CensusVariance => [u.in_care_at_end as f64, 0.0, 0.0, 0.0],
             Quantity::LittleCensus => {
                 let exits = c.exits() as f64;
+                // A bed held with `wait_in_place` after discharge is in the
+                // census but not in the (clinical) stay: its bed-days belong
+                // to the time in the unit. Zero without `wait_in_place`.
                 let stays = if exits > 0.0 {
-                    u.mean_stay_days * exits
+                    u.mean_stay_days * exits + u.blocked_days
                 } else {
                     0.0
                 };
@@ -499,12 +502,36 @@ fn intake_case(trials: u32, seed: u64) -> Result<Case, ScenarioError> {
 
 /// The shipped scenarios, embedded so that an installed binary can check
 /// them too. `tests/validation.rs` fails if a file in `scenarios/` is missing here.
-pub const SHIPPED: [(&str, &str); 5] = [
+pub const SHIPPED: [(&str, &str); 11] = [
+    (
+        "adolescent-iop.toml",
+        include_str!("../../scenarios/adolescent-iop.toml"),
+    ),
     ("cohort.toml", include_str!("../../scenarios/cohort.toml")),
+    (
+        "continuum.toml",
+        include_str!("../../scenarios/continuum.toml"),
+    ),
     ("default.toml", include_str!("../../scenarios/default.toml")),
+    (
+        "dual-diagnosis.toml",
+        include_str!("../../scenarios/dual-diagnosis.toml"),
+    ),
+    (
+        "eating-disorder-iop.toml",
+        include_str!("../../scenarios/eating-disorder-iop.toml"),
+    ),
     (
         "mental-health.toml",
         include_str!("../../scenarios/mental-health.toml"),
+    ),
+    (
+        "multi-program.toml",
+        include_str!("../../scenarios/multi-program.toml"),
+    ),
+    (
+        "ptsd-cohort.toml",
+        include_str!("../../scenarios/ptsd-cohort.toml"),
     ),
     (
         "public-sector-sud.toml",
