@@ -286,7 +286,8 @@ mod tests {
             iop.phases,
             vec![Phase {
                 from_week: 9,
-                sessions_per_week: 2
+                sessions_per_week: 2,
+                track: None,
             }]
         );
         assert_eq!(iop.stepup_to, Destination::Exit("php".into()));
