@@ -68,9 +68,8 @@ payers = [{ name = "all", share = 1, per_day = 100 }]
 fn a_group_below_its_minimum_does_not_meet() {
     // One patient in care from Monday 2027-01-04 00:00 for 4 weeks: the
     // group would meet on days 0, 7, 14 and 21 at 10:00.
-    let base = format!(
-        "{ONE_GROUP}[[initial.patients]]\nunit = \"iop\"\ntrack = \"day\"\nweek = 1\n"
-    );
+    let base =
+        format!("{ONE_GROUP}[[initial.patients]]\nunit = \"iop\"\ntrack = \"day\"\nweek = 1\n");
     let without = scenario(&base, &[]);
     let with = scenario(&base, &["units.iop.tracks.day.min_size=3"]);
     for t in 0..2 {
@@ -351,7 +350,12 @@ fn check_fails(text: &str, expected: &[&str]) {
 
 #[test]
 fn min_size_problems_name_the_key_and_what_is_allowed() {
-    let with = |v: &str| ONE_GROUP.replace("group_size = 12", &format!("group_size = 12\nmin_size = {v}"));
+    let with = |v: &str| {
+        ONE_GROUP.replace(
+            "group_size = 12",
+            &format!("group_size = 12\nmin_size = {v}"),
+        )
+    };
     check_fails(
         &with("13"),
         &[
@@ -374,7 +378,11 @@ fn min_size_problems_name_the_key_and_what_is_allowed() {
     // Every problem at once, with the others of the file.
     check_fails(
         &with("0").replace("attendance = 1.0", "attendance = 1.5"),
-        &["2 problems", "units[0].attendance", "units[0].tracks[0].min_size"],
+        &[
+            "2 problems",
+            "units[0].attendance",
+            "units[0].tracks[0].min_size",
+        ],
     );
 }
 
@@ -388,7 +396,8 @@ fn phase_track_problems_name_the_key_and_the_tracks() {
     );
     // The track itself: a step-down track that takes admissions.
     check_fails(
-        &two.replace("share = 0\n", "share = 0.5\n").replace("share = 1\n", "share = 0.5\n"),
+        &two.replace("share = 0\n", "share = 0.5\n")
+            .replace("share = 1\n", "share = 0.5\n"),
         &["units[0].phases[0].track: track 'down' takes a share 0.5 of admissions"],
     );
     check_fails(

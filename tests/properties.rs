@@ -438,7 +438,11 @@ impl ScenarioGen {
         let down = self.step_down.as_ref().map(|(d, _)| d);
         for (i, tr) in self.tracks.iter().chain(down).enumerate() {
             let days: Vec<&str> = tr.days.iter().map(|&d| DAYS[d]).collect();
-            let name = if i < n { format!("t{i}") } else { "down".to_string() };
+            let name = if i < n {
+                format!("t{i}")
+            } else {
+                "down".to_string()
+            };
             t += &format!(
                 "[[units.tracks]]\nname = \"{name}\"\ndays = {days:?}\nstart = \"{:02}:00\"\nhours = {}\ngroups = {}\ngroup_size = {}\n",
                 tr.start_hour, tr.hours, tr.groups, tr.group_size
@@ -487,7 +491,11 @@ impl ScenarioGen {
         }
         if self.room {
             // Big enough for any group, and one room per group meeting at once.
-            let all = || self.tracks.iter().chain(self.step_down.as_ref().map(|(d, _)| d));
+            let all = || {
+                self.tracks
+                    .iter()
+                    .chain(self.step_down.as_ref().map(|(d, _)| d))
+            };
             let seats = all().map(|t| t.group_size).max().unwrap_or(1);
             let count: u32 = all().map(|t| t.groups).sum();
             t += &format!("[[rooms]]\nname = \"room\"\nseats = {seats}\ncount = {count}\n\n");

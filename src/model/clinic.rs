@@ -1913,9 +1913,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             return true;
         }
         let waiting = u32::try_from(ts.waitlist.len).unwrap_or(u32::MAX);
-        let would = waiting
-            .min(ts.group_size)
-            .min(self.caseload_free(unit));
+        let would = waiting.min(ts.group_size).min(self.caseload_free(unit));
         would >= min
     }
 
@@ -2025,7 +2023,8 @@ impl<'p, L: Log> Clinic<'p, L> {
         else {
             return;
         };
-        let into_stay = (u64::from(ph.from_week.saturating_sub(1)) * WEEK).saturating_sub(pt.before_start);
+        let into_stay =
+            (u64::from(ph.from_week.saturating_sub(1)) * WEEK).saturating_sub(pt.before_start);
         let at = pt.admitted_at.plus_secs(into_stay).max(now);
         if at < self.p.horizon {
             let gen = pt.gen;

@@ -1280,17 +1280,23 @@ impl Recorder {
                 },
                 intake: None,
                 sessions_cancelled: None,
-                min_size: u.groups.as_ref().filter(|g| g.min_size).map(|g| MinSizeResult {
-                    sessions_below_min: g.below_min,
-                    regrouped: g.regrouped,
-                    group_hours_saved: g.hours_saved,
-                }),
-                phase_moves: u.groups.as_ref().filter(|g| g.phase_moves).map(|g| {
-                    PhaseMoveResult {
+                min_size: u
+                    .groups
+                    .as_ref()
+                    .filter(|g| g.min_size)
+                    .map(|g| MinSizeResult {
+                        sessions_below_min: g.below_min,
+                        regrouped: g.regrouped,
+                        group_hours_saved: g.hours_saved,
+                    }),
+                phase_moves: u
+                    .groups
+                    .as_ref()
+                    .filter(|g| g.phase_moves)
+                    .map(|g| PhaseMoveResult {
                         moves: g.moves,
                         delayed: g.delayed,
-                    }
-                }),
+                    }),
             });
         }
         let rooms = self
