@@ -2064,9 +2064,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             .iter()
             .enumerate()
             .skip(due)
+            .rev()
             .filter(|(_, ph)| week >= ph.from_week)
-            .filter_map(|(k, ph)| Some((k, ph.track?)))
-            .last()
+            .find_map(|(k, ph)| Some((k, ph.track?)))
         else {
             return;
         };
@@ -2238,20 +2238,19 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.group_counts.clear();
             self.group_counts.resize(groups as usize, (0, 0));
         }
+        let skip = staffed || min;
         let n = self.units[unit].tracks[track].enrolled.len();
         for i in 0..n {
             let pid = self.units[unit].tracks[track].enrolled[i];
             let pt = &mut self.patients[pid as usize];
-            if staffed
-                && !self
-                    .staffing
-                    .as_ref()
-                    .is_none_or(|st| st.held[pt.group as usize])
-            {
-                continue;
-            }
-            if min && self.below[pt.group as usize] {
-                continue;
+            // One test per patient where every group is held (as before
+            // group minimums: `skip` is false).
+            if skip {
+                let g = pt.group as usize;
+                let staffed_here = !staffed || self.staffing.as_ref().is_none_or(|st| st.held[g]);
+                if !staffed_here || (min && self.below[g]) {
+                    continue;
+                }
             }
             let wrong_place = off_timetable
                 || pt.status != Status::InCare
