@@ -354,7 +354,7 @@ mod tests {
                 "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial",
                 "simulation.trails: unknown key 'trails'; allowed here: start_date, weeks, warmup_weeks, trials, seed",
                 "units[0].waitlist.patience.mena: unknown key 'mena'; allowed here: dist, value, mean, min, max, mode, sd, shape, scale, values, weights",
-                "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share, facilitators",
+                "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share, facilitators, min_size",
                 "staff[1].ftee: unknown key 'ftee'; allowed here: role, fte, hours_per_fte, shifts, leave_weeks, vacancy, caseload, caseload_units",
                 // The misspelt keys also leave required values missing.
                 "units[0].waitlist.patience: exponential takes mean; 'mean' is missing",
@@ -373,7 +373,7 @@ mod tests {
             p,
             vec![
                 "--set simulation.trails: unknown key 'trails' (set on the command line at simulation.trails); allowed here: start_date, weeks, warmup_weeks, trials, seed",
-                "--set units.iop.tracks.evening.grups: unknown key 'grups' (set on the command line at units[0].tracks[1].grups); allowed here: name, days, start, hours, groups, group_size, room, share, facilitators",
+                "--set units.iop.tracks.evening.grups: unknown key 'grups' (set on the command line at units[0].tracks[1].grups); allowed here: name, days, start, hours, groups, group_size, room, share, facilitators, min_size",
             ]
         );
     }
