@@ -634,6 +634,19 @@ fn the_documented_example_scenarios_load() {
                 assert_eq!(s.initial.in_care.len(), 19);
                 assert_eq!(s.initial.waiting.len(), 3);
             }
+            if s.name.starts_with("evening-heavy") {
+                // Nine in ten prefer the evening; only the second takes any free seat.
+                let iopsim::scenario::UnitKind::Sessions(su) = &s.units[0].kind else {
+                    panic!("a sessions unit");
+                };
+                let shares: Vec<f64> = su.tracks.iter().map(|t| t.share).collect();
+                assert_eq!(shares, [0.1, 0.9]);
+                let first = iopsim::scenario::TrackChoice::FirstAvailable;
+                assert_eq!(
+                    su.track_choice == first,
+                    s.name.ends_with("first-available")
+                );
+            }
             if s.name == "five-short-days" {
                 // 9 client-hours a week in both tracks, as the default's 3 x 3 h.
                 let iopsim::scenario::UnitKind::Sessions(su) = &s.units[0].kind else {
@@ -651,6 +664,8 @@ fn the_documented_example_scenarios_load() {
         names,
         [
             "evening-group",
+            "evening-heavy",
+            "evening-heavy-first-available",
             "five-short-days",
             "forecast",
             "groups-of-15",

@@ -725,3 +725,51 @@ fn the_log_reconciles_with_rosters_an_intake_and_a_caseload() {
         assert_eq!(left.format("%H:%M").to_string(), "09:00", "{r:?}");
     }
 }
+
+/// Issue 19: with group minimums (the default's evening track at 4, its
+/// morning track in two groups of 6 at 3, at low demand), the log still
+/// reconciles with the results, and sessions.csv has a row only for the
+/// groups held: none below its minimum. Patients moved to another group
+/// attend there (the attendance of the rows adds up to the visits').
+#[test]
+fn the_log_reconciles_with_group_minimums() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sets = [
+        "units.iop.tracks.evening.min_size=4",
+        "units.iop.tracks.morning.groups=2",
+        "units.iop.tracks.morning.group_size=6",
+        "rooms.group-room.count=2",
+        "units.iop.tracks.morning.min_size=3",
+        "referrals.community.per_week=0.8",
+        "simulation.trials=6",
+    ];
+    let mut extra: Vec<&str> = vec!["--log", "sessions", "--log-trials", "3"];
+    for s in &sets {
+        extra.push("--set");
+        extra.push(s);
+    }
+    let dir = run_logged(tmp.path(), None, &extra);
+    let s = iopsim::scenario::load_str(
+        iopsim::scenario::DEFAULT_TOML,
+        "default",
+        &sets.map(String::from),
+    )
+    .unwrap();
+    let checked = reconcile(&dir, &s, 3);
+    assert!(checked >= 3 * (1 + 2 + 3), "{checked}");
+    let sessions = read_csv(&dir.join("sessions.csv"));
+    let trials = read_csv(&dir.join("trials.csv"));
+    let mut second_group = 0;
+    for r in &sessions {
+        let enrolled: u32 = r["enrolled"].parse().unwrap();
+        let min = if r["track"] == "evening" { 4 } else { 3 };
+        assert!(enrolled >= min, "a group below its minimum met: {r:?}");
+        second_group += usize::from(r["group"] == "2");
+    }
+    assert!(second_group > 0, "the morning's second group never met");
+    let below: f64 = (0..3)
+        .map(|t| value(&trials, t, "iop.sessions_below_min"))
+        .sum();
+    let regrouped: f64 = (0..3).map(|t| value(&trials, t, "iop.regrouped")).sum();
+    assert!(below > 0.0 && regrouped > 0.0, "{below} {regrouped}");
+}

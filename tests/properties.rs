@@ -29,6 +29,8 @@ use proptest::prelude::*;
 
 /// Cases of the per-trial invariants property.
 const INVARIANT_CASES: u32 = 1024;
+/// Cases of the group-minimum and moving-phase property.
+const GROUPS_CASES: u32 = 512;
 /// Cases of the thread-independence property (each runs the trials twice).
 const THREAD_CASES: u32 = 128;
 /// Trials per generated scenario.
@@ -148,6 +150,11 @@ struct ScenarioGen {
     transfer_priority: u8,
     completion_exit: f64,
     bed: Option<BedGen>,
+    /// Issue 19 (only from [`groups_gen`]): a `min_size` per track
+    /// (clamped to its `group_size`), and a step-down track that a phase
+    /// moves patients to, with the week it starts.
+    min_sizes: Vec<Option<u32>>,
+    step_down: Option<(TrackGen, u32)>,
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -312,9 +319,26 @@ fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
                     transfer_priority,
                     completion_exit,
                     bed,
+                    min_sizes: Vec::new(),
+                    step_down: None,
                 }
             },
         )
+}
+
+/// [`scenario_gen`] with group minimums and a phase moving patients to a
+/// step-down track (each often, not always).
+fn groups_gen() -> impl Strategy<Value = ScenarioGen> {
+    (
+        scenario_gen(),
+        prop::collection::vec(prop::option::of(1u32..8), 4),
+        prop::option::of((track(), 2u32..6)),
+    )
+        .prop_map(|(mut g, min_sizes, step_down)| {
+            g.min_sizes = min_sizes;
+            g.step_down = step_down;
+            g
+        })
 }
 
 impl ScenarioGen {
@@ -384,8 +408,18 @@ impl ScenarioGen {
             "on_completion = {{ outpatient = {:?} }}\n",
             self.completion_exit
         );
-        if let Some((from, per)) = self.phase {
-            t += &format!("phases = [{{ from_week = {from}, sessions_per_week = {per} }}]\n");
+        match (self.phase, &self.step_down) {
+            (Some((from, per)), None) => {
+                t += &format!("phases = [{{ from_week = {from}, sessions_per_week = {per} }}]\n");
+            }
+            (phase, Some((down, from))) => {
+                let (from, per) = phase.unwrap_or((*from, 1));
+                let per = per.min(down.days.len() as u32);
+                t += &format!(
+                    "phases = [{{ from_week = {from}, sessions_per_week = {per}, track = \"down\" }}]\n"
+                );
+            }
+            (None, None) => {}
         }
         let mut wl = vec![format!("transfer_priority = {}", self.transfer_priority)];
         if let Some(c) = self.wl_capacity {
@@ -401,14 +435,26 @@ impl ScenarioGen {
             3 => vec![0.25, 0.25, 0.5],
             _ => vec![1.0],
         };
-        for (i, tr) in self.tracks.iter().enumerate() {
+        let down = self.step_down.as_ref().map(|(d, _)| d);
+        for (i, tr) in self.tracks.iter().chain(down).enumerate() {
             let days: Vec<&str> = tr.days.iter().map(|&d| DAYS[d]).collect();
+            let name = if i < n {
+                format!("t{i}")
+            } else {
+                "down".to_string()
+            };
             t += &format!(
-                "[[units.tracks]]\nname = \"t{i}\"\ndays = {days:?}\nstart = \"{:02}:00\"\nhours = {}\ngroups = {}\ngroup_size = {}\n",
+                "[[units.tracks]]\nname = \"{name}\"\ndays = {days:?}\nstart = \"{:02}:00\"\nhours = {}\ngroups = {}\ngroup_size = {}\n",
                 tr.start_hour, tr.hours, tr.groups, tr.group_size
             );
-            if self.shares {
+            // A step-down track takes nobody directly: every track's share is given.
+            if i == n {
+                t += "share = 0.0\n";
+            } else if self.shares || down.is_some() {
                 t += &format!("share = {:?}\n", shares[i]);
+            }
+            if let Some(Some(m)) = self.min_sizes.get(i) {
+                t += &format!("min_size = {}\n", (*m).min(tr.group_size));
             }
             if self.room {
                 t += "room = \"room\"\n";
@@ -445,8 +491,13 @@ impl ScenarioGen {
         }
         if self.room {
             // Big enough for any group, and one room per group meeting at once.
-            let seats = self.tracks.iter().map(|t| t.group_size).max().unwrap_or(1);
-            let count: u32 = self.tracks.iter().map(|t| t.groups).sum();
+            let all = || {
+                self.tracks
+                    .iter()
+                    .chain(self.step_down.as_ref().map(|(d, _)| d))
+            };
+            let seats = all().map(|t| t.group_size).max().unwrap_or(1);
+            let count: u32 = all().map(|t| t.groups).sum();
             t += &format!("[[rooms]]\nname = \"room\"\nseats = {seats}\ncount = {count}\n\n");
         }
         t += "[[staff]]\nrole = \"therapist\"\nfte = 2\n\n";
@@ -764,5 +815,83 @@ fn the_generator_reaches_the_interesting_cases() {
         ("leavers routed on", routed),
     ] {
         assert!(n >= 2, "only {n} of 60 generated scenarios had {what}");
+    }
+}
+
+/// The invariants of one trial of a scenario with group minimums or a
+/// moving phase ([`groups_gen`]), and theirs: no group over its size or
+/// out of step with its track's patients, no attendance at a group below
+/// its minimum (`Audit::group_faults`), and results only where used.
+fn check_groups(s: &Scenario, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.group_faults, 0, "groups out of step with their patients");
+    let u = &r.units[0];
+    let iop = match &s.units[0].kind {
+        iopsim::scenario::UnitKind::Sessions(su) => su,
+        _ => unreachable!("the generated iop is a sessions unit"),
+    };
+    prop_assert_eq!(u.min_size.is_some(), iop.has_min_size());
+    prop_assert_eq!(u.phase_moves.is_some(), iop.moves_by_phase());
+    if let Some(m) = u.min_size {
+        prop_assert!(m.sessions_below_min <= a.groups_below_min);
+        prop_assert!(m.group_hours_saved >= 0.0);
+        if m.sessions_below_min == 0 {
+            prop_assert_eq!(m.group_hours_saved, 0.0);
+        }
+    } else {
+        prop_assert_eq!(a.groups_below_min, 0);
+    }
+    if let Some(m) = u.phase_moves {
+        prop_assert!(m.moves <= a.track_moves);
+        // Everyone moved was admitted, once per moving phase (one here).
+        prop_assert!(a.track_moves <= u.all.admitted + u.in_care_at_end);
+    } else {
+        prop_assert_eq!(a.track_moves, 0);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(GROUPS_CASES))]
+
+    /// Issue 19: every invariant of [`check`] (conservation, seats, the
+    /// timetable, tracks adding up to the unit), and [`check_groups`].
+    #[test]
+    fn groups_below_minimum_and_moving_phases_keep_the_invariants(g in groups_gen()) {
+        let s = g.scenario();
+        let p = Program::new(&s);
+        for t in 0..TRIALS {
+            let (r, a) = run_trial_audited(&p, s.simulation.seed, t);
+            check(&p, &r, &a)?;
+            check_groups(&s, &r, &a)?;
+        }
+    }
+}
+
+/// [`groups_gen`] must reach groups below their minimum, regrouping,
+/// moves and delayed moves, or its property proves little.
+#[test]
+fn the_groups_generator_reaches_its_cases() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut below, mut regrouped, mut moved, mut delayed) = (0, 0, 0, 0);
+    for _ in 0..80 {
+        let g = groups_gen().new_tree(&mut runner).unwrap().current();
+        let s = g.scenario();
+        let p = Program::new(&s);
+        let (r, audit) = run_trial_audited(&p, s.simulation.seed, 0);
+        below += usize::from(audit.groups_below_min > 0);
+        moved += usize::from(audit.track_moves > 0);
+        let u = &r.units[0];
+        regrouped += usize::from(u.min_size.is_some_and(|m| m.regrouped > 0));
+        delayed += usize::from(u.phase_moves.is_some_and(|m| m.delayed > 0));
+    }
+    for (what, n) in [
+        ("groups below their minimum", below),
+        ("patients regrouped", regrouped),
+        ("phase moves", moved),
+        ("delayed phase moves", delayed),
+    ] {
+        assert!(n >= 2, "only {n} of 80 generated scenarios had {what}");
     }
 }

@@ -68,7 +68,17 @@ pub enum Event {
         pid: PatientId,
         gen: u32,
     },
+    /// `pid`'s phase `phase` (its index in the unit's phases; with
+    /// [`RETRY`], a try after its track was full) moves them to its track.
+    PhaseMove {
+        pid: PatientId,
+        gen: u32,
+        phase: u32,
+    },
 }
+
+/// Marks a [`Event::PhaseMove`] that tries again after finding its track full.
+const RETRY: u32 = 1 << 31;
 
 /// Same-time ordering: releases before seizes. A seat freed at 10:00 is free
 /// for the 10:00 session; a waiting patient who reneges at 10:00 is gone
@@ -79,8 +89,13 @@ mod class {
     pub const ARRIVAL: u8 = 2;
     /// Before sessions: who shows at a 10:00 intake can be admitted at 10:00.
     pub const INTAKE: u8 = 3;
-    pub const SESSION: u8 = 4;
-    pub const STAY_WEEK: u8 = 5;
+    /// After leaves, before sessions: a seat freed at 10:00 in the phase's
+    /// track takes a patient moving at 10:00, and the seat they leave is
+    /// free for their old track's 10:00 session (the week of stay of a
+    /// patient admitted at a session begins at that session's time).
+    pub const PHASE_MOVE: u8 = 4;
+    pub const SESSION: u8 = 5;
+    pub const STAY_WEEK: u8 = 6;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,6 +377,8 @@ struct UnitState<'p> {
     is_sessions: bool,
     /// The caseload that caps admissions here ([`Staffing::caseloads`]).
     caseload: Option<u32>,
+    /// Some phase moves its patients to another track.
+    phase_moves: bool,
     /// Where the patience of those who wait here comes from.
     patience: Patience,
 }
@@ -591,6 +608,9 @@ pub struct Clinic<'p, L: Log = NoLog> {
     /// waiting for the next unit (`log_left`).
     bed_rows: Vec<(PatientId, Visit)>,
     staffing: Option<Box<Staffing>>,
+    /// Scratch of a session of a track with a `min_size`: per group,
+    /// whether it is below the minimum and not held; empty otherwise.
+    below: Vec<bool>,
 }
 
 /// Runs trial `trial` of `program` with the run's `seed`.
@@ -708,6 +728,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 } else {
                     Patience::Never
                 },
+                phase_moves: matches!(&unit.kind, UnitKind::Sessions(su) if su.moves_by_phase()),
             })
             .collect::<Vec<_>>();
         let mut units = units;
@@ -747,6 +768,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             group_counts: Vec::new(),
             bed_rows: Vec::new(),
             staffing,
+            below: Vec::new(),
         }
     }
 
@@ -1008,7 +1030,8 @@ impl<'p, L: Log> Clinic<'p, L> {
             let held = self
                 .staffing
                 .as_ref()
-                .is_none_or(|st| st.held.is_empty() || st.held[g]);
+                .is_none_or(|st| st.held.is_empty() || st.held[g])
+                && !self.below.get(g).is_some_and(|&b| b);
             if enrolled > 0 && held {
                 self.log.session(&Session {
                     at: now.0,
@@ -1581,6 +1604,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         pt.absences = 0;
         pt.enrolled_idx = enrolled_idx;
         let gen = pt.gen;
+        let phase_moves = us.phase_moves;
         let wait_secs = now.since(pt.referred_at) + pt.before_start;
         pt.before_start = 0;
         rec.audit_wait(now, pt.referred_at);
@@ -1613,6 +1637,9 @@ impl<'p, L: Log> Clinic<'p, L> {
                 }
                 if care.hazards {
                     self.stay_week(now, pid, gen, 1, q);
+                }
+                if phase_moves {
+                    self.schedule_phase_move(now, pid, None, q);
                 }
             }
         }
@@ -2074,18 +2101,278 @@ impl<'p, L: Log> Clinic<'p, L> {
         let occupancy = &self.units[unit].tracks[track].occupancy;
         st.held.clear();
         let mut cancelled = 0u32;
-        for &o in occupancy {
-            let held = o > 0
+        for (g, &o) in occupancy.iter().enumerate() {
+            // A group below its minimum does not meet and books nobody.
+            let meets = o > 0 && !self.below.get(g).is_some_and(|&b| b);
+            let held = meets
                 && st.rosters[f.role]
                     .as_mut()
                     .is_some_and(|r| r.book(&self.p.calendar, now, secs, f.count));
-            cancelled += u32::from(o > 0 && !held);
+            cancelled += u32::from(meets && !held);
             st.held.push(held);
         }
         if cancelled > 0 {
             self.rec.sessions_cancelled(unit, f.role, cancelled);
         }
         true
+    }
+
+    // ---- group minimums and moving phases (issue 19) --------------------
+
+    /// Whether group `group` of a cohort track with a minimum of `min`
+    /// admits at this session of its cohort week: a group with patients
+    /// does; an empty one only if those it would admit (the waiting, up to
+    /// its seats and the caseload's free places) reach the minimum.
+    #[cold]
+    #[inline(never)]
+    fn cohort_starts(&self, unit: usize, track: usize, group: usize, min: u32) -> bool {
+        let ts = &self.units[unit].tracks[track];
+        if ts.occupancy[group] > 0 {
+            return true;
+        }
+        let waiting = u32::try_from(ts.waitlist.len).unwrap_or(u32::MAX);
+        let would = waiting.min(ts.group_size).min(self.caseload_free(unit));
+        would >= min
+    }
+
+    /// The groups of this session of `track` below its minimum `min`, after
+    /// moving patients where that makes fewer groups short. The groups
+    /// below the minimum (some patients, fewer than `min`) are taken
+    /// smallest first (lowest index on ties); one moves, all its patients
+    /// together, when the track's other groups with patients have free
+    /// seats for them all: each patient to the fullest of them with a free
+    /// seat (lowest index on ties), so groups that meet fill first. A
+    /// group that cannot move keeps its patients. The groups still below
+    /// the minimum then are marked in `below` (their session is not held)
+    /// and counted. Returns whether there is any (else `below` is empty).
+    #[cold]
+    #[inline(never)]
+    fn below_minimum(&mut self, unit: usize, track: usize, min: u32) -> bool {
+        let ts = &mut self.units[unit].tracks[track];
+        let short = |o: u32| o > 0 && o < min;
+        if !ts.occupancy.iter().any(|&o| short(o)) {
+            return false;
+        }
+        let (size, groups) = (ts.group_size, ts.occupancy.len());
+        // Groups found unable to move (`below` as scratch).
+        let stuck = &mut self.below;
+        stuck.clear();
+        stuck.resize(groups, false);
+        let mut moved = 0u32;
+        loop {
+            let occ = &ts.occupancy;
+            let Some(g) = (0..groups)
+                .filter(|&g| short(occ[g]) && !stuck[g])
+                .min_by_key(|&g| occ[g])
+            else {
+                break;
+            };
+            let room: u32 = (0..groups)
+                .filter(|&h| h != g && occ[h] > 0)
+                .map(|h| size - occ[h])
+                .sum();
+            if room < occ[g] {
+                stuck[g] = true;
+                continue;
+            }
+            for i in 0..ts.enrolled.len() {
+                let pt = &mut self.patients[ts.enrolled[i] as usize];
+                if pt.group as usize != g {
+                    continue;
+                }
+                let occ = &mut ts.occupancy;
+                let Some(h) = (0..groups)
+                    .filter(|&h| h != g && occ[h] > 0 && occ[h] < size)
+                    .max_by_key(|&h| (occ[h], std::cmp::Reverse(h)))
+                else {
+                    break;
+                };
+                occ[g] -= 1;
+                occ[h] += 1;
+                pt.group = h as u32;
+                moved += 1;
+            }
+            // Seats held for someone not yet admitted would keep it from
+            // emptying (none are at a session): it stays as it is.
+            if ts.occupancy[g] > 0 {
+                stuck[g] = true;
+            }
+        }
+        let mut n = 0u32;
+        for (b, &o) in self.below.iter_mut().zip(&ts.occupancy) {
+            *b = short(o);
+            n += u32::from(*b);
+        }
+        if n > 0 || moved > 0 {
+            self.rec.below_min(unit, track, n, moved);
+        }
+        let fault = self.groups_fault(unit, track);
+        self.rec.audit_groups(fault, n, 0);
+        if n == 0 {
+            self.below.clear();
+        }
+        n > 0
+    }
+
+    /// Schedules `pid`'s next phase that moves them to another track,
+    /// after phase `after` (from the first if `None`), when it begins in
+    /// their stay (now if it has begun already). Only units whose phases
+    /// move patients come here.
+    #[cold]
+    #[inline(never)]
+    fn schedule_phase_move(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        after: Option<usize>,
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &self.patients[pid as usize];
+        let UnitKind::Sessions(su) = &self.p.scenario.units[pt.unit as usize].kind else {
+            return;
+        };
+        let first = after.map_or(0, |k| k + 1);
+        let Some((k, ph)) = su
+            .phases
+            .iter()
+            .enumerate()
+            .skip(first)
+            .find(|(_, ph)| ph.track.is_some())
+        else {
+            return;
+        };
+        let into_stay =
+            (u64::from(ph.from_week.saturating_sub(1)) * WEEK).saturating_sub(pt.before_start);
+        let at = pt.admitted_at.plus_secs(into_stay).max(now);
+        if at < self.p.horizon {
+            let gen = pt.gen;
+            let phase = k as u32;
+            q.push(at, class::PHASE_MOVE, Event::PhaseMove { pid, gen, phase });
+        }
+    }
+
+    /// `pid`'s phase moves them to its track: into the first group there
+    /// with a free seat, freeing theirs. A patient whose later moving
+    /// phase has begun meanwhile goes to that one's track. With no free
+    /// seat there they stay, and try again just before the track's next
+    /// session (in the order of their tries). Their other pending events
+    /// (leaving, the weekly draws) stand: the move keeps `gen`.
+    #[cold]
+    #[inline(never)]
+    fn on_phase_move(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        gen: u32,
+        phase: u32,
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::InCare {
+            return;
+        }
+        let (unit, from) = (pt.unit as usize, pt.track as usize);
+        let UnitKind::Sessions(su) = &self.p.scenario.units[unit].kind else {
+            return;
+        };
+        let week = ((now.since(pt.admitted_at) + pt.before_start) / WEEK) as u32 + 1;
+        let due = (phase & !RETRY) as usize;
+        let Some((k, to)) = su
+            .phases
+            .iter()
+            .enumerate()
+            .skip(due)
+            .rev()
+            .filter(|(_, ph)| week >= ph.from_week)
+            .find_map(|(k, ph)| Some((k, ph.track?)))
+        else {
+            return;
+        };
+        if to != from {
+            let Some(g) = self.units[unit].tracks[to].free_group() else {
+                // Counted once per move: when first due.
+                if phase & RETRY == 0 || k != due {
+                    self.rec.move_delayed(unit);
+                }
+                let plan = &self.p.units[unit].tracks[to];
+                let at = match self.units[unit].tracks[to].next_session {
+                    Some(t) if t > now => Some(t),
+                    _ => self.p.next_session(plan, Some(now.day())),
+                };
+                if let Some(at) = at {
+                    let phase = k as u32 | RETRY;
+                    q.push(at, class::PHASE_MOVE, Event::PhaseMove { pid, gen, phase });
+                }
+                return;
+            };
+            self.move_track(now, pid, unit, (to, g), q);
+        }
+        self.schedule_phase_move(now, pid, Some(k), q);
+    }
+
+    /// Moves `pid`, in care in `unit`, to group `group` of track `to`
+    /// (with a free seat), and frees their seat: where the unit admits on
+    /// arrival it is filled at once, else at the next session (or given to
+    /// a bed-holder). The unit's census is unchanged.
+    fn move_track(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        (to, group): (usize, usize),
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &self.patients[pid as usize];
+        let (from, old, idx) = (
+            pt.track as usize,
+            pt.group as usize,
+            pt.enrolled_idx as usize,
+        );
+        let admitted = Self::admitted_secs(pt);
+        let us = &mut self.units[unit];
+        let list = &mut us.tracks[from].enrolled;
+        list.swap_remove(idx);
+        let shifted = list.get(idx).copied();
+        us.tracks[from].occupancy[old] -= 1;
+        let ts = &mut us.tracks[to];
+        ts.occupancy[group] += 1;
+        let new_idx = ts.enrolled.len() as u32;
+        ts.enrolled.push(pid);
+        let admits_on_arrival = us.admits_on_arrival;
+        let holders = us.tracks[from].holders;
+        if let Some(other) = shifted {
+            self.patients[other as usize].enrolled_idx = idx as u32;
+        }
+        let pt = &mut self.patients[pid as usize];
+        pt.track = to as u32;
+        pt.group = group as u32;
+        pt.enrolled_idx = new_idx;
+        self.rec.track_move(unit, (from, to), now, admitted);
+        let fault = self.groups_fault(unit, from) || self.groups_fault(unit, to);
+        self.rec.audit_groups(fault, 0, 1);
+        if admits_on_arrival {
+            self.fill_group(now, unit, from, old, q);
+        } else if holders > 0 {
+            self.assign_reserved_seats(now, unit, from, q);
+        }
+    }
+
+    /// Audit: whether a group of `track` is over its size, or its groups
+    /// do not hold exactly its enrolled patients and reserved seats.
+    fn groups_fault(&self, unit: usize, track: usize) -> bool {
+        let ts = &self.units[unit].tracks[track];
+        let seated: u64 = ts.occupancy.iter().map(|&o| u64::from(o)).sum();
+        let members = ts
+            .enrolled
+            .iter()
+            .filter(|&&pid| {
+                let pt = &self.patients[pid as usize];
+                pt.status == Status::InCare && pt.track as usize == track
+            })
+            .count();
+        ts.occupancy.iter().any(|&o| o > ts.group_size)
+            || seated != (ts.enrolled.len() + ts.reservations.len()) as u64
+            || members != ts.enrolled.len()
     }
 
     // ---- sessions -------------------------------------------------------
@@ -2136,6 +2423,11 @@ impl<'p, L: Log> Clinic<'p, L> {
             (Admission::Cohort { .. }, Some(cohort)) => {
                 for g in 0..groups {
                     if cohort.admits(g, groups, day) {
+                        if plan.min_size > 0
+                            && !self.cohort_starts(unit, track, g as usize, plan.min_size)
+                        {
+                            continue;
+                        }
                         if flexible {
                             self.fill_group_flexible(now, unit, track, g as usize, q);
                         } else if capped {
@@ -2148,8 +2440,10 @@ impl<'p, L: Log> Clinic<'p, L> {
             }
             _ => {}
         }
-        // Groups whose facilitators are not on duty are not held: their
-        // patients neither attend nor miss the session.
+        // Groups below the track's minimum (after moving their patients
+        // where they can) are not held, nor are groups whose facilitators
+        // are not on duty: their patients neither attend nor miss it.
+        let min = plan.min_size > 0 && self.below_minimum(unit, track, plan.min_size);
         let staffed = su.tracks[track].facilitators.is_some()
             && self.staff_groups(now, unit, track, plan.duration);
         let weekday = self.p.calendar.weekday(day);
@@ -2167,17 +2461,19 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.group_counts.clear();
             self.group_counts.resize(groups as usize, (0, 0));
         }
+        let skip = staffed || min;
         let n = self.units[unit].tracks[track].enrolled.len();
         for i in 0..n {
             let pid = self.units[unit].tracks[track].enrolled[i];
             let pt = &mut self.patients[pid as usize];
-            if staffed
-                && !self
-                    .staffing
-                    .as_ref()
-                    .is_none_or(|st| st.held[pt.group as usize])
-            {
-                continue;
+            // One test per patient where every group is held (as before
+            // group minimums: `skip` is false).
+            if skip {
+                let g = pt.group as usize;
+                let staffed_here = !staffed || self.staffing.as_ref().is_none_or(|st| st.held[g]);
+                if !staffed_here || (min && self.below[g]) {
+                    continue;
+                }
             }
             let wrong_place = off_timetable
                 || pt.status != Status::InCare
@@ -2261,11 +2557,21 @@ impl<'p, L: Log> Clinic<'p, L> {
                 st.held.clear();
                 (enrolled, held)
             }
+            None if min => {
+                let groups = (0..occupancy.len()).filter(|&g| !self.below[g]);
+                let enrolled: u32 = groups.clone().map(|g| occupancy[g]).sum();
+                let held = groups.filter(|&g| occupancy[g] > 0).count() as u32;
+                (enrolled, held)
+            }
             None => (
                 occupancy.iter().sum(),
                 occupancy.iter().filter(|&&o| o > 0).count() as u32,
             ),
         };
+        if min {
+            self.below.clear();
+            self.rec.audit_groups(attended > enrolled, 0, 0);
+        }
         self.rec
             .session(unit, track, now, enrolled, expected, attended, held);
         // The track's next session is another: bed-holders may now be
@@ -2429,6 +2735,9 @@ impl<L: Log> Clinic<'_, L> {
                 self.stay_week(SimTime::ZERO, pid, gen, week, q);
             }
         }
+        if self.units[unit].phase_moves {
+            self.schedule_phase_move(SimTime::ZERO, pid, None, q);
+        }
     }
 
     fn seed_waiting(&mut self, pid: PatientId, iw: &InitialWaiting, q: &mut EventQueue<Event>) {
@@ -2557,6 +2866,7 @@ impl<L: Log> Process for Clinic<'_, L> {
             Event::Renege { pid, gen } => self.on_renege(now, pid, gen, q),
             Event::StayWeek { pid, gen, week } => self.stay_week(now, pid, gen, week, q),
             Event::Intake { pid, gen } => self.on_intake(now, pid, gen, q),
+            Event::PhaseMove { pid, gen, phase } => self.on_phase_move(now, pid, gen, phase, q),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct TrackPlan {
     pub groups: u32,
     pub group_size: u32,
     pub room: Option<usize>,
+    /// Fewest patients a group needs to meet; 0: no minimum.
+    pub min_size: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -319,6 +321,7 @@ impl<'s> Program<'s> {
                             groups: 1,
                             group_size: b.capacity,
                             room: None,
+                            min_size: 0,
                         }],
                         track_cdf: vec![1.0],
                         admits_on_arrival: true,
@@ -347,6 +350,7 @@ impl<'s> Program<'s> {
                                 groups: t.groups,
                                 group_size: t.group_size,
                                 room: t.room,
+                                min_size: t.min_size.unwrap_or(0),
                             })
                             .collect();
                         let shares: Vec<f64> = su.tracks.iter().map(|t| t.share).collect();

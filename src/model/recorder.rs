@@ -12,6 +12,7 @@ use crate::model::result::{
     IntakeResult, RoomResult, RosterResult, StaffResult, StreamResult, TrackResult, TrialResult,
     UnitCounts, UnitResult, UnitWeekly,
 };
+use crate::model::result::{MinSizeResult, PhaseMoveResult};
 use crate::model::staffing;
 use crate::scenario::{Activity, Destination, Scenario, UnitKind, Workload};
 use crate::stats::quantile_of;
@@ -234,7 +235,29 @@ struct UnitRec {
     stay_sum: f64,
     stay_n: u64,
     sessions: Vec<SessionWeek>,
+    /// Group minimums and moving phases, for a unit that has them.
+    groups: Option<Box<GroupsRec>>,
 }
+
+/// What a unit with group minimums or moving phases counts, while
+/// reporting (`issue 19`).
+#[derive(Debug, Clone, Default)]
+struct GroupsRec {
+    /// Some track has a `min_size`; some phase moves patients.
+    min_size: bool,
+    phase_moves: bool,
+    /// Per track: the `group_session` workload's hours of one group session.
+    session_hours: Vec<f64>,
+    below_min: u64,
+    hours_saved: f64,
+    regrouped: u64,
+    moves: u64,
+    delayed: u64,
+}
+
+/// Marks a stay kept for [`PhaseStays`] that is taken away: the part of a
+/// stay before a patient moved to the track ([`Recorder::track_move`]).
+const TAKEN: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Default)]
 struct RoomWeek {
@@ -267,6 +290,16 @@ pub struct Audit {
     pub seats_overbooked: u64,
     /// Seats reserved for bed-holders (not an invariant: shows the rule ran).
     pub seats_reserved: u64,
+    /// Where groups are regrouped or patients move track (issue 19): a
+    /// group over its size, a track whose groups do not hold exactly its
+    /// enrolled and reserved patients, or a session with groups below
+    /// their minimum that counts more attendances than patients in the
+    /// groups held.
+    pub group_faults: u64,
+    /// Group sessions below their minimum and patients moved by a phase,
+    /// reporting or not (not invariants: show the rules ran).
+    pub groups_below_min: u64,
+    pub track_moves: u64,
 }
 
 pub struct Recorder {
@@ -491,6 +524,9 @@ impl PhaseStays {
         let mut secs = vec![vec![vec![0u64; n]; phases]; self.tracks];
         let (from, to) = (rep.start as u64 * WEEK, rep.end as u64 * WEEK);
         for &(track, admitted, end) in &self.stays {
+            // A taken part is subtracted; the stay it is part of adds it
+            // (sums modulo 2^64, exact once both are in).
+            let (track, taken) = (track & !TAKEN, track & TAKEN != 0);
             let Some(by_phase) = secs.get_mut(track as usize) else {
                 continue;
             };
@@ -506,7 +542,12 @@ impl PhaseStays {
                 while t < hi {
                     let week = (t / WEEK) as usize;
                     let next = ((week as u64 + 1) * WEEK).min(hi);
-                    weeks[week - rep.start] += next - t;
+                    let w = &mut weeks[week - rep.start];
+                    *w = if taken {
+                        w.wrapping_sub(next - t)
+                    } else {
+                        w.wrapping_add(next - t)
+                    };
                     t = next;
                 }
             }
@@ -528,7 +569,8 @@ impl Recorder {
         let units = s
             .units
             .iter()
-            .map(|u| UnitRec {
+            .enumerate()
+            .map(|(i, u)| UnitRec {
                 census: Level::new(tw),
                 waitlist: Level::new(tw),
                 blocked: Level::new(tw),
@@ -550,6 +592,7 @@ impl Recorder {
                 stay_sum: 0.0,
                 stay_n: 0,
                 sessions: vec![SessionWeek::default(); tw],
+                groups: groups_rec(s, i),
             })
             .collect();
         // Sessions are counted in hours only if something needs them.
@@ -756,6 +799,63 @@ impl Recorder {
         if let Some(st) = self.staffing.as_mut().filter(|_| reporting) {
             st.units[unit].cancelled += u64::from(n);
             st.roles[role].cancelled += u64::from(n);
+        }
+    }
+
+    // ---- group minimums and moving phases; out of line, cold ----------
+
+    /// `n` group sessions of `unit`'s `track` not held for being below the
+    /// track's minimum, and `moved` patients moved to another group.
+    #[cold]
+    #[inline(never)]
+    pub fn below_min(&mut self, unit: usize, track: usize, n: u32, moved: u32) {
+        let reporting = self.reporting;
+        if let Some(g) = self.units[unit].groups.as_mut().filter(|_| reporting) {
+            g.below_min += u64::from(n);
+            g.hours_saved += f64::from(n) * g.session_hours.get(track).copied().unwrap_or(0.0);
+            g.regrouped += u64::from(moved);
+        }
+    }
+
+    /// A patient of `unit` moved by their phase from `from` to track `to`
+    /// at `now` (`delayed`: they waited for a seat there); admitted at
+    /// `admitted` seconds. The unit's census is unchanged; its tracks'
+    /// move, and a stay kept by phase is split between them.
+    #[cold]
+    #[inline(never)]
+    pub fn track_move(
+        &mut self,
+        unit: usize,
+        (from, to): (usize, usize),
+        now: SimTime,
+        admitted: i64,
+    ) {
+        let u = &mut self.units[unit];
+        if u.by_track {
+            u.track_census_change(from, now, -1);
+            u.track_census_change(to, now, 1);
+        }
+        if self.reporting {
+            if let Some(g) = u.groups.as_mut() {
+                g.moves += 1;
+            }
+        }
+        if self.keeps_stays {
+            // In `from` from admission to now; in `to` from now: the stay
+            // kept when they leave `to` counts from admission, so its part
+            // before now is taken away.
+            self.keep_stay(unit, from, admitted, now.0);
+            self.keep_stay(unit, (to as u32 | TAKEN) as usize, admitted, now.0);
+        }
+    }
+
+    /// A patient of `unit` whose phase's track had no free seat when due.
+    #[cold]
+    #[inline(never)]
+    pub fn move_delayed(&mut self, unit: usize) {
+        let reporting = self.reporting;
+        if let Some(g) = self.units[unit].groups.as_mut().filter(|_| reporting) {
+            g.delayed += 1;
         }
     }
 
@@ -991,6 +1091,17 @@ impl Recorder {
     #[inline]
     pub fn audit_renege(&mut self, placed: bool) {
         self.audit.reneged_while_placed += u64::from(placed);
+    }
+
+    /// Audit: after groups were checked against their minimum or a
+    /// patient moved track, `fault` if the groups' counts are wrong;
+    /// `below` groups found below the minimum, `moved` patients moved.
+    #[cold]
+    #[inline(never)]
+    pub fn audit_groups(&mut self, fault: bool, below: u32, moved: u32) {
+        self.audit.group_faults += u64::from(fault);
+        self.audit.groups_below_min += u64::from(below);
+        self.audit.track_moves += u64::from(moved);
     }
 
     /// Audit: a seat reserved; `overbooked` if the patient had one already
@@ -1253,6 +1364,23 @@ impl Recorder {
                 },
                 intake: None,
                 sessions_cancelled: None,
+                min_size: u
+                    .groups
+                    .as_ref()
+                    .filter(|g| g.min_size)
+                    .map(|g| MinSizeResult {
+                        sessions_below_min: g.below_min,
+                        regrouped: g.regrouped,
+                        group_hours_saved: g.hours_saved,
+                    }),
+                phase_moves: u
+                    .groups
+                    .as_ref()
+                    .filter(|g| g.phase_moves)
+                    .map(|g| PhaseMoveResult {
+                        moves: g.moves,
+                        delayed: g.delayed,
+                    }),
             });
         }
         let rooms = self
@@ -1506,6 +1634,39 @@ impl Recorder {
             events,
         }
     }
+}
+
+/// The record of group minimums and moving phases of `unit`, if it has
+/// either. A group session's hours: every `group_session` workload entry
+/// that applies to the unit, `hours` (or `extra`) + `per_session_hour` x
+/// the track's `hours`, times its `share`, as the hours calculator counts
+/// one group session held.
+fn groups_rec(s: &Scenario, unit: usize) -> Option<Box<GroupsRec>> {
+    let UnitKind::Sessions(su) = &s.units[unit].kind else {
+        return None;
+    };
+    let (min_size, phase_moves) = (su.has_min_size(), su.moves_by_phase());
+    if !min_size && !phase_moves {
+        return None;
+    }
+    let session_hours = su
+        .tracks
+        .iter()
+        .map(|t| {
+            s.workload
+                .iter()
+                .filter(|w| w.activity == Activity::GroupSession)
+                .filter(|w| w.unit.is_none_or(|o| o == unit))
+                .map(|w| (w.hours + w.per_session_hour * t.hours) * w.share)
+                .sum()
+        })
+        .collect();
+    Some(Box::new(GroupsRec {
+        min_size,
+        phase_moves,
+        session_hours,
+        ..GroupsRec::default()
+    }))
 }
 
 /// The mean and P90, in days, of waits of `secs` seconds, exactly as the

@@ -84,7 +84,37 @@ pub struct UnitResult {
     /// A unit with a track that needs facilitators: group sessions not
     /// held for want of them.
     pub sessions_cancelled: Option<u64>,
+    /// A unit with a track that has a `min_size`.
+    pub min_size: Option<MinSizeResult>,
+    /// A unit with a phase that moves patients to another track.
+    pub phase_moves: Option<PhaseMoveResult>,
 }
+
+/// Group minimums (`min_size`) over the reported horizon.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MinSizeResult {
+    /// Group sessions not held for having fewer patients than the minimum.
+    pub sessions_below_min: u64,
+    /// Patients moved to another group of their track to make one meet.
+    pub regrouped: u64,
+    /// The `group_session` workload's hours of those sessions, not spent.
+    pub group_hours_saved: f64,
+}
+
+/// Phases that move patients to another track, over the reported horizon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseMoveResult {
+    /// Patients moved to a phase's track.
+    pub moves: u64,
+    /// Moves that found the track full when due (each counted once).
+    pub delayed: u64,
+}
+
+/// A unit's group-minimum metrics, as `<unit>.<metric>`.
+pub const MIN_SIZE_METRICS: [&str; 3] = ["sessions_below_min", "regrouped", "group_hours_saved"];
+
+/// A unit's phase-move metrics, as `<unit>.<metric>`.
+pub const PHASE_MOVE_METRICS: [&str; 2] = ["phase_moves", "phase_moves_delayed"];
 
 /// A unit's intake appointments due in the reported horizon.
 #[derive(Debug, Clone, Default)]
@@ -497,6 +527,16 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
                     format!("units[{i}].name"),
                 ));
             }
+            if su.has_min_size() {
+                for m in MIN_SIZE_METRICS {
+                    names.push((format!("{}.{m}", u.name), format!("units[{i}].name")));
+                }
+            }
+            if su.moves_by_phase() {
+                for m in PHASE_MOVE_METRICS {
+                    names.push((format!("{}.{m}", u.name), format!("units[{i}].name")));
+                }
+            }
         }
     }
     for (i, r) in s.referrals.iter().enumerate() {
@@ -600,6 +640,16 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
         }
         if let Some(n) = u.sessions_cancelled {
             v.push(n as f64);
+        }
+        if let Some(m) = &u.min_size {
+            v.extend_from_slice(&[
+                m.sessions_below_min as f64,
+                m.regrouped as f64,
+                m.group_hours_saved,
+            ]);
+        }
+        if let Some(m) = &u.phase_moves {
+            v.extend_from_slice(&[m.moves as f64, m.delayed as f64]);
         }
     }
     for st in &r.streams {

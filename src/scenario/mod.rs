@@ -286,7 +286,8 @@ mod tests {
             iop.phases,
             vec![Phase {
                 from_week: 9,
-                sessions_per_week: 2
+                sessions_per_week: 2,
+                track: None,
             }]
         );
         assert_eq!(iop.stepup_to, Destination::Exit("php".into()));
@@ -350,10 +351,10 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial",
+                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial, classes",
                 "simulation.trails: unknown key 'trails'; allowed here: start_date, weeks, warmup_weeks, trials, seed",
                 "units[0].waitlist.patience.mena: unknown key 'mena'; allowed here: dist, value, mean, min, max, mode, sd, shape, scale, values, weights",
-                "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share, facilitators",
+                "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share, facilitators, min_size",
                 "staff[1].ftee: unknown key 'ftee'; allowed here: role, fte, hours_per_fte, shifts, leave_weeks, vacancy, caseload, caseload_units",
                 // The misspelt keys also leave required values missing.
                 "units[0].waitlist.patience: exponential takes mean; 'mean' is missing",
@@ -372,7 +373,7 @@ mod tests {
             p,
             vec![
                 "--set simulation.trails: unknown key 'trails' (set on the command line at simulation.trails); allowed here: start_date, weeks, warmup_weeks, trials, seed",
-                "--set units.iop.tracks.evening.grups: unknown key 'grups' (set on the command line at units[0].tracks[1].grups); allowed here: name, days, start, hours, groups, group_size, room, share, facilitators",
+                "--set units.iop.tracks.evening.grups: unknown key 'grups' (set on the command line at units[0].tracks[1].grups); allowed here: name, days, start, hours, groups, group_size, room, share, facilitators, min_size",
             ]
         );
     }

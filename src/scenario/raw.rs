@@ -222,6 +222,8 @@ impl RawEpisode {
 pub struct RawPhase {
     pub from_week: Option<i64>,
     pub sessions_per_week: Option<i64>,
+    /// A track of the same unit the patient moves to from this phase on.
+    pub track: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -235,6 +237,10 @@ pub struct RawTrack {
     pub room: Option<String>,
     pub share: Option<f64>,
     pub facilitators: Option<RawFacilitators>,
+    /// Fewest patients a group needs to meet. Any TOML value: its type is
+    /// checked in validation, so that `2.5` is a problem with the others
+    /// rather than a serde error on its own.
+    pub min_size: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -513,7 +519,7 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
     ("units.stay", DIST_TABLE_KEYS),
     ("units.episode", EPISODE_KEYS),
     ("units.track_choice", TRACK_CHOICE_KEYS),
-    ("units.phases", &["from_week", "sessions_per_week"]),
+    ("units.phases", &["from_week", "sessions_per_week", "track"]),
     (
         "units.tracks",
         &[
@@ -526,6 +532,7 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "room",
             "share",
             "facilitators",
+            "min_size",
         ],
     ),
     ("units.tracks.facilitators", &["role", "count"]),
@@ -594,11 +601,18 @@ mod tests {
         assert!(ignored::<RawStaff>("staff", table(&["role"], s.clone())).is_empty());
         assert!(ignored::<RawRoom>("rooms", table(&["seats", "count"], i.clone())).is_empty());
         assert!(ignored::<RawDist>("units.stay", table(&DIST_PARAMS[..8], f.clone())).is_empty());
-        assert!(ignored::<RawPhase>(
-            "units.phases",
-            table(allowed_keys("units.phases").unwrap(), i.clone())
-        )
-        .is_empty());
+        let mut phase = table(&["from_week", "sessions_per_week"], i.clone());
+        if let toml::Value::Table(t) = &mut phase {
+            t.insert("track".into(), s.clone());
+            let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+            assert_eq!(keys.len(), allowed_keys("units.phases").unwrap().len());
+        }
+        assert!(ignored::<RawPhase>("units.phases", phase).is_empty());
+        let mut track = table(&["groups", "group_size", "min_size"], i.clone());
+        if let toml::Value::Table(t) = &mut track {
+            t.insert("name".into(), s.clone());
+        }
+        assert!(ignored::<RawTrack>("units.tracks", track).is_empty());
         assert!(ignored::<RawWaitlist>(
             "units.waitlist",
             table(&["capacity", "transfer_priority"], i)

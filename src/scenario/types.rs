@@ -208,6 +208,9 @@ pub struct Phase {
     pub from_week: u32,
     /// Attend only the first `sessions_per_week` of the track's weekly days.
     pub sessions_per_week: u32,
+    /// From this phase on the patient moves to this track of the unit (a
+    /// step-down group), freeing their seat; `None`: they keep their seat.
+    pub track: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +237,18 @@ pub struct SessionUnit {
     pub tracks: Vec<Track>,
     /// An intake assessment between referral and the waitlist, if any.
     pub intake: Option<Box<Intake>>,
+}
+
+impl SessionUnit {
+    /// Whether some phase moves its patients to another track.
+    pub fn moves_by_phase(&self) -> bool {
+        self.phases.iter().any(|ph| ph.track.is_some())
+    }
+
+    /// Whether some track has a `min_size`.
+    pub fn has_min_size(&self) -> bool {
+        self.tracks.iter().any(|t| t.min_size.is_some())
+    }
 }
 
 /// A unit's intake stage: a referral books the first free appointment slot
@@ -298,6 +313,9 @@ pub struct Track {
     /// Staff each group needs on duty for its session to be held; `None`:
     /// sessions are held whoever is on duty (the hours calculator only).
     pub facilitators: Option<Facilitators>,
+    /// Fewest patients a group needs to meet (1..=group_size); `None`: no
+    /// minimum, any group with a patient meets.
+    pub min_size: Option<u32>,
 }
 
 /// `facilitators = { role = "therapist", count = 1 }`.

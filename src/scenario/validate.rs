@@ -260,6 +260,8 @@ struct Names {
     unit_kinds: Vec<Option<String>>,
     rooms: Vec<String>,
     roles: Vec<String>,
+    /// Per unit, its tracks' names as written (for a phase's `track`).
+    unit_tracks: Vec<Vec<String>>,
 }
 
 impl Names {
@@ -471,6 +473,17 @@ impl Validator<'_> {
         self.unique("staff", "role", &roles);
         let names = Names {
             unit_kinds: raw.units.iter().map(|u| u.kind.clone()).collect(),
+            unit_tracks: raw
+                .units
+                .iter()
+                .map(|u| {
+                    u.tracks
+                        .iter()
+                        .flatten()
+                        .filter_map(|t| t.name.clone())
+                        .collect()
+                })
+                .collect(),
             units,
             rooms,
             roles,
@@ -1107,6 +1120,18 @@ impl Validator<'_> {
         let on_completion = self.routing(&at(path, "on_completion"), &u.on_completion, i, names);
         let tracks = self.tracks(path, &u.tracks, names);
         let phases = self.phases(&at(path, "phases"), &u.phases, &tracks);
+        self.phase_tracks(&at(path, "phases"), i, &u.phases, &tracks, names);
+        let phases = phases
+            .into_iter()
+            .zip(u.phases.iter().flatten())
+            .map(|(ph, raw)| Phase {
+                track: raw
+                    .track
+                    .as_ref()
+                    .and_then(|n| tracks.iter().position(|t| t.name == *n)),
+                ..ph
+            })
+            .collect();
         let intake = self.intake(&at(path, "intake"), &u.intake, names);
         SessionUnit {
             admission,
@@ -1322,6 +1347,11 @@ impl Validator<'_> {
             .share
             .map_or(0.0, |s| self.probability(&at(path, "share"), s));
         let facilitators = self.facilitators(&at(path, "facilitators"), &t.facilitators, names);
+        let min_size = t.min_size.as_ref().and_then(|v| {
+            // A group size that is itself a problem cannot bound it.
+            let size = (t.group_size.is_some() && group_size >= 1).then_some(group_size);
+            self.min_size(&at(path, "min_size"), v, size, &at(path, "group_size"))
+        });
         Track {
             name,
             days,
@@ -1332,6 +1362,52 @@ impl Validator<'_> {
             room,
             share,
             facilitators,
+            min_size,
+        }
+    }
+
+    /// A track's `min_size`: a whole number of patients from 1 to its
+    /// `group_size` (`size`, if that is valid; its key `size_key`).
+    fn min_size(
+        &mut self,
+        path: &str,
+        v: &toml::Value,
+        size: Option<u32>,
+        size_key: &str,
+    ) -> Option<u32> {
+        let allowed = match size {
+            Some(g) => format!("allowed: a whole number from 1 to group_size ({g})"),
+            None => "allowed: a whole number from 1 to group_size".to_string(),
+        };
+        let toml::Value::Integer(n) = *v else {
+            self.push(
+                path,
+                format!(
+                    "must be a whole number of patients, got {}; {allowed}",
+                    value_kind(v)
+                ),
+            );
+            return None;
+        };
+        if n < 1 {
+            self.push(
+                path,
+                format!("must be at least 1, got {n}; {allowed} (leave it out for no minimum)"),
+            );
+            return None;
+        }
+        match size {
+            Some(g) if n > i64::from(g) => {
+                self.push(
+                    path,
+                    format!(
+                        "min_size {n} is above group_size {g} ({size_key}): a group could never \
+                         meet; {allowed}"
+                    ),
+                );
+                None
+            }
+            _ => u32::try_from(n).ok(),
         }
     }
 
@@ -1452,9 +1528,81 @@ impl Validator<'_> {
             phases.push(Phase {
                 from_week,
                 sessions_per_week: spw,
+                track: None,
             });
         }
         phases
+    }
+
+    /// The `track` of each phase of unit `unit`: a track of the same unit
+    /// (patients move within their unit), other than the one the patients
+    /// are in already: no track that takes admissions directly (its
+    /// patients would move to the track they are in), and not the target
+    /// of an earlier moving phase.
+    fn phase_tracks(
+        &mut self,
+        path: &str,
+        unit: usize,
+        raw: &Option<Vec<RawPhase>>,
+        tracks: &[Track],
+        names: &Names,
+    ) {
+        let own: Vec<String> = tracks.iter().map(|t| t.name.clone()).collect();
+        let unit_name = names.units.get(unit).cloned().unwrap_or_default();
+        let mut targets: Vec<(usize, usize)> = Vec::new();
+        for (k, p) in raw.iter().flatten().enumerate() {
+            let Some(name) = &p.track else { continue };
+            let tp = format!("{path}[{k}].track");
+            let Some(j) = own.iter().position(|t| t == name) else {
+                let elsewhere: Vec<&str> = names
+                    .unit_tracks
+                    .iter()
+                    .enumerate()
+                    .filter(|&(u, ts)| u != unit && ts.contains(name))
+                    .filter_map(|(u, _)| names.units.get(u).map(String::as_str))
+                    .collect();
+                let message = if elsewhere.is_empty() {
+                    format!(
+                        "no track named '{name}'; unit '{unit_name}' has the tracks: {}",
+                        list_or_none(&own)
+                    )
+                } else {
+                    format!(
+                        "'{name}' is a track of unit '{}', not of unit '{unit_name}': a phase \
+                         moves patients within their unit; allowed: {}",
+                        elsewhere.join("', '"),
+                        list_or_none(&own)
+                    )
+                };
+                self.push(tp, message);
+                continue;
+            };
+            if let Some(&(first, _)) = targets.iter().find(|&&(_, t)| t == j) {
+                self.push(
+                    tp,
+                    format!(
+                        "patients are in track '{name}' already from {path}[{first}]; a phase \
+                         moves them to another track (leave track out to keep them there)"
+                    ),
+                );
+            } else if tracks[j].share > 0.0 {
+                let how = if tracks.iter().all(|t| t.share == tracks[j].share) && own.len() > 1 {
+                    " (no track gives a share, so admissions are split equally)"
+                } else {
+                    ""
+                };
+                self.push(
+                    tp,
+                    format!(
+                        "track '{name}' takes a share {} of admissions{how}, and its patients \
+                         would move to the track itself; a step-down track takes nobody \
+                         directly: give the tracks shares with share = 0 for '{name}'",
+                        num(tracks[j].share)
+                    ),
+                );
+            }
+            targets.push((k, j));
+        }
     }
 
     /// `{ dist = "...", ... }`: the dist name, its exact keys, then `Dist::new`.
