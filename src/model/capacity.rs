@@ -128,14 +128,33 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
         let mut next = external.clone();
         for (i, u) in s.units.iter().enumerate() {
             let (_, complete, stepped) = outcomes[i];
-            match &u.kind {
-                UnitKind::Beds(b) => add_routing(&mut next, &b.on_discharge, arrivals[i]),
+            let routed = |r: &Routing| r.shares.iter().map(|(_, p)| p).sum::<f64>();
+            // Leavers who go home (a relapse brings some back).
+            let home = match &u.kind {
+                UnitKind::Beds(b) => {
+                    add_routing(&mut next, &b.on_discharge, arrivals[i]);
+                    arrivals[i] * (1.0 - routed(&b.on_discharge))
+                }
                 UnitKind::Sessions(su) => {
                     add_routing(&mut next, &su.on_completion, arrivals[i] * complete);
-                    if let Destination::Unit(v) = su.stepup_to {
-                        next[v] += arrivals[i] * stepped;
+                    match &su.on_stepup {
+                        Some(r) => add_routing(&mut next, r, arrivals[i] * stepped),
+                        None => {
+                            if let Destination::Unit(v) = su.stepup_to {
+                                next[v] += arrivals[i] * stepped;
+                            }
+                        }
                     }
+                    // Dropouts and administrative discharges together, as dropouts.
+                    let other = (1.0 - complete - stepped).max(0.0);
+                    add_routing(&mut next, &su.on_dropout, arrivals[i] * other);
+                    arrivals[i]
+                        * (complete * (1.0 - routed(&su.on_completion))
+                            + other * (1.0 - routed(&su.on_dropout)))
                 }
+            };
+            if let Some(r) = &u.relapse {
+                next[r.to] += home.max(0.0) * r.share * r.show;
             }
         }
         arrivals = next;
@@ -293,7 +312,10 @@ mod tests {
             dropout_weekly: vec![0.08, 0.08, 0.05, 0.05, 0.025],
             stepup_weekly: 0.005,
             stepup_to: Destination::Exit("php".into()),
+            on_stepup: None,
             on_completion: Routing::default(),
+            on_dropout: Routing::default(),
+            on_admin_discharge: Routing::default(),
             phases: vec![],
             tracks: vec![],
             intake: None,

@@ -73,6 +73,9 @@ pub struct RawUnit {
     pub stay: Option<RawDist>,
     pub on_discharge: Option<BTreeMap<String, f64>>,
     pub handoff: Option<String>,
+    // either kind
+    pub relapse: Option<RawRelapse>,
+    pub transfer_show: Option<f64>,
     // kind = "sessions"
     pub admission: Option<String>,
     pub cohort_weeks: Option<i64>,
@@ -84,6 +87,9 @@ pub struct RawUnit {
     pub stepup_weekly: Option<f64>,
     pub stepup_to: Option<String>,
     pub on_completion: Option<BTreeMap<String, f64>>,
+    pub on_stepup: Option<BTreeMap<String, f64>>,
+    pub on_dropout: Option<BTreeMap<String, f64>>,
+    pub on_admin_discharge: Option<BTreeMap<String, f64>>,
     pub phases: Option<Vec<RawPhase>>,
     pub tracks: Option<Vec<RawTrack>>,
     pub intake: Option<RawIntake>,
@@ -102,6 +108,21 @@ pub struct RawIntake {
     /// A probability, or a list of [days waited, probability] pairs.
     pub show: Option<toml::Value>,
 }
+
+/// `relapse = { share = 0.3, after = { dist = "lognormal", mean = 120, sd = 60 },
+/// to = "iop", show = 0.8, priority = 1 }`. A `class` key (patient classes)
+/// is not part of the language yet.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRelapse {
+    pub share: Option<f64>,
+    pub after: Option<RawDist>,
+    pub to: Option<String>,
+    pub show: Option<f64>,
+    pub priority: Option<i64>,
+}
+
+/// The keys of a unit's `relapse` table.
+pub const RELAPSE_KEYS: &[&str] = &["share", "after", "to", "show", "priority"];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RawWaitlist {
@@ -423,6 +444,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "stay",
             "on_discharge",
             "handoff",
+            "relapse",
+            "transfer_show",
             "admission",
             "cohort_weeks",
             "first_cohort",
@@ -433,6 +456,9 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "stepup_weekly",
             "stepup_to",
             "on_completion",
+            "on_stepup",
+            "on_dropout",
+            "on_admin_discharge",
             "phases",
             "tracks",
             "intake",
@@ -448,6 +474,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
     ),
     ("units.waitlist.patience", DIST_TABLE_KEYS),
     ("units.stay", DIST_TABLE_KEYS),
+    ("units.relapse", RELAPSE_KEYS),
+    ("units.relapse.after", DIST_TABLE_KEYS),
     (
         "units.episode",
         &[
