@@ -164,6 +164,14 @@ pub fn instant_stays(s: &Scenario, problems: &mut Vec<Problem>) {
                 a[i][*v] -= instant[i] * share;
             }
         }
+        // An instant stay whose patient goes home and relapses at once.
+        if let Some(r) = &u.relapse {
+            let home = 1.0 - routing(u).shares.iter().map(|(_, p)| p).sum::<f64>();
+            let now = r.after.prob_below(HALF_SECOND_DAYS);
+            if home > ROUTING_SUM_TOL && r.to < n {
+                a[i][r.to] -= instant[i] * home * r.share * r.show * now;
+            }
+        }
     }
     let mut singular = false;
     for col in 0..n {
@@ -604,6 +612,7 @@ impl Validator<'_> {
         if raw.units.is_empty() {
             self.push("units", "no units; define at least one [[units]] table");
         }
+        let before_units = self.problems.len();
         let units: Vec<Unit> = raw
             .units
             .iter()
@@ -611,7 +620,11 @@ impl Validator<'_> {
             .map(|(i, u)| self.unit(i, u, &names))
             .collect();
         self.track_count(&units);
-        self.relapse_loops(&units);
+        // On units without placeholders only: a loop through a misspelt
+        // unit name would be a guess.
+        if self.problems.len() == before_units {
+            self.relapse_loops(&units);
+        }
         let rooms: Vec<Room> = raw
             .rooms
             .iter()
@@ -1292,10 +1305,9 @@ impl Validator<'_> {
                 );
             }
             let key = at(path, "on_stepup");
-            let routing = self.routing(&key, &u.on_stepup, i, names);
+            let routing = self.routing_map(&key, &u.on_stepup, i, names, false);
             let sum: f64 = routing.shares.iter().map(|(_, p)| p).sum();
-            // Over 1 is reported by `routing` already.
-            if sum.is_finite() && sum < 1.0 - ROUTING_SUM_TOL {
+            if sum.is_finite() && (sum - 1.0).abs() > ROUTING_SUM_TOL {
                 self.push(
                     key,
                     format!(
@@ -1392,6 +1404,19 @@ impl Validator<'_> {
         own: UnitId,
         names: &Names,
     ) -> Routing {
+        self.routing_map(path, raw, own, names, true)
+    }
+
+    /// [`Validator::routing`]; `home`: the remainder goes home (shares
+    /// sum to at most 1), else the caller checks the sum.
+    fn routing_map(
+        &mut self,
+        path: &str,
+        raw: &Option<std::collections::BTreeMap<String, f64>>,
+        own: UnitId,
+        names: &Names,
+        home: bool,
+    ) -> Routing {
         let mut shares = Vec::new();
         let mut sum = 0.0;
         for (dest, share) in raw.iter().flatten() {
@@ -1399,7 +1424,7 @@ impl Validator<'_> {
             sum += p;
             shares.push((self.destination(&at(path, dest), dest, own, names), p));
         }
-        if sum.is_finite() && sum > 1.0 + ROUTING_SUM_TOL {
+        if home && sum.is_finite() && sum > 1.0 + ROUTING_SUM_TOL {
             self.push(
                 path,
                 format!("shares sum to {}; they must sum to at most 1 (the remainder leaves care as 'home')", round9(sum)),
