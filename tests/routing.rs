@@ -70,7 +70,7 @@ fn conserved(runs: &[(TrialResult, Audit)]) {
             assert_eq!(u.destinations.iter().sum::<u64>(), u.counts.exits());
         }
         let away: u64 = r.units.iter().map(|u| u.away_at_end).sum();
-        assert_eq!(a.relapses_due, a.relapses_arrived + away, "{a:?}");
+        assert_eq!(a.relapses_drawn, a.relapses_arrived + away, "{a:?}");
         assert_eq!(a.negative_waits, 0);
         assert!(a.lowest_level.iter().all(|&l| l >= 0));
     }
@@ -345,6 +345,8 @@ fn readmission_windows_follow_the_relapse_delay() {
         assert_eq!(m("iop.readmission_rate_30d"), 0.0);
         assert!(m("iop.readmitted_90d") > 20.0);
         assert_eq!(m("iop.readmission_rate_90d"), 1.0);
+        // Those who went home in the last 60 days are away at the end.
+        assert!(r.units[0].away_at_end > 0);
     }
     // Half relapse: the rates are about a half.
     let s = scenario(RELAPSE, &["units.iop.relapse.share=0.5"]);
@@ -399,10 +401,15 @@ fn a_relapse_after_the_horizon_never_happens() {
         RELAPSE,
         &["units.iop.relapse.after={ dist = \"fixed\", value = 100000 }"],
     );
-    for (r, a) in trials(&s) {
-        assert_eq!(a.relapses_due, 0);
-        assert_eq!(r.units[0].away_at_end, 0);
+    let runs = trials(&s);
+    conserved(&runs);
+    for (r, a) in &runs {
+        // Everyone who went home is away at the end, nobody came back.
+        assert_eq!(a.relapses_arrived, 0);
+        assert_eq!(r.units[0].away_at_end, a.relapses_drawn);
+        assert!(a.relapses_drawn > 100);
         assert_eq!(r.units[0].relapse_referrals, Some(0));
+        assert_eq!(r.units[0].readmissions.unwrap().within_90d, 0);
     }
 }
 

@@ -95,8 +95,9 @@ enum Status {
     Intake,
     Waiting,
     InCare,
-    /// Gone home from `unit` after a stay, with a relapse referral pending
-    /// (an [`Event::Relapse`]); `tally` holds their readmission ticket.
+    /// Gone home from `unit` after a stay, to be referred again (an
+    /// [`Event::Relapse`], if before the horizon); `tally` holds their
+    /// readmission ticket.
     Away,
 }
 
@@ -1681,9 +1682,9 @@ impl<'p, L: Log> Clinic<'p, L> {
 
     /// `pid` went home from `unit`, which has a `relapse`: with its share
     /// they will be referred again after its delay (drawn with their
-    /// routing generator, after the routing draw), unless that falls at
-    /// or after the horizon; meanwhile they are away. Out of line and
-    /// cold: only units with a relapse come here.
+    /// routing generator, after the routing draw); meanwhile they are
+    /// away, and still are at the end if it falls at or after the
+    /// horizon. Out of line and cold: only units with a relapse come here.
     #[cold]
     #[inline(never)]
     fn home_with_relapse(
@@ -1704,14 +1705,16 @@ impl<'p, L: Log> Clinic<'p, L> {
             return self.release_patient(pid);
         }
         let at = now.plus_days(r.after.sample(rng));
-        if at >= self.p.horizon {
-            return self.release_patient(pid);
-        }
         pt.status = Status::Away;
         pt.unit = unit as u32;
         let gen = pt.gen;
-        pt.tally = self.rec.relapse_due(unit, now);
-        q.push(at, class::ARRIVAL, Event::Relapse { pid, gen });
+        let due = at < self.p.horizon;
+        pt.tally = self.rec.relapse_drawn(unit, now, due);
+        // One due at or after the horizon never happens: they are away at
+        // the end.
+        if due {
+            q.push(at, class::ARRIVAL, Event::Relapse { pid, gen });
+        }
     }
 
     /// `pid`, away since going home, is referred again to the relapse's

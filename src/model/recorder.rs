@@ -193,7 +193,7 @@ struct StreamRec {
 /// counted apart and this is the patient's first unit, else [`NO_STREAM`];
 /// or, for a patient referred again after a relapse and not yet admitted,
 /// their readmission ticket (from [`TICKET_BASE`] on: see
-/// [`Recorder::relapse_due`]), counted for no stream.
+/// [`Recorder::relapse_drawn`]), counted for no stream.
 pub type Tally = u32;
 /// The first readmission ticket: far above any stream's index.
 pub const TICKET_BASE: Tally = 1 << 31;
@@ -258,10 +258,10 @@ pub struct Audit {
     pub seats_overbooked: u64,
     /// Seats reserved for bed-holders (not an invariant: shows the rule ran).
     pub seats_reserved: u64,
-    /// Relapses due before the horizon (whole run), and of them those that
-    /// came (their referral happened): the rest are away at the end
+    /// Relapses drawn (whole run), and of them those that came (their
+    /// referral happened before the horizon): the rest are away at the end
     /// ([`UnitResult::away_at_end`]).
-    pub relapses_due: u64,
+    pub relapses_drawn: u64,
     pub relapses_arrived: u64,
 }
 
@@ -772,14 +772,14 @@ impl Recorder {
         }
     }
 
-    /// A patient who went home from `from` at `now` will be referred again
-    /// before the horizon: the tally they carry until admitted (a ticket
-    /// that remembers when and where from they went home).
+    /// A patient who went home from `from` at `now` will be referred again,
+    /// before the horizon if `due`: the tally they carry until admitted (a
+    /// ticket that remembers when and where from they went home).
     #[cold]
     #[inline(never)]
-    pub fn relapse_due(&mut self, from: usize, now: SimTime) -> Tally {
-        self.audit.relapses_due += 1;
-        let Some(r) = self.routing.as_mut() else {
+    pub fn relapse_drawn(&mut self, from: usize, now: SimTime, due: bool) -> Tally {
+        self.audit.relapses_drawn += 1;
+        let Some(r) = self.routing.as_mut().filter(|_| due) else {
             return NO_STREAM;
         };
         let ticket = (from as u32, now.0);

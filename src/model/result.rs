@@ -92,8 +92,8 @@ pub struct UnitResult {
     pub relapse_referrals: Option<u64>,
     /// A unit with a `relapse`.
     pub readmissions: Option<Readmissions>,
-    /// Patients who went home from this unit and will be referred again
-    /// (a relapse due before the horizon), at the horizon (whole run).
+    /// Patients who went home from this unit and are to be referred again
+    /// (`relapse`) at or after the horizon: away at the end.
     pub away_at_end: u64,
 }
 
