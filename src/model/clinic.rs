@@ -348,6 +348,10 @@ struct UnitState<'p> {
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
     is_sessions: bool,
+    /// A sessions unit or one with a `relapse`: its leavers go on out of
+    /// line ([`Clinic::leave_apart`]), so that a bed unit's (M/M/c's) pay
+    /// the one test that they always paid for being in a bed.
+    leaves_apart: bool,
     /// The caseload that caps admissions here ([`Staffing::caseloads`]).
     caseload: Option<u32>,
 }
@@ -663,6 +667,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 cohort: plan.cohort,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
+                leaves_apart: plan.is_sessions || unit.relapse.is_some(),
                 caseload: None,
             })
             .collect::<Vec<_>>();
@@ -1607,7 +1612,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
-        let relapse = us.spec.relapse.is_some();
+        let apart = us.leaves_apart;
         // A destination drawn from a routing map comes with its place in
         // the unit's maps (`destination`); `stepup_to`'s is `STEPUP_TO`.
         let (dest, handoff) = match (&us.spec.kind, why) {
@@ -1661,6 +1666,38 @@ impl<'p, L: Log> Clinic<'p, L> {
             let dest_index = dest_index.unwrap_or(self.p.units[unit].home_dest);
             self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
         }
+        if apart {
+            return self.leave_apart(now, pid, unit, seat, dest, handoff, stay_secs, q);
+        }
+        // A bed unit without a relapse.
+        match dest {
+            Some(Destination::Unit(next)) => {
+                self.transfer(now, pid, *next, seat, Some((seat, handoff)), q);
+            }
+            _ => {
+                self.release_seat(now, seat, q);
+                self.release_patient(pid);
+            }
+        }
+    }
+
+    /// The rest of [`Clinic::on_leave`] for a leaver of a sessions unit or
+    /// of a unit with a `relapse`, bound for `dest` (`None`: home). Out of
+    /// line: see `UnitState::leaves_apart`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn leave_apart(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        seat: Seat,
+        dest: Option<&Destination>,
+        handoff: Handoff,
+        stay_secs: i64,
+        q: &mut EventQueue<Event>,
+    ) {
+        let is_sessions = self.units[unit].is_sessions;
         if is_sessions {
             self.leave_session(pid, now, stay_secs);
         }
@@ -1669,7 +1706,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 let from = (!is_sessions).then_some((seat, handoff));
                 self.transfer(now, pid, *next, seat, from, q);
             }
-            None if relapse => {
+            None if self.units[unit].spec.relapse.is_some() => {
                 self.release_seat(now, seat, q);
                 self.home_with_relapse(now, pid, unit, q);
             }
