@@ -550,3 +550,37 @@ fn routing_shares_and_the_two_step_up_keys_are_checked() {
         &["unknown key", "share, after, to, show, priority"],
     );
 }
+
+#[test]
+fn empty_maps_and_certain_shows_draw_nothing_and_change_nothing() {
+    // Without the new keys, with empty maps and with show rates of 1, every
+    // trial is the same, bit for bit: an empty map takes no routing draw,
+    // a show rate of 1 no show draw.
+    let plain = EXITS
+        .replace(
+            "on_stepup = { crisis = 0.25, ward = 0.75 }\n",
+            "stepup_to = \"ward\"\n",
+        )
+        .replace("on_dropout = { lost = 0.5, elsewhere = 0.5 }\n", "")
+        .replace("on_admin_discharge = { discharged = 1 }\n", "");
+    let s = scenario(&plain, &["simulation.trials=5"]);
+    let same = scenario(
+        &plain,
+        &[
+            "simulation.trials=5",
+            "units.iop.on_dropout={}",
+            "units.iop.on_admin_discharge={}",
+            "units.ward.transfer_show=1",
+        ],
+    );
+    let a: Vec<String> = trials(&s).iter().map(|r| format!("{r:?}")).collect();
+    let b: Vec<String> = trials(&same).iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(a, b);
+    // A map that routes changes the draws after it, and the results.
+    let routed = scenario(
+        &plain,
+        &["simulation.trials=5", "units.iop.on_dropout={ lost = 0.5 }"],
+    );
+    let c: Vec<String> = trials(&routed).iter().map(|r| format!("{r:?}")).collect();
+    assert_ne!(a, c);
+}
