@@ -574,6 +574,15 @@ mod tests {
             table(&["capacity", "transfer_priority"], i)
         )
         .is_empty());
+        // The relapse table: its number keys, and `to` as a name.
+        assert!(
+            ignored::<RawRelapse>("units.relapse", table(&["share", "show"], f.clone())).is_empty()
+        );
+        assert!(ignored::<RawRelapse>("units.relapse", table(&["to"], s.clone())).is_empty());
+        assert_eq!(
+            ignored::<RawRelapse>("units.relapse", table(&["class"], s.clone())),
+            vec!["class".to_string()]
+        );
         assert_eq!(
             ignored::<RawStaff>("staff", table(&["grups"], s)),
             vec!["grups".to_string()]
