@@ -584,3 +584,21 @@ fn empty_maps_and_certain_shows_draw_nothing_and_change_nothing() {
     let c: Vec<String> = trials(&routed).iter().map(|r| format!("{r:?}")).collect();
     assert_ne!(a, c);
 }
+
+#[test]
+fn names_given_by_the_new_maps_are_checked_for_clashes() {
+    // `iop.to.referrals` from the dropout map and from a unit named `iop.to`.
+    let text = format!(
+        "{EXITS}\n[[units]]\nname = \"iop.to\"\nkind = \"beds\"\ncapacity = 1\nstay = {{ dist = \"fixed\", value = 1 }}\n"
+    );
+    let e = load_str(
+        &text,
+        "test",
+        &["units.iop.on_dropout={ referrals = 0.5 }".to_string()],
+    )
+    .err()
+    .expect("a clash");
+    let msg = e.to_string();
+    assert!(msg.contains("units[0].on_dropout.referrals"), "{msg}");
+    assert!(msg.contains("'iop.to.referrals'"), "{msg}");
+}
