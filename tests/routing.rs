@@ -596,8 +596,7 @@ fn names_given_by_the_new_maps_are_checked_for_clashes() {
         "test",
         &["units.iop.on_dropout={ referrals = 0.5 }".to_string()],
     )
-    .err()
-    .expect("a clash");
+    .expect_err("a clash");
     let msg = e.to_string();
     assert!(msg.contains("units[0].on_dropout.referrals"), "{msg}");
     assert!(msg.contains("'iop.to.referrals'"), "{msg}");
