@@ -2520,3 +2520,15 @@ impl<L: Log> Process for Clinic<'_, L> {
         }
     }
 }
+
+#[cfg(test)]
+mod event_layout {
+    use super::Event;
+
+    /// Every event, the relapse's included, moves in two aligned words.
+    #[test]
+    fn an_event_is_two_aligned_words() {
+        assert_eq!(std::mem::size_of::<Event>(), 16);
+        assert_eq!(std::mem::align_of::<Event>(), 8);
+    }
+}
