@@ -723,3 +723,40 @@ fn check_estimates_the_load_of_each_class_with_its_own_rules() {
     let base = &estimate(&load(DEFAULT_TOML, &[]))[0];
     assert!(a.mean_stay_days < 0.7 * base.mean_stay_days);
 }
+
+#[test]
+fn a_relapse_refers_its_patients_again_as_the_class_it_names() {
+    let text = default_with(
+        "[[classes]]\nname = \"first\"\n[[classes]]\nname = \"relapsed\"\ndropout_weekly = [0.2]\npriority = 0\n",
+    );
+    let s = load(
+        &text,
+        &[
+            "simulation.trials=1",
+            "referrals.0.class=\"first\"",
+            "referrals.1.class=\"first\"",
+            "referrals.2.class=\"first\"",
+            "units.iop.relapse={ share = 0.5, after = { dist = \"fixed\", value = 20 }, class = \"relapsed\" }",
+        ],
+    );
+    let p = Program::new(&s);
+    let mut relapses = 0;
+    for t in 0..10 {
+        let r = run_trial(&p, 5, t);
+        let u = &r.units[0];
+        let relapsed = &r.classes[1].counts;
+        // Every relapse referral is of the class it names, and only they are.
+        assert_eq!(Some(relapsed.referrals), u.relapse_referrals, "trial {t}");
+        assert_eq!(
+            r.classes[0].counts.referrals + relapsed.referrals,
+            u.counts.referrals
+        );
+        relapses += relapsed.referrals;
+    }
+    assert!(relapses > 100, "{relapses}");
+    let e = problems(&text, &["units.iop.relapse={ share = 0.5, after = { dist = \"fixed\", value = 20 }, class = \"second\" }"]);
+    assert!(
+        e.contains("units[0].relapse.class: no class named 'second'; classes are: first, relapsed"),
+        "{e}"
+    );
+}

@@ -773,3 +773,153 @@ fn the_log_reconciles_with_group_minimums() {
     let regrouped: f64 = (0..3).map(|t| value(&trials, t, "iop.regrouped")).sum();
     assert!(below > 0.0 && regrouped > 0.0, "{below} {regrouped}");
 }
+
+/// A ward and an IOP closing the loop (issue 19): step-ups shared between
+/// the ward and an exit label, dropouts partly to the ward, a show rate on
+/// transfers into the ward, and a relapse of the IOP's home-goers.
+const RELAPSING: &str = r#"
+name = "relapsing"
+[simulation]
+start_date = "2027-01-04"
+weeks = 40
+warmup_weeks = 10
+trials = 4
+seed = 19
+[[referrals]]
+name = "community"
+to = "iop"
+per_week = 4
+show = 0.8
+[[units]]
+name = "iop"
+kind = "sessions"
+episode = { weeks = 6 }
+attendance = 0.85
+discharge_after_absences = 3
+dropout_weekly = [0.06, 0.04]
+stepup_weekly = 0.02
+on_stepup = { ward = 0.7, residential = 0.3 }
+on_dropout = { ward = 0.2 }
+on_admin_discharge = { discharged = 0.5 }
+on_completion = { outpatient = 0.5 }
+relapse = { share = 0.4, after = { dist = "lognormal", mean = 40, sd = 20 }, show = 0.9, priority = 0 }
+waitlist = { patience = { dist = "exponential", mean = 30 } }
+[[units.tracks]]
+name = "day"
+days = ["mon", "wed", "fri"]
+start = "09:00"
+hours = 3
+groups = 2
+group_size = 10
+[[units]]
+name = "ward"
+kind = "beds"
+capacity = 3
+stay = { dist = "gamma", mean = 8, sd = 3 }
+on_discharge = { iop = 0.6 }
+handoff = "wait_in_place"
+transfer_show = 0.8
+"#;
+
+#[test]
+fn the_log_reconciles_with_relapse_readmissions_and_routed_exits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("relapsing.toml");
+    fs::write(&path, RELAPSING).unwrap();
+    let dir = run_logged(tmp.path(), Some(&path), &["--log", "--log-trials", "4"]);
+    let s = load_file(&path, &[]).unwrap();
+    reconcile(&dir, &s, 4);
+    let trials = read_csv(&dir.join("trials.csv"));
+    let visits = read_csv(&dir.join("patients.csv"));
+    let start: NaiveDateTime = s.simulation.start_date.and_hms_opt(0, 0, 0).unwrap();
+    let end = start + Duration::weeks(i64::from(s.simulation.weeks));
+    let within = |t: Option<NaiveDateTime>| t.is_some_and(|t| t >= start && t < end);
+    let (mut relapses, mut readmitted) = (0.0, 0.0);
+    for trial in 0..4u64 {
+        // Each patient's visits in order of referral.
+        let mut by_patient: HashMap<&str, Vec<&Row>> = HashMap::new();
+        for r in visits.iter().filter(|r| r["trial"] == trial.to_string()) {
+            by_patient.entry(r["patient"].as_str()).or_default().push(r);
+        }
+        let (mut relapse_referrals, mut within_30, mut within_90) = (0.0, 0.0, 0.0);
+        let (mut cohort_30, mut hits_30, mut cohort_90, mut hits_90) = (0.0, 0.0, 0.0, 0.0);
+        for rows in by_patient.values_mut() {
+            rows.sort_by_key(|r| time(&r["referred"]));
+            for (k, r) in rows.iter().enumerate() {
+                // Only the IOP's home-goers relapse: the next visit is one.
+                if r["unit"] != "iop" || r["destination"] != "home" {
+                    continue;
+                }
+                let left = time(&r["left"]).unwrap();
+                let next = rows.get(k + 1);
+                if let Some(n) = next {
+                    assert_eq!(n["unit"], "iop", "{n:?}");
+                    assert!(time(&n["referred"]).unwrap() >= left);
+                    if within(time(&n["referred"])) {
+                        relapse_referrals += 1.0;
+                    }
+                }
+                if !within(Some(left)) {
+                    continue;
+                }
+                let gap = next
+                    .and_then(|n| time(&n["admitted"]))
+                    .map(|a| secs(a, left) / 86_400.0);
+                let in30 = gap.is_some_and(|g| g <= 30.0);
+                let in90 = gap.is_some_and(|g| g <= 90.0);
+                within_30 += f64::from(u8::from(in30));
+                within_90 += f64::from(u8::from(in90));
+                if left + Duration::days(30) <= end {
+                    cohort_30 += 1.0;
+                    hits_30 += f64::from(u8::from(in30));
+                }
+                if left + Duration::days(90) <= end {
+                    cohort_90 += 1.0;
+                    hits_90 += f64::from(u8::from(in90));
+                }
+            }
+        }
+        let reported = |m: &str| value(&trials, trial, m);
+        assert_matches(
+            "iop.relapse_referrals",
+            relapse_referrals,
+            reported("iop.relapse_referrals"),
+        );
+        assert_matches(
+            "iop.readmitted_30d",
+            within_30,
+            reported("iop.readmitted_30d"),
+        );
+        assert_matches(
+            "iop.readmitted_90d",
+            within_90,
+            reported("iop.readmitted_90d"),
+        );
+        let rate = |hits: f64, of: f64| if of > 0.0 { hits / of } else { f64::NAN };
+        assert_matches(
+            "iop.readmission_rate_30d",
+            rate(hits_30, cohort_30),
+            reported("iop.readmission_rate_30d"),
+        );
+        assert_matches(
+            "iop.readmission_rate_90d",
+            rate(hits_90, cohort_90),
+            reported("iop.readmission_rate_90d"),
+        );
+        relapses += relapse_referrals;
+        readmitted += within_90;
+    }
+    assert!(
+        relapses > 10.0 && readmitted > 10.0,
+        "{relapses} {readmitted}"
+    );
+    let has = |f: &dyn Fn(&Row) -> bool| visits.iter().any(f);
+    // A transfer that did not show at the ward; step-ups to the exit label.
+    assert!(has(&|r| r["unit"] == "ward" && r["reason"] == "no_show"));
+    assert!(has(
+        &|r| r["unit"] == "iop" && r["destination"] == "residential"
+    ));
+    assert!(has(&|r| r["unit"] == "iop"
+        && r["reason"] == "dropped_out"
+        && r["destination"] == "ward"));
+}

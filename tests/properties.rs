@@ -155,6 +155,36 @@ struct ScenarioGen {
     /// moves patients to, with the week it starts.
     min_sizes: Vec<Option<u32>>,
     step_down: Option<(TrackGen, u32)>,
+    routing: RoutingGen,
+}
+
+/// Issue 19's keys: a relapse of the IOP's home-goers (to the IOP or the
+/// ward), dropouts sent to the ward, a show rate for transfers into the IOP.
+#[derive(Debug, Clone)]
+struct RoutingGen {
+    /// (share, delay, show, to the ward)
+    relapse: Option<(f64, DistGen, f64, bool)>,
+    dropout_to_beds: f64,
+    transfer_show: f64,
+}
+
+fn routing() -> impl Strategy<Value = RoutingGen> {
+    (
+        prop::option::of((
+            // Below 1, so a loop always has an exit.
+            prop_oneof![Just(0.9), 0.0..0.9f64],
+            dist(60.0),
+            prop_oneof![Just(1.0), 0.0..=1.0f64],
+            any::<bool>(),
+        )),
+        prop_oneof![Just(0.0), 0.0..=1.0f64],
+        prop_oneof![Just(1.0), 0.0..=1.0f64],
+    )
+        .prop_map(|(relapse, dropout_to_beds, transfer_show)| RoutingGen {
+            relapse,
+            dropout_to_beds,
+            transfer_show,
+        })
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -269,6 +299,7 @@ fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
         unit,
         tracks,
         prop::option::of(bed()),
+        routing(),
     )
         .prop_map(
             |(
@@ -287,6 +318,7 @@ fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
                 ),
                 (tracks, shares, room, wl_capacity, patience, transfer_priority, completion_exit),
                 bed,
+                routing,
             )| {
                 // A phase may ask for no more sessions than every track has.
                 let min_days = tracks
@@ -321,6 +353,7 @@ fn scenario_gen() -> impl Strategy<Value = ScenarioGen> {
                     bed,
                     min_sizes: Vec::new(),
                     step_down: None,
+                    routing,
                 }
             },
         )
@@ -408,6 +441,24 @@ impl ScenarioGen {
             "on_completion = {{ outpatient = {:?} }}\n",
             self.completion_exit
         );
+        let r = &self.routing;
+        if self.bed.is_some() && r.dropout_to_beds > 0.0 {
+            t += &format!("on_dropout = {{ inpatient = {:?} }}\n", r.dropout_to_beds);
+        }
+        if r.transfer_show < 1.0 {
+            t += &format!("transfer_show = {:?}\n", r.transfer_show);
+        }
+        if let Some((share, after, show, to_ward)) = &r.relapse {
+            let to = if *to_ward && self.bed.is_some() {
+                "inpatient"
+            } else {
+                "iop"
+            };
+            t += &format!(
+                "relapse = {{ share = {share:?}, after = {}, show = {show:?}, to = \"{to}\" }}\n",
+                after.toml()
+            );
+        }
         match (self.phase, &self.step_down) {
             (Some((from, per)), None) => {
                 t += &format!("phases = [{{ from_week = {from}, sessions_per_week = {per} }}]\n");
@@ -531,6 +582,12 @@ fn check(p: &Program, r: &TrialResult, a: &Audit) -> Result<(), TestCaseError> {
         a.seats_overbooked,
         0,
         "a seat reserved twice, or not taken up"
+    );
+    let away: u64 = r.units.iter().map(|u| u.away_at_end).sum();
+    prop_assert_eq!(
+        a.relapses_drawn,
+        a.relapses_arrived + away,
+        "relapses due, come and away"
     );
     for (i, u) in r.units.iter().enumerate() {
         let c = &u.all;
@@ -683,19 +740,30 @@ fn check_streams(p: &Program, r: &TrialResult) -> Result<(), TestCaseError> {
         let sum = |f: fn(&StreamResult) -> u64| streams.iter().map(|st| f(st)).sum::<u64>();
         let c = &u.counts;
         prop_assert_eq!(
-            sum(|st| st.referrals) + transfers_in,
+            sum(|st| st.referrals) + transfers_in + u.relapse_referrals.unwrap_or(0),
             c.referrals,
             "unit {}",
             i
         );
-        prop_assert_eq!(sum(|st| st.no_shows), c.no_shows);
+        // Transfers and relapse referrals can fail to show too.
+        let relapse_show = s.units.iter().any(|v| {
+            v.relapse
+                .as_ref()
+                .is_some_and(|r| r.to == i && r.show < 1.0)
+        });
+        if s.units[i].transfer_show < 1.0 || relapse_show {
+            prop_assert!(sum(|st| st.no_shows) <= c.no_shows);
+        } else {
+            prop_assert_eq!(sum(|st| st.no_shows), c.no_shows);
+        }
         // Anyone else who can come in: transfers (sent during the warm-up
         // and admitted after it, too) and [initial] waiting patients.
         let others = s
             .units
             .iter()
             .any(|v| destination_names(s, v).contains(&s.units[i].name))
-            || s.initial.waiting.iter().any(|w| w.unit == i);
+            || s.initial.waiting.iter().any(|w| w.unit == i)
+            || u.relapse_referrals.is_some();
         for (streams, unit) in [
             (sum(|st| st.admitted), c.admitted),
             (sum(|st| st.turned_away), c.turned_away),
@@ -767,13 +835,15 @@ proptest! {
 /// session days, full waitlists and reneging.
 #[test]
 fn the_generator_reaches_the_interesting_cases() {
+    const CASES: usize = 100;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut blocked, mut turned_away, mut reneged, mut stepped, mut holidays) = (0, 0, 0, 0, 0);
     let (mut chains, mut reserved) = (0, 0);
     let (mut by_track, mut streams_apart, mut routed) = (0, 0, 0);
-    for _ in 0..60 {
+    let (mut relapsed, mut away, mut lost_transfers) = (0, 0, 0);
+    for _ in 0..CASES {
         let g = scenario_gen().new_tree(&mut runner).unwrap().current();
         let s = g.scenario();
         holidays += usize::from(!s.calendar.holidays.is_empty());
@@ -795,6 +865,16 @@ fn the_generator_reaches_the_interesting_cases() {
         }));
         chains +=
             usize::from(r.units.len() == 3 && r.units[1..].iter().all(|u| u.blocked_days > 0.0));
+        relapsed += usize::from(audit.relapses_arrived > 0);
+        away += usize::from(r.units.iter().any(|u| u.away_at_end > 0));
+        let stream_no_shows: u64 = s
+            .referrals
+            .iter()
+            .zip(&r.streams)
+            .filter(|(st, _)| st.to == 0)
+            .map(|(_, res)| res.no_shows)
+            .sum();
+        lost_transfers += usize::from(r.units[0].counts.no_shows > stream_no_shows);
         for u in &r.units {
             blocked += usize::from(u.blocked_days > 0.0);
             turned_away += usize::from(u.all.turned_away > 0);
@@ -813,8 +893,11 @@ fn the_generator_reaches_the_interesting_cases() {
         ("results per track", by_track),
         ("units with several referral streams", streams_apart),
         ("leavers routed on", routed),
+        ("relapse referrals", relapsed),
+        ("patients away at the end", away),
+        ("transfers that did not show", lost_transfers),
     ] {
-        assert!(n >= 2, "only {n} of 60 generated scenarios had {what}");
+        assert!(n >= 2, "only {n} of {CASES} generated scenarios had {what}");
     }
 }
 

@@ -168,32 +168,49 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
                 .collect()
         })
         .collect();
-    // Fixed point of arrivals = external + transfers in (routing graphs are small).
-    let arrivals: Vec<Vec<f64>> = (0..tags)
-        .map(|c| {
-            let mut arrivals = external[c].clone();
-            if arrivals.iter().all(|&a| a == 0.0) {
-                return arrivals;
-            }
-            for _ in 0..100 {
-                let mut next = external[c].clone();
-                for (i, u) in s.units.iter().enumerate() {
-                    let (_, complete, stepped) = outcomes[c][i];
-                    match &u.kind {
-                        UnitKind::Beds(b) => add_routing(&mut next, &b.on_discharge, arrivals[i]),
-                        UnitKind::Sessions(su) => {
-                            add_routing(&mut next, &su.on_completion, arrivals[i] * complete);
-                            if let Destination::Unit(v) = su.stepup_to {
-                                next[v] += arrivals[i] * stepped;
+    // Fixed point of arrivals = external + transfers in (routing graphs are
+    // small), per class: a relapse may refer its patients on as another.
+    let mut arrivals: Vec<Vec<f64>> = external.clone();
+    for _ in 0..100 {
+        let mut next = external.clone();
+        for c in 0..tags {
+            let arrivals = &arrivals[c];
+            for (i, u) in s.units.iter().enumerate() {
+                let (_, complete, stepped) = outcomes[c][i];
+                let routed = |r: &Routing| r.shares.iter().map(|(_, p)| p).sum::<f64>();
+                let flows = &mut next[c];
+                // Leavers who go home (a relapse brings some back).
+                let home = match &u.kind {
+                    UnitKind::Beds(b) => {
+                        add_routing(flows, &b.on_discharge, arrivals[i]);
+                        arrivals[i] * (1.0 - routed(&b.on_discharge))
+                    }
+                    UnitKind::Sessions(su) => {
+                        add_routing(flows, &su.on_completion, arrivals[i] * complete);
+                        match &su.on_stepup {
+                            Some(r) => add_routing(flows, r, arrivals[i] * stepped),
+                            None => {
+                                if let Destination::Unit(v) = su.stepup_to {
+                                    flows[v] += arrivals[i] * stepped;
+                                }
                             }
                         }
+                        // Dropouts and administrative discharges together, as dropouts.
+                        let other = (1.0 - complete - stepped).max(0.0);
+                        add_routing(flows, &su.on_dropout, arrivals[i] * other);
+                        arrivals[i]
+                            * (complete * (1.0 - routed(&su.on_completion))
+                                + other * (1.0 - routed(&su.on_dropout)))
                     }
+                };
+                if let Some(r) = &u.relapse {
+                    let class = r.class.map_or(c, |k| k + 1);
+                    next[class][r.to] += home.max(0.0) * r.share * r.show;
                 }
-                arrivals = next;
             }
-            arrivals
-        })
-        .collect();
+        }
+        arrivals = next;
+    }
     s.units
         .iter()
         .enumerate()
@@ -364,7 +381,10 @@ mod tests {
             dropout_weekly: vec![0.08, 0.08, 0.05, 0.05, 0.025],
             stepup_weekly: 0.005,
             stepup_to: Destination::Exit("php".into()),
+            on_stepup: None,
             on_completion: Routing::default(),
+            on_dropout: Routing::default(),
+            on_admin_discharge: Routing::default(),
             phases: vec![],
             tracks: vec![],
             intake: None,

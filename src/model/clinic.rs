@@ -75,6 +75,11 @@ pub enum Event {
         gen: u32,
         phase: u32,
     },
+    /// `pid`, at home after a stay, is referred again (`relapse`).
+    Relapse {
+        pid: PatientId,
+        gen: u32,
+    },
 }
 
 /// Marks a [`Event::PhaseMove`] that tries again after finding its track full.
@@ -105,6 +110,10 @@ enum Status {
     Intake,
     Waiting,
     InCare,
+    /// Gone home from `unit` after a stay, to be referred again (an
+    /// [`Event::Relapse`], if before the horizon); `tally` holds their
+    /// readmission ticket.
+    Away,
 }
 
 /// A seat (or bed): unit, track, group.
@@ -375,6 +384,10 @@ struct UnitState<'p> {
     admits_on_arrival: bool,
     /// The plan's [`UnitPlan::is_sessions`](crate::model::program::UnitPlan).
     is_sessions: bool,
+    /// A sessions unit or one with a `relapse`: its leavers go on out of
+    /// line ([`Clinic::leave_apart`]), so that a bed unit's (M/M/c's) pay
+    /// the one test that they always paid for being in a bed.
+    leaves_apart: bool,
     /// The caseload that caps admissions here ([`Staffing::caseloads`]).
     caseload: Option<u32>,
     /// Some phase moves its patients to another track.
@@ -715,6 +728,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 cohort: plan.cohort,
                 admits_on_arrival: plan.admits_on_arrival,
                 is_sessions: plan.is_sessions,
+                leaves_apart: plan.is_sessions || unit.relapse.is_some(),
                 caseload: None,
                 patience: if p.scenario.classes.iter().any(|c| {
                     c.care
@@ -818,10 +832,12 @@ impl<'p, L: Log> Clinic<'p, L> {
     pub fn finish_with_log(mut self, events: u64) -> (TrialResult, L) {
         let mut waiting_at_end = vec![0u64; self.p.units.len()];
         let mut in_care_at_end = vec![0u64; self.p.units.len()];
+        let mut away_at_end = vec![0u64; self.p.units.len()];
         for pt in &self.patients {
             match pt.status {
                 Status::Waiting | Status::Intake => waiting_at_end[pt.unit as usize] += 1,
                 Status::InCare => in_care_at_end[pt.unit as usize] += 1,
+                Status::Away => away_at_end[pt.unit as usize] += 1,
                 Status::Free => {}
             }
         }
@@ -853,12 +869,19 @@ impl<'p, L: Log> Clinic<'p, L> {
                 rec.caseload_cap(c.role, c.cap);
             }
         }
-        let result = rec.finish(self.trial, events, &waiting_at_end, &in_care_at_end);
+        let result = rec.finish(
+            self.trial,
+            events,
+            &waiting_at_end,
+            &in_care_at_end,
+            &away_at_end,
+        );
         (result, self.log)
     }
 
     /// The index in `unit`'s destination names of the `i`-th destination
-    /// of its routing map (`i` = the map's length: its step-up's).
+    /// of its routing maps, counted through `UnitPlan::route_dest` (`i`
+    /// past them, [`STEPUP_TO`]: its `stepup_to`).
     #[inline(never)]
     fn destination(&self, unit: usize, i: usize) -> u32 {
         let plan = &self.p.units[unit];
@@ -1068,7 +1091,8 @@ impl<'p, L: Log> Clinic<'p, L> {
                     let admitted = Some(Self::admitted_secs(pt));
                     self.log_visit(pid, VisitEnd::InCare, None, None, admitted);
                 }
-                Status::Free => {}
+                // Their visit ended when they went home.
+                Status::Away | Status::Free => {}
             }
         }
     }
@@ -1743,18 +1767,33 @@ impl<'p, L: Log> Clinic<'p, L> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
+        let apart = us.leaves_apart;
         // A destination drawn from a routing map comes with its place in
-        // the map; the step-up's is the map's length (`destination`).
+        // the unit's maps (`destination`); `stepup_to`'s is `STEPUP_TO`.
         let (dest, handoff) = match (&us.spec.kind, why) {
             (UnitKind::Beds(b), _) => (route(&b.on_discharge, &mut pt.rng), b.handoff),
             (UnitKind::Sessions(su), Exit::Complete) => {
                 (route(&su.on_completion, &mut pt.rng), Handoff::GoHome)
             }
-            (UnitKind::Sessions(su), Exit::StepUp) => (
-                Some((&su.stepup_to, su.on_completion.shares.len())),
-                Handoff::GoHome,
-            ),
-            _ => (None, Handoff::GoHome),
+            (UnitKind::Sessions(su), Exit::StepUp) => match &su.on_stepup {
+                None => (Some((&su.stepup_to, STEPUP_TO)), Handoff::GoHome),
+                Some(r) => {
+                    let (d, i) = route_all(r, &mut pt.rng);
+                    self.rec.stepped_up_to(unit, i);
+                    let at = self.p.units[unit].stepup_at as usize;
+                    (Some((d, at + i)), Handoff::GoHome)
+                }
+            },
+            (UnitKind::Sessions(su), Exit::Dropout) => {
+                let at = self.p.units[unit].dropout_at as usize;
+                let d = route(&su.on_dropout, &mut pt.rng).map(|(d, i)| (d, at + i));
+                (d, Handoff::GoHome)
+            }
+            (UnitKind::Sessions(su), Exit::AdminDischarge) => {
+                let at = self.p.units[unit].admin_at as usize;
+                let d = route(&su.on_admin_discharge, &mut pt.rng).map(|(d, i)| (d, at + i));
+                (d, Handoff::GoHome)
+            }
         };
         self.rec.exit(unit, why, stay_days);
         if pt.class != 0 {
@@ -1785,6 +1824,38 @@ impl<'p, L: Log> Clinic<'p, L> {
             let dest_index = dest_index.unwrap_or(self.p.units[unit].home_dest);
             self.log_left(pid, end, now, dest_index, admitted, keeps_bed);
         }
+        if apart {
+            return self.leave_apart(now, pid, unit, seat, dest, handoff, stay_secs, q);
+        }
+        // A bed unit without a relapse.
+        match dest {
+            Some(Destination::Unit(next)) => {
+                self.transfer(now, pid, *next, seat, Some((seat, handoff)), q);
+            }
+            _ => {
+                self.release_seat(now, seat, q);
+                self.release_patient(pid);
+            }
+        }
+    }
+
+    /// The rest of [`Clinic::on_leave`] for a leaver of a sessions unit or
+    /// of a unit with a `relapse`, bound for `dest` (`None`: home). Out of
+    /// line: see `UnitState::leaves_apart`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn leave_apart(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        seat: Seat,
+        dest: Option<&Destination>,
+        handoff: Handoff,
+        stay_secs: i64,
+        q: &mut EventQueue<Event>,
+    ) {
+        let is_sessions = self.units[unit].is_sessions;
         if is_sessions {
             self.leave_session(pid, now, stay_secs);
         }
@@ -1793,11 +1864,99 @@ impl<'p, L: Log> Clinic<'p, L> {
                 let from = (!is_sessions).then_some((seat, handoff));
                 self.transfer(now, pid, *next, seat, from, q);
             }
+            None if self.units[unit].spec.relapse.is_some() => {
+                self.release_seat(now, seat, q);
+                self.home_with_relapse(now, pid, unit, q);
+            }
             _ => {
                 self.release_seat(now, seat, q);
                 self.release_patient(pid);
             }
         }
+    }
+
+    /// `pid` went home from `unit`, which has a `relapse`: with its share
+    /// they will be referred again after its delay (drawn with their
+    /// routing generator, after the routing draw); meanwhile they are
+    /// away, and still are at the end if it falls at or after the
+    /// horizon. Out of line and cold: only units with a relapse come here.
+    #[cold]
+    #[inline(never)]
+    fn home_with_relapse(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        q: &mut EventQueue<Event>,
+    ) {
+        let Some(r) = self.units[unit].spec.relapse.as_deref() else {
+            return self.release_patient(pid);
+        };
+        self.rec.home_exit(unit, now);
+        let pt = &mut self.patients[pid as usize];
+        let rng = &mut pt.rng.stream(Purpose::Routing);
+        let relapses = r.share >= 1.0 || (r.share > 0.0 && rng.random::<f64>() < r.share);
+        if !relapses {
+            return self.release_patient(pid);
+        }
+        let at = now.plus_days(r.after.sample(rng));
+        pt.status = Status::Away;
+        pt.unit = unit as u32;
+        let gen = pt.gen;
+        let due = at < self.p.horizon;
+        pt.tally = self.rec.relapse_drawn(unit, now, due);
+        // One due at or after the horizon never happens: they are away at
+        // the end.
+        if due {
+            q.push(at, class::ARRIVAL, Event::Relapse { pid, gen });
+        }
+    }
+
+    /// `pid`, away since going home, is referred again to the relapse's
+    /// unit: a new visit, counted as a referral there for no stream. They
+    /// turn up with the relapse's `show` (drawn with their show generator)
+    /// and go on as a referral does: an intake if the unit has one, else a
+    /// seat or the waitlist, with the relapse's priority.
+    #[cold]
+    #[inline(never)]
+    fn on_relapse(&mut self, now: SimTime, pid: PatientId, gen: u32, q: &mut EventQueue<Event>) {
+        let pt = &mut self.patients[pid as usize];
+        if pt.gen != gen || pt.status != Status::Away {
+            return;
+        }
+        let from = pt.unit as usize;
+        let Some(r) = self.units[from].spec.relapse.as_deref() else {
+            return self.release_patient(pid);
+        };
+        let (to, show, priority) = (r.to, r.show, r.priority);
+        pt.status = Status::Free;
+        pt.unit = to as u32;
+        if let Some(c) = r.class {
+            pt.class = (c + 1) as ClassTag;
+        }
+        let tally = pt.tally;
+        self.rec.referral(to, NO_STREAM);
+        self.rec.relapse_arrived(to);
+        if self.patients[pid as usize].class != 0 {
+            self.rec.class_referral(self.patients[pid as usize].class);
+        }
+        self.log_referred(pid, now, priority);
+        let pt = &mut self.patients[pid as usize];
+        let shows = show >= 1.0 || pt.rng.stream(Purpose::Show).random::<f64>() < show;
+        if !shows {
+            self.rec.no_show(to, tally);
+            self.class_lost(pid, |c| &mut c.no_shows);
+            self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
+            return self.release_patient(pid);
+        }
+        let intake = self
+            .staffing
+            .as_ref()
+            .is_some_and(|st| st.intakes[to].is_some());
+        if intake {
+            return self.book_intake(now, pid, to, priority, q);
+        }
+        self.enter(now, pid, to, priority, None, q);
     }
 
     /// `pid`, leaving `seat`, is referred on to unit `next`; `from` is the
@@ -1820,7 +1979,42 @@ impl<'p, L: Log> Clinic<'p, L> {
         if from.is_none() {
             self.release_seat(now, seat, q);
         }
+        let show = self.units[next].spec.transfer_show;
+        if show < 1.0
+            && self.patients[pid as usize]
+                .rng
+                .stream(Purpose::Show)
+                .random::<f64>()
+                >= show
+        {
+            return self.transfer_no_show(now, pid, next, priority, from, q);
+        }
         self.enter(now, pid, next, priority, from, q);
+    }
+
+    /// `pid`, transferred to `next`, does not turn up (`transfer_show`):
+    /// a no-show there, and the bed they kept (if any) is freed.
+    #[cold]
+    #[inline(never)]
+    fn transfer_no_show(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        next: usize,
+        priority: u8,
+        from: Option<(Seat, Handoff)>,
+        q: &mut EventQueue<Event>,
+    ) {
+        self.rec.no_show(next, NO_STREAM);
+        self.class_lost(pid, |c| &mut c.no_shows);
+        self.log_referred(pid, now, priority);
+        if let Some((seat, _)) = from {
+            self.log_bed_freed(pid, now);
+            self.release_seat(now, seat, q);
+        }
+        self.patients[pid as usize].unit = next as u32;
+        self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
+        self.release_patient(pid);
     }
 
     /// `pid` leaves a sessions unit after `stay_secs` in care: the
@@ -2827,6 +3021,17 @@ fn has_hazards(su: &SessionUnit) -> bool {
     su.stepup_weekly > 0.0 || su.dropout_weekly.iter().any(|&h| h > 0.0)
 }
 
+/// The place given to `stepup_to` among a unit's routed destinations:
+/// past them all, so that [`Clinic::destination`] gives its own.
+const STEPUP_TO: usize = usize::MAX;
+
+/// [`route`] for shares that sum to 1 (`on_stepup`): always a destination,
+/// the last if rounding leaves the draw above their sum.
+fn route_all<'a>(routing: &'a Routing, rng: &mut PatientRng) -> (&'a Destination, usize) {
+    let last = routing.shares.len().saturating_sub(1);
+    route(routing, rng).unwrap_or_else(|| (&routing.shares[last].0, last))
+}
+
 /// Draws a destination from routing shares with the patient's routing
 /// generator (not touched when there is nowhere to route), with its place
 /// in the routing map; `None` means leave care (`home`).
@@ -2867,6 +3072,19 @@ impl<L: Log> Process for Clinic<'_, L> {
             Event::StayWeek { pid, gen, week } => self.stay_week(now, pid, gen, week, q),
             Event::Intake { pid, gen } => self.on_intake(now, pid, gen, q),
             Event::PhaseMove { pid, gen, phase } => self.on_phase_move(now, pid, gen, phase, q),
+            Event::Relapse { pid, gen } => self.on_relapse(now, pid, gen, q),
         }
+    }
+}
+
+#[cfg(test)]
+mod event_layout {
+    use super::Event;
+
+    /// Every event, the relapse's included, moves in two aligned words.
+    #[test]
+    fn an_event_is_two_aligned_words() {
+        assert_eq!(std::mem::size_of::<Event>(), 16);
+        assert_eq!(std::mem::align_of::<Event>(), 8);
     }
 }

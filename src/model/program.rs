@@ -56,8 +56,15 @@ pub struct UnitPlan {
     /// `on_completion`), and for its step-up destination: the index of
     /// that destination in [`destination_names`], where the recorder
     /// counts those who go there.
+    ///
+    /// After the map's entries come those of `on_stepup`, `on_dropout` and
+    /// `on_admin_discharge` (sessions units), from `stepup_at`,
+    /// `dropout_at` and `admin_at`.
     pub route_dest: Vec<u32>,
     pub stepup_dest: u32,
+    pub stepup_at: u32,
+    pub dropout_at: u32,
+    pub admin_at: u32,
     /// The index of `home`: the last destination.
     pub home_dest: u32,
     /// What a patient gets here, by class tag: `care[0]` for a patient of
@@ -309,8 +316,22 @@ impl<'s> Program<'s> {
                     UnitKind::Beds(b) => (&b.on_discharge, None),
                     UnitKind::Sessions(su) => (&su.on_completion, Some(&su.stepup_to)),
                 };
-                let route_dest = routing.shares.iter().map(|(d, _)| index(d)).collect();
+                let mut route_dest: Vec<u32> =
+                    routing.shares.iter().map(|(d, _)| index(d)).collect();
                 let stepup_dest = stepup.map_or(0, index);
+                let mut offsets = [route_dest.len() as u32; 3];
+                if let UnitKind::Sessions(su) = &u.kind {
+                    let empty = crate::scenario::Routing::default();
+                    let maps = [
+                        su.on_stepup.as_ref().unwrap_or(&empty),
+                        &su.on_dropout,
+                        &su.on_admin_discharge,
+                    ];
+                    for (k, map) in maps.into_iter().enumerate() {
+                        offsets[k] = route_dest.len() as u32;
+                        route_dest.extend(map.shares.iter().map(|(d, _)| index(d)));
+                    }
+                }
                 let mut plan = match &u.kind {
                     UnitKind::Beds(b) => UnitPlan {
                         tracks: vec![TrackPlan {
@@ -330,6 +351,9 @@ impl<'s> Program<'s> {
                         cohort: None,
                         route_dest: Vec::new(),
                         stepup_dest: 0,
+                        stepup_at: 0,
+                        dropout_at: 0,
+                        admin_at: 0,
                         home_dest: 0,
                         care: Vec::new(),
                         flexible: false,
@@ -376,6 +400,9 @@ impl<'s> Program<'s> {
                             cohort,
                             route_dest: Vec::new(),
                             stepup_dest: 0,
+                            stepup_at: 0,
+                            dropout_at: 0,
+                            admin_at: 0,
                             home_dest: 0,
                             care: Vec::new(),
                             flexible: false,
@@ -384,6 +411,7 @@ impl<'s> Program<'s> {
                 };
                 plan.route_dest = route_dest;
                 plan.stepup_dest = stepup_dest;
+                [plan.stepup_at, plan.dropout_at, plan.admin_at] = offsets;
                 plan.home_dest = (names.len() - 1) as u32;
                 plan.care = cares(s, ui, u);
                 if let UnitKind::Sessions(su) = &u.kind {

@@ -8,9 +8,9 @@ use crate::model::clinic::Exit;
 use crate::model::finance::{FinancePlan, UnitWeekActivity};
 use crate::model::program::Program;
 use crate::model::result::{
-    destination_names, has_facilitators, has_track_results, CaseloadResult, ClassResult,
-    IntakeResult, RoomResult, RosterResult, StaffResult, StreamResult, TrackResult, TrialResult,
-    UnitCounts, UnitResult, UnitWeekly,
+    destination_names, has_facilitators, has_track_results, relapse_target, CaseloadResult,
+    ClassResult, IntakeResult, Readmissions, RoomResult, RosterResult, StaffResult, StreamResult,
+    TrackResult, TrialResult, UnitCounts, UnitResult, UnitWeekly,
 };
 use crate::model::result::{MinSizeResult, PhaseMoveResult};
 use crate::model::staffing;
@@ -205,8 +205,13 @@ struct ClassRec {
 pub type ClassTag = u16;
 
 /// A patient's stream, for the recorder: the stream's index if it is
-/// counted apart and this is the patient's first unit, else [`NO_STREAM`].
+/// counted apart and this is the patient's first unit, else [`NO_STREAM`];
+/// or, for a patient referred again after a relapse and not yet admitted,
+/// their readmission ticket (from [`TICKET_BASE`] on: see
+/// [`Recorder::relapse_drawn`]), counted for no stream.
 pub type Tally = u32;
+/// The first readmission ticket: far above any stream's index.
+pub const TICKET_BASE: Tally = 1 << 31;
 /// Not counted for any stream: transfers, `[initial]` patients, and the
 /// patients of a stream whose figures are its unit's.
 pub const NO_STREAM: Tally = Tally::MAX;
@@ -300,6 +305,11 @@ pub struct Audit {
     /// reporting or not (not invariants: show the rules ran).
     pub groups_below_min: u64,
     pub track_moves: u64,
+    /// Relapses drawn (whole run), and of them those that came (their
+    /// referral happened before the horizon): the rest are away at the end
+    /// ([`UnitResult::away_at_end`]).
+    pub relapses_drawn: u64,
+    pub relapses_arrived: u64,
 }
 
 pub struct Recorder {
@@ -332,6 +342,41 @@ pub struct Recorder {
     /// Intakes, rosters and caseloads (`model::staffing`); `None` for a
     /// scenario that uses none of them.
     staffing: Option<Box<StaffRec>>,
+    /// Step-ups by destination, relapses and readmissions; `None` for a
+    /// scenario with neither `on_stepup` nor `relapse`.
+    routing: Option<Box<RoutingRec>>,
+}
+
+/// What the recorder keeps of `on_stepup` and `relapse` (issue 19).
+/// Counts are of the reported horizon only.
+struct RoutingRec {
+    /// Per unit: step-ups per entry of its `on_stepup` (empty without).
+    stepped_up_to: Vec<Vec<u64>>,
+    /// Per unit: `Some(relapse referrals)` where some relapse refers to it.
+    relapse_referrals: Vec<Option<u64>>,
+    /// Per unit: `Some` where the unit has a relapse.
+    readmit: Vec<Option<ReadmitRec>>,
+    /// Readmission tickets: (unit gone home from, when, in seconds);
+    /// `FREE` marks one not in use, listed in `free`.
+    tickets: Vec<(u32, u64)>,
+    free: Vec<u32>,
+}
+
+const FREE: u32 = u32::MAX;
+const DAYS_30: u64 = 30 * DAY;
+const DAYS_90: u64 = 90 * DAY;
+
+/// A unit's readmissions: of its home exits in the reported horizon,
+/// those admitted again within 30 / 90 days; and for the rates, those of
+/// the exits at least 30 / 90 days before the horizon (the cohorts).
+#[derive(Default, Clone, Copy)]
+struct ReadmitRec {
+    within_30: u64,
+    within_90: u64,
+    cohort_30: u64,
+    cohort_90: u64,
+    cohort_hits_30: u64,
+    cohort_hits_90: u64,
 }
 
 /// What the recorder keeps of staff as a constraint.
@@ -398,9 +443,17 @@ pub fn stream_apart(s: &Scenario, stream: usize) -> bool {
     let transfers = s.units.iter().any(|u| match &u.kind {
         UnitKind::Beds(b) => b.on_discharge.shares.iter().any(|(d, _)| into(d)),
         UnitKind::Sessions(su) => {
-            into(&su.stepup_to) || su.on_completion.shares.iter().any(|(d, _)| into(d))
+            (su.on_stepup.is_none() && into(&su.stepup_to))
+                || su
+                    .on_completion
+                    .shares
+                    .iter()
+                    .chain(su.on_stepup.iter().flat_map(|r| &r.shares))
+                    .chain(&su.on_dropout.shares)
+                    .chain(&su.on_admin_discharge.shares)
+                    .any(|(d, _)| into(d))
         }
-    });
+    }) || relapse_target(s, unit);
     let initial = s.initial.waiting.iter().any(|w| w.unit == unit);
     others || transfers || initial
 }
@@ -688,6 +741,37 @@ impl Recorder {
                 .filter_map(|w| Some((w.unit, Scope::of(w)?, w.every_weeks, w.share)))
                 .collect(),
             report_from: p.warmup_end.0,
+            routing: s
+                .units
+                .iter()
+                .any(|u| {
+                    u.relapse.is_some()
+                        || matches!(&u.kind, UnitKind::Sessions(su) if su.on_stepup.is_some())
+                })
+                .then(|| {
+                    Box::new(RoutingRec {
+                        stepped_up_to: s
+                            .units
+                            .iter()
+                            .map(|u| match &u.kind {
+                                UnitKind::Sessions(su) => {
+                                    vec![0; su.on_stepup.as_ref().map_or(0, |r| r.shares.len())]
+                                }
+                                UnitKind::Beds(_) => Vec::new(),
+                            })
+                            .collect(),
+                        relapse_referrals: (0..s.units.len())
+                            .map(|u| relapse_target(s, u).then_some(0))
+                            .collect(),
+                        readmit: s
+                            .units
+                            .iter()
+                            .map(|u| u.relapse.as_ref().map(|_| ReadmitRec::default()))
+                            .collect(),
+                        tickets: Vec::new(),
+                        free: Vec::new(),
+                    })
+                }),
             staffing: staffing::constrains(s).then(|| {
                 Box::new(StaffRec {
                     units: s
@@ -722,6 +806,121 @@ impl Recorder {
                         .collect(),
                 })
             }),
+        }
+    }
+
+    // ---- routing maps and relapse (issue 19); out of line, cold ----------
+
+    /// A step-up of `unit` sent by entry `entry` of its `on_stepup`.
+    #[cold]
+    #[inline(never)]
+    pub fn stepped_up_to(&mut self, unit: usize, entry: usize) {
+        let reporting = self.reporting;
+        if let Some(r) = self.routing.as_mut().filter(|_| reporting) {
+            if let Some(n) = r.stepped_up_to[unit].get_mut(entry) {
+                *n += 1;
+            }
+        }
+    }
+
+    /// A patient of `unit`, a unit with a relapse, went home at `now`:
+    /// one more in the readmission cohorts whose window fits before the
+    /// horizon.
+    #[cold]
+    #[inline(never)]
+    pub fn home_exit(&mut self, unit: usize, now: SimTime) {
+        let (reporting, horizon) = (self.reporting, self.horizon.0);
+        if let Some(Some(rr)) = self
+            .routing
+            .as_mut()
+            .filter(|_| reporting)
+            .map(|r| &mut r.readmit[unit])
+        {
+            rr.cohort_30 += u64::from(now.0 + DAYS_30 <= horizon);
+            rr.cohort_90 += u64::from(now.0 + DAYS_90 <= horizon);
+        }
+    }
+
+    /// A patient who went home from `from` at `now` will be referred again,
+    /// before the horizon if `due`: the tally they carry until admitted (a
+    /// ticket that remembers when and where from they went home).
+    #[cold]
+    #[inline(never)]
+    pub fn relapse_drawn(&mut self, from: usize, now: SimTime, due: bool) -> Tally {
+        self.audit.relapses_drawn += 1;
+        let Some(r) = self.routing.as_mut().filter(|_| due) else {
+            return NO_STREAM;
+        };
+        let ticket = (from as u32, now.0);
+        let i = match r.free.pop() {
+            Some(i) => {
+                r.tickets[i as usize] = ticket;
+                i
+            }
+            None => {
+                r.tickets.push(ticket);
+                (r.tickets.len() - 1) as u32
+            }
+        };
+        // Fewer tickets than events, which validation bounds far below 2^31.
+        TICKET_BASE.saturating_add(i).min(NO_STREAM - 1)
+    }
+
+    /// A relapse referral to `unit` (counted as a referral apart).
+    #[cold]
+    #[inline(never)]
+    pub fn relapse_arrived(&mut self, unit: usize) {
+        self.audit.relapses_arrived += 1;
+        let reporting = self.reporting;
+        if let Some(Some(n)) = self
+            .routing
+            .as_mut()
+            .filter(|_| reporting)
+            .map(|r| &mut r.relapse_referrals[unit])
+        {
+            *n += 1;
+        }
+    }
+
+    /// The ticket `tally`, if it is one, handed back: its patient was
+    /// admitted at `now` (`Some`) or lost before (`None`).
+    #[cold]
+    #[inline(never)]
+    fn close_ticket(&mut self, tally: Tally, admitted: Option<SimTime>) {
+        let (report_from, horizon) = (self.report_from, self.horizon.0);
+        let Some(r) = self.routing.as_mut() else {
+            return;
+        };
+        let i = tally.wrapping_sub(TICKET_BASE);
+        let Some(ticket) = r.tickets.get_mut(i as usize) else {
+            return;
+        };
+        let (from, home_at) = *ticket;
+        if from == FREE {
+            return;
+        }
+        *ticket = (FREE, 0);
+        r.free.push(i);
+        let (Some(now), Some(Some(rr))) = (admitted, r.readmit.get_mut(from as usize)) else {
+            return;
+        };
+        if home_at < report_from {
+            return;
+        }
+        let gap = now.0.saturating_sub(home_at);
+        let (in30, in90) = (gap <= DAYS_30, gap <= DAYS_90);
+        rr.within_30 += u64::from(in30);
+        rr.within_90 += u64::from(in90);
+        rr.cohort_hits_30 += u64::from(in30 && home_at + DAYS_30 <= horizon);
+        rr.cohort_hits_90 += u64::from(in90 && home_at + DAYS_90 <= horizon);
+    }
+
+    /// A patient with tally `tally` is lost before admission (no-show,
+    /// turned away, gave up): their ticket, if any, is handed back.
+    #[inline]
+    fn lost(&mut self, tally: Tally) {
+        if tally >= TICKET_BASE && tally != NO_STREAM {
+            self.close_ticket(tally, None);
         }
     }
 
@@ -958,6 +1157,8 @@ impl Recorder {
         self.units[unit].all.no_shows += 1;
         if let Some(st) = self.streams.get_mut(tally as usize) {
             st.all.no_shows += 1;
+        } else {
+            self.lost(tally);
         }
     }
 
@@ -966,6 +1167,8 @@ impl Recorder {
         self.units[unit].all.turned_away += 1;
         if let Some(st) = self.streams.get_mut(tally as usize) {
             st.all.turned_away += 1;
+        } else {
+            self.lost(tally);
         }
     }
 
@@ -978,6 +1181,8 @@ impl Recorder {
         }
         if let Some(st) = self.streams.get_mut(tally as usize) {
             st.all.reneged += 1;
+        } else {
+            self.lost(tally);
         }
     }
 
@@ -1038,6 +1243,8 @@ impl Recorder {
             if self.reporting {
                 st.waits.push(wait_secs);
             }
+        } else if tally >= TICKET_BASE && tally != NO_STREAM {
+            self.close_ticket(tally, Some(now));
         }
     }
 
@@ -1246,6 +1453,7 @@ impl Recorder {
         events: u64,
         waiting_at_end: &[u64],
         in_care_at_end: &[u64],
+        away_at_end: &[u64],
     ) -> TrialResult {
         let end = self.horizon.0;
         let rep = self.warmup_weeks..self.warmup_weeks + self.weeks;
@@ -1381,6 +1589,10 @@ impl Recorder {
                         moves: g.moves,
                         delayed: g.delayed,
                     }),
+                stepped_up_to: Vec::new(),
+                relapse_referrals: None,
+                readmissions: None,
+                away_at_end: away_at_end[i],
             });
         }
         let rooms = self
@@ -1538,6 +1750,9 @@ impl Recorder {
                 &mut units,
                 &mut staff,
             );
+        }
+        if let Some(r) = self.routing.as_mut() {
+            r.finish(&mut units);
         }
         let finance = self.finance.as_ref().map(|plan| {
             let activity: Vec<Vec<UnitWeekActivity>> = self
@@ -1916,6 +2131,30 @@ mod level_tests {
             );
             assert!(changes.len() > 500);
             assert!(want.iter().any(|&a| a > 0.0));
+        }
+    }
+}
+
+impl RoutingRec {
+    /// Fills the units' step-ups by destination, relapse referrals and
+    /// readmissions.
+    fn finish(&mut self, units: &mut [UnitResult]) {
+        let rate = |hits: u64, of: u64| {
+            if of > 0 {
+                hits as f64 / of as f64
+            } else {
+                f64::NAN
+            }
+        };
+        for (u, res) in units.iter_mut().enumerate() {
+            res.stepped_up_to = std::mem::take(&mut self.stepped_up_to[u]);
+            res.relapse_referrals = self.relapse_referrals[u];
+            res.readmissions = self.readmit[u].map(|r| Readmissions {
+                within_30d: r.within_30,
+                within_90d: r.within_90,
+                rate_30d: rate(r.cohort_hits_30, r.cohort_30),
+                rate_90d: rate(r.cohort_hits_90, r.cohort_90),
+            });
         }
     }
 }

@@ -88,6 +88,17 @@ pub struct UnitResult {
     pub min_size: Option<MinSizeResult>,
     /// A unit with a phase that moves patients to another track.
     pub phase_moves: Option<PhaseMoveResult>,
+    /// A sessions unit with `on_stepup`: step-ups over the reported
+    /// horizon per entry of the map, in its order; empty otherwise.
+    pub stepped_up_to: Vec<u64>,
+    /// A unit some `relapse` refers to: relapse referrals in the reported
+    /// horizon (counted in `referrals` too).
+    pub relapse_referrals: Option<u64>,
+    /// A unit with a `relapse`.
+    pub readmissions: Option<Readmissions>,
+    /// Patients who went home from this unit and are to be referred again
+    /// (`relapse`) at or after the horizon: away at the end.
+    pub away_at_end: u64,
 }
 
 /// Group minimums (`min_size`) over the reported horizon.
@@ -256,12 +267,56 @@ pub fn destination_names(s: &Scenario, unit: &Unit) -> Vec<String> {
             for (d, _) in &su.on_completion.shares {
                 add(destination_name(s, d));
             }
-            add(destination_name(s, &su.stepup_to));
+            match &su.on_stepup {
+                None => add(destination_name(s, &su.stepup_to)),
+                Some(r) => {
+                    for (d, _) in &r.shares {
+                        add(destination_name(s, d));
+                    }
+                }
+            }
+            for (d, _) in su
+                .on_dropout
+                .shares
+                .iter()
+                .chain(&su.on_admin_discharge.shares)
+            {
+                add(destination_name(s, d));
+            }
         }
     }
     add(HOME);
     names
 }
+
+/// Whether some unit's `relapse` refers patients to `unit`: it reports
+/// `<unit>.relapse_referrals`.
+pub fn relapse_target(s: &Scenario, unit: usize) -> bool {
+    s.units
+        .iter()
+        .any(|u| u.relapse.as_ref().is_some_and(|r| r.to == unit))
+}
+
+/// Readmissions of a unit with a `relapse`, over the reported horizon.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Readmissions {
+    /// Of the patients who went home from the unit in the reported
+    /// horizon, those admitted again (to any unit) within 30 / 90 days.
+    pub within_30d: u64,
+    pub within_90d: u64,
+    /// Of those home exits at least 30 / 90 days before the horizon, the
+    /// share admitted again within the window (NaN if none).
+    pub rate_30d: f64,
+    pub rate_90d: f64,
+}
+
+/// A unit's readmission metrics, as `<unit>.<metric>`.
+pub const READMISSION_METRICS: [&str; 4] = [
+    "readmitted_30d",
+    "readmitted_90d",
+    "readmission_rate_30d",
+    "readmission_rate_90d",
+];
 
 /// The destination of those who leave care unrouted.
 pub const HOME: &str = "home";
@@ -474,21 +529,27 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
             names.push((format!("{}.seat_utilization", u.name), key.clone()));
             names.push((format!("{}.attendance_rate", u.name), key.clone()));
         }
-        let (routing_key, stepup) = match &u.kind {
-            UnitKind::Beds(_) => ("on_discharge", None),
-            UnitKind::Sessions(su) => ("on_completion", Some(&su.stepup_to)),
+        // Each routing map with its key, in the order of `destination_names`.
+        let maps: Vec<(&str, &crate::scenario::Routing)> = match &u.kind {
+            UnitKind::Beds(b) => vec![("on_discharge", &b.on_discharge)],
+            UnitKind::Sessions(su) => {
+                let mut m = vec![("on_completion", &su.on_completion)];
+                if let Some(r) = &su.on_stepup {
+                    m.push(("on_stepup", r));
+                }
+                m.push(("on_dropout", &su.on_dropout));
+                m.push(("on_admin_discharge", &su.on_admin_discharge));
+                m
+            }
         };
-        let routed: Vec<&str> = match &u.kind {
-            UnitKind::Beds(b) => &b.on_discharge,
-            UnitKind::Sessions(su) => &su.on_completion,
-        }
-        .shares
-        .iter()
-        .map(|(d, _)| destination_name(s, d))
-        .collect();
         for d in destination_names(s, u) {
-            let key = if routed.contains(&d.as_str()) {
-                format!("units[{i}].{routing_key}.{d}")
+            let map = maps.iter().find(|(_, r)| {
+                r.shares
+                    .iter()
+                    .any(|(dest, _)| destination_name(s, dest) == d)
+            });
+            let key = if let Some((map_key, _)) = map {
+                format!("units[{i}].{map_key}.{d}")
             } else if d == HOME {
                 key.clone()
             } else {
@@ -496,12 +557,25 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
             };
             names.push((format!("{}.to.{d}", u.name), key));
         }
-        if let Some(to) = stepup {
-            let d = destination_name(s, to);
-            names.push((
-                format!("{}.stepped_up_to.{d}", u.name),
-                format!("units[{i}].stepup_to"),
-            ));
+        if let UnitKind::Sessions(su) = &u.kind {
+            match &su.on_stepup {
+                None => {
+                    let d = destination_name(s, &su.stepup_to);
+                    names.push((
+                        format!("{}.stepped_up_to.{d}", u.name),
+                        format!("units[{i}].stepup_to"),
+                    ));
+                }
+                Some(r) => {
+                    for (dest, _) in &r.shares {
+                        let d = destination_name(s, dest);
+                        names.push((
+                            format!("{}.stepped_up_to.{d}", u.name),
+                            format!("units[{i}].on_stepup.{d}"),
+                        ));
+                    }
+                }
+            }
         }
         if has_track_results(u) {
             if let UnitKind::Sessions(su) = &u.kind {
@@ -536,6 +610,14 @@ pub fn summary_names_keyed(s: &Scenario) -> Vec<(String, String)> {
                 for m in PHASE_MOVE_METRICS {
                     names.push((format!("{}.{m}", u.name), format!("units[{i}].name")));
                 }
+            }
+        }
+        if relapse_target(s, i) {
+            names.push((format!("{}.relapse_referrals", u.name), key.clone()));
+        }
+        if u.relapse.is_some() {
+            for m in READMISSION_METRICS {
+                names.push((format!("{}.{m}", u.name), format!("units[{i}].relapse")));
             }
         }
     }
@@ -616,7 +698,11 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
         }
         v.extend(u.destinations.iter().map(|&n| n as f64));
         if sessions {
-            v.push(c.stepped_up as f64);
+            if u.stepped_up_to.is_empty() {
+                v.push(c.stepped_up as f64);
+            } else {
+                v.extend(u.stepped_up_to.iter().map(|&n| n as f64));
+            }
         }
         for t in &u.tracks {
             v.extend_from_slice(&[
@@ -650,6 +736,17 @@ pub fn summary_values(r: &TrialResult) -> Vec<f64> {
         }
         if let Some(m) = &u.phase_moves {
             v.extend_from_slice(&[m.moves as f64, m.delayed as f64]);
+        }
+        if let Some(n) = u.relapse_referrals {
+            v.push(n as f64);
+        }
+        if let Some(r) = &u.readmissions {
+            v.extend_from_slice(&[
+                r.within_30d as f64,
+                r.within_90d as f64,
+                r.rate_30d,
+                r.rate_90d,
+            ]);
         }
     }
     for st in &r.streams {

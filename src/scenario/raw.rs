@@ -100,6 +100,9 @@ pub struct RawUnit {
     pub stay: Option<RawDist>,
     pub on_discharge: Option<BTreeMap<String, f64>>,
     pub handoff: Option<String>,
+    // either kind
+    pub relapse: Option<RawRelapse>,
+    pub transfer_show: Option<f64>,
     // kind = "sessions"
     pub admission: Option<String>,
     pub cohort_weeks: Option<i64>,
@@ -113,6 +116,9 @@ pub struct RawUnit {
     pub stepup_weekly: Option<f64>,
     pub stepup_to: Option<String>,
     pub on_completion: Option<BTreeMap<String, f64>>,
+    pub on_stepup: Option<BTreeMap<String, f64>>,
+    pub on_dropout: Option<BTreeMap<String, f64>>,
+    pub on_admin_discharge: Option<BTreeMap<String, f64>>,
     pub phases: Option<Vec<RawPhase>>,
     pub tracks: Option<Vec<RawTrack>>,
     pub intake: Option<RawIntake>,
@@ -131,6 +137,23 @@ pub struct RawIntake {
     /// A probability, or a list of [days waited, probability] pairs.
     pub show: Option<toml::Value>,
 }
+
+/// `relapse = { share = 0.3, after = { dist = "lognormal", mean = 120, sd = 60 },
+/// to = "iop", show = 0.8, priority = 1 }`. A `class` key (patient classes)
+/// is not part of the language yet.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawRelapse {
+    pub share: Option<f64>,
+    pub after: Option<RawDist>,
+    pub to: Option<String>,
+    pub show: Option<f64>,
+    pub priority: Option<i64>,
+    /// The class of the new referral (default: the patient's own).
+    pub class: Option<String>,
+}
+
+/// The keys of a unit's `relapse` table.
+pub const RELAPSE_KEYS: &[&str] = &["share", "after", "to", "show", "priority", "class"];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RawWaitlist {
@@ -490,6 +513,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "stay",
             "on_discharge",
             "handoff",
+            "relapse",
+            "transfer_show",
             "admission",
             "cohort_weeks",
             "first_cohort",
@@ -502,6 +527,9 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "stepup_weekly",
             "stepup_to",
             "on_completion",
+            "on_stepup",
+            "on_dropout",
+            "on_admin_discharge",
             "phases",
             "tracks",
             "intake",
@@ -517,6 +545,8 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
     ),
     ("units.waitlist.patience", DIST_TABLE_KEYS),
     ("units.stay", DIST_TABLE_KEYS),
+    ("units.relapse", RELAPSE_KEYS),
+    ("units.relapse.after", DIST_TABLE_KEYS),
     ("units.episode", EPISODE_KEYS),
     ("units.track_choice", TRACK_CHOICE_KEYS),
     ("units.phases", &["from_week", "sessions_per_week", "track"]),
@@ -618,6 +648,17 @@ mod tests {
             table(&["capacity", "transfer_priority"], i)
         )
         .is_empty());
+        // The relapse table: its number keys, and `to` as a name.
+        assert!(
+            ignored::<RawRelapse>("units.relapse", table(&["share", "show"], f.clone())).is_empty()
+        );
+        assert!(
+            ignored::<RawRelapse>("units.relapse", table(&["to", "class"], s.clone())).is_empty()
+        );
+        assert_eq!(
+            ignored::<RawRelapse>("units.relapse", table(&["klass"], s.clone())),
+            vec!["klass".to_string()]
+        );
         assert_eq!(
             ignored::<RawStaff>("staff", table(&["grups"], s)),
             vec!["grups".to_string()]

@@ -139,8 +139,35 @@ pub struct Unit {
     pub name: String,
     pub kind: UnitKind,
     pub waitlist: WaitlistSpec,
+    /// Of the patients who leave this unit for `home`, those referred
+    /// again later (`relapse = { ... }`); `None`: nobody comes back.
+    pub relapse: Option<Box<Relapse>>,
+    /// Chance that a patient transferred in from another modelled unit
+    /// turns up (`transfer_show`, default 1).
+    pub transfer_show: f64,
 }
 
+/// `relapse = { share = 0.3, after = { dist = ... }, to = "iop", show = 0.8 }`:
+/// of the patients who leave the unit for `home`, `share` are referred
+/// again `after` days later to unit `to`, and turn up with probability
+/// `show`. One spec per unit; a later `class` key (patient classes)
+/// would make this one entry of a list, each for one class.
+#[derive(Debug, Clone)]
+pub struct Relapse {
+    pub share: f64,
+    /// Days from going home to the new referral.
+    pub after: Dist,
+    pub to: UnitId,
+    pub show: f64,
+    /// Waitlist priority of the new referral.
+    pub priority: u8,
+    /// The class of the new referral; `None`: the patient's own.
+    pub class: Option<ClassId>,
+}
+
+/// A scenario has a few units, read through references: the size of the
+/// larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum UnitKind {
     Beds(BedUnit),
@@ -230,8 +257,16 @@ pub struct SessionUnit {
     /// Weekly dropout hazard by week of stay (index 0 = week 1); the last value repeats. May be empty (no dropout).
     pub dropout_weekly: Vec<f64>,
     pub stepup_weekly: f64,
+    /// Where step-ups go without `on_stepup`.
     pub stepup_to: Destination,
+    /// `on_stepup`: step-ups shared between destinations (shares sum to
+    /// 1); `None`: all go to `stepup_to`.
+    pub on_stepup: Option<Routing>,
     pub on_completion: Routing,
+    /// `on_dropout`, `on_admin_discharge`: where those exits go (the
+    /// remainder home); empty: all home.
+    pub on_dropout: Routing,
+    pub on_admin_discharge: Routing,
     /// Sorted by `from_week`.
     pub phases: Vec<Phase>,
     pub tracks: Vec<Track>,

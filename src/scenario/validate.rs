@@ -165,6 +165,14 @@ pub fn instant_stays(s: &Scenario, problems: &mut Vec<Problem>) {
                 a[i][*v] -= instant[i] * share;
             }
         }
+        // An instant stay whose patient goes home and relapses at once.
+        if let Some(r) = &u.relapse {
+            let home = 1.0 - routing(u).shares.iter().map(|(_, p)| p).sum::<f64>();
+            let now = r.after.prob_below(HALF_SECOND_DAYS);
+            if home > ROUTING_SUM_TOL && r.to < n {
+                a[i][r.to] -= instant[i] * home * r.share * r.show * now;
+            }
+        }
     }
     let mut singular = false;
     for col in 0..n {
@@ -227,6 +235,115 @@ pub fn instant_stays(s: &Scenario, problems: &mut Vec<Problem>) {
             sig3(MAX_INSTANT_STAYS)
         ),
     ));
+}
+
+/// The routing maps of a unit's exits that can happen (a chance above 0),
+/// each with the chance that it is used: beds, `on_discharge`; sessions,
+/// `on_completion` always, `on_dropout` with a dropout hazard,
+/// `on_admin_discharge` with absences that discharge and attendance below 1,
+/// and the step-up's (`on_stepup`, or `stepup_to` as one share of 1) with a
+/// step-up hazard.
+fn exit_routes(u: &Unit) -> Vec<(Vec<(&Destination, f64)>, bool)> {
+    fn map(r: &Routing) -> Vec<(&Destination, f64)> {
+        r.shares.iter().map(|(d, p)| (d, *p)).collect()
+    }
+    match &u.kind {
+        UnitKind::Beds(b) => vec![(map(&b.on_discharge), true)],
+        UnitKind::Sessions(su) => {
+            let mut routes = vec![(map(&su.on_completion), true)];
+            if su.dropout_weekly.iter().any(|&h| h > 0.0) {
+                routes.push((map(&su.on_dropout), true));
+            }
+            if su.discharge_after_absences > 0 && su.attendance < 1.0 {
+                routes.push((map(&su.on_admin_discharge), true));
+            }
+            if su.stepup_weekly > 0.0 {
+                match &su.on_stepup {
+                    Some(r) => routes.push((map(r), false)),
+                    None => routes.push((vec![(&su.stepup_to, 1.0)], false)),
+                }
+            }
+            routes
+        }
+    }
+}
+
+/// The largest share of a unit's leavers that go home by one of its exits
+/// that can happen (0 if none goes home).
+fn home_share(u: &Unit) -> f64 {
+    exit_routes(u)
+        .iter()
+        .filter(|(_, has_home)| *has_home)
+        .map(|(shares, _)| 1.0 - shares.iter().map(|(_, p)| p).sum::<f64>())
+        .fold(0.0, f64::max)
+}
+
+/// Units a patient can never leave the system from, on the graph whose
+/// edges are the transfers and relapses with a chance above 0. A unit has
+/// an exit of its own when, with a chance above 0, a patient there can
+/// leave: an exit label of a routing map of an exit that can happen, home
+/// without a relapse or with a relapse share below 1, a relapse whose
+/// `show` is below 1, a transfer to a unit whose `transfer_show` is below
+/// 1, or, on the way in, a waitlist with `patience` or a `capacity` (they
+/// can give up or be turned away) or an intake. A unit is trapped if no
+/// path of edges leads from it to a unit with an exit.
+fn trapped_units(units: &[Unit]) -> Vec<bool> {
+    let n = units.len();
+    let mut exits = vec![false; n];
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, u) in units.iter().enumerate() {
+        let w = &u.waitlist;
+        let intake = matches!(&u.kind, UnitKind::Sessions(su) if su.intake.is_some());
+        if w.patience.is_some() || w.capacity.is_some() || intake {
+            exits[i] = true;
+        }
+        for (shares, has_home) in exit_routes(u) {
+            for (d, p) in &shares {
+                if *p <= 0.0 {
+                    continue;
+                }
+                match d {
+                    Destination::Exit(_) => exits[i] = true,
+                    Destination::Unit(v) if *v < n => {
+                        edges[i].push(*v);
+                        if units[*v].transfer_show < 1.0 {
+                            exits[i] = true;
+                        }
+                    }
+                    Destination::Unit(_) => {}
+                }
+            }
+            let home = 1.0 - shares.iter().map(|(_, p)| p).sum::<f64>();
+            if has_home && home > ROUTING_SUM_TOL {
+                match &u.relapse {
+                    Some(r) if r.share > 0.0 => {
+                        if r.share < 1.0 || r.show < 1.0 {
+                            exits[i] = true;
+                        }
+                        if r.to < n {
+                            edges[i].push(r.to);
+                        }
+                    }
+                    _ => exits[i] = true,
+                }
+            }
+        }
+    }
+    // Units that reach an exit: backwards from those with one.
+    let mut reaches = exits;
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            if !reaches[i] && edges[i].iter().any(|&v| reaches[v]) {
+                reaches[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    reaches.iter().map(|r| !r).collect()
 }
 
 struct Validator<'a> {
@@ -509,15 +626,22 @@ impl Validator<'_> {
         if raw.units.is_empty() {
             self.push("units", "no units; define at least one [[units]] table");
         }
-        let units: Vec<Unit> = raw
+        let before_units = self.problems.len();
+        let mut units: Vec<Unit> = raw
             .units
             .iter()
             .enumerate()
             .map(|(i, u)| self.unit(i, u, &names))
             .collect();
         self.track_count(&units);
+        // On units without placeholders only: a loop through a misspelt
+        // unit name would be a guess.
+        if self.problems.len() == before_units {
+            self.relapse_loops(&units);
+        }
         let classes = self.classes(&raw.classes, &names, &units);
         self.referral_classes(&raw.referrals, &mut referrals, &classes);
+        self.relapse_classes(&raw.units, &mut units, &classes);
         let rooms: Vec<Room> = raw
             .rooms
             .iter()
@@ -871,6 +995,42 @@ impl Validator<'_> {
         }
     }
 
+    /// A set of units that patients, once in, can never leave because a
+    /// relapse brings everyone who goes home back: see [`trapped_units`].
+    /// Only scenarios with a `relapse` are checked (a routing cycle without
+    /// one is allowed, as it always was).
+    fn relapse_loops(&mut self, units: &[Unit]) {
+        if !units.iter().any(|u| u.relapse.is_some()) {
+            return;
+        }
+        let trapped = trapped_units(units);
+        let Some(first) = (0..units.len()).find(|&u| {
+            trapped[u]
+                && units[u]
+                    .relapse
+                    .as_ref()
+                    .is_some_and(|r| r.share > 0.0 && home_share(&units[u]) > ROUTING_SUM_TOL)
+        }) else {
+            return;
+        };
+        let names: Vec<&str> = (0..units.len())
+            .filter(|&u| trapped[u])
+            .map(|u| units[u].name.as_str())
+            .collect();
+        self.push(
+            format!("units[{first}].relapse"),
+            format!(
+                "a relapse loop with no exit: patients of {} can never leave the system \
+                 (every exit with a positive chance leads to one of these units again, and \
+                 relapse.share = {} sends everyone who goes home back); give the loop an exit: \
+                 relapse.share below 1, relapse.show or transfer_show below 1, a routing share \
+                 to an exit label, or a waitlist with patience or a capacity",
+                names.join(", "),
+                units[first].relapse.as_ref().map_or(0.0, |r| r.share)
+            ),
+        );
+    }
+
     fn unit_ref(&mut self, path: &str, name: &str, names: &Names) -> UnitId {
         names.unit(name).unwrap_or_else(|| {
             self.push(
@@ -915,10 +1075,55 @@ impl Validator<'_> {
                 handoff: Handoff::GoHome,
             })
         });
+        let relapse = u
+            .relapse
+            .as_ref()
+            .map(|r| Box::new(self.relapse(&at(&path, "relapse"), r, i, names)));
+        let transfer_show = match u.transfer_show {
+            Some(p) => self.probability(&at(&path, "transfer_show"), p),
+            None => 1.0,
+        };
         Unit {
             name,
             kind,
             waitlist,
+            relapse,
+            transfer_show,
+        }
+    }
+
+    /// `relapse = { share, after, to, show, priority }` of unit `own`.
+    fn relapse(&mut self, path: &str, r: &RawRelapse, own: UnitId, names: &Names) -> Relapse {
+        let share = match self.required(
+            &at(path, "share"),
+            &r.share,
+            "the share of those who go home who are referred again, e.g. share = 0.3",
+        ) {
+            Some(p) => self.probability(&at(path, "share"), p),
+            None => 0.0,
+        };
+        let after = match self.required(
+            &at(path, "after"),
+            &r.after,
+            "days from going home to the new referral, e.g. { dist = \"lognormal\", mean = 120, sd = 60 }",
+        ) {
+            Some(d) => self.dist(&at(path, "after"), &d),
+            None => placeholder_dist(),
+        };
+        let to = match &r.to {
+            Some(name) => self.unit_ref(&at(path, "to"), name, names),
+            None => own,
+        };
+        let show = self.probability(&at(path, "show"), r.show.unwrap_or(1.0));
+        let priority = self.priority(&at(path, "priority"), r.priority.unwrap_or(1));
+        Relapse {
+            // Resolved with the classes (`relapse_classes`).
+            class: None,
+            share,
+            after,
+            to,
+            show,
+            priority,
         }
     }
 
@@ -946,7 +1151,7 @@ impl Validator<'_> {
     }
 
     fn beds(&mut self, path: &str, i: usize, u: &RawUnit, names: &Names) -> BedUnit {
-        let wrong: [(&str, bool); 14] = [
+        let wrong: [(&str, bool); 17] = [
             ("admission", u.admission.is_some()),
             ("attendance_sd", u.attendance_sd.is_some()),
             ("track_choice", u.track_choice.is_some()),
@@ -962,6 +1167,9 @@ impl Validator<'_> {
             ("stepup_weekly", u.stepup_weekly.is_some()),
             ("stepup_to", u.stepup_to.is_some()),
             ("on_completion", u.on_completion.is_some()),
+            ("on_stepup", u.on_stepup.is_some()),
+            ("on_dropout", u.on_dropout.is_some()),
+            ("on_admin_discharge", u.on_admin_discharge.is_some()),
             ("phases", u.phases.is_some()),
             ("tracks", u.tracks.is_some()),
         ];
@@ -970,7 +1178,9 @@ impl Validator<'_> {
                 let hint = match key {
                     "tracks" => "; a beds unit sizes itself by capacity",
                     "episode" => "; a beds unit's length of stay is `stay`",
-                    "on_completion" => "; a beds unit routes leavers with on_discharge",
+                    "on_completion" | "on_stepup" | "on_dropout" | "on_admin_discharge" => {
+                        "; a beds unit routes leavers with on_discharge"
+                    }
                     _ => "",
                 };
                 self.push(
@@ -1117,7 +1327,37 @@ impl Validator<'_> {
             None => Destination::Exit(DEFAULT_STEPUP_EXIT.to_string()),
             Some(name) => self.destination(&at(path, "stepup_to"), name, i, names),
         };
+        let on_stepup = u.on_stepup.as_ref().map(|_| {
+            if u.stepup_to.is_some() {
+                self.push(
+                    at(path, "on_stepup"),
+                    "give either stepup_to (one destination) or on_stepup (shares), not both: \
+                     both stepup_to and on_stepup are set",
+                );
+            }
+            let key = at(path, "on_stepup");
+            let routing = self.routing_map(&key, &u.on_stepup, i, names, false);
+            let sum: f64 = routing.shares.iter().map(|(_, p)| p).sum();
+            if sum.is_finite() && (sum - 1.0).abs() > ROUTING_SUM_TOL {
+                self.push(
+                    key,
+                    format!(
+                        "shares sum to {}; the shares of on_stepup must sum to 1 (a step-up \
+                         always goes somewhere: name the exit label, e.g. stepped_up = 0.2)",
+                        round9(sum)
+                    ),
+                );
+            }
+            routing
+        });
         let on_completion = self.routing(&at(path, "on_completion"), &u.on_completion, i, names);
+        let on_dropout = self.routing(&at(path, "on_dropout"), &u.on_dropout, i, names);
+        let on_admin_discharge = self.routing(
+            &at(path, "on_admin_discharge"),
+            &u.on_admin_discharge,
+            i,
+            names,
+        );
         let tracks = self.tracks(path, &u.tracks, names);
         let phases = self.phases(&at(path, "phases"), &u.phases, &tracks);
         self.phase_tracks(&at(path, "phases"), i, &u.phases, &tracks, names);
@@ -1143,7 +1383,10 @@ impl Validator<'_> {
             dropout_weekly,
             stepup_weekly,
             stepup_to,
+            on_stepup,
             on_completion,
+            on_dropout,
+            on_admin_discharge,
             phases,
             tracks,
             intake,
@@ -1206,6 +1449,19 @@ impl Validator<'_> {
         own: UnitId,
         names: &Names,
     ) -> Routing {
+        self.routing_map(path, raw, own, names, true)
+    }
+
+    /// [`Validator::routing`]; `home`: the remainder goes home (shares
+    /// sum to at most 1), else the caller checks the sum.
+    fn routing_map(
+        &mut self,
+        path: &str,
+        raw: &Option<std::collections::BTreeMap<String, f64>>,
+        own: UnitId,
+        names: &Names,
+        home: bool,
+    ) -> Routing {
         let mut shares = Vec::new();
         let mut sum = 0.0;
         for (dest, share) in raw.iter().flatten() {
@@ -1213,7 +1469,7 @@ impl Validator<'_> {
             sum += p;
             shares.push((self.destination(&at(path, dest), dest, own, names), p));
         }
-        if sum.is_finite() && sum > 1.0 + ROUTING_SUM_TOL {
+        if home && sum.is_finite() && sum > 1.0 + ROUTING_SUM_TOL {
             self.push(
                 path,
                 format!("shares sum to {}; they must sum to at most 1 (the remainder leaves care as 'home')", round9(sum)),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{at, list_or_none, round9, Names, Validator, SHARE_SUM_TOL};
 use crate::scenario::limits::MAX_CLASSES;
-use crate::scenario::raw::{RawClass, RawReferral, TRACK_CHOICE_KEYS};
+use crate::scenario::raw::{RawClass, RawReferral, RawUnit, TRACK_CHOICE_KEYS};
 use crate::scenario::types::{
     Admission, ClassCare, ClassId, PatientClass, ReferralStream, TrackChoice, Unit, UnitKind,
 };
@@ -344,6 +344,37 @@ impl Validator<'_> {
                     }
                 }
                 (None, None) => {}
+            }
+        }
+    }
+
+    /// The class of each unit's relapse referrals (`relapse.class`),
+    /// resolved once the classes are known.
+    pub(super) fn relapse_classes(
+        &mut self,
+        raw: &[RawUnit],
+        units: &mut [Unit],
+        classes: &[PatientClass],
+    ) {
+        for (i, (r, u)) in raw.iter().zip(units.iter_mut()).enumerate() {
+            let (Some(name), Some(relapse)) = (
+                r.relapse.as_ref().and_then(|x| x.class.as_ref()),
+                u.relapse.as_mut(),
+            ) else {
+                continue;
+            };
+            match classes.iter().position(|c| &c.name == name) {
+                Some(c) => relapse.class = Some(c),
+                None => {
+                    let names: Vec<String> = classes.iter().map(|c| c.name.clone()).collect();
+                    self.push(
+                        format!("units[{i}].relapse.class"),
+                        format!(
+                            "no class named '{name}'; classes are: {}",
+                            list_or_none(&names)
+                        ),
+                    );
+                }
             }
         }
     }
