@@ -1386,10 +1386,12 @@ impl<'p, L: Log> Clinic<'p, L> {
             // Tested once for the unit, as it was before classes: the
             // class's own patience is looked up only where some patient
             // here has one.
-            let patience = match (us.patience, pt.class) {
-                (Patience::Never, _) => None,
-                (Patience::Unit, _) | (Patience::ByClass, 0) => us.spec.waitlist.patience.as_ref(),
-                (Patience::ByClass, tag) => class_patience(p, unit, tag),
+            let patience = if us.patience == Patience::Never {
+                None
+            } else if us.patience == Patience::ByClass && pt.class != 0 {
+                class_patience(p, unit, pt.class)
+            } else {
+                us.spec.waitlist.patience.as_ref()
             };
             if let Some(patience) = patience {
                 let days = patience.sample(&mut pt.rng.stream(Purpose::Patience));
@@ -1612,7 +1614,6 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_bed_freed(pid, now);
             self.release_held(now, seat, q);
         }
-        let p = self.p;
         let (pt, us, rec) = self.patient_unit_recorder(pid, unit);
         let ts = &mut us.tracks[track];
         let enrolled_idx = ts.enrolled.len() as u32;
@@ -1642,30 +1643,48 @@ impl<'p, L: Log> Clinic<'p, L> {
                 let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
                 q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
             }
-            UnitKind::Sessions(_) => {
-                let care = &p.units[unit].care[usize::from(pt.class)];
-                pt.attendance = match &care.attendance_beta {
-                    None => care.attendance,
-                    Some(b) => b.sample(&mut pt.rng.stream(Purpose::Class)),
-                };
-                match &care.episode {
-                    Some(Episode::Weeks(w)) => {
-                        let at = now.plus_secs(u64::from(*w) * WEEK);
-                        q.push(at, class::LEAVE, leave(Exit::Complete));
-                    }
-                    Some(Episode::Days(d)) => {
-                        let days = d.sample(&mut pt.rng.stream(Purpose::Stay));
-                        q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
-                    }
-                    Some(Episode::Sessions(_)) | None => {}
-                }
-                if care.hazards {
-                    self.stay_week(now, pid, gen, 1, q);
-                }
-                if phase_moves {
-                    self.schedule_phase_move(now, pid, None, q);
-                }
+            UnitKind::Sessions(_) => self.admitted_to_sessions(now, pid, unit, phase_moves, q),
+        }
+    }
+
+    /// The rest of [`Clinic::admit`] for a sessions unit: the patient's own
+    /// attendance rate, the end of the episode, the first week's hazards,
+    /// the phase moves. Out of line: M/M/c's bed admissions never come
+    /// here, and its draws inlined beside the bed's stay draw cost that
+    /// one its constant generator slot (a bounds check on every stay).
+    #[inline(never)]
+    fn admitted_to_sessions(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        phase_moves: bool,
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &mut self.patients[pid as usize];
+        let gen = pt.gen;
+        let leave = |why| Event::Leave { pid, gen, why };
+        let care = &self.p.units[unit].care[usize::from(pt.class)];
+        pt.attendance = match &care.attendance_beta {
+            None => care.attendance,
+            Some(b) => b.sample(&mut pt.rng.stream(Purpose::Class)),
+        };
+        match &care.episode {
+            Some(Episode::Weeks(w)) => {
+                let at = now.plus_secs(u64::from(*w) * WEEK);
+                q.push(at, class::LEAVE, leave(Exit::Complete));
             }
+            Some(Episode::Days(d)) => {
+                let days = d.sample(&mut pt.rng.stream(Purpose::Stay));
+                q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
+            }
+            Some(Episode::Sessions(_)) | None => {}
+        }
+        if care.hazards {
+            self.stay_week(now, pid, gen, 1, q);
+        }
+        if phase_moves {
+            self.schedule_phase_move(now, pid, None, q);
         }
     }
 
