@@ -760,3 +760,74 @@ fn a_relapse_refers_its_patients_again_as_the_class_it_names() {
         "{e}"
     );
 }
+
+#[test]
+fn the_patient_log_names_each_visit_s_class() {
+    use assert_cmd::Command;
+    let text = default_with("[[classes]]\nname = \"a\"\n[[classes]]\nname = \"b\"\n");
+    let sets = [
+        "simulation.trials=3",
+        "simulation.warmup_weeks=0",
+        "referrals.0.class=\"a\"",
+        "referrals.1.class=\"b\"",
+        "referrals.2.classes={ a = 0.5, b = 0.5 }",
+    ];
+    let s = load(&text, &sets);
+    let p = Program::new(&s);
+    for t in 0..3 {
+        let (r, log) = run_trial_logged(&p, s.simulation.seed, t, MemoryLog::default());
+        for (c, class) in r.classes.iter().enumerate() {
+            let tag = (c + 1) as u16;
+            let admitted = log
+                .visits
+                .iter()
+                .filter(|v| v.class == tag && v.admitted.is_some())
+                .count() as u64;
+            assert_eq!(admitted, class.counts.admitted, "trial {t}, class {c}");
+        }
+        assert!(log.visits.iter().all(|v| v.class != 0));
+    }
+    // patients.csv gains a class column only when the scenario has classes.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("classes.toml");
+    std::fs::write(&file, &text).unwrap();
+    let mut cmd = Command::cargo_bin("iopsim").unwrap();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--no-plots",
+        "--log",
+        "--log-trials",
+        "1",
+        "--out",
+    ])
+    .arg(tmp.path().join("out"));
+    for set in sets {
+        cmd.args(["--set", set]);
+    }
+    cmd.arg(&file).assert().success();
+    let dir = tmp.path().join("out/midsize-adult-iop");
+    let csv = std::fs::read_to_string(dir.join("patients.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",days_waited,class"), "{header}");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(rows.iter().any(|r| r.ends_with(",a")) && rows.iter().any(|r| r.ends_with(",b")));
+    let mut cmd = Command::cargo_bin("iopsim").unwrap();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--no-plots",
+        "--trials",
+        "1",
+        "--log",
+        "--log-trials",
+        "1",
+        "--out",
+    ])
+    .arg(tmp.path().join("plain"))
+    .assert()
+    .success();
+    let csv =
+        std::fs::read_to_string(tmp.path().join("plain/midsize-adult-iop/patients.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",days_waited"));
+}

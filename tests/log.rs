@@ -476,7 +476,7 @@ fn the_log_reconciles_with_the_default_scenarios_results() {
     // run on the same seed.
     assert!(visits.iter().any(|r| r["patient"] == "community-1"));
     let record = fs::read_to_string(dir.join("run.json")).unwrap();
-    assert!(record.contains("\"schema\": 1"), "{record}");
+    assert!(record.contains("\"schema\": 2"), "{record}");
     assert!(record.contains("sessions.csv"), "{record}");
 }
 

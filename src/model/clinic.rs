@@ -969,6 +969,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             destination,
             sessions_scheduled: info.scheduled,
             sessions_attended: info.attended,
+            class: pt.class,
         };
         self.log.visit(&visit);
     }
@@ -1005,6 +1006,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                     destination: Some(dest),
                     sessions_scheduled: 0,
                     sessions_attended: 0,
+                    class: pt.class,
                 },
             ));
         } else {

@@ -101,6 +101,9 @@ pub struct Visit {
     /// and every later one their phase schedules) and sessions attended.
     pub sessions_scheduled: u32,
     pub sessions_attended: u32,
+    /// The patient's class at the visit: 0 for none, else the class's
+    /// index + 1.
+    pub class: u16,
 }
 
 /// One group's session, held (it had somebody enrolled, on a day that is

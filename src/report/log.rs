@@ -16,7 +16,7 @@ use crate::scenario::{Scenario, UnitKind};
 
 /// The version of the log's columns, recorded in `run.json`; a change to
 /// the columns or their meaning bumps it (`docs/data.md`).
-pub const LOG_SCHEMA_VERSION: u32 = 1;
+pub const LOG_SCHEMA_VERSION: u32 = 2;
 
 /// The columns of `patients.csv`.
 pub const PATIENT_COLUMNS: [&str; 15] = [
@@ -42,6 +42,10 @@ pub const SESSION_COLUMNS: [&str; 8] = [
     "trial", "start", "unit", "track", "group", "enrolled", "expected", "attended",
 ];
 
+/// The column added to `patients.csv` when the scenario has patient
+/// classes (empty for a patient of no class).
+pub const CLASS_COLUMN: &str = "class";
+
 /// The `stream` of the patients of the scenario's `[initial]` state.
 pub const INITIAL_LABEL: &str = "[initial]";
 
@@ -56,6 +60,8 @@ struct Names {
     units: Vec<String>,
     tracks: Vec<Vec<String>>,
     destinations: Vec<Vec<String>>,
+    /// The patient classes; empty: no `class` column.
+    classes: Vec<String>,
     /// Midnight of the first simulated day (the first warm-up day).
     origin: NaiveDateTime,
     /// The horizon, in seconds from `origin`.
@@ -78,6 +84,7 @@ impl Names {
                 })
                 .collect(),
             destinations: s.units.iter().map(|u| destination_names(s, u)).collect(),
+            classes: s.classes.iter().map(|c| c.name.clone()).collect(),
             origin: day0.and_hms_opt(0, 0, 0).unwrap_or_default(),
             horizon: i64::from(s.total_weeks()) * 7 * 86_400,
         }
@@ -119,8 +126,12 @@ impl<W: Write> CsvLog<W> {
         files: (PathBuf, Option<PathBuf>),
     ) -> anyhow::Result<CsvLog<W>> {
         let mut patients = csv::Writer::from_writer(patients);
+        let mut header = PATIENT_COLUMNS.to_vec();
+        if !scenario.classes.is_empty() {
+            header.push(CLASS_COLUMN);
+        }
         patients
-            .write_record(PATIENT_COLUMNS)
+            .write_record(&header)
             .map_err(|e| write_error(&files.0, e))?;
         let sessions = match sessions {
             Some(w) => {
@@ -178,7 +189,7 @@ impl<W: Write> CsvLog<W> {
         Ok((patients, sessions))
     }
 
-    fn visit_record(&self, v: &Visit) -> [String; 15] {
+    fn visit_record(&self, v: &Visit) -> Vec<String> {
         let n = &self.names;
         let unit = v.unit as usize;
         let (stream, patient) = match v.patient.stream {
@@ -220,7 +231,7 @@ impl<W: Write> CsvLog<W> {
                 String::new()
             }
         };
-        [
+        let mut record = vec![
             self.trial.to_string(),
             patient,
             stream.to_string(),
@@ -236,7 +247,17 @@ impl<W: Write> CsvLog<W> {
             count(v.sessions_scheduled),
             count(v.sessions_attended),
             waited,
-        ]
+        ];
+        if !n.classes.is_empty() {
+            let class = usize::from(v.class).checked_sub(1);
+            record.push(
+                class
+                    .and_then(|c| n.classes.get(c))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        record
     }
 }
 
