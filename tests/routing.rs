@@ -601,3 +601,18 @@ fn names_given_by_the_new_maps_are_checked_for_clashes() {
     assert!(msg.contains("units[0].on_dropout.referrals"), "{msg}");
     assert!(msg.contains("'iop.to.referrals'"), "{msg}");
 }
+
+#[test]
+fn check_counts_only_the_transfers_that_turn_up() {
+    use iopsim::model::capacity::estimate;
+    let lossy = estimate(&scenario(STEP_DOWN, &[]));
+    let all = estimate(&scenario(STEP_DOWN, &["units.iop.transfer_show=1"]));
+    // 8 a week leave the ward for the IOP; 0.6 of them start there.
+    assert!(
+        (all[1].arrivals_per_week - 8.0).abs() < 1e-9,
+        "{}",
+        all[1].arrivals_per_week
+    );
+    assert!((lossy[1].arrivals_per_week - 0.6 * 8.0).abs() < 1e-9);
+    assert!((lossy[1].offered_load - 0.6 * all[1].offered_load).abs() < 1e-9);
+}

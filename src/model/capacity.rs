@@ -86,10 +86,12 @@ fn session_outcomes(s: &SessionUnit, days_per_week: f64) -> (f64, f64, f64) {
     (stay, survive, stepped)
 }
 
-fn add_routing(flows: &mut [f64], routing: &Routing, rate: f64) {
+/// Adds to `flows` the transfers `routing` sends on from `rate` leavers:
+/// those who turn up at each unit (`shows`: its `transfer_show`).
+fn add_routing(flows: &mut [f64], routing: &Routing, rate: f64, shows: &[f64]) {
     for (dest, share) in &routing.shares {
         if let Destination::Unit(v) = dest {
-            flows[*v] += rate * share;
+            flows[*v] += rate * share * shows[*v];
         }
     }
 }
@@ -170,6 +172,7 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
         .collect();
     // Fixed point of arrivals = external + transfers in (routing graphs are
     // small), per class: a relapse may refer its patients on as another.
+    let shows: Vec<f64> = s.units.iter().map(|u| u.transfer_show).collect();
     let mut arrivals: Vec<Vec<f64>> = external.clone();
     for _ in 0..100 {
         let mut next = external.clone();
@@ -182,22 +185,22 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
                 // Leavers who go home (a relapse brings some back).
                 let home = match &u.kind {
                     UnitKind::Beds(b) => {
-                        add_routing(flows, &b.on_discharge, arrivals[i]);
+                        add_routing(flows, &b.on_discharge, arrivals[i], &shows);
                         arrivals[i] * (1.0 - routed(&b.on_discharge))
                     }
                     UnitKind::Sessions(su) => {
-                        add_routing(flows, &su.on_completion, arrivals[i] * complete);
+                        add_routing(flows, &su.on_completion, arrivals[i] * complete, &shows);
                         match &su.on_stepup {
-                            Some(r) => add_routing(flows, r, arrivals[i] * stepped),
+                            Some(r) => add_routing(flows, r, arrivals[i] * stepped, &shows),
                             None => {
                                 if let Destination::Unit(v) = su.stepup_to {
-                                    flows[v] += arrivals[i] * stepped;
+                                    flows[v] += arrivals[i] * stepped * shows[v];
                                 }
                             }
                         }
                         // Dropouts and administrative discharges together, as dropouts.
                         let other = (1.0 - complete - stepped).max(0.0);
-                        add_routing(flows, &su.on_dropout, arrivals[i] * other);
+                        add_routing(flows, &su.on_dropout, arrivals[i] * other, &shows);
                         arrivals[i]
                             * (complete * (1.0 - routed(&su.on_completion))
                                 + other * (1.0 - routed(&su.on_dropout)))
