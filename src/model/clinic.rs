@@ -2677,6 +2677,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.group_counts.resize(groups as usize, (0, 0));
         }
         let skip = staffed || min;
+        // Whether some patient here completes after a number of sessions
+        // (looked up per patient only then).
+        let by_sessions = self.p.units[unit].by_sessions;
         let n = self.units[unit].tracks[track].enrolled.len();
         for i in 0..n {
             let pid = self.units[unit].tracks[track].enrolled[i];
@@ -2726,9 +2729,10 @@ impl<'p, L: Log> Clinic<'p, L> {
                 pt.attended += 1;
                 pt.absences = 0;
                 misplaced += u64::from(wrong_place);
-                let care = &self.p.units[unit].care[usize::from(pt.class)];
-                if let Some(Episode::Sessions(k)) = care.episode {
-                    if pt.attended == k {
+                let sessions =
+                    by_sessions.then(|| &self.p.units[unit].care[usize::from(pt.class)].episode);
+                if let Some(Some(Episode::Sessions(k))) = sessions {
+                    if pt.attended == *k {
                         q.push(
                             end,
                             class::LEAVE,

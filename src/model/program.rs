@@ -73,6 +73,9 @@ pub struct UnitPlan {
     /// Some patient here may take a seat in another track than their own
     /// ([`TrackChoice`]): sessions fill from every track's waitlist.
     pub flexible: bool,
+    /// Some patient here completes after a number of sessions attended
+    /// (`episode = { sessions = N }`, the unit's or a class's).
+    pub by_sessions: bool,
 }
 
 /// What a patient of one class (or of none) gets in one unit: the unit's
@@ -357,6 +360,7 @@ impl<'s> Program<'s> {
                         home_dest: 0,
                         care: Vec::new(),
                         flexible: false,
+                        by_sessions: false,
                     },
                     UnitKind::Sessions(su) => {
                         let tracks: Vec<TrackPlan> = su
@@ -406,6 +410,7 @@ impl<'s> Program<'s> {
                             home_dest: 0,
                             care: Vec::new(),
                             flexible: false,
+                            by_sessions: false,
                         }
                     }
                 };
@@ -414,6 +419,10 @@ impl<'s> Program<'s> {
                 [plan.stepup_at, plan.dropout_at, plan.admin_at] = offsets;
                 plan.home_dest = (names.len() - 1) as u32;
                 plan.care = cares(s, ui, u);
+                plan.by_sessions = plan
+                    .care
+                    .iter()
+                    .any(|c| matches!(c.episode, Some(Episode::Sessions(_))));
                 if let UnitKind::Sessions(su) = &u.kind {
                     plan.flexible = flexible(su, &plan.care);
                 }
