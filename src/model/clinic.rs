@@ -1642,7 +1642,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         let leave = |why| Event::Leave { pid, gen, why };
         match &us.spec.kind {
             UnitKind::Beds(b) => {
-                let days = b.stay.sample(&mut pt.rng.stream(Purpose::Stay));
+                let days = b.stay.sample(pt.rng.generator(Purpose::Stay));
                 q.push(now.plus_days(days), class::LEAVE, leave(Exit::Complete));
             }
             UnitKind::Sessions(_) => self.admitted_to_sessions(now, pid, unit, phase_moves, q),
