@@ -1108,12 +1108,62 @@ impl<'p, L: Log> Clinic<'p, L> {
         st.count += 1;
         let prefix = st.patient_prefix;
         let tally = st.tally;
-        let intake = st.intake;
-        let classed = st.classes;
+        let apart = st.intake || st.classes;
         st.schedule(self.p, s, q);
+        let pid = self.new_patient(prefix, index, tally);
+        // A stream whose patients have a class or book an intake first
+        // goes on out of line: M/M/c's arrivals test one flag for both.
+        if apart {
+            return self.arrival_apart(now, s, pid, index, q);
+        }
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
-        let pid = self.new_patient(prefix, index, tally);
+        if L::ON {
+            let key = PatientKey {
+                stream: Some(s as u32),
+                index,
+            };
+            self.info(pid).key = key;
+            self.log_referred(pid, now, stream.priority);
+        }
+        self.rec.referral(unit, tally);
+        // A draw in [0, 1) is always below a show rate of 1: skip it (and
+        // the seeding of the show generator, used for nothing else).
+        let shows = stream.show >= 1.0
+            || self.patients[pid as usize]
+                .rng
+                .stream(Purpose::Show)
+                .random::<f64>()
+                < stream.show;
+        if !shows {
+            self.rec.no_show(unit, tally);
+            if L::ON {
+                self.patients[pid as usize].unit = unit as u32;
+                self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
+            }
+            self.release_patient(pid);
+            return;
+        }
+        self.enter(now, pid, unit, stream.priority, None, q);
+    }
+
+    /// [`Clinic::on_arrival`] for a stream whose patients have a class
+    /// (which sets their show rate and priority) or book an intake
+    /// appointment before anything else.
+    #[cold]
+    #[inline(never)]
+    fn arrival_apart(
+        &mut self,
+        now: SimTime,
+        s: usize,
+        pid: PatientId,
+        index: u64,
+        q: &mut EventQueue<Event>,
+    ) {
+        let st = &self.arrivals[s];
+        let (tally, intake, classed) = (st.tally, st.intake, st.classes);
+        let stream = &self.p.scenario.referrals[s];
+        let unit = stream.to;
         let (show, priority) = if classed {
             self.assign_class(pid, s)
         } else {
@@ -1128,8 +1178,6 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_referred(pid, now, priority);
         }
         self.rec.referral(unit, tally);
-        // A draw in [0, 1) is always below a show rate of 1: skip it (and
-        // the seeding of the show generator, used for nothing else).
         let shows = show >= 1.0
             || self.patients[pid as usize]
                 .rng
