@@ -1161,7 +1161,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         q: &mut EventQueue<Event>,
     ) {
         let st = &self.arrivals[s];
-        let (tally, intake, classed) = (st.tally, st.intake, st.classes);
+        let (tally, classed) = (st.tally, st.classes);
         let stream = &self.p.scenario.referrals[s];
         let unit = stream.to;
         let (show, priority) = if classed {
@@ -1178,12 +1178,28 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.log_referred(pid, now, priority);
         }
         self.rec.referral(unit, tally);
-        let shows = show >= 1.0
-            || self.patients[pid as usize]
-                .rng
-                .stream(Purpose::Show)
-                .random::<f64>()
-                < show;
+        self.show_up(now, pid, unit, tally, (show, priority), q);
+    }
+
+    /// A referral of `pid` to `unit` (already counted) turns up with
+    /// probability `show` and goes on to an intake appointment or to
+    /// `enter` with `priority` (an intake if `unit` has one); one who does not is a no-show there, for
+    /// their stream (`tally`) and class. Out of line, for the referrals
+    /// that are not M/M/c's (`arrival_apart`, `on_relapse`): the plain
+    /// arrival keeps its own copy of the show draw inlined in the run loop.
+    #[cold]
+    #[inline(never)]
+    fn show_up(
+        &mut self,
+        now: SimTime,
+        pid: PatientId,
+        unit: usize,
+        tally: Tally,
+        (show, priority): (f64, u8),
+        q: &mut EventQueue<Event>,
+    ) {
+        let pt = &mut self.patients[pid as usize];
+        let shows = show >= 1.0 || pt.rng.stream(Purpose::Show).random::<f64>() < show;
         if !shows {
             self.rec.no_show(unit, tally);
             self.class_lost(pid, |c| &mut c.no_shows);
@@ -1194,6 +1210,10 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.release_patient(pid);
             return;
         }
+        let intake = self
+            .staffing
+            .as_ref()
+            .is_some_and(|st| st.intakes[unit].is_some());
         if intake {
             self.book_intake(now, pid, unit, priority, q);
             return;
@@ -2010,22 +2030,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             self.rec.class_referral(self.patients[pid as usize].class);
         }
         self.log_referred(pid, now, priority);
-        let pt = &mut self.patients[pid as usize];
-        let shows = show >= 1.0 || pt.rng.stream(Purpose::Show).random::<f64>() < show;
-        if !shows {
-            self.rec.no_show(to, tally);
-            self.class_lost(pid, |c| &mut c.no_shows);
-            self.log_visit(pid, VisitEnd::NoShow, Some(now), None, None);
-            return self.release_patient(pid);
-        }
-        let intake = self
-            .staffing
-            .as_ref()
-            .is_some_and(|st| st.intakes[to].is_some());
-        if intake {
-            return self.book_intake(now, pid, to, priority, q);
-        }
-        self.enter(now, pid, to, priority, None, q);
+        self.show_up(now, pid, to, tally, (show, priority), q);
     }
 
     /// `pid`, leaving `seat`, is referred on to unit `next`; `from` is the
