@@ -88,10 +88,11 @@ fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
 /// the directory they were written to.
 pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let started = (Instant::now(), SystemTime::now());
-    let scenario = load(
+    let mut scenario = load(
         args.scenario.as_ref(),
         &crate::decide::overrides(&args.run, &[]),
     )?;
+    scenario.overrides = args.run.set.clone();
     // Options checked before anything is written.
     let log = LogPlan::new(args, &scenario)?;
     for w in capacity_warnings(&scenario) {
@@ -100,7 +101,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     // Refuse to replace another scenario's results before spending any time.
     let claim = output::Claim::new(
         &args.run.out,
-        &scenario.name,
+        &output::results_folder(&scenario.name, &scenario.overrides),
         Owner::new("run", crate::decide::source(args.scenario.as_ref())),
         args.run.force,
     )?;
@@ -110,6 +111,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         resolved_fingerprint: output::fingerprint(&scenario.resolved_toml),
         seed: scenario.simulation.seed,
         trials_requested: requested,
+        overrides: scenario.overrides.clone(),
         ..RunRecord::new(claim.owner(), &scenario.name, started.1)
     };
     let record_path = claim.interrupted_record()?;
@@ -200,12 +202,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let _ = fs::remove_file(&record_path);
     print!("{}", summary_table(&results));
     println!(
-        "\n{} trials in {:.2} s ({:.1} M events/s); results in {}",
-        results.trials,
+        "\n{} trials in {:.2} s ({:.1} M events/s)",
+        report::plots::chart::group_thousands(u64::from(results.trials)),
         results.elapsed.as_secs_f64(),
         results.events as f64 / results.elapsed.as_secs_f64().max(1e-9) / 1e6,
-        dir.display()
     );
+    println!("results in {}{}", dir.display(), std::path::MAIN_SEPARATOR);
+    if args.no_plots {
+        println!("report: none (--no-plots)");
+    } else {
+        println!("report: {}", dir.join("report.html").display());
+    }
     Ok((results, dir))
 }
 
@@ -523,14 +530,50 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
             args.path.display()
         );
     }
-    fs::write(&args.path, DEFAULT_TOML)
+    let name = name_from_path(&args.path);
+    fs::write(&args.path, init_text(&name))
         .with_context(|| format!("writing {}", args.path.display()))?;
     println!(
-        "wrote {} (the default mid-size adult IOP); edit it, then: iopsim run {}",
+        "wrote {} (the default mid-size adult IOP, named \"{name}\"); edit it, then: iopsim run {}",
         args.path.display(),
         args.path.display()
     );
     Ok(())
+}
+
+/// The scenario name `init` gives the copy written to `path`: the file's
+/// stem, with anything a name may not hold (it names the output folder)
+/// turned into `-`, so `init my.toml` then `run my.toml` writes
+/// `output/my/` and never meets the default's folder.
+pub fn name_from_path(path: &std::path::Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    if safe.is_empty() {
+        "my-program".to_string()
+    } else {
+        safe.to_string()
+    }
+}
+
+/// The default scenario's text with `name` in place of its own (the only
+/// line that changes: comments and layout stay as shipped).
+fn init_text(name: &str) -> String {
+    const DEFAULT_NAME_LINE: &str = "name = \"midsize-adult-iop\"";
+    debug_assert_eq!(DEFAULT_TOML.matches(DEFAULT_NAME_LINE).count(), 1);
+    DEFAULT_TOML.replacen(DEFAULT_NAME_LINE, &format!("name = \"{name}\""), 1)
 }
 
 /// `iopsim validate`: runs the validation suite, prints the table, writes

@@ -75,6 +75,8 @@ fn outcome_shares(u: &crate::model::result::UnitResult) -> [f64; 7] {
 pub struct RunResults {
     pub scenario_name: String,
     pub description: String,
+    /// The user's `--set` overrides (a what-if of the file); empty for the file as written.
+    pub overrides: Vec<String>,
     pub start_date: NaiveDate,
     pub weeks: u32,
     pub warmup_weeks: u32,
@@ -436,6 +438,7 @@ impl Aggregator {
             outcome_shares,
             scenario_name: scenario.name.clone(),
             description: scenario.description.clone(),
+            overrides: scenario.overrides.clone(),
             start_date: scenario.simulation.start_date,
             weeks: scenario.simulation.weeks,
             warmup_weeks: scenario.simulation.warmup_weeks,

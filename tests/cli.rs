@@ -151,11 +151,20 @@ fn check_prints_capacity_without_simulating() {
 fn init_writes_the_default_and_refuses_to_overwrite() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("mine.toml");
-    iopsim().arg("init").arg(&p).assert().success();
+    iopsim()
+        .arg("init")
+        .arg(&p)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("named \"mine\""));
+    // The default's text, named after the file: one line differs.
+    let default = fs::read_to_string("scenarios/default.toml").unwrap();
+    let copy = fs::read_to_string(&p).unwrap();
     assert_eq!(
-        fs::read_to_string(&p).unwrap(),
-        fs::read_to_string("scenarios/default.toml").unwrap()
+        copy,
+        default.replacen("name = \"midsize-adult-iop\"", "name = \"mine\"", 1)
     );
+    assert_ne!(copy, default);
     iopsim()
         .arg("init")
         .arg(&p)
@@ -168,6 +177,48 @@ fn init_writes_the_default_and_refuses_to_overwrite() {
         .arg("--force")
         .assert()
         .success();
+}
+
+/// The newcomer's path: the quick start's run of the default, then
+/// `init my.toml` and `run my.toml`, never meets another file's folder.
+#[test]
+fn init_then_run_after_the_quick_start_writes_its_own_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        iopsim()
+            .current_dir(tmp.path())
+            .args(args)
+            .args(["--trials", "20", "--quiet", "--no-plots"])
+            .assert()
+            .success()
+    };
+    run(&["run"]);
+    iopsim()
+        .current_dir(tmp.path())
+        .args(["init", "my.toml"])
+        .assert()
+        .success();
+    run(&["run", "my.toml"]).stdout(predicate::str::contains("output/my"));
+    assert!(tmp.path().join("output/my/summary.csv").is_file());
+    assert!(tmp
+        .path()
+        .join("output/midsize-adult-iop/summary.csv")
+        .is_file());
+    // A file stem that is not a safe name becomes one.
+    iopsim()
+        .current_dir(tmp.path())
+        .args(["init", "next year (draft).toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("named \"next-year--draft-\""));
+    iopsim()
+        .current_dir(tmp.path())
+        .args(["check", "next year (draft).toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "next-year--draft-: valid scenario",
+        ));
 }
 
 #[test]

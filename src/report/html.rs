@@ -398,6 +398,11 @@ nav a { margin-right: 14px; color: #1a5fa8; }
 .warnings { background: var(--warn); border-left: 4px solid var(--warn-line); padding: 10px 16px 10px 34px; margin: 8px 0; }
 .warnings li { margin: 4px 0; }
 .ok { background: var(--soft); border-left: 4px solid #59a14f; padding: 10px 16px; }
+.whatif { background: #eef4fb; border-left: 4px solid #1a5fa8; padding: 8px 16px; margin: 12px 0 0; }
+.whatif h2 { margin: 0 0 4px; border: 0; font-size: 1.1rem; }
+.whatif ul { margin: 4px 0; padding-left: 20px; }
+.whatif code { overflow-wrap: anywhere; }
+.edited { font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 28px; }
 .tables > div { flex: 1 1 360px; min-width: 0; }
 .tables > div.unit { flex-basis: 100%; }
@@ -877,6 +882,30 @@ fn figure(out: &mut String, f: &Figure) {
     );
 }
 
+/// A what-if run (`--set`): the changes to the scenario file, first on the
+/// page, so that a printed copy cannot pass for the file's program.
+fn what_if(out: &mut String, r: &RunResults) {
+    if r.overrides.is_empty() {
+        return;
+    }
+    let n = r.overrides.len();
+    let _ = write!(
+        out,
+        "<section id=\"what-if\" class=\"whatif\">\n<h2>What if: the scenario file with {}</h2>\n\
+         <p>Every figure on this page is for the program as changed; <code>scenario.toml</code> \
+         beside this page is the program as simulated.</p>\n<ul>\n",
+        if n == 1 {
+            "one change".to_string()
+        } else {
+            format!("{n} changes")
+        }
+    );
+    for o in &r.overrides {
+        let _ = writeln!(out, "<li><code>--set {}</code></li>", esc(o));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 /// The whole page. Depends only on the results and figures, never on the
 /// clock or the machine, so it is byte-identical across runs and threads.
 pub fn render(r: &RunResults, figures: &[Figure]) -> String {
@@ -901,9 +930,14 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
         .checked_add_days(chrono::Days::new(7 * u64::from(r.weeks.max(1)) - 1))
         .map(|d| format!(" to {}", d.format("%-d %b %Y")))
         .unwrap_or_default();
+    let edited = if r.overrides.is_empty() {
+        ""
+    } else {
+        "<span class=\"edited\">As the file describes it, before the changes below:</span> "
+    };
     let _ = write!(
         out,
-        "<header>\n<h1>{name}</h1>\n<p class=\"desc\">{}</p>\n\
+        "<header>\n<h1>{name}</h1>\n<p class=\"desc\">{edited}{}</p>\n\
          <p class=\"meta\">{} trials \u{d7} {} weeks, {}{end} (after {} warm-up weeks) \u{b7} seed {} \u{b7} iopsim {}</p>\n",
         esc(&r.description),
         group_thousands(u64::from(r.trials)),
@@ -919,6 +953,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
         let _ = write!(out, "<a href=\"#{}\">{}</a>", anchor(s), esc(&title));
     }
     out.push_str("</nav>\n</header>\n");
+    what_if(&mut out, r);
 
     out.push_str("<section id=\"attention\">\n<h2>What needs attention</h2>\n");
     let warns = warnings(r);

@@ -392,6 +392,10 @@ pub struct RunRecord {
     /// `validate`, whose cases choose their own).
     pub trials_requested: u64,
     pub trials_done: u64,
+    /// The `--set KEY=VALUE` overrides of the scenario file, in order (a
+    /// what-if); absent when the file ran as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     /// Start of the run, UTC, RFC 3339.
     pub started: String,
     /// Wall-clock time from start to the results in place (or to the interrupt).
@@ -430,6 +434,7 @@ impl RunRecord {
             seed: 0,
             trials_requested: 0,
             trials_done: 0,
+            overrides: Vec::new(),
             started: rfc3339(started),
             seconds: 0.0,
             log: None,
@@ -440,6 +445,24 @@ impl RunRecord {
         let mut v = serde_json::to_vec_pretty(self)?;
         v.push(b'\n');
         Ok(v)
+    }
+}
+
+/// The results folder of scenario `name` run with the `--set` overrides
+/// `sets`: `name` for the file as written, `name+<8 hex digits>` for a
+/// what-if, the digits a hash of the overrides as given. A what-if never
+/// replaces the baseline's results, the same overrides find their folder
+/// again, and `+` cannot occur in a scenario name, so no scenario can
+/// claim another's what-if folder. A `--set name=...` among the overrides
+/// has named the what-if itself: its name is the folder.
+pub fn results_folder(name: &str, sets: &[String]) -> String {
+    let renamed = sets
+        .iter()
+        .any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == "name"));
+    if sets.is_empty() || renamed {
+        name.to_string()
+    } else {
+        format!("{name}+{}", &fingerprint(&sets.join("\n"))[..8])
     }
 }
 
@@ -833,10 +856,36 @@ mod tests {
             seed: 1,
             trials_requested: 1,
             trials_done: 1,
+            overrides: Vec::new(),
             started: rfc3339(SystemTime::UNIX_EPOCH),
             seconds: 0.0,
             log: None,
         }
+    }
+
+    #[test]
+    fn a_what_if_has_its_own_folder_unless_it_names_itself() {
+        let sets = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(results_folder("base", &[]), "base");
+        let a = results_folder("base", &sets(&["units.iop.tracks.evening.groups=2"]));
+        let b = results_folder("base", &sets(&["units.iop.tracks.evening.groups=3"]));
+        assert!(
+            a.starts_with("base+") && a.len() == "base+".len() + 8,
+            "{a}"
+        );
+        assert_ne!(a, b);
+        // The same overrides find the same folder again.
+        assert_eq!(
+            a,
+            results_folder("base", &sets(&["units.iop.tracks.evening.groups=2"]))
+        );
+        assert_eq!(
+            results_folder("base", &sets(&["a=1", " name = two"])),
+            "base"
+        );
+        // `+` is not allowed in a scenario's own name, so no scenario's
+        // folder is a what-if folder.
+        assert!(results_dir(Path::new("out"), &a).is_ok());
     }
 
     #[test]

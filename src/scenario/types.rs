@@ -35,6 +35,10 @@ pub struct Scenario {
     pub classes: Vec<PatientClass>,
     /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
     pub resolved_toml: String,
+    /// The `--set KEY=VALUE` overrides a user gave on the command line (not
+    /// the options such as `--trials`), in order: a what-if of the file,
+    /// listed in the report and `run.json`. Set by the command after loading.
+    pub overrides: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

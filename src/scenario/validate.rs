@@ -682,6 +682,7 @@ impl Validator<'_> {
             initial,
             classes,
             resolved_toml: String::new(),
+            overrides: Vec::new(),
         }
     }
 
