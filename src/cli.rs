@@ -105,7 +105,9 @@ pub struct DecideRun {
     /// Output root; results go to OUT/<name>/.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
-    /// Override one scenario value, e.g. --set units.iop.tracks.evening.groups=2 (repeatable).
+    /// Override one scenario value (repeatable), e.g. --set units.iop.tracks.evening.groups=2
+    /// --set rooms.group-room.count=2 (a second evening group, and a room for it). A run with
+    /// overrides writes OUT/<name>+<digits of the overrides>/ and its report lists them.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// No progress bar.

@@ -77,6 +77,8 @@ pub struct RunResults {
     pub description: String,
     /// The user's `--set` overrides (a what-if of the file); empty for the file as written.
     pub overrides: Vec<String>,
+    /// `[report] currency`: how money reads (`None`: no currency).
+    pub currency: Option<String>,
     pub start_date: NaiveDate,
     pub weeks: u32,
     pub warmup_weeks: u32,
@@ -439,6 +441,7 @@ impl Aggregator {
             scenario_name: scenario.name.clone(),
             description: scenario.description.clone(),
             overrides: scenario.overrides.clone(),
+            currency: scenario.report.currency.clone(),
             start_date: scenario.simulation.start_date,
             weeks: scenario.simulation.weeks,
             warmup_weeks: scenario.simulation.warmup_weeks,

@@ -2,73 +2,61 @@
 
 use std::fmt::Write;
 
+use super::format::{money, num, Fmt};
 use super::plots::structure::{self, NOT_FOR_BEDS};
 use crate::trials::RunResults;
 
-fn fmt(x: f64) -> String {
-    if !x.is_finite() {
-        "-".into()
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
-}
-
-fn money(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.0}")
-    } else {
-        "-".into()
-    }
-}
-
 /// Per unit, the metrics a director asks about first; then staff.
-const KEY_UNIT_METRICS: [(&str, &str); 11] = [
-    ("census", "census (in care)"),
-    ("waitlist", "waitlist"),
-    ("wait_days", "wait, mean (days)"),
-    ("wait_days_p90", "wait, P90 (days)"),
-    ("admissions", "admissions"),
-    ("reneged", "lost while waiting"),
-    ("turned_away", "turned away"),
-    ("completed", "completed"),
-    ("dropped_out", "dropped out"),
-    ("admin_discharged", "admin. discharged"),
-    ("seat_utilization", "seat utilization"),
+const KEY_UNIT_METRICS: [(&str, &str, Fmt); 11] = [
+    ("census", "census (in care)", Fmt::Num),
+    ("waitlist", "waitlist", Fmt::Num),
+    ("wait_days", "wait, mean (days)", Fmt::Num),
+    ("wait_days_p90", "wait, P90 (days)", Fmt::Num),
+    ("admissions", "admissions", Fmt::Count),
+    ("reneged", "lost while waiting", Fmt::Count),
+    ("turned_away", "turned away", Fmt::Count),
+    ("completed", "completed", Fmt::Count),
+    ("dropped_out", "dropped out", Fmt::Count),
+    ("admin_discharged", "admin. discharged", Fmt::Count),
+    ("seat_utilization", "seat utilization", Fmt::Pct),
 ];
 
 /// Per track of a unit with results per track: what tells the tracks apart.
-const KEY_TRACK_METRICS: [(&str, &str); 3] = [
-    ("wait_days", "wait, mean (days)"),
-    ("wait_days_p90", "wait, P90 (days)"),
-    ("seat_utilization", "seat utilization"),
+const KEY_TRACK_METRICS: [(&str, &str, Fmt); 3] = [
+    ("wait_days", "wait, mean (days)", Fmt::Num),
+    ("wait_days_p90", "wait, P90 (days)", Fmt::Num),
+    ("seat_utilization", "seat utilization", Fmt::Pct),
 ];
 
 /// Per unit with an intake stage: the wait for the appointment and what
 /// became of the slots.
-const KEY_INTAKE_METRICS: [(&str, &str); 4] = [
-    ("intake_wait_days", "intake wait, mean (days)"),
-    ("intake_wait_days_p90", "intake wait, P90 (days)"),
-    ("intake_no_shows", "intake no-shows"),
-    ("intake_slots_used", "intake slots used"),
+const KEY_INTAKE_METRICS: [(&str, &str, Fmt); 4] = [
+    ("intake_wait_days", "intake wait, mean (days)", Fmt::Num),
+    ("intake_wait_days_p90", "intake wait, P90 (days)", Fmt::Num),
+    ("intake_no_shows", "intake no-shows", Fmt::Count),
+    ("intake_slots_used", "intake slots used", Fmt::Pct),
 ];
 
-fn interval(s: &crate::stats::Summary) -> String {
-    format!("{} [{}, {}]", fmt(s.p50), fmt(s.p5), fmt(s.p95))
+/// "median [P5, P95]", each as `kind` reads: the same figures, in the same
+/// form, as the report's tables.
+fn interval(s: &crate::stats::Summary, kind: Fmt) -> String {
+    format!(
+        "{} [{}, {}]",
+        kind.fmt(s.p50),
+        kind.fmt(s.p5),
+        kind.fmt(s.p95)
+    )
 }
 
 /// A unit's intake and the sessions its staff could not run.
 fn intake_rows(r: &RunResults, unit: &str, rows: &mut Vec<(String, String)>) {
     if structure::has_intake(r, unit) {
         let due = r.summary_of(&format!("{unit}.intakes"));
-        for (m, label) in KEY_INTAKE_METRICS {
+        for (m, label, kind) in KEY_INTAKE_METRICS {
             if let Some(s) = r.summary_of(&format!("{unit}.{m}")) {
-                let mut v = interval(s);
+                let mut v = interval(s, kind);
                 if let (true, Some(due)) = (m == "intake_no_shows", due) {
-                    v.push_str(&format!("  (of {} appointments)", fmt(due.p50)));
+                    v.push_str(&format!("  (of {} appointments)", Fmt::Count.fmt(due.p50)));
                 }
                 rows.push((format!("{unit}: {label}"), v));
             }
@@ -77,7 +65,10 @@ fn intake_rows(r: &RunResults, unit: &str, rows: &mut Vec<(String, String)>) {
     if let Some(s) = r.summary_of(&format!("{unit}.sessions_cancelled")) {
         rows.push((
             format!("{unit}: sessions cancelled, no staff"),
-            format!("{}  (groups with no facilitator on duty)", interval(s)),
+            format!(
+                "{}  (groups with no facilitator on duty)",
+                interval(s, Fmt::Count)
+            ),
         ));
     }
 }
@@ -92,39 +83,42 @@ fn roster_rows(r: &RunResults, role: &str, rows: &mut Vec<(String, String)>) {
                 format!("staff: {role} hours on duty"),
                 format!(
                     "{}  (per week, less leave, holidays, vacancies)",
-                    interval(h)
+                    interval(h, Fmt::Num)
                 ),
             ));
         }
         if let Some(u) = s("utilization") {
             rows.push((
                 format!("staff: {role} utilization"),
-                format!("{}  (hours needed / hours on duty)", interval(u)),
+                format!("{}  (hours needed / hours on duty)", interval(u, Fmt::Pct)),
             ));
         }
     }
     if structure::has_caseload(r, role) {
         if let (Some(c), Some(cap)) = (s("caseload"), s("caseload_cap")) {
             let cap = if cap.p5 == cap.p95 {
-                fmt(cap.p50)
+                num(cap.p50)
             } else {
-                interval(cap)
+                interval(cap, Fmt::Num)
             };
             rows.push((
                 format!("staff: {role} caseload"),
-                format!("{}  (cap: {cap})", interval(c)),
+                format!("{}  (cap: {cap})", interval(c, Fmt::Num)),
             ));
         }
         if let Some(f) = s("caseload_full") {
             rows.push((
                 format!("staff: {role} caseload full"),
-                format!("{}  (share of time at the cap)", interval(f)),
+                format!("{}  (share of time at the cap)", interval(f, Fmt::Pct)),
             ));
         }
         if let Some(h) = s("caseload_held_back") {
             rows.push((
                 format!("staff: {role} held back"),
-                format!("{}  (admissions a full caseload held back)", interval(h)),
+                format!(
+                    "{}  (admissions a full caseload held back)",
+                    interval(h, Fmt::Count)
+                ),
             ));
         }
     }
@@ -134,7 +128,7 @@ pub fn summary_table(r: &RunResults) -> String {
     let mut rows: Vec<(String, String)> = Vec::new();
     for (unit, cap) in &r.capacity {
         let session = structure::is_session_unit(r, unit);
-        for (m, label) in KEY_UNIT_METRICS {
+        for (m, label, kind) in KEY_UNIT_METRICS {
             // Nobody drops out of a bed, and a bed's episode is its discharge.
             if !session && NOT_FOR_BEDS.contains(&m) {
                 continue;
@@ -145,15 +139,15 @@ pub fn summary_table(r: &RunResults) -> String {
                 label
             };
             if let Some(s) = r.summary_of(&format!("{unit}.{m}")) {
-                rows.push((format!("{unit}: {label}"), interval(s)));
+                rows.push((format!("{unit}: {label}"), interval(s, kind)));
             }
         }
         intake_rows(r, unit, &mut rows);
         rows.push((format!("{unit}: capacity"), cap.to_string()));
         for t in structure::tracks(r, unit) {
-            for (m, label) in KEY_TRACK_METRICS {
+            for (m, label, kind) in KEY_TRACK_METRICS {
                 if let Some(s) = r.summary_of(&format!("{}.{m}", t.prefix)) {
-                    rows.push((format!("{}: {label}", t.prefix), interval(s)));
+                    rows.push((format!("{}: {label}", t.prefix), interval(s, kind)));
                 }
             }
         }
@@ -162,7 +156,11 @@ pub fn summary_table(r: &RunResults) -> String {
         if let Some(s) = r.summary_of(&format!("staff.{role}.fte_needed")) {
             rows.push((
                 format!("staff: {role} FTE needed"),
-                format!("{}  (hours on staff: {}/week)", interval(s), fmt(*hours)),
+                format!(
+                    "{}  (hours on staff: {}/week)",
+                    interval(s, Fmt::Num),
+                    num(*hours)
+                ),
             ));
         }
         roster_rows(r, role, &mut rows);
@@ -175,7 +173,12 @@ pub fn summary_table(r: &RunResults) -> String {
         if let Some(s) = r.summary_of(&format!("finance.{m}")) {
             rows.push((
                 label.to_string(),
-                format!("{} [{}, {}]", money(s.p50), money(s.p5), money(s.p95)),
+                format!(
+                    "{} [{}, {}]",
+                    money(s.p50, r.currency.as_deref()),
+                    money(s.p5, r.currency.as_deref()),
+                    money(s.p95, r.currency.as_deref())
+                ),
             ));
         }
     }
@@ -212,7 +215,7 @@ mod tests {
         let t = summary_table(&r);
         let line = |start: &str| t.lines().find(|l| l.starts_with(start)).map(str::to_string);
         assert_eq!(
-            line("iop.evening.late: wait, P90 (days)").map(|l| l.ends_with("20.0 [16.0, 24.0]")),
+            line("iop.evening.late: wait, P90 (days)").map(|l| l.ends_with("20 [16, 24]")),
             Some(true),
             "{t}"
         );
@@ -235,37 +238,34 @@ mod tests {
             let l = line(&t, start).unwrap_or_else(|| panic!("no line {start}: {t}"));
             assert!(l.ends_with(end), "{l:?} should end with {end:?}");
         };
-        ends("iop: intake wait, mean (days)", "  3.00 [2.40, 3.60]");
-        ends("iop: intake wait, P90 (days)", "  6.00 [4.80, 7.20]");
+        ends("iop: intake wait, mean (days)", "  3 [2.4, 3.6]");
+        ends("iop: intake wait, P90 (days)", "  6 [4.8, 7.2]");
         ends(
             "iop: intake no-shows",
-            "  15.0 [12.0, 18.0]  (of 60.0 appointments)",
+            "  15 [12, 18]  (of 60 appointments)",
         );
-        ends("iop: intake slots used", "  0.75 [0.60, 0.90]");
+        ends("iop: intake slots used", "  75% [60%, 90%]");
         ends(
             "iop: sessions cancelled, no staff",
-            "  12.0 [9.60, 14.4]  (groups with no facilitator on duty)",
+            "  12 [10, 14]  (groups with no facilitator on duty)",
         );
         ends(
             "staff: therapist hours on duty",
-            "  81.0 [64.8, 97.2]  (per week, less leave, holidays, vacancies)",
+            "  81 [64.8, 97.2]  (per week, less leave, holidays, vacancies)",
         );
         ends(
             "staff: therapist utilization",
-            "  0.70 [0.56, 0.84]  (hours needed / hours on duty)",
+            "  70% [56%, 84%]  (hours needed / hours on duty)",
         );
         // The cap is the same in every trial: one number.
-        ends(
-            "staff: therapist caseload ",
-            "  18.0 [14.4, 21.6]  (cap: 21.0)",
-        );
+        ends("staff: therapist caseload ", "  18 [14.4, 21.6]  (cap: 21)");
         ends(
             "staff: therapist caseload full",
-            "  0.05 [0.04, 0.06]  (share of time at the cap)",
+            "  5.0% [4.0%, 6.0%]  (share of time at the cap)",
         );
         ends(
             "staff: therapist held back",
-            "  1.00 [0.80, 1.20]  (admissions a full caseload held back)",
+            "  1 [1, 1]  (admissions a full caseload held back)",
         );
         // In the unit's block, before its capacity; the role's after its FTE.
         let pos = |start: &str| t.lines().position(|l| l.starts_with(start)).unwrap();
@@ -306,7 +306,7 @@ mod tests {
         assert!(
             line(&t, "staff: therapist caseload ")
                 .unwrap()
-                .ends_with("(cap: 21.0 [15.1, 21.0])"),
+                .ends_with("(cap: 21 [15.1, 21])"),
             "{t}"
         );
     }

@@ -213,6 +213,7 @@ pub(crate) fn test_results() -> RunResults {
         scenario_name: "tiny".into(),
         description: "A hand-made result for tests <with markup & quotes\">.".into(),
         overrides: Vec::new(),
+        currency: Some("USD".into()),
         start_date: NaiveDate::from_ymd_opt(2027, 1, 4).expect("valid date"),
         weeks: weeks as u32,
         warmup_weeks: 4,

@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(
             p,
             vec![
-                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial, classes",
+                "descripton: unknown key 'descripton'; allowed here: name, description, simulation, calendar, referrals, units, rooms, staff, workload, finance, initial, classes, report",
                 "simulation.trails: unknown key 'trails'; allowed here: start_date, weeks, warmup_weeks, trials, seed",
                 "units[0].waitlist.patience.mena: unknown key 'mena'; allowed here: dist, value, mean, min, max, mode, sd, shape, scale, values, weights",
                 "units[0].tracks[1].grups: unknown key 'grups'; allowed here: name, days, start, hours, groups, group_size, room, share, facilitators, min_size",

@@ -33,6 +33,14 @@ pub struct RawScenario {
     pub initial: Option<RawInitial>,
     #[serde(default)]
     pub classes: Vec<RawClass>,
+    pub report: Option<RawReport>,
+}
+
+/// `[report]`: how results read; nothing here changes the simulation.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawReport {
+    /// ISO 4217 code of the finance section's money, e.g. "USD".
+    pub currency: Option<String>,
 }
 
 /// `[[classes]]`: a kind of patient, with what it changes where it is
@@ -441,8 +449,10 @@ pub const ALLOWED_KEYS: &[(&str, &[&str])] = &[
             "finance",
             "initial",
             "classes",
+            "report",
         ],
     ),
+    ("report", &["currency"]),
     (
         "classes",
         &[

@@ -33,6 +33,8 @@ pub struct Scenario {
     pub initial: InitialState,
     /// Kinds of patient (`[[classes]]`); empty: every patient of a unit is alike.
     pub classes: Vec<PatientClass>,
+    /// How results read (`[report]`); never changes the simulation.
+    pub report: ReportOptions,
     /// The scenario as TOML after `--set` overrides, for `scenario.toml` in the outputs.
     pub resolved_toml: String,
     /// The `--set KEY=VALUE` overrides a user gave on the command line (not
@@ -604,4 +606,12 @@ pub struct InitialWaiting {
     pub track: Option<usize>,
     pub days_waited: f64,
     pub priority: u8,
+}
+
+/// `[report]`: presentation only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportOptions {
+    /// ISO 4217 code of the money in `[finance]` ("USD"); `None`: amounts
+    /// print without a currency.
+    pub currency: Option<String>,
 }

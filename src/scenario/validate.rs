@@ -667,6 +667,7 @@ impl Validator<'_> {
             .collect();
         let finance = raw.finance.as_ref().map(|f| self.finance(f, &names));
         let initial = self.initial(raw.initial.as_ref(), &simulation, &units, &referrals);
+        let report = self.report(raw.report.as_ref(), finance.is_some());
 
         Scenario {
             name,
@@ -681,9 +682,38 @@ impl Validator<'_> {
             finance,
             initial,
             classes,
+            report,
             resolved_toml: String::new(),
             overrides: Vec::new(),
         }
+    }
+
+    /// `[report]`: a currency is an ISO 4217 code, and means something only
+    /// with a `[finance]` section.
+    fn report(&mut self, raw: Option<&RawReport>, has_finance: bool) -> ReportOptions {
+        let Some(raw) = raw else {
+            return ReportOptions::default();
+        };
+        let currency = raw.currency.as_ref().and_then(|c| {
+            if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
+                if !has_finance {
+                    self.push(
+                        "report.currency",
+                        "a currency needs a [finance] section to apply to; remove it or add the section",
+                    );
+                }
+                Some(c.clone())
+            } else {
+                self.push(
+                    "report.currency",
+                    format!(
+                        "'{c}' is not a currency code: give the three capital letters of ISO 4217, e.g. \"USD\", \"EUR\", \"GBP\""
+                    ),
+                );
+                None
+            }
+        });
+        ReportOptions { currency }
     }
 
     fn scenario_name(&mut self, name: &Option<String>) -> String {

@@ -2,6 +2,7 @@
 //! bands, limits, labels and axis ranges. Nothing is drawn here, so these
 //! choices are tested on small hand-made results.
 
+pub use crate::report::format::{group_thousands, pct_text, trim_number};
 use chrono::{Datelike, Days, NaiveDate};
 use plotters::style::RGBColor;
 
@@ -301,7 +302,7 @@ fn wait_legend(dropped: f64, x_max: f64) -> Vec<LegendItem> {
             swatch: Swatch::Line(style::LIMIT),
         },
         LegendItem {
-            label: "P90: one in ten waits longer".into(),
+            label: "P90 of all trials pooled".into(),
             swatch: Swatch::Dashed(style::LIMIT),
         },
     ];
@@ -327,10 +328,12 @@ fn waits(r: &RunResults, h: &WaitHistogram) -> Chart {
                 .into()
         } else {
             format!(
-                "How long admitted patients waited from referral to their first day, pooled over \
-                 all trials. Half waited less than {:.1} days (solid line); one in ten waited more \
-                 than {:.1} days (dashed line).",
-                h.p50, h.p90
+                "How long admitted patients waited from referral to their first day, all \
+                 admissions of all trials pooled. Half waited less than {:.1} days (solid line); \
+                 one in ten waited more than {:.1} days (dashed line: the pooled P90).{}",
+                h.p50,
+                h.p90,
+                table_p90(r, &format!("{unit}.wait_days_p90"), h.p90)
             )
         },
         legend,
@@ -361,12 +364,14 @@ fn intake_waits(r: &RunResults, h: &WaitHistogram) -> Chart {
         } else {
             format!(
                 "How long referrals waited from referral to their intake appointment, whether \
-                 they came or not, pooled over all trials. Half waited less than {:.1} days \
-                 (solid line); one in ten waited more than {:.1} days (dashed line); the P90 in \
-                 the intake table is the median trial's own, so the two can differ. The longer \
-                 the wait, the fewer come. Those who come go on to a seat or the waitlist; \
-                 their wait to admission counts from the referral, so it includes this one.",
-                h.p50, h.p90
+                 they came or not, all trials pooled. Half waited less than {:.1} days \
+                 (solid line); one in ten waited more than {:.1} days (dashed line: the pooled \
+                 P90).{} The longer the wait, the fewer come. Those who come go on to a seat or \
+                 the waitlist; their wait to admission counts from the referral, so it includes \
+                 this one.",
+                h.p50,
+                h.p90,
+                table_p90(r, &format!("{unit}.intake_wait_days_p90"), h.p90)
             )
         },
         legend,
@@ -416,7 +421,7 @@ fn track_waits(r: &RunResults, unit: &str) -> Option<Chart> {
         })
         .collect();
     legend.push(LegendItem {
-        label: "P90 of each track: one in ten waits longer".into(),
+        label: "P90 of each track, all trials pooled".into(),
         swatch: Swatch::Dashed(style::MUTED),
     });
     legend.extend(beyond_axis(dropped, hist.x_max));
@@ -438,6 +443,19 @@ fn track_waits(r: &RunResults, unit: &str) -> Option<Chart> {
     })
 }
 
+/// The caption's pointer from a pooled P90 to the table's figure (the median
+/// trial's own P90, `metric`'s p50), which differs from it.
+fn table_p90(r: &RunResults, metric: &str, pooled: f64) -> String {
+    match r.summary_of(metric) {
+        Some(s) if s.p50.is_finite() && pooled.is_finite() => format!(
+            " The P90 wait in the table, {} days, is a different figure: the median trial's \
+             own P90.",
+            crate::report::format::num(s.p50)
+        ),
+        _ => String::new(),
+    }
+}
+
 fn track_waits_about(tracks: &[Track]) -> String {
     let each: Vec<String> = tracks
         .iter()
@@ -455,9 +473,9 @@ fn track_waits_about(tracks: &[Track]) -> String {
     format!(
         "The same waits as above, for each track apart: a patient waits for the track they \
          chose. Each track's bars are shares of that track's admissions, so the tracks compare \
-         however many each admits. Pooled over all waits of all trials: {}. The dashed lines \
-         are these pooled P90s; the P90 in the table by track is the median trial's own P90, so \
-         the two can differ a little.",
+         however many each admits. All admissions of all trials pooled: {}. The dashed lines \
+         are these pooled P90s; the P90 wait in the table by track (and in the warnings) is the \
+         median trial's own P90, a different figure.",
         each.join("; ")
     )
 }
@@ -892,7 +910,10 @@ fn net_margin(r: &RunResults, ticks: &[(i32, String)]) -> Option<Chart> {
             .into(),
         legend,
         body: Body::Weekly(Weekly {
-            y_label: "net per week".into(),
+            y_label: match r.currency.as_deref() {
+                Some(c) => format!("net per week ({c})"),
+                None => "net per week".into(),
+            },
             percent: false,
             bands: vec![Band {
                 colour: style::NET_MARGIN,
@@ -946,39 +967,6 @@ pub fn week_ticks(start: NaiveDate, weeks: u32) -> Vec<(i32, String)> {
         };
         last_year = Some(d.year());
         out.push((w as i32, label));
-    }
-    out
-}
-
-/// "1.5%" / "<0.1%".
-pub fn pct_text(p: f64) -> String {
-    if p > 0.0 && p < 0.1 {
-        "<0.1%".into()
-    } else if p < 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.0}%")
-    }
-}
-
-/// "54" for whole numbers, "50.5" otherwise.
-pub fn trim_number(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
-}
-
-/// 123456 -> "123,456".
-pub fn group_thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }
@@ -1339,7 +1327,9 @@ mod tests {
         assert_eq!(legend[..2], ["morning", "evening.late"]);
         // The caption says which P90 the lines are.
         assert!(
-            c.about.contains("Pooled over all waits of all trials"),
+            c.about.contains("All admissions of all trials pooled")
+                && c.about
+                    .contains("the median trial's own P90, a different figure"),
             "{}",
             c.about
         );
