@@ -422,26 +422,7 @@ fn write_outputs(
 fn capacity_warnings(s: &Scenario) -> Vec<String> {
     let mut warnings: Vec<String> = capacity::estimate(s)
         .iter()
-        .filter(|e| e.utilization >= 1.0)
-        .map(|e| {
-            let unlimited = s
-                .units
-                .iter()
-                .find(|u| u.name == e.name)
-                .is_some_and(|u| u.waitlist.capacity.is_none() && u.waitlist.patience.is_none());
-            let growth = if unlimited {
-                format!(
-                    "its waitlist has no capacity and nobody gives up, so it grows all run long, by about {:.1} a week (memory grows with the horizon, not with trials)",
-                    e.arrivals_per_week * (1.0 - 1.0 / e.utilization)
-                )
-            } else {
-                "the waitlist will grow until patience or its capacity limits it".to_string()
-            };
-            format!(
-                "{}: demand exceeds capacity (load {:.1} for {} places); {growth}",
-                e.name, e.offered_load, e.capacity
-            )
-        })
+        .filter_map(|e| capacity::load_warning(e, false))
         .collect();
     warnings.extend(capacity::run_cost_warning(s));
     warnings
@@ -463,13 +444,21 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         s.simulation.seed
     );
     println!(
-        "{:<16} {:>9} {:>12} {:>11} {:>10} {:>10} {:>8}",
-        "unit", "capacity", "seats/week", "admit/week", "stay days", "load (L)", "util."
+        "{:<16} {:>9} {:>12} {:>11} {:>10} {:>9} {:>8} {:>9}",
+        "unit",
+        "capacity",
+        "seats/week",
+        "admit/week",
+        "stay days",
+        "offered",
+        "in care",
+        "of places"
     );
     let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     for e in capacity::estimate(&s) {
         println!(
-            "{:<16} {:>9} {:>12} {:>11.2} {:>10.1} {:>10.1} {:>7.0}%",
+            "{:<16} {:>9} {:>12} {:>11.2} {:>10.1} {:>9.1} {:>8.1} {:>8.0}%",
             e.name,
             e.capacity,
             if e.seat_sessions_per_week > 0.0 {
@@ -480,22 +469,36 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
             e.arrivals_per_week,
             e.mean_stay_days,
             e.offered_load,
-            e.utilization * 100.0
+            e.census,
+            e.census_share() * 100.0
         );
-        if e.utilization >= 1.0 {
-            warnings.push(format!(
-                "{}: demand exceeds capacity (load {:.1} for {} places): the waitlist will grow until patience or its capacity limits it",
-                e.name, e.offered_load, e.capacity
-            ));
-        } else if e.utilization >= 0.85 {
-            warnings.push(format!(
-                "{}: utilization {:.0}% leaves little slack: expect waits to be sensitive to demand",
-                e.name,
-                e.utilization * 100.0
+        if e.pools.len() > 1 {
+            for p in &e.pools {
+                notes.push(format!(
+                    "  {}/{}: offered {:.1} for {} seats ({:.0}%), in care {:.1} ({:.0}%), {:.0}% give up waiting",
+                    e.name,
+                    p.track,
+                    p.offered,
+                    p.places,
+                    p.offered / p.places * 100.0,
+                    p.census,
+                    p.census / p.places * 100.0,
+                    p.lost * 100.0
+                ));
+            }
+        }
+        if !e.predicts_census {
+            notes.push(format!(
+                "  {}: in care is rough here (cohorts, an intake, facilitators, group minimums, caseloads, classes, a patience other than exponential, an [initial] state, and the waitlist losses of the units transfers come from are not in the estimate)",
+                e.name
             ));
         }
+        warnings.extend(capacity::load_warning(&e, true));
     }
-    println!("\nload = admissions per day x expected stay (Little's law), ignoring losses while waiting and administrative discharges.");
+    for n in &notes {
+        println!("{n}");
+    }
+    println!("\noffered = admissions per day (referrals who show) x expected stay (dropouts and step-ups included), before waitlist losses (people giving up, turned away). in care = the census expected after them: each track's waitlist (or the unit's) as a queue with the unit's mean patience. The run admits at sessions, not the moment a seat frees, so its census is usually a few percent lower.");
     for (r, st) in s.staff.iter().enumerate() {
         let Some(roster) = &st.roster else { continue };
         let rostered: f64 = roster

@@ -316,3 +316,72 @@ fn bad_classes_in_a_file_exit_2_naming_the_file_and_key_and_write_nothing() {
         assert!(!out.exists(), "nothing written");
     }
 }
+
+#[test]
+fn type_errors_exit_2_with_every_other_problem_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("typed.toml");
+    let text = fs::read_to_string("scenarios/default.toml")
+        .unwrap()
+        .replace("hours = 3\n", "hours = \"3h\"\n")
+        .replace("show = 0.72 ", "show = \"72%\" ")
+        .replace("trials = 1000", "trails = 1000")
+        .replace("attendance = 0.88", "attendance = 1.88");
+    fs::write(&bad, text).unwrap();
+    let out = tmp.path().join("out");
+    let assert = iopsim()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&bad)
+        .args(["--set", "units.iop.episode=12"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for expected in [
+        "typed.toml: 5 problems in the scenario:",
+        "referrals[2].show: expected a share between 0 and 1, e.g. show = 0.72; got the text \"72%\" (line ",
+        "units[0].tracks[1].hours: expected a number of hours, e.g. hours = 3; got the text \"3h\" (line ",
+        "--set units.iop.episode: expected a table, e.g. episode = { weeks = 12 }",
+        "got the whole number 12 (set on the command line at units[0].episode)",
+        "simulation.trails: unknown key 'trails'",
+        "units[0].attendance: must be a probability in [0, 1], got 1.88",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+    }
+    for jargon in ["f64", "RawEpisode", "struct", "invalid type"] {
+        assert!(!stderr.contains(jargon), "{jargon} in:\n{stderr}");
+    }
+    assert!(!out.exists(), "nothing may be written for bad input");
+}
+
+#[test]
+fn check_states_offered_load_before_waitlist_losses_and_flags_only_overload() {
+    let stdout = |sets: &[&str]| {
+        let mut cmd = iopsim();
+        cmd.arg("check");
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let a = cmd.assert().success();
+        String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+    };
+    // The default offers a little more than its seats before waitlist
+    // losses (the evening track more), which people giving up hold in check.
+    let default = stdout(&[]);
+    assert!(!default.contains("demand exceeds capacity"), "{default}");
+    assert!(
+        default.contains("warning: iop: offered load before waitlist losses is 101% of places (track 'evening' 121%); expect a waitlist held in check by people giving up"),
+        "{default}"
+    );
+    assert!(default.contains("before waitlist losses"), "{default}");
+    // Twice the referrals: seats full all the time.
+    let double = stdout(&[
+        "referrals.community.per_week=3.8",
+        "referrals.php-stepdown.per_week=2.2",
+        "referrals.inpatient-stepdown.per_week=1.8",
+    ]);
+    assert!(
+        double.contains("warning: iop: demand exceeds capacity: track 'evening' (12 seats) full nearly all the time"),
+        "{double}"
+    );
+}

@@ -1,13 +1,43 @@
 //! Back-of-the-envelope capacity figures for `iopsim check`: flows through
 //! the units from referral rates and routing shares, expected stays from the
-//! episode rules, and the load they imply by Little's law (L = lambda x W).
-//! Estimates only: they ignore waiting losses and administrative discharges,
-//! which the simulation captures.
+//! episode rules (dropout and step-up hazards included), and the load they
+//! imply by Little's law (L = lambda x W): the *offered* load, before
+//! waitlist losses. The census expected after those losses comes from each
+//! queue of the unit (a track, or all its seats when patients take any)
+//! seen as an Erlang A queue (M/M/c+M) with the unit's mean patience.
+//! Estimates only: the simulation admits at sessions, not the moment a seat
+//! frees, and counts administrative discharges, which these ignore.
 
 use crate::model::calendar::Calendar;
 use crate::model::program::expected_referrals;
 use crate::scenario::limits::{EVENTS_PER_SECOND, WARN_RUN_SECONDS};
-use crate::scenario::{Destination, Episode, Routing, Scenario, SessionUnit, UnitKind};
+use crate::scenario::{
+    Admission, Destination, Episode, Routing, Scenario, SessionUnit, TrackChoice, UnitKind,
+};
+use crate::validate::theory::{erlang_a, erlang_b};
+
+/// A queue whose expected census reaches this share of its places is full
+/// nearly all the time: demand exceeds capacity.
+pub const FULL: f64 = 0.97;
+
+/// One queue of a unit: the places a waiting patient may take (a track of
+/// a session unit whose patients wait for their own track, or all the
+/// unit's places).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    /// The track, or empty for the whole unit.
+    pub track: String,
+    pub places: f64,
+    /// Offered load (arrivals x stay) before waitlist losses.
+    pub offered: f64,
+    /// Expected census after waitlist losses (people giving up or turned away).
+    pub census: f64,
+    /// Share of the pool's arrivals expected to give up waiting or be turned away.
+    pub lost: f64,
+    /// Nobody gives up, the list has no capacity and the offered load is
+    /// at least the places: the waitlist grows all run.
+    pub grows: bool,
+}
 
 #[derive(Debug, Clone)]
 pub struct UnitEstimate {
@@ -20,8 +50,117 @@ pub struct UnitEstimate {
     pub arrivals_per_week: f64,
     pub mean_stay_days: f64,
     /// Expected number in care if nobody had to wait: arrivals x stay.
+    /// Net of no-shows and of dropouts and step-ups (in the stay), before
+    /// waitlist losses.
     pub offered_load: f64,
+    /// `offered_load / capacity`.
     pub utilization: f64,
+    /// The unit's queues, with their census after waitlist losses.
+    pub pools: Vec<Pool>,
+    /// Expected census after waitlist losses: the pools' sum.
+    pub census: f64,
+    /// Share of arrivals (those who show) expected to give up waiting or be
+    /// turned away.
+    pub lost: f64,
+    /// Whether `census` is meant as a prediction of the run's census (see
+    /// [`predicts_census`]); otherwise a rough figure.
+    pub predicts_census: bool,
+}
+
+impl UnitEstimate {
+    /// Demand exceeds capacity as the run will show it: a queue's waitlist
+    /// grows all run, or its places are full nearly all the time.
+    pub fn overloaded(&self) -> bool {
+        self.pools
+            .iter()
+            .any(|p| p.grows || (p.places > 0.0 && p.census >= FULL * p.places))
+    }
+
+    /// Expected census after waitlist losses over capacity.
+    pub fn census_share(&self) -> f64 {
+        self.census / self.capacity
+    }
+}
+
+/// Census after waitlist losses of a queue of `places`, offered `offered`
+/// (arrivals x `stay` days), whose patients wait at most `capacity` places
+/// long and give up after `patience` days on average (`None`: never):
+/// (census, share lost, grows).
+fn pool_census(
+    places: f64,
+    offered: f64,
+    stay: f64,
+    capacity: Option<u32>,
+    patience: Option<f64>,
+) -> (f64, f64, bool) {
+    if !(offered > 0.0 && stay > 0.0 && places >= 1.0 && offered.is_finite()) {
+        return (offered.max(0.0).min(places), 0.0, false);
+    }
+    let c = places.min(f64::from(u32::MAX)) as u32;
+    let mu = 1.0 / stay;
+    let lambda = offered * mu;
+    let cap = |census: f64| census.min(offered).clamp(0.0, places);
+    if offered >= 100.0 * places && capacity != Some(0) {
+        // Hopelessly overloaded (and beyond what the series should be
+        // asked): every place taken, the rest lost.
+        return (
+            places,
+            1.0 - places / offered,
+            patience.is_none() && capacity.is_none(),
+        );
+    }
+    if capacity == Some(0) {
+        // Nobody waits: Erlang B.
+        let b = erlang_b(c, offered);
+        return (cap(offered * (1.0 - b)), b, false);
+    }
+    match patience {
+        Some(mean) if mean > 0.0 && mean.is_finite() => {
+            let a = erlang_a(c, lambda, mu, 1.0 / mean);
+            if a.mean_busy.is_finite() && a.p_abandon.is_finite() {
+                (cap(a.mean_busy), a.p_abandon, false)
+            } else {
+                // Beyond the series: as many in care as places, the rest lost.
+                let census = offered.min(places);
+                (census, 1.0 - census / offered, false)
+            }
+        }
+        _ if offered < places => (offered, 0.0, false),
+        // Nobody gives up: the list fills to its capacity (then turns
+        // people away) or grows all run.
+        _ => (places, 1.0 - places / offered, capacity.is_none()),
+    }
+}
+
+/// Whether the census after waitlist losses is meant to predict the run's:
+/// the unit works as its queues suppose (admission when a seat is free or at
+/// the next session, no intake, staff or group-minimum rules, no classes,
+/// exponential or no patience) and the program starts empty.
+pub fn predicts_census(s: &Scenario, u: usize) -> bool {
+    let unit = &s.units[u];
+    let patience_ok = unit
+        .waitlist
+        .patience
+        .as_ref()
+        .is_none_or(|d| matches!(d.spec(), crate::model::dist::DistSpec::Exponential { .. }));
+    let kind_ok = match &unit.kind {
+        UnitKind::Beds(_) => true,
+        UnitKind::Sessions(su) => {
+            !matches!(su.admission, Admission::Cohort { .. })
+                && !matches!(su.track_choice, TrackChoice::AfterDays(_))
+                && su.intake.is_none()
+                && su.phases.iter().all(|p| p.track.is_none())
+                && su
+                    .tracks
+                    .iter()
+                    .all(|t| t.facilitators.is_none() && t.min_size.is_none())
+                && !s
+                    .staff
+                    .iter()
+                    .any(|st| st.caseload.as_ref().is_some_and(|c| c.units.contains(&u)))
+        }
+    };
+    patience_ok && kind_ok && s.classes.is_empty() && s.initial.is_empty()
 }
 
 /// Weeks of stay followed one by one before the rest is summed in closed
@@ -128,7 +267,15 @@ fn as_seen_by(s: &Scenario, u: usize, c: usize) -> Option<SessionUnit> {
     Some(v)
 }
 
+/// Flows, stays and loads of every unit, with the census after waitlist
+/// losses of each of its queues.
 pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
+    estimate_in(s, true)
+}
+
+/// [`estimate`]; the queues only `with_pools` (the work estimate, run on
+/// every load, needs only the flows).
+fn estimate_in(s: &Scenario, with_pools: bool) -> Vec<UnitEstimate> {
     let n = s.units.len();
     // Flows are followed per class (tag 0: patients of no class), which
     // keep their class through every unit.
@@ -248,6 +395,37 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
                 };
                 (arrived, stay, load)
             };
+            let patience = u.waitlist.patience.as_ref().map(|d| d.mean());
+            let pool = |track: &str, places: f64, offered: f64| {
+                let (census, lost, grows) =
+                    pool_census(places, offered, stay, u.waitlist.capacity, patience);
+                Pool {
+                    track: track.to_string(),
+                    places,
+                    offered,
+                    census,
+                    lost,
+                    grows,
+                }
+            };
+            let pools: Vec<Pool> = match &u.kind {
+                _ if !with_pools => Vec::new(),
+                UnitKind::Sessions(su)
+                    if su.tracks.len() > 1 && su.track_choice != TrackChoice::FirstAvailable =>
+                {
+                    su.tracks
+                        .iter()
+                        .map(|t| pool(&t.name, f64::from(t.groups * t.group_size), load * t.share))
+                        .collect()
+                }
+                _ => vec![pool("", capacity, load)],
+            };
+            let census = pools.iter().map(|p| p.census).sum();
+            let lost = if load > 0.0 {
+                pools.iter().map(|p| p.offered * p.lost).sum::<f64>() / load
+            } else {
+                0.0
+            };
             UnitEstimate {
                 name: u.name.clone(),
                 capacity,
@@ -256,10 +434,98 @@ pub fn estimate(s: &Scenario) -> Vec<UnitEstimate> {
                 mean_stay_days: stay,
                 offered_load: load,
                 utilization: load / capacity,
+                pools,
+                census,
+                lost,
+                // Transfers in are counted before the losses of the units
+                // they come from: rough.
+                predicts_census: predicts_census(s, i)
+                    && (0..tags).all(|c| arrivals[c][i] <= external[c][i] * (1.0 + 1e-9)),
             }
         })
         .collect()
 }
+
+/// Where a unit's load stands, in words that match what a run will show.
+/// `None` when the unit has room to spare (below [`SLACK`] of its places in
+/// use, with `slack` warnings asked for; below its places otherwise).
+pub fn load_warning(e: &UnitEstimate, slack: bool) -> Option<String> {
+    let pct = |x: f64| format!("{:.0}%", x * 100.0);
+    // The queue that limits most, named when the unit has several.
+    let worst = e
+        .pools
+        .iter()
+        .max_by(|a, b| (a.census / a.places).total_cmp(&(b.census / b.places)))?;
+    let which = |p: &Pool| {
+        if p.track.is_empty() {
+            format!("its {} places", p.places)
+        } else {
+            format!("track '{}' ({} seats)", p.track, p.places)
+        }
+    };
+    let tracks_over: Vec<String> = e
+        .pools
+        .iter()
+        .filter(|p| !p.track.is_empty() && p.offered >= p.places)
+        .map(|p| format!("track '{}' {}", p.track, pct(p.offered / p.places)))
+        .collect();
+    let by_track = if tracks_over.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tracks_over.join(", "))
+    };
+    if e.overloaded() {
+        let growing: Vec<&Pool> = e.pools.iter().filter(|p| p.grows).collect();
+        let (what, offered, places) = if growing.len() == e.pools.len() {
+            (
+                format!("its {} places", e.capacity),
+                e.offered_load,
+                e.capacity,
+            )
+        } else {
+            let p = growing.first().copied().unwrap_or(worst);
+            (which(p), p.offered, p.places)
+        };
+        let then = if growing.is_empty() {
+            format!(
+                "about {} of those who show are expected to give up waiting or be turned away",
+                pct(e.lost)
+            )
+        } else {
+            let growth: f64 = growing
+                .iter()
+                .map(|p| p.offered / e.mean_stay_days * 7.0 * (1.0 - p.places / p.offered))
+                .sum();
+            format!(
+                "its waitlist has no capacity and nobody gives up, so it grows all run long, by about {growth:.1} a week (memory grows with the horizon, not with trials)"
+            )
+        };
+        return Some(format!(
+            "{}: demand exceeds capacity: {what} full nearly all the time (offered load before waitlist losses {offered:.1} for {places} places); {then}",
+            e.name
+        ));
+    }
+    let over = e.utilization >= 1.0 || !tracks_over.is_empty();
+    if over {
+        return Some(format!(
+            "{}: offered load before waitlist losses is {} of places{by_track}; expect a waitlist held in check by people giving up (about {} of those who show; the run reports how many as lost while waiting) and about {} of places in use",
+            e.name,
+            pct(e.utilization),
+            pct(e.lost),
+            pct(e.census_share())
+        ));
+    }
+    (slack && e.census_share() >= SLACK).then(|| {
+        format!(
+            "{}: about {} of places in use leaves little slack: expect waits to be sensitive to demand",
+            e.name,
+            pct(e.census_share())
+        )
+    })
+}
+
+/// A unit with this share of its places in use has little slack.
+pub const SLACK: f64 = 0.85;
 
 /// What one trial is expected to cost: the hard limit on events
 /// (`scenario::limits`) and the warning before a long run read it.
@@ -301,7 +567,7 @@ pub fn work(s: &Scenario) -> Work {
         * total_weeks;
     let growth = if flat > 0.0 { referrals / flat } else { 1.0 };
     let mut events = referrals;
-    for (e, u) in estimate(s).iter().zip(&s.units) {
+    for (e, u) in estimate_in(s, false).iter().zip(&s.units) {
         let arrivals = e.arrivals_per_week * total_weeks * growth;
         let weeks_of_stay = (e.mean_stay_days / 7.0).min(total_weeks);
         let place_weeks = e.capacity * total_weeks;

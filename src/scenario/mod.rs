@@ -8,6 +8,7 @@ mod error;
 pub mod limits;
 mod overrides;
 mod raw;
+mod typecheck;
 mod types;
 mod validate;
 
@@ -103,25 +104,25 @@ pub fn load_str_in(
     let mut doc = base.clone();
     let applied = overrides::apply(&mut doc, overrides, &mut problems);
 
-    let mut ignored: Vec<Vec<Seg>> = Vec::new();
-    let mut raw: RawScenario = if applied.is_empty() {
-        // Straight from the text, so type errors carry the file's line:column.
-        serde_ignored::deserialize(toml::Deserializer::new(text), |p| {
-            ignored.push(segments(&p))
-        })
-        .map_err(|e| parse_error(e.to_string()))?
-    } else {
-        match serde_ignored::deserialize(doc.clone(), |p| ignored.push(segments(&p))) {
-            Ok(raw) => raw,
-            Err(e) => return Err(parse_error(blame_type_error(text, &base, overrides, e))),
-        }
-    };
-
-    for path in &ignored {
+    // Values of the wrong type are problems like the others: each is
+    // reported and removed, and the rest of the document is read.
+    let read = typecheck::deserialize(&mut doc, text, &applied);
+    problems.extend(read.problems);
+    for path in &read.ignored {
         problems.push(unknown_key(path, &applied));
     }
+    let Some(mut raw) = read.raw else {
+        return Err(ScenarioError::Invalid {
+            origin: origin.to_string(),
+            problems,
+        });
+    };
     read_initial_csv(&mut raw, dir, &mut problems);
-    let mut scenario = validate::validate(&raw, &mut problems);
+    let mut checked = Vec::new();
+    let mut scenario = validate::validate(&raw, &mut checked);
+    // A removed value leaves its key missing: not a problem of its own.
+    checked.retain(|p| !typecheck::is_follow_on(p, &read.removed));
+    problems.extend(checked);
     if problems.is_empty() {
         validate::metric_names(&scenario, &mut problems);
     }
@@ -163,44 +164,6 @@ fn read_initial_csv(raw: &mut RawScenario, dir: Option<&Path>, problems: &mut Ve
             format!("cannot read {}: {e}", path.display()),
         )),
     }
-}
-
-/// A type error after overrides: report it at its line in the file if the file
-/// alone has it, else name the first `--set` that introduces it.
-fn blame_type_error(
-    text: &str,
-    base: &toml::Value,
-    overrides: &[String],
-    error: toml::de::Error,
-) -> String {
-    if let Err(e) = toml::from_str::<RawScenario>(text) {
-        return e.to_string();
-    }
-    let mut doc = base.clone();
-    for arg in overrides {
-        overrides::apply(&mut doc, std::slice::from_ref(arg), &mut Vec::new());
-        if let Err(e) = <RawScenario as serde::Deserialize>::deserialize(doc.clone()) {
-            return format!("--set {arg}: {}", e.to_string().trim_end());
-        }
-    }
-    format!("after --set overrides: {}", error.to_string().trim_end())
-}
-
-fn segments(path: &serde_ignored::Path) -> Vec<Seg> {
-    let mut out = match path {
-        serde_ignored::Path::Root => return Vec::new(),
-        serde_ignored::Path::Seq { parent, .. }
-        | serde_ignored::Path::Map { parent, .. }
-        | serde_ignored::Path::Some { parent }
-        | serde_ignored::Path::NewtypeStruct { parent }
-        | serde_ignored::Path::NewtypeVariant { parent } => segments(parent),
-    };
-    match path {
-        serde_ignored::Path::Seq { index, .. } => out.push(Seg::Index(*index)),
-        serde_ignored::Path::Map { key, .. } => out.push(Seg::Key(key.clone())),
-        _ => {}
-    }
-    out
 }
 
 /// "unknown key 'grups'; allowed here: ...", attributed to `--set` when an
@@ -491,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn syntax_and_type_errors_are_parse_errors_with_a_position() {
+    fn a_syntax_error_is_one_parse_error_with_a_position() {
         let Err(ScenarioError::Parse { origin, message }) =
             load("name = \"x\"\n[simulation\n", &[])
         else {
@@ -499,33 +462,135 @@ mod tests {
         };
         assert_eq!(origin, "test.toml");
         assert!(message.contains("line 2, column"), "{message}");
+    }
 
-        let text = DEFAULT_TOML.replace("weeks = 52 ", "weeks = \"52\" ");
-        let Err(ScenarioError::Parse { message, .. }) = load(&text, &[]) else {
-            panic!("expected a parse error")
-        };
-        assert!(
-            message.contains("line 10,") && message.contains("invalid type: string \"52\""),
-            "{message}"
+    /// No Rust or serde words in a message meant for a program director.
+    fn assert_plain(p: &str) {
+        for jargon in ["f64", "i64", "Raw", "struct", "invalid type", "sequence"] {
+            assert!(!p.contains(jargon), "'{jargon}' in: {p}");
+        }
+    }
+
+    /// The (1-based) line of the first line of `text` holding `needle`.
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn type_errors_are_problems_in_plain_words_with_their_line() {
+        let text = DEFAULT_TOML
+            .replace("hours = 3 ", "hours = \"3h\" ")
+            .replace("hours = 3\n", "hours = \"3h\"\n")
+            .replace("show = 0.72 ", "show = \"72%\" ")
+            .replace("episode = { weeks = 12 }", "episode = 12");
+        let p = problems(&text, &[]);
+        let hours: Vec<usize> = (1..)
+            .zip(text.lines())
+            .filter(|(_, l)| l.starts_with("hours = \"3h\""))
+            .map(|(n, _)| n)
+            .collect();
+        let show = line_of(&text, "show = \"72%\"");
+        let episode = line_of(&text, "episode = 12");
+        assert_eq!(
+            p,
+            vec![
+                format!("referrals[2].show: expected a share between 0 and 1, e.g. show = 0.72; got the text \"72%\" (line {show}, column 8)"),
+                format!("units[0].episode: expected a table, e.g. episode = {{ weeks = 12 }}, episode = {{ sessions = 36 }} or episode = {{ dist = \"gamma\", mean = 60, sd = 20 }}; got the whole number 12 (line {episode}, column 11)"),
+                format!("units[0].tracks[0].hours: expected a number of hours, e.g. hours = 3; got the text \"3h\" (line {}, column 9)", hours[0]),
+                format!("units[0].tracks[1].hours: expected a number of hours, e.g. hours = 3; got the text \"3h\" (line {}, column 9)", hours[1]),
+            ]
         );
-        // The same with overrides present: still blamed on the file's line.
-        let Err(ScenarioError::Parse { message, .. }) = load(&text, &["simulation.trials=5"])
-        else {
-            panic!("expected a parse error")
-        };
-        assert!(message.contains("line 10,"), "{message}");
+        for line in &p {
+            assert_plain(line);
+        }
+    }
 
-        // A wrongly typed override is blamed on that --set.
-        let Err(ScenarioError::Parse { message, .. }) = load(
+    #[test]
+    fn a_type_error_does_not_hide_the_other_problems() {
+        let text = DEFAULT_TOML
+            .replace("weeks = 52 ", "weeks = \"52\" ")
+            .replace("trials = 1000", "trails = 1000")
+            .replace("attendance = 0.88", "attendance = 1.2")
+            .replace(
+                "dropout_weekly = [0.08, 0.08, 0.05, 0.05, 0.025]",
+                "dropout_weekly = [0.08, \"8%\"]",
+            );
+        let p = problems(&text, &[]);
+        let weeks = line_of(&text, "weeks = \"52\"");
+        let dropout = line_of(&text, "dropout_weekly");
+        assert_eq!(
+            p,
+            vec![
+                format!("simulation.weeks: expected a whole number of weeks, e.g. weeks = 52; got the text \"52\" (line {weeks}, column 9)"),
+                format!("units[0].dropout_weekly[1]: expected a list of weekly shares between 0 and 1, e.g. dropout_weekly = [0.08, 0.08, 0.05, 0.05, 0.025]; got the text \"8%\" (line {dropout}, column 25)"),
+                "simulation.trails: unknown key 'trails'; allowed here: start_date, weeks, warmup_weeks, trials, seed".to_string(),
+                "units[0].attendance: must be a probability in [0, 1], got 1.2".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrongly_typed_override_names_its_set() {
+        let p = problems(
             DEFAULT_TOML,
-            &["simulation.trials=5", "simulation.weeks=many"],
-        ) else {
-            panic!("expected a parse error")
-        };
-        assert!(
-            message.starts_with("--set simulation.weeks=many: invalid type: string \"many\""),
-            "{message}"
+            &[
+                "simulation.trials=5",
+                "simulation.weeks=many",
+                "units.iop.tracks.evening.hours=3h",
+            ],
         );
+        assert_eq!(
+            p,
+            vec![
+                "--set simulation.weeks: expected a whole number of weeks, e.g. weeks = 52; got the text \"many\" (set on the command line at simulation.weeks)",
+                "--set units.iop.tracks.evening.hours: expected a number of hours, e.g. hours = 3; got the text \"3h\" (set on the command line at units[0].tracks[1].hours)",
+            ]
+        );
+        // A wrong value in the file is still blamed on its line, whatever
+        // other overrides there are.
+        let text = DEFAULT_TOML.replace("weeks = 52 ", "weeks = 2.5 ");
+        let p = problems(&text, &["simulation.trials=5"]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("simulation.weeks: expected a whole number of weeks")
+                && p[0].contains("got the number 2.5 (line 10, column 9)"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_everywhere_are_reported_and_bounded() {
+        // Every key of a track wrongly typed: one problem each, no follow-ons.
+        let text = DEFAULT_TOML.replace(
+            "groups = 1\ngroup_size = 12\nroom = \"group-room\"\nshare = 0.6",
+            "groups = \"one\"\ngroup_size = [12]\nroom = 3\nshare = { a = 1 }",
+        );
+        let p = problems(&text, &[]);
+        assert_eq!(p.len(), 4, "{p:#?}");
+        for line in &p {
+            assert!(line.starts_with("units[0].tracks[1]."), "{line}");
+            assert_plain(line);
+        }
+        // A table where a number belongs, a list where a name belongs.
+        let p = problems(
+            &DEFAULT_TOML.replace("name = \"midsize-adult-iop\"", "name = [1]"),
+            &["units.iop.attendance={ mean = 1 }"],
+        );
+        assert_eq!(
+            p,
+            vec![
+                "name: expected a name in quotes, e.g. name = \"iop\"; got the list [1] (line 5, column 8)",
+                "--set units.iop.attendance: expected a share between 0 and 1, e.g. attendance = 0.88; got a table with mean (set on the command line at units[0].attendance)",
+            ]
+        );
+        // Many wrong values: reported up to the limit, then a note.
+        let mut text = String::from("name = \"x\"\n");
+        for i in 0..(typecheck::MAX_TYPE_ERRORS + 10) {
+            text.push_str(&format!("[[rooms]]\nname = \"r{i}\"\nseats = \"many\"\n"));
+        }
+        let p = problems(&text, &[]);
+        assert_eq!(p.len(), typecheck::MAX_TYPE_ERRORS + 1);
+        assert!(p.last().unwrap().starts_with("(more): "), "{p:?}");
     }
 
     #[test]

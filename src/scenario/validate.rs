@@ -1993,25 +1993,39 @@ impl Validator<'_> {
         Room { name, seats, count }
     }
 
-    /// A group must fit in its room.
+    /// A group must fit in its room. The problem says the seats that would
+    /// fit every group meeting there.
     fn room_fit(&mut self, units: &[Unit], rooms: &[Room]) {
-        for (i, u) in units.iter().enumerate() {
-            let UnitKind::Sessions(s) = &u.kind else {
+        let tracks = || {
+            units
+                .iter()
+                .enumerate()
+                .filter_map(|(i, u)| match &u.kind {
+                    UnitKind::Sessions(s) => Some((i, s)),
+                    UnitKind::Beds(_) => None,
+                })
+                .flat_map(|(i, s)| s.tracks.iter().enumerate().map(move |(j, t)| (i, j, t)))
+        };
+        for (i, j, t) in tracks() {
+            let Some((r, room)) = t.room.and_then(|r| Some((r, rooms.get(r)?))) else {
                 continue;
             };
-            for (j, t) in s.tracks.iter().enumerate() {
-                let Some(room) = t.room.and_then(|r| rooms.get(r)) else {
-                    continue;
-                };
-                if room.seats > 0 && t.group_size > room.seats {
-                    self.push(
-                        format!("units[{i}].tracks[{j}].group_size"),
-                        format!(
-                            "groups of {} do not fit room '{}' ({} seats)",
-                            t.group_size, room.name, room.seats
-                        ),
-                    );
-                }
+            if room.seats > 0 && t.group_size > room.seats {
+                let needed = tracks()
+                    .filter(|(_, _, t)| t.room == Some(r))
+                    .map(|(_, _, t)| t.group_size)
+                    .max()
+                    .unwrap_or(t.group_size);
+                self.push(
+                    format!("units[{i}].tracks[{j}].group_size"),
+                    format!(
+                        "groups of {} do not fit room '{}' ({} seats); {}",
+                        t.group_size,
+                        room.name,
+                        room.seats,
+                        room_fix(r, room, "seats", needed)
+                    ),
+                );
             }
         }
     }
@@ -2069,16 +2083,19 @@ impl Validator<'_> {
                     }
                 }
             }
+            // One count that lifts every clash of the room.
+            let needed = clashes.iter().map(|c| c.2).max().unwrap_or(room.count);
             for (t, labels, n, days) in clashes {
                 self.push(
                     format!("rooms[{r}]"),
                     format!(
-                        "'{}' is double-booked on {} at {}: {n} groups at once ({}) but count = {}",
+                        "'{}' is double-booked on {} at {}: {n} groups at once ({}) but count = {}; {}",
                         room.name,
                         days.join(", "),
                         fmt_minute(t),
                         labels.join(", "),
-                        room.count
+                        room.count,
+                        room_fix(r, room, "count", needed)
                     ),
                 );
             }
@@ -2520,6 +2537,26 @@ fn observed(d: Option<NaiveDate>) -> Option<NaiveDate> {
     })
 }
 
+/// "to allow it: --set rooms.group-room.count=2 (in a file: count = 2 in
+/// that [[rooms]] table)": the override that lifts a room limit, the room
+/// addressed by name when `--set` can read it back, else by index.
+fn room_fix(index: usize, room: &Room, key: &str, value: u32) -> String {
+    let by_name = !room.name.is_empty()
+        && room.name.parse::<usize>().is_err()
+        && !room
+            .name
+            .chars()
+            .any(|c| c == '.' || c == '=' || c.is_whitespace() || c.is_control());
+    let address = if by_name {
+        room.name.clone()
+    } else {
+        index.to_string()
+    };
+    format!(
+        "to allow it: --set rooms.{address}.{key}={value} (in a file: {key} = {value} in that [[rooms]] table)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2770,11 +2807,14 @@ room = "room-a"
         assert_eq!(
             p,
             vec![
-                "rooms[0]: 'room-a' is double-booked on wed, fri at 11:00: 3 groups at once (iop/morning x1, iop2/late x2) but count = 1",
+                "rooms[0]: 'room-a' is double-booked on wed, fri at 11:00: 3 groups at once (iop/morning x1, iop2/late x2) but count = 1; to allow it: --set rooms.room-a.count=3 (in a file: count = 3 in that [[rooms]] table)",
                 // Two groups of one track need two rooms, even alone.
-                "rooms[0]: 'room-a' is double-booked on sat at 11:00: 2 groups at once (iop2/late x2) but count = 1",
+                "rooms[0]: 'room-a' is double-booked on sat at 11:00: 2 groups at once (iop2/late x2) but count = 1; to allow it: --set rooms.room-a.count=3 (in a file: count = 3 in that [[rooms]] table)",
             ]
         );
+        // The suggested --set lifts both.
+        assert_eq!(suggested_set(&p[0]), "rooms.room-a.count=3");
+        assert!(load(&text, &[&suggested_set(&p[0])]).is_ok());
         // Two identical rooms take both groups but not all three.
         let p = problems(&text, &["rooms.room-a.count=2"]);
         assert_eq!(p.len(), 1, "{p:?}");
@@ -2796,8 +2836,40 @@ room = "room-a"
         let p = problems(BASE, &["units.iop.tracks.morning.group_size=16"]);
         assert_eq!(
             p,
-            vec!["units[1].tracks[0].group_size: groups of 16 do not fit room 'room-a' (12 seats)"]
+            vec!["units[1].tracks[0].group_size: groups of 16 do not fit room 'room-a' (12 seats); to allow it: --set rooms.room-a.seats=16 (in a file: seats = 16 in that [[rooms]] table)"]
         );
+        let fix = suggested_set(&p[0]);
+        assert!(load(BASE, &["units.iop.tracks.morning.group_size=16", &fix]).is_ok());
+        // A room named like an index, or with a dot, is addressed by index.
+        let text = BASE.replace("\"room-a\"", "\"7\"");
+        let p = problems(&text, &["units.iop.tracks.morning.group_size=13"]);
+        let fix = suggested_set(&p[0]);
+        assert_eq!(fix, "rooms.0.seats=13");
+        assert!(load(&text, &["units.iop.tracks.morning.group_size=13", &fix]).is_ok());
+    }
+
+    /// The `--set KEY=VALUE` a room problem suggests.
+    fn suggested_set(problem: &str) -> String {
+        let (_, rest) = problem.split_once("--set ").expect(problem);
+        rest.split_whitespace().next().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_default_room_problems_suggest_a_set_that_lifts_them() {
+        let default = crate::scenario::DEFAULT_TOML;
+        for (set, key) in [
+            ("units.iop.tracks.evening.groups=2", "count"),
+            ("units.iop.tracks.evening.group_size=15", "seats"),
+        ] {
+            let p = problems(default, &[set]);
+            assert_eq!(p.len(), 1, "{p:?}");
+            let fix = suggested_set(&p[0]);
+            assert!(
+                fix.starts_with(&format!("rooms.group-room.{key}=")),
+                "{fix}"
+            );
+            assert!(load(default, &[set, &fix]).is_ok(), "{set} {fix}");
+        }
     }
 
     #[test]
