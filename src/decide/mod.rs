@@ -13,6 +13,8 @@ pub mod compare;
 pub mod plots;
 pub mod size;
 pub mod sweep;
+pub mod words;
+pub mod page;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
