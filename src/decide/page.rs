@@ -41,12 +41,19 @@ h1, h2, h3, p, li, figcaption, summary { overflow-wrap: anywhere; }
 td.better { color: #1e7b34; font-weight: 600; }
 td.worse { color: #b3261e; font-weight: 600; }
 td.neutral, td.unclear { color: var(--muted); }
-td .key, li .key { display: block; font-family: monospace; font-size: 0.8rem; color: var(--muted); overflow-wrap: anywhere; white-space: normal; }
+td .key, li .key, h3 .key { display: block; font-family: monospace; font-size: 0.8rem; color: var(--muted); overflow-wrap: anywhere; white-space: normal; }
 tr.answer-row td { background: #eef6ee; font-weight: 600; }
 details { margin: 12px 0; }
 details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
 .wide { max-width: 100%; }
 img, svg { max-width: 100%; }
+table.by td:first-child { min-width: 9em; }
+@media (max-width: 600px) {
+  main { padding: 16px 12px 40px; }
+  h1.question { font-size: 1.3rem; }
+  .answer { padding: 6px 12px; font-size: 1rem; }
+  th, td { padding: 4px 6px; }
+}
 "#;
 
 // ---- shared pieces -----------------------------------------------------------
@@ -100,6 +107,24 @@ fn headline(s: &Scenario, metrics: &[String]) -> Option<String> {
         .or_else(|| metrics.first().cloned())
 }
 
+/// What the question asks of the headline metric: "shorten the wait for
+/// a place in iop (its P90)" for a P90 wait, else "improve" or "change" it.
+fn aim_words(metric: &str) -> String {
+    let w = words::metric(metric);
+    let last = metric.rsplit('.').next().unwrap_or(metric);
+    match last {
+        "wait_days_p90" => format!(
+            "shorten the wait for a place in {} (the P90: one patient in ten waits longer)",
+            w.subject
+        ),
+        "wait_days" => format!("shorten the mean wait for a place in {}", w.subject),
+        _ if direction(metric) == Direction::Neutral => {
+            format!("change {}", lower_first(&w.name()))
+        }
+        _ => format!("improve {}", lower_first(&w.name())),
+    }
+}
+
 /// How a paired difference reads: better or worse (by the metric's
 /// direction) when its 95% interval excludes zero, else unclear; for a
 /// metric with no better direction, higher or lower.
@@ -148,7 +173,7 @@ pub fn magnitude(m: Measure, p: &Paired) -> String {
 /// One sentence: what `who` does to `metric`, from the paired difference.
 fn effect_sentence(who: &str, metric: &str, p: &Paired, vs: &str) -> String {
     let w = words::metric(metric);
-    let name = lower_first(&w.name());
+    let name = phrase(metric);
     let d = &p.diff;
     if p.n == 0 {
         return format!("{who}: no trial has a value of {name} in both runs.");
@@ -388,7 +413,7 @@ fn difference_words(k: &str, b: &str, a: &str) -> String {
     let (label, share) = words::key(k);
     let v = |x: &str| {
         if x.is_empty() {
-            "none".to_string()
+            "not set".to_string()
         } else {
             words::key_value(x, share)
         }
@@ -430,7 +455,8 @@ pub fn compare(
         rows
     };
 
-    let mut out = String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
     let alts = &labels[1..];
     page_head(
         &mut out,
@@ -439,10 +465,9 @@ pub fn compare(
     );
 
     // The question.
-    let head_words = head
+    let aim = head
         .as_deref()
-        .map(|m| lower_first(&words::metric(m).name()))
-        .unwrap_or_else(|| "the key metrics".into());
+        .map_or_else(|| "improve the key metrics".into(), aim_words);
     let what_changes = |i: usize| -> String {
         let d = &diffs[i];
         if d.is_empty() {
@@ -462,14 +487,14 @@ pub fn compare(
     };
     let question = if alts.len() == 1 {
         format!(
-            "Does {}{} improve {head_words} compared with {}, and at what cost?",
+            "Does {}{} {aim} compared with {}, and at what cost?",
             alts[0],
             what_changes(0),
             labels[0]
         )
     } else {
         format!(
-            "Which of {} does most for {head_words} compared with {}, and at what cost?",
+            "Which of {} does most to {aim} compared with {}, and at what cost?",
             and_list(alts),
             labels[0]
         )
@@ -500,23 +525,29 @@ pub fn compare(
                     Direction::Higher => 1.0,
                     _ => -1.0,
                 };
-                if p.n > 0 && p.diff.mean.is_finite() && best.is_none_or(|(_, b)| sign * p.diff.mean > b) {
+                if p.n > 0
+                    && p.diff.mean.is_finite()
+                    && best.is_none_or(|(_, b)| sign * p.diff.mean > b)
+                {
                     best = Some((alt_i, sign * p.diff.mean));
                 }
             }
         }
-        let key_rows = rows_of(alt_i, Some(&keys));
+        let key_rows: Vec<(String, Paired)> = rows_of(alt_i, Some(&keys))
+            .into_iter()
+            .filter(|(m, _)| Some(m) != head.as_ref())
+            .collect();
         let (better, worse) = better_and_worse(&key_rows, 4);
-        let mut also = String::new();
+        let _ = writeln!(out, "<p><strong>{}</strong></p>\n<ul>", esc(&text));
         if !better.is_empty() {
-            let _ = write!(also, " Better: {}.", and_list(&better));
+            let _ = writeln!(out, "<li>Also better: {}.</li>", esc(&and_list(&better)));
         }
         if worse.is_empty() {
-            also.push_str(" Nothing among the key metrics gets worse.");
+            out.push_str("<li>Nothing among the key metrics gets worse.</li>\n");
         } else {
-            let _ = write!(also, " Worse: {}.", and_list(&worse));
+            let _ = writeln!(out, "<li>Worse: {}.</li>", esc(&and_list(&worse)));
         }
-        let _ = writeln!(out, "<p>{}{}</p>", esc(&text), esc(&also));
+        out.push_str("</ul>\n");
     }
     if alts.len() > 1 {
         if let (Some(m), Some((i, _))) = (&head, best) {
@@ -524,7 +555,7 @@ pub fn compare(
                 out,
                 "<p>Of the alternatives, {} does most for {}.</p>",
                 esc(&labels[i]),
-                esc(&lower_first(&words::metric(m).name()))
+                esc(&phrase(m))
             );
         }
     }
@@ -574,7 +605,7 @@ pub fn compare(
             let (label, share) = words::key(k);
             let v = |x: &str| {
                 if x.is_empty() {
-                    "\u{2013}".to_string()
+                    "not set".to_string()
                 } else {
                     words::key_value(x, share)
                 }
@@ -606,7 +637,13 @@ pub fn compare(
         out.push_str("<p class=\"note\">No charts.</p>\n");
     }
     for f in figures {
-        figure_svg(&mut out, &f.chart.stem, &f.chart.title, &f.chart.about, &f.svg);
+        figure_svg(
+            &mut out,
+            &f.chart.stem,
+            &f.chart.title,
+            &f.chart.about,
+            &f.svg,
+        );
     }
     out.push_str("</section>\n");
 
@@ -657,18 +694,34 @@ fn point_words(s: &Sweep, p: &Point) -> String {
 
 /// The page of `iopsim sweep`: `metrics` are the ones plotted.
 pub fn sweep(s: &Sweep, metrics: &[String], base: &Scenario, figures: &[DecisionFigure]) -> String {
-    let mut out = String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
-    page_head(&mut out, &format!("sweep of {} \u{2013} iopsim", s.name), STYLE);
-    let metric_names: Vec<String> = metrics
-        .iter()
-        .map(|m| lower_first(&words::metric(m).name()))
-        .collect();
+    let mut out =
+        String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
+    page_head(
+        &mut out,
+        &format!("sweep of {} \u{2013} iopsim", s.name),
+        STYLE,
+    );
+    let subjects: Vec<String> = metrics.iter().map(|m| words::metric(m).subject).collect();
+    let metric_names: Vec<String> =
+        if !subjects.is_empty() && subjects.iter().all(|x| x == &subjects[0] && !x.is_empty()) {
+            let nouns: Vec<String> = metrics.iter().map(|m| noun(m)).collect();
+            vec![format!("{} in {}", and_list(&nouns), subjects[0])]
+        } else {
+            metrics
+                .iter()
+                .map(|m| lower_first(&words::metric(m).name()))
+                .collect()
+        };
     let keys_words: Vec<String> = s
         .varies
         .iter()
         .map(|v| {
             let (label, share) = words::key(&v.key);
-            let vals: Vec<String> = v.values.iter().map(|x| words::key_value(x, share)).collect();
+            let vals: Vec<String> = v
+                .values
+                .iter()
+                .map(|x| words::key_value(x, share))
+                .collect();
             if v.values.len() > 2 && v.numbers().is_some() {
                 format!("{label} from {} to {}", vals[0], vals[vals.len() - 1])
             } else {
@@ -725,7 +778,11 @@ pub fn sweep(s: &Sweep, metrics: &[String], base: &Scenario, figures: &[Decision
                     let _ = write!(
                         text,
                         " The {} mean is at {}: {} [{}, {}].",
-                        if dir == Direction::Higher { "highest" } else { "lowest" },
+                        if dir == Direction::Higher {
+                            "highest"
+                        } else {
+                            "lowest"
+                        },
                         point_words(s, q),
                         w.measure.value(x.mean),
                         w.measure.value(x.ci95_low),
@@ -750,7 +807,8 @@ pub fn sweep(s: &Sweep, metrics: &[String], base: &Scenario, figures: &[Decision
 
     // Each chosen metric by point.
     out.push_str("<section id=\"by-point\">\n<h2>The metrics at each point</h2>\n");
-    let _ = writeln!(
+    let _ =
+        writeln!(
         out,
         "<p class=\"note\">{}</p>",
         esc("Mean over trials with its 95% confidence interval, the range that holds nine trials \
@@ -858,6 +916,32 @@ pub fn sweep(s: &Sweep, metrics: &[String], base: &Scenario, figures: &[Decision
     out
 }
 
+/// A metric in a sentence: "the P90 wait in iop evening", else its name.
+fn phrase(metric: &str) -> String {
+    let w = words::metric(metric);
+    let n = noun(metric);
+    if n != w.what && !w.subject.is_empty() {
+        format!("{n} in {}", w.subject)
+    } else {
+        lower_first(&w.name())
+    }
+}
+
+/// A metric as a noun for a question, without its subject: "the P90 wait".
+fn noun(metric: &str) -> String {
+    match metric.rsplit('.').next().unwrap_or(metric) {
+        "wait_days_p90" => "the P90 wait".into(),
+        "wait_days" => "the mean wait".into(),
+        "waitlist" => "the waitlist".into(),
+        "reneged" => "those who give up waiting".into(),
+        "turned_away" => "those turned away".into(),
+        "census" => "the census".into(),
+        "admissions" => "admissions".into(),
+        "completed" => "completions".into(),
+        _ => words::metric(metric).what,
+    }
+}
+
 fn capital_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -915,7 +999,8 @@ pub fn size(
     kept: &Kept,
     figures: &[DecisionFigure],
 ) -> String {
-    let mut out = String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
     let (key, share) = words::key(&z.vary.key);
     let values = &z.vary.values;
     let shown_value = |i: usize| words::key_value(&values[i], share);
@@ -926,7 +1011,7 @@ pub fn size(
     );
     let targets: Vec<String> = z.targets.iter().map(target_sentence).collect();
     let question = format!(
-        "What is the smallest {key} from {} to {} that meets {} with 95% confidence?",
+        "What is the smallest value of {key} from {} to {} that meets {} with 95% confidence?",
         shown_value(0),
         shown_value(values.len() - 1),
         if targets.len() == 1 {
@@ -1004,7 +1089,7 @@ pub fn size(
                 if !staff.is_empty() {
                     let _ = writeln!(
                         out,
-                        "<p>At the answer the staff hours need, in FTE (mean, 95% CI): {}.</p>",
+                        "<p>At the answer, the staff hours needed come to, in FTE (mean, 95% CI): {}.</p>",
                         esc(&staff.join("; "))
                     );
                 }
@@ -1083,7 +1168,11 @@ pub fn size(
         let _ = write!(
             out,
             "<tr{}><td>{}</td>",
-            if is_answer { " class=\"answer-row\"" } else { "" },
+            if is_answer {
+                " class=\"answer-row\""
+            } else {
+                ""
+            },
             esc(&shown_value(*i))
         );
         for (t, c) in z.targets.iter().zip(&tr.checks) {
@@ -1222,7 +1311,7 @@ mod tests {
         let s = effect_sentence("b", "iop.evening.wait_days_p90", &p, "");
         assert_eq!(
             s,
-            "b lowers iop evening: wait to admission, P90 by 6.4 days [5.9, 6.9], 95% paired CI: \
+            "b lowers the P90 wait in iop evening by 6.4 days [5.9, 6.9], 95% paired CI: \
              from 16.6 to 10.2 on average; better in 97% of trials."
         );
         let share = paired(-0.145, -0.147, -0.142);
@@ -1235,7 +1324,9 @@ mod tests {
     #[test]
     fn scenario_differences_by_set_keys() {
         let a = "name = \"a\"\n[[units]]\nname = \"iop\"\n[[units.tracks]]\nname = \"evening\"\ngroups = 1\n\n[[staff]]\nrole = \"therapist\"\nfte = 1.8\n";
-        let b = a.replace("groups = 1", "groups = 2").replace("name = \"a\"", "name = \"b\"");
+        let b = a
+            .replace("groups = 1", "groups = 2")
+            .replace("name = \"a\"", "name = \"b\"");
         let d = differences(a, &b);
         assert_eq!(
             d,
@@ -1264,7 +1355,8 @@ mod tests {
             target_sentence(&t),
             "iop: seat utilization at least 80% in 90% of trials"
         );
-        let t = super::super::size::parse_target("staff.therapist.short_weeks mean <= 0.1").unwrap();
+        let t =
+            super::super::size::parse_target("staff.therapist.short_weeks mean <= 0.1").unwrap();
         assert_eq!(
             target_sentence(&t),
             "therapist: weeks short of hours at most 10% on average"

@@ -15,8 +15,8 @@ use super::size::{Op, Sizing, Stat, Target};
 use super::sweep::{Sweep, Vary};
 use super::words::{self, Measure};
 use crate::report::plots::chart::{
-    file_safe, grouped_wait_histogram, pct_text, week_ticks, Band, Body, Chart, LegendItem,
-    Marker, Swatch, Weekly,
+    file_safe, grouped_wait_histogram, pct_text, week_ticks, Band, Body, Chart, LegendItem, Marker,
+    Swatch, Weekly,
 };
 use crate::report::plots::raster::Canvas;
 use crate::report::plots::{render, style, Figure};
@@ -222,7 +222,12 @@ enum Plot<'a> {
 
 /// Draws `plot` as SVG, and as PNG on the run charts' canvas (the same
 /// text layout as the SVG, from the embedded font).
-fn render_plot(stem: String, title: String, about: String, plot: &Plot) -> anyhow::Result<DecisionFigure> {
+fn render_plot(
+    stem: String,
+    title: String,
+    about: String,
+    plot: &Plot,
+) -> anyhow::Result<DecisionFigure> {
     style::register_fonts()?;
     let size = (style::WIDTH, style::HEIGHT);
     let mut svg = String::new();
@@ -317,7 +322,7 @@ pub fn size_figures(z: &Sizing) -> anyhow::Result<Vec<DecisionFigure>> {
         } else {
             format!("size-{}-{}", k + 1, file_safe(&t.metric))
         };
-        let title = format!("{}, {}, by {key}", metric.name(), stat_words(t));
+        let title = format!("{} (its {}) by {key}", metric.name(), stat_words(t));
         let answer = match z.search.answer {
             Some(a) => format!(
                 "The shaded column marks the answer, {key} = {}.",
@@ -496,8 +501,8 @@ where
         .y_desc(y_desc)
         .label_style(text(style::TICK, &style::TEXT))
         .axis_desc_style(text(style::LABEL, &style::MUTED))
-        .light_line_style(style::GRID)
-        .bold_line_style(style::GRID_BOLD)
+        .max_light_lines(0)
+        .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()
         .map_err(err)?;
@@ -653,11 +658,11 @@ where
         .x_labels(xs.len().clamp(2, 12))
         .y_labels(6)
         .x_desc(x_desc)
-        .y_desc(format!("{}, {}", y_desc(&metric), stat_words(t)))
+        .y_desc(y_desc(&metric))
         .label_style(text(style::TICK, &style::TEXT))
         .axis_desc_style(text(style::LABEL, &style::MUTED))
-        .light_line_style(style::GRID)
-        .bold_line_style(style::GRID_BOLD)
+        .max_light_lines(0)
+        .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()
         .map_err(err)?;

@@ -106,18 +106,15 @@ pub fn decimals_for(half: f64, x: f64) -> usize {
     }
 }
 
-/// `x` with `d` decimals and a sign: "+3.40" is "+3.4", "-0.00" is "0";
-/// thousands grouped from 10,000.
+/// `x` with `d` decimals and a sign ("+3.40", "-6.0"), "0" when it rounds
+/// to zero; thousands grouped from 10,000.
 pub fn signed(x: f64, d: usize) -> String {
     if !x.is_finite() {
         return "\u{2013}".into();
     }
     let mut s = format!("{:.d$}", x.abs());
-    if s.contains('.') {
-        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    if s == "0" {
-        return s;
+    if s.trim_start_matches(['0', '.']).is_empty() {
+        return "0".into();
     }
     if x.abs() >= 10_000.0 {
         s = grouped(&s);
@@ -236,10 +233,9 @@ fn measure_of(last: &str) -> Option<(&'static str, Measure)> {
         "cost_per_week" => ("cost", Money("per week")),
         "net_per_week" => ("net margin", Money("per week")),
         "revenue_per_admission" => ("revenue per admission", Money("per admission")),
-        "cost_per_completed_episode" => (
-            "cost per completed episode",
-            Money("per completed episode"),
-        ),
+        "cost_per_completed_episode" => {
+            ("cost per completed episode", Money("per completed episode"))
+        }
         "lost_revenue_empty_seats_per_week" => ("revenue lost to empty seats", Money("per week")),
         "lost_revenue_waitlist_per_week" => (
             "revenue lost with those who left the waitlist",
@@ -407,10 +403,7 @@ mod tests {
             metric("iop.to.outpatient").label(),
             "iop: went on to outpatient (patients)"
         );
-        assert_eq!(
-            metric("group-room.utilization").measure,
-            Measure::Share
-        );
+        assert_eq!(metric("group-room.utilization").measure, Measure::Share);
         assert_eq!(metric("x.something_new").label(), "x: something new");
     }
 
@@ -420,12 +413,12 @@ mod tests {
             key("units.iop.tracks.evening.group_size"),
             ("evening group size (seats)".to_string(), false)
         );
-        assert_eq!(
-            key("units.iop.tracks.evening.groups").0,
-            "evening groups"
-        );
+        assert_eq!(key("units.iop.tracks.evening.groups").0, "evening groups");
         assert_eq!(key("staff.therapist.fte").0, "therapist FTE");
-        assert_eq!(key("rooms.group-room.count").0, "number of group-room rooms");
+        assert_eq!(
+            key("rooms.group-room.count").0,
+            "number of group-room rooms"
+        );
         assert_eq!(key("units.beds.capacity").0, "beds capacity (beds)");
         assert_eq!(
             key("units.iop.waitlist.capacity").0,
@@ -444,8 +437,8 @@ mod tests {
         let days = Measure::Days;
         assert_eq!(days.diff_ci(-6.42, -6.91, -5.93), "-6.4 [-6.9, -5.9]");
         assert_eq!(
-            Measure::Fte.diff_ci(0.597, 0.592, 0.602),
-            "+0.597 [+0.592, +0.602]"
+            Measure::Fte.diff_ci(0.6, 0.591, 0.609),
+            "+0.600 [+0.591, +0.609]"
         );
         assert_eq!(
             Measure::Money("per week").diff_ci(1524.0, 1511.3, 1536.8),
@@ -460,6 +453,8 @@ mod tests {
             "-14.5 pp [-14.7, -14.2]"
         );
         assert_eq!(days.diff_ci(0.0, 0.0, 0.0), "0 [0, 0]");
+        assert_eq!(days.diff_ci(-11.0, -11.4, -10.7), "-11.0 [-11.4, -10.7]");
+        assert_eq!(days.diff_ci(-0.01, -0.4, 0.3), "0 [-0.4, +0.3]");
         assert_eq!(days.diff(-6.42, -6.91, -5.93), "-6.4");
     }
 
