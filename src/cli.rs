@@ -29,10 +29,10 @@ pub enum Command {
     /// Little's law; writes validation.csv and exits non-zero if a check fails.
     Validate(ValidateArgs),
     /// Compare scenarios on identical random inputs: paired differences of
-    /// every metric against the first; writes compare.csv and overlay plots.
+    /// every metric against the first; writes compare.csv, overlay plots and report.html.
     Compare(CompareArgs),
     /// Run a grid of values of one or more keys (common random numbers) and
-    /// tabulate every metric at every point; writes sweep.csv and plots.
+    /// tabulate every metric at every point; writes sweep.csv, plots and report.html.
     Sweep(SweepArgs),
     /// Find the smallest value of a key that meets targets with 95% confidence.
     Size(SizeArgs),
@@ -126,7 +126,7 @@ pub struct CompareArgs {
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
     pub run: DecideRun,
-    /// Skip the overlay plots.
+    /// Skip the overlay plots and report.html.
     #[arg(long)]
     pub no_plots: bool,
 }
@@ -146,7 +146,7 @@ pub struct SweepArgs {
     pub metrics: Vec<String>,
     #[command(flatten)]
     pub run: DecideRun,
-    /// Skip the plots.
+    /// Skip the plots and report.html.
     #[arg(long)]
     pub no_plots: bool,
 }
@@ -165,6 +165,9 @@ pub struct SizeArgs {
     pub targets: Vec<String>,
     #[command(flatten)]
     pub run: DecideRun,
+    /// Skip the plots and report.html (only size.csv).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 #[derive(Debug, Args)]

@@ -184,7 +184,7 @@ fn sweep_grid_has_every_point_and_metric() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "units.iop.tracks.evening.groups,staff.therapist.fte,metric,n,mean,ci95_low,ci95_high,p5,p50,p95"
+        "units.iop.tracks.evening.groups,staff.therapist.fte,metric,n,mean,ci95_low,ci95_high,p5,p50,p95,diff_vs_first_mean,diff_vs_first_ci95_low,diff_vs_first_ci95_high"
     );
     let rows: Vec<Vec<String>> = lines
         .map(|l| l.split(',').map(str::to_string).collect())

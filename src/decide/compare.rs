@@ -359,10 +359,13 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
     }
     if !args.no_plots {
         let results: Vec<_> = runs.iter().map(|r| &r.results).collect();
-        for f in super::plots::compare_figures(&labels, &results)? {
+        let figures = super::plots::compare_figures(&labels, &results)?;
+        for f in &figures {
             staging.write(&format!("{}.png", f.chart.stem), &f.png)?;
             staging.write(&format!("{}.svg", f.chart.stem), f.svg.as_bytes())?;
         }
+        let page = super::page::compare(&comparison, &scenarios, &results, &figures);
+        staging.write("report.html", page.as_bytes())?;
     }
     let dir = staging.commit()?;
     print!("{}", table(&comparison));

@@ -10,9 +10,11 @@
 //! independent runs would leave.
 
 pub mod compare;
+pub mod page;
 pub mod plots;
 pub mod size;
 pub mod sweep;
+pub mod words;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -1,19 +1,27 @@
 //! Plots of the decision commands. Compare overlays reuse the run report's
-//! fan charts ([`crate::report::plots`]); sweep plots (a metric against one
-//! varied key, or a heatmap over two) are drawn here with the same font,
-//! sizes and colours.
+//! fan charts and wait histograms ([`crate::report::plots`]); sweep plots (a
+//! metric against one varied key, or a heatmap over two) and size plots (a
+//! target's statistic against the values tried) are drawn here with the
+//! same font, sizes and colours, and their PNGs on the run charts' canvas
+//! (`report::plots::raster`), which places glyphs as the SVG does.
 
 use anyhow::Context;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::sweep::Sweep;
+use super::size::{Op, Sizing, Stat, Target};
+use super::sweep::{Sweep, Vary};
+use super::words::{self, Measure};
 use crate::report::plots::chart::{
-    file_safe, week_ticks, Band, Body, Chart, LegendItem, Swatch, Weekly,
+    file_safe, grouped_wait_histogram, pct_text, week_ticks, Band, Body, Chart, LegendItem, Marker,
+    Swatch, Weekly,
 };
+use crate::report::plots::raster::Canvas;
 use crate::report::plots::{render, style, Figure};
-use crate::trials::RunResults;
+use crate::stats::Summary;
+use crate::trials::{RunResults, WaitHistogram};
 
 /// One colour per compared scenario (baseline first), Tableau 10.
 const SCENARIO_COLOURS: [RGBColor; 6] = [
@@ -29,12 +37,13 @@ fn colour(i: usize) -> RGBColor {
     SCENARIO_COLOURS[i % SCENARIO_COLOURS.len()]
 }
 
-/// Weekly fan charts of the compared scenarios on one axis: for every unit
-/// its census and waitlist, and every role's hours, where all runs have them.
+/// The compared scenarios on one axis: first each unit's waits
+/// ([`compare_wait_charts`]), then weekly fan charts of every unit's census
+/// and waitlist and every role's hours, where all runs have them.
 pub fn compare_figures(labels: &[String], runs: &[&RunResults]) -> anyhow::Result<Vec<Figure>> {
     let base = runs[0];
     let ticks = week_ticks(base.start_date, base.weeks);
-    let mut charts = Vec::new();
+    let mut charts = compare_wait_charts(labels, runs);
     let mut metrics: Vec<(String, String, String)> = Vec::new();
     for (unit, _) in &base.capacity {
         metrics.push((
@@ -100,58 +109,264 @@ pub fn compare_figures(labels: &[String], runs: &[&RunResults]) -> anyhow::Resul
     charts.into_iter().map(render).collect()
 }
 
-/// A drawn sweep plot.
+/// The waits of every compared scenario on one axis, for each unit all of
+/// them have: bars of the share of admissions per wait, side by side, each
+/// scenario's P90 marked.
+pub fn compare_wait_charts(labels: &[String], runs: &[&RunResults]) -> Vec<Chart> {
+    let base = runs[0];
+    let mut out = Vec::new();
+    for h0 in &base.waits {
+        let unit = &h0.unit;
+        let hs: Option<Vec<&WaitHistogram>> = runs
+            .iter()
+            .map(|r| r.waits.iter().find(|h| &h.unit == unit))
+            .collect();
+        let Some(hs) = hs else { continue };
+        if hs.iter().all(|h| h.total == 0) {
+            continue;
+        }
+        let (mut hist, dropped) = grouped_wait_histogram(
+            &hs.iter()
+                .enumerate()
+                .map(|(i, h)| (*h, colour(i)))
+                .collect::<Vec<_>>(),
+        );
+        hist.y_label = "% of the scenario's admissions".into();
+        for (i, h) in hs.iter().enumerate() {
+            if h.p90.is_finite() {
+                hist.markers.push(Marker {
+                    label: format!("{} P90 {:.1} d", labels[i], h.p90),
+                    x: h.p90.min(hist.x_max),
+                    colour: style::darker(colour(i)),
+                    dashed: true,
+                });
+            }
+        }
+        let mut legend: Vec<LegendItem> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LegendItem {
+                label: if i == 0 {
+                    format!("{l} (baseline)")
+                } else {
+                    l.clone()
+                },
+                swatch: Swatch::Box(colour(i)),
+            })
+            .collect();
+        if dropped > 0.0 {
+            legend.push(LegendItem {
+                label: format!(
+                    "{} beyond {} days, not shown",
+                    pct_text(dropped),
+                    hist.x_max
+                ),
+                swatch: Swatch::None,
+            });
+        }
+        let each: Vec<String> = labels
+            .iter()
+            .zip(&hs)
+            .map(|(l, h)| {
+                if h.total == 0 {
+                    format!("{l}: no one was admitted")
+                } else {
+                    format!(
+                        "{l}: half waited less than {:.1} days, one in ten more than {:.1}",
+                        h.p50, h.p90
+                    )
+                }
+            })
+            .collect();
+        out.push(Chart {
+            stem: format!("compare-waits-{}", file_safe(unit)),
+            section: unit.clone(),
+            title: format!("{unit}: wait from referral to admission, by scenario"),
+            subtitle: format!(
+                "{} trials, seed {}, the same random inputs \u{b7} every admission of every trial pooled",
+                base.trials, base.seed
+            ),
+            about: format!(
+                "How long admitted patients waited from referral to their first day, each \
+                 scenario's bars a share of its own admissions, pooled over all trials: {}. The \
+                 dashed lines are these pooled P90s.",
+                each.join("; ")
+            ),
+            legend,
+            body: Body::Histogram(hist),
+        });
+    }
+    out
+}
+
+/// A drawn chart of `sweep` or `size`.
 #[derive(Debug, Clone)]
-pub struct SweepFigure {
+pub struct DecisionFigure {
     pub stem: String,
+    /// For the page: the chart's title and how to read it.
+    pub title: String,
+    pub about: String,
     pub svg: String,
     pub png: Vec<u8>,
 }
 
+/// What a decision chart shows.
+enum Plot<'a> {
+    /// A metric against the one varied key.
+    Line(&'a Sweep, &'a str),
+    /// A metric's mean over two varied keys.
+    Heat(&'a Sweep, &'a str),
+    /// The k-th target against the values tried.
+    Size(&'a Sizing, usize),
+}
+
+/// Draws `plot` as SVG, and as PNG on the run charts' canvas (the same
+/// text layout as the SVG, from the embedded font).
+fn render_plot(
+    stem: String,
+    title: String,
+    about: String,
+    plot: &Plot,
+) -> anyhow::Result<DecisionFigure> {
+    style::register_fonts()?;
+    let size = (style::WIDTH, style::HEIGHT);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw_plot(plot, &title, &root).with_context(|| format!("drawing {stem}.svg"))?;
+        root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = Canvas::new(&mut rgb, size)?.into_drawing_area();
+        draw_plot(plot, &title, &root).with_context(|| format!("drawing {stem}.png"))?;
+        root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(DecisionFigure {
+        png: crate::report::plots::encode_png(&rgb, size)?,
+        svg,
+        stem,
+        title,
+        about,
+    })
+}
+
+fn draw_plot<DB: DrawingBackend>(
+    plot: &Plot,
+    title: &str,
+    root: &DrawingArea<DB, Shift>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    match plot {
+        Plot::Line(s, m) => line(s, m, title, root),
+        Plot::Heat(s, m) => heatmap(s, m, title, root),
+        Plot::Size(z, k) => size_chart(z, *k, title, root),
+    }
+}
+
 /// One plot per metric: against the key (one varied key) or a heatmap of
 /// its mean (two keys). Metrics absent at every point are skipped.
-pub fn sweep_figures(s: &Sweep, metrics: &[String]) -> anyhow::Result<Vec<SweepFigure>> {
-    style::register_fonts()?;
+pub fn sweep_figures(s: &Sweep, metrics: &[String]) -> anyhow::Result<Vec<DecisionFigure>> {
     let mut out = Vec::new();
     for m in metrics {
         if !s.points.iter().any(|p| p.summary(m).is_some()) {
             continue;
         }
         let stem = format!("sweep-{}", file_safe(m));
-        let size = (style::WIDTH, style::HEIGHT);
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-            draw_any(s, m, &root).with_context(|| format!("drawing {stem}.svg"))?;
-            root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-            draw_any(s, m, &root).with_context(|| format!("drawing {stem}.png"))?;
-            root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        out.push(SweepFigure {
-            png: crate::report::plots::encode_png(&rgb, size)?,
-            svg,
-            stem,
-        });
+        let metric = words::metric(m);
+        let (k0, _) = words::key(&s.varies[0].key);
+        let (title, about, plot) = if s.varies.len() == 1 {
+            (
+                format!("{} by {}", metric.name(), k0),
+                format!(
+                    "{} at each value of {k0}: the line is the mean over trials, the darker band \
+                     its 95% confidence interval, the lighter band the range that holds nine \
+                     trials in ten (P5\u{2013}P95). Every point ran on the same random inputs.",
+                    metric.label()
+                ),
+                Plot::Line(s, m),
+            )
+        } else {
+            let (k1, _) = words::key(&s.varies[1].key);
+            (
+                format!("{}: mean by {k0} and {k1}", metric.name()),
+                format!(
+                    "The mean over trials of {} in each cell, {k0} across, {k1} up; darker is \
+                     higher.{}",
+                    metric.label(),
+                    if s.varies.len() > 2 {
+                        " Only the first value of further keys."
+                    } else {
+                        ""
+                    }
+                ),
+                Plot::Heat(s, m),
+            )
+        };
+        out.push(render_plot(stem, title, about, &plot)?);
     }
     Ok(out)
 }
 
-fn draw_any<DB: DrawingBackend>(
-    s: &Sweep,
-    m: &str,
-    root: &DrawingArea<DB, Shift>,
-) -> anyhow::Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    match s.varies.len() {
-        1 => line(s, m, root),
-        _ => heatmap(s, m, root),
+/// One chart per target of `size`: the target's statistic at each value
+/// run, its 95% bound, the target and the answer.
+pub fn size_figures(z: &Sizing) -> anyhow::Result<Vec<DecisionFigure>> {
+    let mut out = Vec::new();
+    for (k, t) in z.targets.iter().enumerate() {
+        let metric = words::metric(&t.metric);
+        let (key, _) = words::key(&z.vary.key);
+        let stem = if z.targets.len() == 1 {
+            "size".to_string()
+        } else {
+            format!("size-{}-{}", k + 1, file_safe(&t.metric))
+        };
+        let title = format!("{} (its {}) by {key}", metric.name(), stat_words(t));
+        let answer = match z.search.answer {
+            Some(a) => format!(
+                "The shaded column marks the answer, {key} = {}.",
+                z.vary.values[a]
+            ),
+            None => "No value searched meets every target.".into(),
+        };
+        let about = format!(
+            "The {} of {} over trials at each value the search ran (a dot: green meets this \
+             target, red does not), and the unfavourable end of its 95% interval (the bar from \
+             the dot), against the target ({}, dashed line). {answer} The search runs only the \
+             values it needs, so values it skipped have no dot.",
+            stat_words(t),
+            metric.label(),
+            target_words(t)
+        );
+        out.push(render_plot(stem, title, about, &Plot::Size(z, k))?);
     }
+    Ok(out)
+}
+
+/// "P90 over trials", "mean".
+pub fn stat_words(t: &Target) -> String {
+    match t.stat {
+        Stat::Mean => "mean".into(),
+        Stat::Quantile(q) => format!("P{} over trials", super::fmt_num(q * 100.0)),
+    }
+}
+
+/// "at most 14 days", "at least 95%".
+pub fn target_words(t: &Target) -> String {
+    let m = words::metric(&t.metric).measure;
+    let op = match t.op {
+        Op::Le => "at most",
+        Op::Lt => "below",
+        Op::Ge => "at least",
+        Op::Gt => "above",
+    };
+    let v = m.value(t.value);
+    let unit = match m {
+        Measure::Share | Measure::Plain => String::new(),
+        m => format!(" {}", m.unit()),
+    };
+    format!("{op} {v}{unit}")
 }
 
 fn text(size: f64, colour: &'static RGBColor) -> TextStyle<'static> {
@@ -181,26 +396,72 @@ where
     Ok(body)
 }
 
+/// Tick labels of a metric's axis: shares in %, others short.
+fn y_tick(measure: Measure) -> impl Fn(&f64) -> String {
+    move |y: &f64| match measure {
+        Measure::Share => format!("{}%", super::fmt_num(*y)),
+        _ => super::fmt_num(*y),
+    }
+}
+
+/// The x positions of a varied key's values (their index if not all
+/// numbers) and the tick label of a position.
+fn x_axis(v: &Vary) -> (Vec<f64>, impl Fn(&f64) -> String) {
+    let (_, share) = words::key(&v.key);
+    let numbers = v.numbers();
+    let xs: Vec<f64> = numbers
+        .clone()
+        .unwrap_or_else(|| (0..v.values.len()).map(|i| i as f64).collect());
+    let labels = v.values.clone();
+    let numeric = numbers.is_some();
+    let fmt = move |x: &f64| {
+        if numeric {
+            if share {
+                pct_text(100.0 * x)
+            } else {
+                super::fmt_num(*x)
+            }
+        } else {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+    };
+    (xs, fmt)
+}
+
 /// Mean (line and dots), its 95% interval (dark band) and P5-P95 over
 /// trials (light band) against the varied key.
-fn line<DB: DrawingBackend>(s: &Sweep, m: &str, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+fn line<DB: DrawingBackend>(
+    s: &Sweep,
+    m: &str,
+    title: &str,
+    root: &DrawingArea<DB, Shift>,
+) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
     let v = &s.varies[0];
-    let xs: Vec<f64> = v
-        .numbers()
-        .unwrap_or_else(|| (0..v.values.len()).map(|i| i as f64).collect());
+    let metric = words::metric(m);
+    let k = metric.measure.scale();
+    let (xs, x_fmt) = x_axis(v);
     let numeric = v.numbers().is_some();
-    let pts: Vec<(f64, crate::stats::Summary)> = s
+    let pts: Vec<(f64, Summary)> = s
         .points
         .iter()
         .zip(&xs)
-        .filter_map(|(p, &x)| p.summary(m).filter(|s| s.mean.is_finite()).map(|s| (x, *s)))
+        .filter_map(|(p, &x)| {
+            p.summary(m)
+                .filter(|s| s.mean.is_finite())
+                .map(|s| (x, scaled(s, k)))
+        })
         .collect();
     let body = header(
         root,
-        &format!("{m} against {}", short(&v.key)),
+        title,
         &format!(
             "{} \u{b7} {} trials per point, common random numbers \u{b7} mean, its 95% CI (dark), P5\u{2013}P95 over trials (light)",
             s.name, s.trials
@@ -211,21 +472,10 @@ where
         xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
     let pad = if x1 > x0 { (x1 - x0) * 0.04 } else { 0.5 };
-    let y_max = pts
-        .iter()
-        .map(|(_, s)| s.p95.max(s.ci95_high).max(s.mean))
-        .filter(|y| y.is_finite())
-        .fold(0.0f64, f64::max);
-    let y_min = pts
-        .iter()
-        .map(|(_, s)| s.p5.min(s.ci95_low).min(s.mean))
-        .filter(|y| y.is_finite())
-        .fold(0.0f64, f64::min);
-    let y_top = if y_max > y_min {
-        y_max + (y_max - y_min) * 0.08
-    } else {
-        y_min + 1.0
-    };
+    let (y_min, y_top) = y_range(
+        pts.iter()
+            .flat_map(|(_, s)| [s.p95, s.ci95_high, s.mean, s.p5, s.ci95_low]),
+    );
     let mut chart = ChartBuilder::on(&body)
         .margin_left(10)
         .margin_right(28)
@@ -235,36 +485,29 @@ where
         .y_label_area_size(78)
         .build_cartesian_2d((x0 - pad)..(x1 + pad), y_min..y_top)
         .map_err(err)?;
-    let labels = v.values.clone();
-    let x_fmt = move |x: &f64| {
-        if numeric {
-            super::fmt_num(*x)
-        } else {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        }
-    };
+    let (x_desc, _) = words::key(&v.key);
+    let y_desc = y_desc(&metric);
     chart
         .configure_mesh()
         .x_label_formatter(&x_fmt)
-        .y_label_formatter(&|y: &f64| super::fmt_num(*y))
-        .x_labels(if numeric { 10 } else { v.values.len().max(2) })
+        .y_label_formatter(&y_tick(metric.measure))
+        .x_labels(if numeric {
+            v.values.len().clamp(2, 10)
+        } else {
+            v.values.len().max(2)
+        })
         .y_labels(6)
-        .x_desc(v.key.as_str())
-        .y_desc(m)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .label_style(text(style::TICK, &style::TEXT))
         .axis_desc_style(text(style::LABEL, &style::MUTED))
-        .light_line_style(style::GRID)
-        .bold_line_style(style::GRID_BOLD)
+        .max_light_lines(0)
+        .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
         .draw()
         .map_err(err)?;
     let c = style::CENSUS;
-    let ring = |lo: fn(&crate::stats::Summary) -> f64, hi: fn(&crate::stats::Summary) -> f64| {
+    let ring = |lo: fn(&Summary) -> f64, hi: fn(&Summary) -> f64| {
         pts.iter()
             .map(|(x, s)| (*x, hi(s)))
             .chain(pts.iter().rev().map(|(x, s)| (*x, lo(s))))
@@ -300,19 +543,209 @@ where
     Ok(())
 }
 
+/// The y axis title: what, with its unit ("wait to admission, P90 (days)").
+fn y_desc(metric: &words::Metric) -> String {
+    let mut m = metric.clone();
+    m.subject = String::new();
+    let l = m.label();
+    // Sentence case is for titles; an axis reads as it is.
+    let mut c = l.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => l,
+    }
+}
+
+/// A summary with every figure times `k` (100 for shares).
+fn scaled(s: &Summary, k: f64) -> Summary {
+    Summary {
+        mean: s.mean * k,
+        sd: s.sd * k,
+        ci95_low: s.ci95_low * k,
+        ci95_high: s.ci95_high * k,
+        p5: s.p5 * k,
+        p25: s.p25 * k,
+        p50: s.p50 * k,
+        p75: s.p75 * k,
+        p95: s.p95 * k,
+        ..*s
+    }
+}
+
+/// A y range from 0 (or below, for negative values) with headroom above.
+fn y_range(ys: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for y in ys.filter(|y| y.is_finite()) {
+        lo = lo.min(y);
+        hi = hi.max(y);
+    }
+    let top = if hi > lo {
+        hi + (hi - lo) * 0.1
+    } else {
+        lo + 1.0
+    };
+    (lo, top)
+}
+
+/// The k-th target's statistic at each value run: a dot at the estimate,
+/// a bar to the unfavourable 95% bound, the target as a dashed line, the
+/// answer as a shaded column.
+fn size_chart<DB: DrawingBackend>(
+    z: &Sizing,
+    k: usize,
+    title: &str,
+    root: &DrawingArea<DB, Shift>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let t = &z.targets[k];
+    let metric = words::metric(&t.metric);
+    let scale = metric.measure.scale();
+    let (xs, x_fmt) = x_axis(&z.vary);
+    let pts: Vec<(f64, f64, Option<f64>, bool)> = z
+        .tried
+        .iter()
+        .filter_map(|(i, tr)| {
+            let c = tr.checks.get(k)?;
+            Some((
+                xs[*i],
+                c.estimate * scale,
+                c.bound.map(|b| b * scale),
+                c.pass,
+            ))
+        })
+        .collect();
+    let body = header(
+        root,
+        title,
+        &format!(
+            "{} trials per value, common random numbers \u{b7} target: {} \u{b7} dot: estimate, bar: to its 95% bound",
+            z.trials,
+            target_words(t)
+        ),
+    )?;
+    let (x0, x1) = (
+        xs.iter().copied().fold(f64::INFINITY, f64::min),
+        xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let step = if xs.len() > 1 {
+        (x1 - x0) / (xs.len() - 1) as f64
+    } else {
+        1.0
+    };
+    let pad = step * 0.6;
+    let target = t.value * scale;
+    let (y_min, y_top) = y_range(
+        pts.iter()
+            .flat_map(|p| [p.1, p.2.unwrap_or(p.1)])
+            .chain(std::iter::once(target)),
+    );
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(10)
+        .margin_right(28)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(56)
+        .y_label_area_size(78)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), y_min..y_top)
+        .map_err(err)?;
+    let (x_desc, _) = words::key(&z.vary.key);
+    chart
+        .configure_mesh()
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_tick(metric.measure))
+        .x_labels(xs.len().clamp(2, 12))
+        .y_labels(6)
+        .x_desc(x_desc)
+        .y_desc(y_desc(&metric))
+        .label_style(text(style::TICK, &style::TEXT))
+        .axis_desc_style(text(style::LABEL, &style::MUTED))
+        .max_light_lines(0)
+        .bold_line_style(style::GRID)
+        .axis_style(style::AXIS)
+        .draw()
+        .map_err(err)?;
+    // The answer: a shaded column, labelled at its top.
+    if let Some(a) = z.search.answer {
+        let x = xs[a];
+        let w = step * 0.35;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - w, y_min), (x + w, y_top)],
+                PASS.mix(0.12).filled(),
+            )))
+            .map_err(err)?;
+        let label = text(style::LABEL, &style::TEXT).pos(Pos::new(HPos::Center, VPos::Top));
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("answer: {}", z.vary.values[a]),
+                (x, y_top),
+                label,
+            )))
+            .map_err(err)?;
+    }
+    // The target.
+    chart
+        .draw_series(std::iter::once(DashedPathElement::new(
+            vec![(x0 - pad, target), (x1 + pad, target)],
+            10,
+            6,
+            style::LIMIT.stroke_width(2),
+        )))
+        .map_err(err)?;
+    let tl = text(style::TICK, &style::LIMIT).pos(Pos::new(HPos::Left, VPos::Bottom));
+    chart
+        .draw_series(std::iter::once(Text::new(
+            format!("target: {}", target_words(t)),
+            (x0 - pad * 0.8, target),
+            tl,
+        )))
+        .map_err(err)?;
+    for &(x, est, bound, pass) in &pts {
+        let c = if pass { PASS } else { style::ALERT };
+        if let Some(b) = bound {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, est), (x, b)],
+                    c.stroke_width(3),
+                )))
+                .map_err(err)?;
+            let cap = step * 0.08;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x - cap, b), (x + cap, b)],
+                    c.stroke_width(3),
+                )))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(std::iter::once(Circle::new((x, est), 7, c.filled())))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A value that meets its target.
+const PASS: RGBColor = RGBColor(89, 161, 79);
+
 /// Mean of the metric in a grid of cells: first key across, second up.
 fn heatmap<DB: DrawingBackend>(
     s: &Sweep,
     m: &str,
+    title: &str,
     root: &DrawingArea<DB, Shift>,
 ) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
     let (a, b) = (&s.varies[0], &s.varies[1]);
+    let metric = words::metric(m);
+    let (ka, share_a) = words::key(&a.key);
+    let (kb, share_b) = words::key(&b.key);
     let body = header(
         root,
-        &format!("{m}: mean by {} and {}", short(&a.key), short(&b.key)),
+        title,
         &format!(
             "{} \u{b7} {} trials per cell, common random numbers \u{b7} darker = higher{}",
             s.name,
@@ -348,8 +781,16 @@ where
         .y_label_area_size(90)
         .build_cartesian_2d((0..na - 1).into_segmented(), (0..nb - 1).into_segmented())
         .map_err(err)?;
-    let la = a.values.clone();
-    let lb = b.values.clone();
+    let la: Vec<String> = a
+        .values
+        .iter()
+        .map(|v| words::key_value(v, share_a))
+        .collect();
+    let lb: Vec<String> = b
+        .values
+        .iter()
+        .map(|v| words::key_value(v, share_b))
+        .collect();
     let fa = move |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) => la.get(*i as usize).cloned().unwrap_or_default(),
         _ => String::new(),
@@ -365,8 +806,8 @@ where
         .y_labels(b.values.len())
         .x_label_formatter(&fa)
         .y_label_formatter(&fb)
-        .x_desc(a.key.as_str())
-        .y_desc(b.key.as_str())
+        .x_desc(ka)
+        .y_desc(kb)
         .label_style(text(style::TICK, &style::TEXT))
         .axis_desc_style(text(style::LABEL, &style::MUTED))
         .axis_style(style::AXIS)
@@ -406,7 +847,7 @@ where
             let label = text(style::TICK, ink).pos(Pos::new(HPos::Center, VPos::Center));
             chart
                 .draw_series(std::iter::once(Text::new(
-                    super::fmt_num(v),
+                    metric.measure.value(v),
                     (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
                     label,
                 )))
@@ -414,12 +855,6 @@ where
         }
     }
     Ok(())
-}
-
-/// The last two parts of a dotted key, for titles: `evening.groups`.
-fn short(key: &str) -> String {
-    let parts: Vec<&str> = key.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
 }
 
 /// Light to dark blue for t in [0, 1].

@@ -554,6 +554,10 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
         "size",
         args.scenario.as_ref(),
     )?;
+    // The key metrics of every value run, per trial, for the page's paired
+    // differences next to the answer.
+    let keys = super::page::key_metrics(&base, &crate::model::result::summary_names(&base));
+    let mut kept: super::page::Kept = BTreeMap::new();
     let sizing = size(
         vary.clone(),
         targets.clone(),
@@ -563,6 +567,9 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
             let s = load_at(i)?;
             let label = format!("{} = {}", vary.key, vary.values[i]);
             let run = super::run(&s, args.run.threads, true, &label, args.run.quiet)?;
+            if !args.no_plots {
+                kept.insert(i, keys.iter().map(|m| run.column(m)).collect());
+            }
             let columns = targets
                 .iter()
                 .map(|t| run.column(&t.metric).unwrap_or_default())
@@ -584,6 +591,15 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
         RUN_RECORD,
         &super::record(&claim, &base, started).to_json()?,
     )?;
+    if !args.no_plots {
+        let figures = super::plots::size_figures(&sizing)?;
+        for f in &figures {
+            staging.write(&format!("{}.png", f.stem), &f.png)?;
+            staging.write(&format!("{}.svg", f.stem), f.svg.as_bytes())?;
+        }
+        let page = super::page::size(&sizing, &base, &keys, &kept, &figures);
+        staging.write("report.html", page.as_bytes())?;
+    }
     let dir = staging.commit()?;
     print!("{}", report(&sizing));
     println!("values tried in {}", dir.join("size.csv").display());

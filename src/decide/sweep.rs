@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 
-use super::fmt_num;
+use super::compare::Paired;
+use super::{direction, fmt_num};
 use crate::cli::SweepArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::{Scenario, UnitKind};
@@ -158,6 +159,10 @@ pub fn point_sets(varies: &[Vary], point: &[String]) -> Vec<String> {
 pub struct Point {
     pub values: Vec<String>,
     pub metrics: Vec<(String, Summary)>,
+    /// Each metric's paired difference from the grid's first point, trial
+    /// by trial (the first point's own are zero); metrics the first point
+    /// lacks are left out.
+    pub paired: Vec<(String, Paired)>,
 }
 
 impl Point {
@@ -167,6 +172,26 @@ impl Point {
             .find(|(m, _)| m == metric)
             .map(|(_, s)| s)
     }
+
+    /// The paired difference of `metric` from the first point.
+    pub fn vs_first(&self, metric: &str) -> Option<&Paired> {
+        self.paired
+            .iter()
+            .find(|(m, _)| m == metric)
+            .map(|(_, p)| p)
+    }
+}
+
+/// The paired differences of every metric of `run` from `first`'s.
+pub fn paired_with(first: &super::Run, run: &super::Run) -> Vec<(String, Paired)> {
+    run.results
+        .summary_names
+        .iter()
+        .filter_map(|m| {
+            let (b, a) = (first.column(m)?, run.column(m)?);
+            Some((m.clone(), Paired::of(&b, &a, direction(m))))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -210,7 +235,9 @@ fn num(x: f64) -> String {
 }
 
 /// `sweep.csv`: one row per point and metric (every metric at every point;
-/// a metric a point lacks has n = 0 and empty figures).
+/// a metric a point lacks has n = 0 and empty figures), with the paired
+/// difference of its mean from the first point's and that difference's
+/// 95% interval (empty where either point lacks the metric).
 pub fn csv(s: &Sweep) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = s.varies.iter().map(|v| v.key.clone()).collect();
@@ -224,6 +251,9 @@ pub fn csv(s: &Sweep) -> anyhow::Result<Vec<u8>> {
             "p5",
             "p50",
             "p95",
+            "diff_vs_first_mean",
+            "diff_vs_first_ci95_low",
+            "diff_vs_first_ci95_high",
         ]
         .iter()
         .map(|h| h.to_string()),
@@ -247,6 +277,14 @@ pub fn csv(s: &Sweep) -> anyhow::Result<Vec<u8>> {
                     rec.push("0".into());
                     rec.extend(std::iter::repeat_n(String::new(), 6));
                 }
+            }
+            match p.vs_first(m) {
+                Some(d) if d.n > 0 => rec.extend([
+                    num(d.diff.mean),
+                    num(d.diff.ci95_low),
+                    num(d.diff.ci95_high),
+                ]),
+                _ => rec.extend(std::iter::repeat_n(String::new(), 3)),
             }
             w.write_record(&rec)?;
         }
@@ -359,9 +397,13 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
         args.scenario.as_ref(),
     )?;
     let mut done = Vec::with_capacity(points.len());
+    // The first point's per-trial rows, kept for the paired differences;
+    // every other point's only while it is compared.
+    let mut first: Option<super::Run> = None;
     for (i, (p, s)) in points.iter().zip(&scenarios).enumerate() {
         let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
-        let run = super::run(s, args.run.threads, false, &label, args.run.quiet)?;
+        let run = super::run(s, args.run.threads, true, &label, args.run.quiet)?;
+        let paired = paired_with(first.as_ref().unwrap_or(&run), &run);
         done.push(Point {
             values: p.clone(),
             metrics: run
@@ -371,7 +413,11 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
                 .cloned()
                 .zip(run.results.summary.iter().copied())
                 .collect(),
+            paired,
         });
+        if first.is_none() {
+            first = Some(run);
+        }
     }
     let sweep = Sweep::new(
         &base.name,
@@ -389,14 +435,18 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
     )?;
     let mut note = None;
     if !args.no_plots {
+        let mut figures = Vec::new();
         if sweep.varies.len() <= 2 {
-            for f in super::plots::sweep_figures(&sweep, &metrics)? {
+            figures = super::plots::sweep_figures(&sweep, &metrics)?;
+            for f in &figures {
                 staging.write(&format!("{}.png", f.stem), &f.png)?;
                 staging.write(&format!("{}.svg", f.stem), f.svg.as_bytes())?;
             }
         } else {
             note = Some("no plots: they show one key (line) or two (heatmap); see sweep.csv");
         }
+        let page = super::page::sweep(&sweep, &metrics, &base, &figures);
+        staging.write("report.html", page.as_bytes())?;
     }
     let dir = staging.commit()?;
     print!("{}", table(&sweep, &metrics));

@@ -353,7 +353,8 @@ pub fn warnings(r: &RunResults) -> Vec<String> {
     out
 }
 
-const STYLE: &str = r#"
+/// The pages' CSS (also the decision pages', `decide::page`).
+pub(crate) const STYLE: &str = r#"
 :root { --text: #212529; --muted: #5f6368; --line: #dee2e6; --soft: #f6f7f9; --warn: #fff4e5; --warn-line: #f0a040; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--text); background: #fff; font: 16px/1.5 "DejaVu Sans", "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
@@ -858,21 +859,39 @@ fn anchor(section: &str) -> String {
 }
 
 /// Puts a plotters SVG document inline, labelled for screen readers.
-fn inline_svg(f: &Figure) -> String {
-    let label = format!("<svg role=\"img\" aria-label=\"{}\"", esc(&f.chart.title));
-    match f.svg.trim().strip_prefix("<svg") {
+pub(crate) fn inline_svg(svg: &str, title: &str) -> String {
+    let label = format!("<svg role=\"img\" aria-label=\"{}\"", esc(title));
+    match svg.trim().strip_prefix("<svg") {
         Some(rest) => format!("{label}{rest}"),
-        None => f.svg.clone(),
+        None => svg.to_string(),
     }
 }
 
 fn figure(out: &mut String, f: &Figure) {
-    let stem = esc(&f.chart.stem);
+    figure_svg(out, &f.chart.stem, &f.chart.title, &f.chart.about, &f.svg);
+}
+
+/// A chart inline with its caption and the names of its PNG and SVG files.
+pub(crate) fn figure_svg(out: &mut String, stem: &str, title: &str, about: &str, svg: &str) {
+    let stem = esc(stem);
     let _ = write!(
         out,
         "<figure id=\"{stem}\">\n{}\n<figcaption>{} <span class=\"files\">Files: <code>{stem}.png</code>, <code>{stem}.svg</code>.</span></figcaption></figure>\n",
-        inline_svg(f),
-        esc(&f.chart.about)
+        inline_svg(svg, title),
+        esc(about)
+    );
+}
+
+/// The start of a page up to `<main>`: the head with its content security
+/// policy, `title` (escaped here) and the CSS, `extra_style` after it.
+pub(crate) fn page_head(out: &mut String, title: &str, extra_style: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <title>{}</title>\n<style>{STYLE}{extra_style}</style>\n</head>\n<body>\n<main>\n",
+        esc(title)
     );
 }
 
@@ -912,12 +931,10 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
     let mut out =
         String::with_capacity(64 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
     let name = esc(&r.scenario_name);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
-         <title>{name} \u{2013} iopsim report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    page_head(
+        &mut out,
+        &format!("{} \u{2013} iopsim report", r.scenario_name),
+        "",
     );
     let end = r
         .start_date

@@ -6,7 +6,7 @@
 
 pub mod chart;
 mod draw;
-mod raster;
+pub(crate) mod raster;
 pub mod structure;
 pub mod style;
 
