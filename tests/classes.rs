@@ -806,7 +806,15 @@ fn the_patient_log_names_each_visit_s_class() {
         cmd.args(["--set", set]);
     }
     cmd.arg(&file).assert().success();
-    let dir = tmp.path().join("out/midsize-adult-iop");
+    // A what-if (`--set`) writes a folder of its own.
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let dir = tmp
+        .path()
+        .join("out")
+        .join(iopsim::report::output::results_folder(
+            "midsize-adult-iop",
+            &sets,
+        ));
     let csv = std::fs::read_to_string(dir.join("patients.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert!(header.ends_with(",days_waited,class"), "{header}");

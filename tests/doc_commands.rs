@@ -3,18 +3,22 @@
 //! documented command that breaks fails the suite.
 //!
 //! The rules, so that a new page is covered without touching this file:
-//! - Fenced blocks tagged `sh` (or `bash`, `shell`, `console`) are run, one
+//! - Fenced blocks tagged `sh` (or `bash`, `shell`) are run, one
 //!   command per line (a line ending in `\` continues on the next), in
 //!   order, in one scratch folder per page holding copies of `scenarios/`
 //!   and `docs/`; so `iopsim init my.toml` early on a page makes the
-//!   `my.toml` later commands use.
+//!   `my.toml` later commands use. In a `console` block (a transcript),
+//!   the lines after `$ ` are the commands and the rest is their output.
 //! - `iopsim ...` runs the binary built with this test; `cargo run --release
 //!   [-- args]` is the same binary. The few cargo commands that are CI's own
 //!   steps (`cargo test --release`, ...) are listed in [`RUN_BY_CI`].
 //! - A command that must fail ends with `# fails: <message>`: it must exit
 //!   non-zero and print the message.
 //! - A block that cannot run here (a nightly toolchain) is preceded by
-//!   `<!-- doc-commands: not run: <reason> -->`.
+//!   `<!-- doc-commands: not run: <reason> -->`; a block of commands that
+//!   take minutes of CPU by `<!-- doc-commands: long: <reason> -->`: those
+//!   run in `long_commands_run` (`cargo test --release -- --ignored`), not
+//!   on every CI run.
 //! - An untagged block holding `iopsim` or `cargo` commands is an error:
 //!   tag it `sh`, or `text` if it is output.
 
@@ -53,6 +57,8 @@ struct DocCommand {
 #[derive(Debug, Default)]
 struct Page {
     commands: Vec<DocCommand>,
+    /// Commands of blocks marked long: run on demand only.
+    long: Vec<DocCommand>,
     /// (where, reason) of commands and blocks not run.
     not_run: Vec<(String, String)>,
     /// Problems with the page itself (untagged blocks of commands, ...).
@@ -61,6 +67,7 @@ struct Page {
 
 const RUN_LANGS: &[&str] = &["sh", "bash", "shell", "console"];
 const NOT_RUN_MARK: &str = "<!-- doc-commands: not run:";
+const LONG_MARK: &str = "<!-- doc-commands: long:";
 const FAILS_MARK: &str = "# fails:";
 
 /// The commands of one markdown page, `name` for messages.
@@ -81,19 +88,27 @@ fn extract(name: &str, text: &str) -> Page {
         }
         let body = &lines[start..end.min(lines.len())];
         // The marker may sit on the line before the fence (blank lines between).
-        let marker = lines[..i]
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| l.trim().strip_prefix(NOT_RUN_MARK))
-            .map(|r| r.trim_end_matches("-->").trim().to_string());
+        let before = lines[..i].iter().rev().find(|l| !l.trim().is_empty());
+        let marked = |mark: &str| {
+            before
+                .and_then(|l| l.trim().strip_prefix(mark))
+                .map(|r| r.trim_end_matches("-->").trim().to_string())
+        };
         if RUN_LANGS.contains(&lang.as_str()) {
-            match marker {
-                Some(reason) if reason.is_empty() => page
+            match (marked(NOT_RUN_MARK), marked(LONG_MARK)) {
+                (Some(reason), _) | (_, Some(reason)) if reason.is_empty() => page
                     .problems
-                    .push(format!("{name}:{}: a not-run block must say why", i + 1)),
-                Some(reason) => page.not_run.push((format!("{name}:{}", i + 1), reason)),
-                None => block(name, start, body, &mut page),
+                    .push(format!("{name}:{}: a marked block must say why", i + 1)),
+                (Some(reason), _) => page.not_run.push((format!("{name}:{}", i + 1), reason)),
+                (_, Some(reason)) => {
+                    let mut long = Page::default();
+                    block(name, start, &commands_of(&lang, body), &mut long);
+                    page.not_run
+                        .push((format!("{name}:{}", i + 1), format!("long: {reason}")));
+                    page.long.extend(long.commands);
+                    page.problems.extend(long.problems);
+                }
+                _ => block(name, start, &commands_of(&lang, body), &mut page),
             }
         } else if lang.is_empty()
             && body.iter().any(|l| {
@@ -109,6 +124,18 @@ fn extract(name: &str, text: &str) -> Page {
         i = end + 1;
     }
     page
+}
+
+/// The lines of a block that hold commands: all of them, but in a `console`
+/// transcript only those after a `$ ` prompt (the others blanked, so line
+/// numbers hold).
+fn commands_of<'a>(lang: &str, body: &[&'a str]) -> Vec<&'a str> {
+    if lang != "console" {
+        return body.to_vec();
+    }
+    body.iter()
+        .map(|l| if l.starts_with("$ ") { *l } else { "" })
+        .collect()
 }
 
 /// The commands of one `sh` block whose first line is line `start` (0-based).
@@ -282,12 +309,20 @@ fn pages() -> Vec<PathBuf> {
 }
 
 fn check_pages(filter: impl Fn(&Path) -> bool) {
+    check_pages_of(filter, false);
+}
+
+/// Runs the pages' commands; with `long`, only those of long blocks.
+fn check_pages_of(filter: impl Fn(&Path) -> bool, long: bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut failures = Vec::new();
     let mut ran = 0;
     for p in pages().into_iter().filter(|p| filter(p)) {
         let name = p.strip_prefix(root).unwrap().display().to_string();
-        let page = extract(&name, &fs::read_to_string(&p).unwrap());
+        let mut page = extract(&name, &fs::read_to_string(&p).unwrap());
+        if long {
+            page.commands = std::mem::take(&mut page.long);
+        }
         if page.commands.is_empty() && page.problems.is_empty() {
             continue;
         }
@@ -336,6 +371,14 @@ fn other_docs_commands_run() {
     });
 }
 
+/// The commands that take minutes of CPU (`iopsim validate --full`), run
+/// on demand: `cargo test --release --test doc_commands -- --ignored`.
+#[test]
+#[ignore = "minutes of CPU; run on demand"]
+fn long_commands_run() {
+    check_pages_of(|_| true, true);
+}
+
 // --- The harness itself ------------------------------------------------------
 
 #[test]
@@ -377,13 +420,17 @@ fn a_broken_example_is_caught() {
 fn pages_say_what_they_do_not_run() {
     let md = "```\niopsim run\n```\n\n```sh\nrm -rf output\n```\n\n\
               <!-- doc-commands: not run: needs nightly -->\n```sh\ncargo +nightly fuzz run x\n```\n\n\
+              <!-- doc-commands: long: minutes -->\n```sh\niopsim validate --full\n```\n\n\
               ```sh\ncargo test --release   # the tests\ncargo run --release -- check   # same binary\ncargo run --release\n```\n";
     let page = extract("p.md", md);
     assert_eq!(page.problems.len(), 2, "{:#?}", page.problems);
     assert!(page.problems[0].contains("untagged"));
     assert!(page.problems[1].contains("`rm -rf output` is not an iopsim command"));
-    assert_eq!(page.not_run.len(), 2, "{:?}", page.not_run);
+    assert_eq!(page.not_run.len(), 3, "{:?}", page.not_run);
     assert_eq!(page.not_run[0].1, "needs nightly");
+    assert_eq!(page.not_run[1].1, "long: minutes");
+    assert_eq!(page.long.len(), 1);
+    assert_eq!(page.long[0].text, "iopsim validate --full");
     let texts: Vec<&str> = page.commands.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(texts, ["iopsim check", "iopsim"]);
     assert_eq!(

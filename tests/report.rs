@@ -7,10 +7,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+
+mod common;
+use common::browser::{chromium, console_lines, decode_png, headless, ink, PROBE_BODY, PROBE_HEAD};
 
 const SCENARIO_DIR: &str = "midsize-adult-iop";
 
@@ -35,31 +36,6 @@ fn names(dir: &Path, ext: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
-    let file = fs::File::open(path).unwrap();
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .unwrap_or_else(|e| panic!("{} is not a PNG: {e}", path.display()));
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    buf.truncate(info.buffer_size());
-    // Normalise to RGB.
-    let channels = info.color_type.samples();
-    let rgb = buf
-        .chunks(channels)
-        .flat_map(|p| [p[0], p[1 % channels], p[2 % channels]])
-        .collect();
-    (info.width, info.height, rgb)
-}
-
-/// Pixels in the rectangle that differ clearly from white.
-fn ink(rgb: &[u8], width: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> usize {
-    (y0..y1)
-        .flat_map(|y| (x0..x1).map(move |x| ((y * width + x) * 3) as usize))
-        .filter(|&i| rgb[i..i + 3].iter().any(|&c| c < 200))
-        .count()
 }
 
 #[test]
@@ -317,7 +293,7 @@ fn report_shows_tracks_streams_and_destinations_with_the_summary_figures() {
     assert!(unit_waits < track_waits);
     let figure = &html[track_waits..track_waits + html[track_waits..].find("</figure>").unwrap()];
     assert!(figure.contains("<code>track-waits-iop.png</code>"));
-    assert!(figure.contains("Pooled over all waits of all trials"));
+    assert!(figure.contains("All admissions of all trials pooled"));
 }
 
 /// The shipped staffed scenario: its console lines, the intake table and
@@ -564,116 +540,6 @@ fn bed_units_show_only_what_can_happen_to_a_bed_and_where_patients_went() {
         "{console}"
     );
 }
-
-// --- In a browser --------------------------------------------------------
-
-fn chromium() -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser"] {
-        if let Ok(out) = Process::new("sh")
-            .args(["-c", &format!("command -v {name}")])
-            .output()
-        {
-            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if out.status.success() && !path.is_empty() {
-                return Some(PathBuf::from(path));
-            }
-        }
-    }
-    None
-}
-
-/// Runs headless Chromium with `args` on `page`; returns (stdout, stderr).
-/// Output goes to files next to the profile: a page's DOM can be larger
-/// than a pipe holds while we wait.
-fn headless(chrome: &Path, profile: &Path, args: &[&str], page: &Path) -> (String, String) {
-    let stdout_path = profile.with_extension("stdout");
-    let stderr_path = profile.with_extension("stderr");
-    let mut child = Process::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&stdout_path).unwrap())
-        .stderr(fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .expect("chromium starts");
-    // Never hang the suite on a stuck browser.
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let read = |p: &Path| String::from_utf8_lossy(&fs::read(p).unwrap()).into_owned();
-    (read(&stdout_path), read(&stderr_path))
-}
-
-/// Console messages Chromium logged for the page (not its own start-up noise).
-fn console_lines(stderr: &str) -> Vec<&str> {
-    stderr
-        .lines()
-        .filter(|l| l.contains("CONSOLE") || l.contains("Refused to") || l.contains("Uncaught"))
-        .collect()
-}
-
-/// Records errors from the start of the page and, once it has loaded, the
-/// size of every image and SVG, into `<pre id="probe">`.
-const PROBE_HEAD: &str = r#"<script>
-window.__errors = [];
-window.addEventListener('error', function (e) {
-  window.__errors.push('error: ' + (e.message || (e.target && e.target.outerHTML) || e.type));
-}, true);
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__errors.push('csp: ' + e.violatedDirective + ' ' + e.blockedURI);
-});
-['error', 'warn'].forEach(function (level) {
-  var orig = console[level];
-  console[level] = function () {
-    window.__errors.push('console.' + level + ': ' + Array.prototype.join.call(arguments, ' '));
-    orig.apply(console, arguments);
-  };
-});
-</script>"#;
-
-const PROBE_BODY: &str = r#"<script>
-window.addEventListener('load', function () {
-  setTimeout(function () {
-    var out = [];
-    var items = document.querySelectorAll('img, svg');
-    out.push('images ' + items.length);
-    items.forEach(function (el, i) {
-      var r = el.getBoundingClientRect();
-      out.push('size ' + i + ' ' + Math.round(r.width) + ' ' + Math.round(r.height));
-    });
-    out.push('overflow ' + (document.documentElement.scrollWidth - window.innerWidth));
-    window.__errors.forEach(function (e) { out.push(e); });
-    out.push('done');
-    var pre = document.createElement('pre');
-    pre.id = 'probe';
-    pre.textContent = out.join('\n');
-    document.body.appendChild(pre);
-  }, 100);
-});
-</script>"#;
 
 #[test]
 fn report_loads_in_headless_chromium_without_errors_and_shows_every_chart() {

@@ -506,6 +506,9 @@ fn another_scenarios_results_are_not_replaced_without_force() {
 /// to the default program): a chunk of 64 trials in flight took 3 s or more.
 #[cfg(unix)]
 const SLOW_TRIALS: &str = "referrals.community.per_week=8000";
+/// The slow runs keep the default's name, so that they write its folder
+/// (a `--set` what-if would get a folder of its own unless it names itself).
+const SLOW_NAME: &str = "name=midsize-adult-iop";
 
 /// Starts `iopsim run` with `args` into `out` through `launcher` (e.g.
 /// `nohup`), and waits until its staging directory exists and trials have
@@ -590,7 +593,7 @@ fn ctrl_c_stops_a_run_of_slow_trials_within_a_second() {
     iopsim()
         .args(["run", "--trials", "4", "--quiet", "--no-plots", "--out"])
         .arg(out)
-        .args(["--set", SLOW_TRIALS])
+        .args(["--set", SLOW_TRIALS, "--set", SLOW_NAME])
         .assert()
         .success();
     let results = out.join("midsize-adult-iop");
@@ -598,7 +601,7 @@ fn ctrl_c_stops_a_run_of_slow_trials_within_a_second() {
     let child = start_run(
         None,
         out,
-        &["--trials", "5000", "--set", SLOW_TRIALS],
+        &["--trials", "5000", "--set", SLOW_TRIALS, "--set", SLOW_NAME],
         Duration::from_millis(700),
     );
     signal(&child, "-INT");
@@ -667,7 +670,7 @@ fn a_run_under_nohup_survives_a_hangup() {
     let child = start_run(
         Some("nohup"),
         out,
-        &["--trials", "24", "--set", SLOW_TRIALS],
+        &["--trials", "24", "--set", SLOW_TRIALS, "--set", SLOW_NAME],
         Duration::from_millis(100),
     );
     signal(&child, "-HUP");
