@@ -637,6 +637,8 @@ fn a_second_ctrl_c_quits_at_once_and_still_tidies_up() {
             "20",
             "--set",
             "referrals.community.per_week=120000",
+            "--set",
+            SLOW_NAME,
         ],
         Duration::from_millis(100),
     );
