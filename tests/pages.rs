@@ -106,17 +106,26 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
         (
             "compare",
             folder("compare").join("report.html"),
-            vec!["95%".into(), "five-short-days".into()],
+            vec![
+                "95%".into(),
+                "five-short-days".into(),
+                "money in USD".into(),
+            ],
         ),
         (
             "sweep",
             folder("sweep").join("report.html"),
-            vec!["95%".into(), "group size".into()],
+            vec!["95%".into(), "group size".into(), "money in USD".into()],
         ),
         (
             "size",
             folder("size").join("report.html"),
-            vec!["95%".into(), "14".into(), "evening groups".into()],
+            vec![
+                "95%".into(),
+                "14".into(),
+                "evening groups".into(),
+                "money in USD".into(),
+            ],
         ),
     ]
 }

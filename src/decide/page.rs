@@ -421,6 +421,15 @@ fn difference_words(k: &str, b: &str, a: &str) -> String {
     format!("{label} {} \u{2192} {}", v(b), v(a))
 }
 
+/// " · money in USD" for a scenario with `[report] currency`: the tables'
+/// money is in it ("money per week" in their labels).
+fn money_note(s: &Scenario) -> String {
+    s.report
+        .currency
+        .as_deref()
+        .map_or_else(String::new, |c| format!(" \u{b7} money in {}", esc(c)))
+}
+
 /// The page of `iopsim compare`.
 pub fn compare(
     c: &Comparison,
@@ -483,14 +492,14 @@ pub fn compare(
         } else {
             String::new()
         };
-        format!(" ({}{more})", shown.join(", "))
+        format!("{}{more}", shown.join(", "))
     };
+    // The question stays short enough for a phone; what the scenarios
+    // change is listed under it.
     let question = if alts.len() == 1 {
         format!(
-            "Does {}{} {aim} compared with {}, and at what cost?",
-            alts[0],
-            what_changes(0),
-            labels[0]
+            "Does {} {aim} compared with {}, and at what cost?",
+            alts[0], labels[0]
         )
     } else {
         format!(
@@ -502,14 +511,27 @@ pub fn compare(
     let _ = write!(
         out,
         "<header>\n<p class=\"kind\">iopsim compare</p>\n<h1 class=\"question\">{}</h1>\n\
-         <p class=\"meta\">{} scenarios on the same random inputs \u{b7} {} trials \u{d7} {} weeks \u{b7} seed {} \u{b7} baseline {}</p>\n",
+         <p class=\"meta\">{} scenarios on the same random inputs \u{b7} {} trials \u{d7} {} weeks \u{b7} seed {} \u{b7} baseline {}{}</p>\n",
         esc(&question),
         labels.len(),
         group_thousands(u64::from(c.trials)),
         runs[0].weeks,
         c.seed,
-        esc(&labels[0])
+        esc(&labels[0]),
+        money_note(base)
     );
+
+    for (i, alt) in alts.iter().enumerate() {
+        let changes = what_changes(i);
+        if !changes.is_empty() {
+            let _ = writeln!(
+                out,
+                "<p class=\"meta\">{} changes: {}</p>",
+                esc(alt),
+                esc(&changes)
+            );
+        }
+    }
 
     // The answer.
     out.push_str("<div class=\"answer\" id=\"answer\">\n");
@@ -737,12 +759,13 @@ pub fn sweep(s: &Sweep, metrics: &[String], base: &Scenario, figures: &[Decision
     let _ = write!(
         out,
         "<header>\n<p class=\"kind\">iopsim sweep</p>\n<h1 class=\"question\">{}</h1>\n\
-         <p class=\"meta\">{} \u{b7} {} points \u{d7} {} trials on the same random inputs \u{b7} seed {}</p>\n",
+         <p class=\"meta\">{} \u{b7} {} points \u{d7} {} trials on the same random inputs \u{b7} seed {}{}</p>\n",
         esc(&question),
         esc(&s.name),
         s.points.len(),
         group_thousands(u64::from(s.trials)),
-        s.seed
+        s.seed,
+        money_note(base)
     );
     let (first, last) = (&s.points[0], &s.points[s.points.len() - 1]);
     out.push_str("<div class=\"answer\" id=\"answer\">\n");
@@ -1023,13 +1046,14 @@ pub fn size(
     let _ = write!(
         out,
         "<header>\n<p class=\"kind\">iopsim size</p>\n<h1 class=\"question\">{}</h1>\n\
-         <p class=\"meta\">{} \u{b7} ran {} of {} values \u{d7} {} trials on the same random inputs \u{b7} seed {}</p>\n",
+         <p class=\"meta\">{} \u{b7} ran {} of {} values \u{d7} {} trials on the same random inputs \u{b7} seed {}{}</p>\n",
         esc(&question),
         esc(&base.name),
         z.search.order.len(),
         values.len(),
         group_thousands(u64::from(z.trials)),
-        z.seed
+        z.seed,
+        money_note(base)
     );
     let fails = |i: usize| -> Vec<String> {
         z.tried.get(&i).map_or_else(Vec::new, |tr| {

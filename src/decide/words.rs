@@ -307,10 +307,11 @@ pub fn key(key: &str) -> (String, bool) {
         "finance",
         "payers",
     ];
+    // Positions in a list (`phases.0`) are not names.
     let names: Vec<&str> = parts[..parts.len() - 1]
         .iter()
         .copied()
-        .filter(|p| !sections.contains(p))
+        .filter(|p| !sections.contains(p) && p.parse::<usize>().is_err())
         .collect();
     // The innermost name says whose it is; a unit's track names the track only.
     let subject = match names.as_slice() {
@@ -357,17 +358,45 @@ pub fn key(key: &str) -> (String, bool) {
     (label, share)
 }
 
-/// A value of a key as shown: shares in %, others as written.
+/// A value of a key as shown: shares in %, a list of words as words
+/// (`["mon", "tue"]` is "mon, tue"), others as written.
 pub fn key_value(value: &str, share: bool) -> String {
     match value.parse::<f64>() {
         Ok(x) if share => pct_text(100.0 * x),
-        _ => value.to_string(),
+        _ => match value
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+            .filter(|v| !v.contains(['[', '{']))
+        {
+            Some(items) => items
+                .split(',')
+                .map(|i| i.trim().trim_matches('"'))
+                .filter(|i| !i.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => value.to_string(),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_positions_and_lists_of_words_read_as_words() {
+        assert_eq!(
+            key("units.iop.phases.0.sessions_per_week").0,
+            "phases sessions per week"
+        );
+        assert_eq!(
+            key_value(r#"["mon", "tue", "thu"]"#, false),
+            "mon, tue, thu"
+        );
+        assert_eq!(key_value("[]", false), "");
+        assert_eq!(key_value("0.72", true), "72%");
+        assert_eq!(key_value("{ weeks = 12 }", false), "{ weeks = 12 }");
+    }
 
     #[test]
     fn metrics_in_words_with_units() {
