@@ -76,18 +76,7 @@ pub fn compare_figures(labels: &[String], runs: &[&RunResults]) -> anyhow::Resul
                 base.trials, base.seed
             ),
             about: format!("{metric} of each compared scenario, week by week."),
-            legend: labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| LegendItem {
-                    label: if i == 0 {
-                        format!("{l} (baseline)")
-                    } else {
-                        l.clone()
-                    },
-                    swatch: Swatch::Band(colour(i)),
-                })
-                .collect(),
+            legend: scenario_legend(labels, |i| Swatch::Band(colour(i))),
             body: Body::Weekly(Weekly {
                 y_label,
                 percent: false,
@@ -142,18 +131,7 @@ pub fn compare_wait_charts(labels: &[String], runs: &[&RunResults]) -> Vec<Chart
                 });
             }
         }
-        let mut legend: Vec<LegendItem> = labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| LegendItem {
-                label: if i == 0 {
-                    format!("{l} (baseline)")
-                } else {
-                    l.clone()
-                },
-                swatch: Swatch::Box(colour(i)),
-            })
-            .collect();
+        let mut legend = scenario_legend(labels, |i| Swatch::Box(colour(i)));
         if dropped > 0.0 {
             legend.push(LegendItem {
                 label: format!(
@@ -456,7 +434,7 @@ where
         .filter_map(|(p, &x)| {
             p.summary(m)
                 .filter(|s| s.mean.is_finite())
-                .map(|s| (x, scaled(s, k)))
+                .map(|s| (x, s.scaled(k)))
         })
         .collect();
     let body = header(
@@ -553,22 +531,6 @@ fn y_desc(metric: &words::Metric) -> String {
     match c.next() {
         Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
         None => l,
-    }
-}
-
-/// A summary with every figure times `k` (100 for shares).
-fn scaled(s: &Summary, k: f64) -> Summary {
-    Summary {
-        mean: s.mean * k,
-        sd: s.sd * k,
-        ci95_low: s.ci95_low * k,
-        ci95_high: s.ci95_high * k,
-        p5: s.p5 * k,
-        p25: s.p25 * k,
-        p50: s.p50 * k,
-        p75: s.p75 * k,
-        p95: s.p95 * k,
-        ..*s
     }
 }
 
@@ -863,4 +825,21 @@ fn shade(t: f64) -> RGBColor {
     let (l, d) = ((222.0, 235.0, 247.0), (8.0, 48.0, 107.0));
     let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
     RGBColor(mix(l.0, d.0), mix(l.1, d.1), mix(l.2, d.2))
+}
+
+/// The legend of compared scenarios: each in its colour, the first marked
+/// as the baseline.
+fn scenario_legend(labels: &[String], swatch: impl Fn(usize) -> Swatch) -> Vec<LegendItem> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LegendItem {
+            label: if i == 0 {
+                format!("{l} (baseline)")
+            } else {
+                l.clone()
+            },
+            swatch: swatch(i),
+        })
+        .collect()
 }

@@ -119,6 +119,22 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Every figure times `k` (100 to show shares as percentages).
+    pub fn scaled(&self, k: f64) -> Summary {
+        Summary {
+            mean: self.mean * k,
+            sd: self.sd * k,
+            ci95_low: self.ci95_low * k,
+            ci95_high: self.ci95_high * k,
+            p5: self.p5 * k,
+            p25: self.p25 * k,
+            p50: self.p50 * k,
+            p75: self.p75 * k,
+            p95: self.p95 * k,
+            n: self.n,
+        }
+    }
+
     pub fn of(values: &[f64]) -> Summary {
         let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
         Summary::of_sorted(&sort_total(v))

@@ -750,22 +750,7 @@ fn destinations_about(r: &RunResults, unit: &str, session: bool) -> String {
 }
 
 fn percent_weeks(s: &[Summary]) -> Vec<Summary> {
-    s.iter().map(|s| scaled(s, 100.0)).collect()
-}
-
-fn scaled(s: &Summary, k: f64) -> Summary {
-    Summary {
-        mean: s.mean * k,
-        sd: s.sd * k,
-        ci95_low: s.ci95_low * k,
-        ci95_high: s.ci95_high * k,
-        p5: s.p5 * k,
-        p25: s.p25 * k,
-        p50: s.p50 * k,
-        p75: s.p75 * k,
-        p95: s.p95 * k,
-        n: s.n,
-    }
+    s.iter().map(|s| s.scaled(100.0)).collect()
 }
 
 fn sessions(r: &RunResults, unit: &str, ticks: &[(i32, String)]) -> Option<Chart> {
