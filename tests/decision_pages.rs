@@ -67,9 +67,15 @@ fn compare_page_asks_answers_and_shows_the_csv_differences() {
     let out = tmp.path().join("output/compare-midsize-adult-iop-vs-b");
     let page = fs::read_to_string(out.join("report.html")).unwrap();
     self_contained(&page);
-    // The question names the change in words and what it is for.
+    // The question says what the change is for; the change is named in
+    // words under it.
     assert!(
-        page.contains("Does b (evening groups 1 \u{2192} 2"),
+        page.contains("Does b shorten the wait"),
+        "{}",
+        &page[..3000]
+    );
+    assert!(
+        page.contains("b changes: evening groups 1 \u{2192} 2"),
         "{}",
         &page[..3000]
     );

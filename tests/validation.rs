@@ -78,13 +78,13 @@ fn fast_validation_suite_agrees_with_theory() {
         drifted
             .iter()
             .map(|c| format!(
-                "{} {}: theory {}, simulated {} [{}, {}] (99%)",
+                "{} {}: theory {}, simulated {} [{}, {}] (99% family-wise)",
                 c.case,
                 c.quantity.label(),
                 c.theory,
                 c.sim.mean,
-                c.sim.ci99.0,
-                c.sim.ci99.1
+                c.interval().0,
+                c.interval().1
             ))
             .collect::<Vec<_>>()
             .join("\n")
