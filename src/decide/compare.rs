@@ -369,7 +369,7 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
     }
     let dir = staging.commit()?;
     print!("{}", table(&comparison));
-    println!("results in {}", dir.display());
+    super::print_where(&dir, args.no_plots);
     Ok(())
 }
 

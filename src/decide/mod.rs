@@ -195,6 +195,16 @@ fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
     pb
 }
 
+/// The last lines of a decision command: where its results and its page are.
+pub fn print_where(dir: &std::path::Path, no_plots: bool) {
+    println!("results in {}{}", dir.display(), std::path::MAIN_SEPARATOR);
+    if no_plots {
+        println!("report: none (--no-plots)");
+    } else {
+        println!("report: {}", dir.join("report.html").display());
+    }
+}
+
 /// A number for the console: up to 3 significant decimals, no trailing zeros.
 pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {

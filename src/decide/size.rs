@@ -603,6 +603,7 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
     let dir = staging.commit()?;
     print!("{}", report(&sizing));
     println!("values tried in {}", dir.join("size.csv").display());
+    super::print_where(&dir, args.no_plots);
     Ok(())
 }
 

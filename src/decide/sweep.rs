@@ -453,7 +453,7 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
     if let Some(n) = note {
         println!("{n}");
     }
-    println!("results in {}", dir.display());
+    super::print_where(&dir, args.no_plots);
     Ok(())
 }
 
