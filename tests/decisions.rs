@@ -73,6 +73,55 @@ fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
     assert_eq!(wait.paired.n, 60);
 }
 
+/// The decision consoles print figures as the pages do: shares in %, their
+/// differences in percentage points, money grouped.
+#[test]
+fn decision_consoles_use_the_pages_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let b = tmp.path().join("b.toml");
+    fs::copy(root.join("docs/examples/five-short-days.toml"), &b).unwrap();
+    let out = iopsim()
+        .current_dir(tmp.path())
+        .args(["compare", "--trials", "20", "-q"])
+        .arg(root.join("scenarios/default.toml"))
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |m: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{m} ")))
+            .unwrap_or_else(|| panic!("no {m} in {text}"))
+            .to_string()
+    };
+    let util = line("iop.seat_utilization");
+    assert!(util.contains('%') && util.contains(" pp ["), "{util}");
+    let net = line("finance.net_per_week");
+    assert!(net.contains(','), "money grouped: {net}");
+    let sweep = iopsim()
+        .current_dir(tmp.path())
+        .args([
+            "sweep",
+            "--trials",
+            "20",
+            "-q",
+            "--vary",
+            "units.iop.tracks.evening.group_size=11..12",
+            "--metric",
+            "iop.seat_utilization",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(sweep.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("12") && l.contains("% [")),
+        "{text}"
+    );
+}
+
 #[test]
 fn compare_cli_writes_zero_differences_and_overlay_plots() {
     let tmp = tempfile::tempdir().unwrap();

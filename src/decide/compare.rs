@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::{bail, Context};
 
-use super::{direction, fmt_num, Direction, Run};
+use super::{direction, Direction, Run};
 use crate::cli::CompareArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
@@ -231,15 +231,13 @@ pub fn table(c: &Comparison) -> String {
         );
         for r in c.rows.iter().filter(|r| r.alternative == alt) {
             let p = &r.paired;
+            // As the page shows it: shares in % and their differences in
+            // percentage points, counts and money grouped.
+            let m = super::words::metric(&r.metric).measure;
             let diff = if p.diff.sd == 0.0 && p.diff.mean == 0.0 {
                 "0 (identical)".to_string()
             } else {
-                format!(
-                    "{} [{}, {}]",
-                    fmt_num(p.diff.mean),
-                    fmt_num(p.diff.ci95_low),
-                    fmt_num(p.diff.ci95_high)
-                )
+                m.diff_ci(p.diff.mean, p.diff.ci95_low, p.diff.ci95_high)
             };
             let better = match r.direction {
                 Direction::Neutral => format!("({} up)", pct(p.share_greater)),
@@ -249,8 +247,8 @@ pub fn table(c: &Comparison) -> String {
                 out,
                 "{:<w$} {:>10} {:>10} {:>26} {:>9}",
                 r.metric,
-                fmt_num(p.base_mean),
-                fmt_num(p.alt_mean),
+                m.value(p.base_mean),
+                m.value(p.alt_mean),
                 diff,
                 better
             );

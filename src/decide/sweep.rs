@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use anyhow::Context;
 
 use super::compare::Paired;
-use super::{direction, fmt_num};
+use super::direction;
 use crate::cli::SweepArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::{Scenario, UnitKind};
@@ -330,12 +330,14 @@ pub fn table(s: &Sweep, metrics: &[String]) -> String {
     for p in &s.points {
         let mut r = p.values.clone();
         for m in metrics {
+            // As the page shows it: shares in %, money grouped.
+            let measure = super::words::metric(m).measure;
             r.push(match p.summary(m) {
                 Some(x) => format!(
                     "{} [{}, {}]",
-                    fmt_num(x.mean),
-                    fmt_num(x.ci95_low),
-                    fmt_num(x.ci95_high)
+                    measure.value(x.mean),
+                    measure.value(x.ci95_low),
+                    measure.value(x.ci95_high)
                 ),
                 None => "-".into(),
             });
