@@ -18,6 +18,7 @@ use crate::report::plots::chart::{
     file_safe, grouped_wait_histogram, pct_text, week_ticks, Band, Body, Chart, LegendItem, Marker,
     Swatch, Weekly,
 };
+use crate::report::plots::draw::framed;
 use crate::report::plots::raster::Canvas;
 use crate::report::plots::{render, style, Figure};
 use crate::stats::Summary;
@@ -454,13 +455,7 @@ where
         pts.iter()
             .flat_map(|(_, s)| [s.p95, s.ci95_high, s.mean, s.p5, s.ci95_low]),
     );
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(10)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(56)
-        .y_label_area_size(78)
+    let mut chart = framed(&body)
         .build_cartesian_2d((x0 - pad)..(x1 + pad), y_min..y_top)
         .map_err(err)?;
     let (x_desc, _) = words::key(&v.key);
@@ -603,13 +598,7 @@ where
             .flat_map(|p| [p.1, p.2.unwrap_or(p.1)])
             .chain(std::iter::once(target)),
     );
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(10)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(56)
-        .y_label_area_size(78)
+    let mut chart = framed(&body)
         .build_cartesian_2d((x0 - pad)..(x1 + pad), y_min..y_top)
         .map_err(err)?;
     let (x_desc, _) = words::key(&z.vary.key);

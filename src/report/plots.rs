@@ -5,7 +5,7 @@
 //! `assets/fonts/`, so drawing needs no system fonts.
 
 pub mod chart;
-mod draw;
+pub(crate) mod draw;
 pub(crate) mod raster;
 pub mod structure;
 pub mod style;

@@ -53,6 +53,21 @@ fn text(size: f64, colour: &'static RGBColor) -> TextStyle<'static> {
     TextStyle::from((FAMILY, size).into_font()).color(colour)
 }
 
+/// The frame every chart's plot sits in: its margins and the room for the
+/// axes' labels, one for the run's charts and the decisions'.
+pub(crate) fn framed<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_left(10)
+        .margin_right(28)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(56)
+        .y_label_area_size(78);
+    b
+}
+
 pub fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let layout = legend_layout(&chart.legend, root)?;
@@ -214,14 +229,8 @@ fn weekly<DB: DrawingBackend>(w: &Weekly, area: &DrawingArea<DB, Shift>) -> Draw
         0.0
     };
     let tick_weeks: Vec<i32> = w.ticks.iter().map(|(x, _)| *x).collect();
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(10)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(56)
-        .y_label_area_size(78)
-        .build_cartesian_2d((0..x_end).with_key_points(tick_weeks), y_min..y_max)?;
+    let mut chart =
+        framed(area).build_cartesian_2d((0..x_end).with_key_points(tick_weeks), y_min..y_max)?;
     let x_label = |x: &i32| {
         w.ticks
             .iter()
@@ -309,14 +318,7 @@ fn histogram<DB: DrawingBackend>(h: &Histogram, area: &DrawingArea<DB, Shift>) -
         1.32
     };
     let y_max = if top > 0.0 { top * headroom } else { 1.0 };
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(10)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(56)
-        .y_label_area_size(78)
-        .build_cartesian_2d(0f64..h.x_max, 0f64..y_max)?;
+    let mut chart = framed(area).build_cartesian_2d(0f64..h.x_max, 0f64..y_max)?;
     let y_label = |y: &f64| {
         // The axis extends past the bars only to fit the marker labels: no
         // ticks there beyond the usual headroom, nor past 100%.
@@ -525,12 +527,7 @@ fn share_panel<DB: DrawingBackend>(
             x_max = x_max.max(r.p95.max(r.p50) * plot_w / (plot_w - w));
         }
     }
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(10)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(56)
+    let mut chart = framed(area)
         .y_label_area_size(label_width)
         // A segmented range a..b has a segment for each of a..=b.
         .build_cartesian_2d(0f64..x_max, (0..(n - 1).max(0)).into_segmented())?;
