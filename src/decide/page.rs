@@ -192,9 +192,8 @@ fn effect_sentence(who: &str, metric: &str, p: &Paired, vs: &str) -> String {
     };
     if word == "no clear change" {
         return format!(
-            "{who} does not change {name} measurably: {} {} (95% paired CI; it includes zero){vs}.",
-            w.measure.diff_ci(d.mean, d.ci95_low, d.ci95_high),
-            w.measure.diff_unit()
+            "{who} does not change {name} measurably: {} (95% paired CI; it includes zero){vs}.",
+            w.measure.diff_ci_in_words(d.mean, d.ci95_low, d.ci95_high),
         );
     }
     let verb = if d.mean < 0.0 { "lowers" } else { "raises" };
@@ -242,11 +241,10 @@ fn better_and_worse(rows: &[(String, Paired)], max: usize) -> (Vec<String>, Vec<
     for (m, p) in rows {
         let w = words::metric(m);
         let phrase = format!(
-            "{} {} {}",
+            "{} {}",
             lower_first(&w.name()),
             w.measure
-                .diff_ci(p.diff.mean, p.diff.ci95_low, p.diff.ci95_high),
-            w.measure.diff_unit()
+                .diff_ci_in_words(p.diff.mean, p.diff.ci95_low, p.diff.ci95_high),
         )
         .trim_end()
         .to_string();

@@ -79,6 +79,19 @@ impl Measure {
         )
     }
 
+    /// [`Measure::diff_ci`] with its unit once: "-9.2 pp [-10.0, -8.3]"
+    /// for shares (the "pp" is the unit), "+5.2 [+5.0, +5.5] days" for
+    /// the others.
+    pub fn diff_ci_in_words(self, mean: f64, low: f64, high: f64) -> String {
+        let text = self.diff_ci(mean, low, high);
+        let unit = self.diff_unit();
+        if self == Measure::Share || unit.is_empty() {
+            text
+        } else {
+            format!("{text} {unit}")
+        }
+    }
+
     /// A difference alone, on the precision of [`Measure::diff_ci`].
     pub fn diff(self, mean: f64, low: f64, high: f64) -> String {
         let k = self.scale();
@@ -382,6 +395,18 @@ pub fn key_value(value: &str, share: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_difference_names_its_unit_once() {
+        assert_eq!(
+            Measure::Share.diff_ci_in_words(-0.092, -0.1, -0.083),
+            "-9.2 pp [-10.0, -8.3]"
+        );
+        assert_eq!(
+            Measure::Days.diff_ci_in_words(5.2, 5.0, 5.5),
+            "+5.2 [+5.0, +5.5] days"
+        );
+    }
 
     #[test]
     fn list_positions_and_lists_of_words_read_as_words() {
