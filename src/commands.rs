@@ -546,7 +546,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
 
 /// The scenario name `init` gives the copy written to `path`: the file's
 /// stem, with anything a name may not hold (it names the output folder)
-/// turned into `-`, so `init my.toml` then `run my.toml` writes
+/// turned into `-` (one for each run, none at the ends), so `init my.toml` then `run my.toml` writes
 /// `output/my/` and never meets the default's folder.
 pub fn name_from_path(path: &std::path::Path) -> String {
     let stem = path
@@ -563,11 +563,21 @@ pub fn name_from_path(path: &std::path::Path) -> String {
             }
         })
         .collect();
-    let safe = safe.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    if safe.is_empty() {
+    // "next year (draft)" reads "next-year-draft": one dash for each run of
+    // others, none at the ends.
+    let mut name = String::with_capacity(safe.len());
+    for c in safe.chars() {
+        if !(c == '-' && name.ends_with('-')) {
+            name.push(c);
+        }
+    }
+    let name = name
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .trim_end_matches('-');
+    if name.is_empty() {
         "my-program".to_string()
     } else {
-        safe.to_string()
+        name.to_string()
     }
 }
 
@@ -621,4 +631,27 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn init_names_the_scenario_after_its_file() {
+        let name = |p: &str| name_from_path(Path::new(p));
+        assert_eq!(name("my.toml"), "my");
+        assert_eq!(name("dir/next year (draft).toml"), "next-year-draft");
+        assert_eq!(name(".hidden.toml"), "hidden");
+        assert_eq!(name("2027_plan.v2.toml"), "2027_plan.v2");
+        assert_eq!(name("\u{fc}n\u{ef}.toml"), "n");
+        assert_eq!(name("(().toml"), "my-program");
+        assert_eq!(name(""), "my-program");
+        // The copy differs from the default by its name line only.
+        let text = init_text("clinic-b");
+        assert_eq!(text.lines().count(), DEFAULT_TOML.lines().count());
+        assert!(text.contains("\nname = \"clinic-b\"\n"));
+        assert!(crate::scenario::load_str(&text, "init", &[]).is_ok());
+    }
 }
