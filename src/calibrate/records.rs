@@ -550,3 +550,250 @@ impl Row<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "patient,unit,referred,admitted,left,reason";
+
+    fn read(text: &str) -> Result<Records, RecordsError> {
+        read_str("records.csv", text)
+    }
+
+    fn at(s: &str) -> NaiveDateTime {
+        parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn reads_a_minimal_export_with_dates_and_open_episodes() {
+        let r = read(&format!(
+            "{HEADER}\np1,iop,2027-01-04,2027-01-11,2027-03-08,completed\n\
+             p2,iop,2027-01-05 10:30:00,2027-01-12T09:00,,in_care\n\
+             p3,iop,2027-01-06 08:15,,,waiting\n"
+        ))
+        .unwrap();
+        assert_eq!(r.delimiter, b',');
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.episodes.len(), 3);
+        let e = &r.episodes[0];
+        assert_eq!(
+            (e.line, e.patient.as_str(), e.unit.as_str()),
+            (2, "p1", "iop")
+        );
+        assert_eq!(e.referred, Some(at("2027-01-04 00:00:00")));
+        assert_eq!(e.left, Some(at("2027-03-08 00:00:00")));
+        assert!(!e.is_open());
+        assert_eq!(e.trial, None);
+        assert_eq!(r.episodes[1].admitted, Some(at("2027-01-12 09:00:00")));
+        assert_eq!(r.episodes[1].referred, Some(at("2027-01-05 10:30:00")));
+        assert!(r.episodes[1].is_open() && r.episodes[2].is_open());
+        assert_eq!(r.episodes[2].admitted, None);
+        assert_eq!(r.episodes[2].line, 4);
+    }
+
+    #[test]
+    fn byte_order_mark_and_semicolons() {
+        let text = "\u{feff}patient;unit;referred;admitted;left;reason;days_waited\n\
+                    p1;iop;2027-01-04;2027-01-11;;in_care;7.5\n\
+                    \"p;2\";iop;2027-01-04;;;waiting;\n";
+        let r = read(text).unwrap();
+        assert_eq!(r.delimiter, b';');
+        assert_eq!(r.episodes.len(), 2);
+        assert_eq!(r.episodes[0].patient, "p1");
+        assert_eq!(r.episodes[0].days_waited, Some(7.5));
+        assert_eq!(r.episodes[1].patient, "p;2");
+        // A comma inside quotes does not make the header comma-delimited.
+        let r = read(
+            "\"a,b\";patient;unit;referred;admitted;left;reason\nx;p;iop;2027-01-01;;;waiting\n",
+        )
+        .unwrap();
+        assert_eq!(r.delimiter, b';');
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].to_string().contains("'a,b'"));
+    }
+
+    #[test]
+    fn a_date_that_is_not_iso_names_line_column_and_value() {
+        let e = read(&format!(
+            "{HEADER}\np1,iop,2027-01-04,2027-01-11,,in_care\np2,iop,04/01/2027,,,waiting\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        let p = &e.problems[0];
+        assert_eq!(p.line, Some(3));
+        assert_eq!(p.column, Some(("referred".to_string(), 3)));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "records.csv: line 3, column 'referred' (3): '04/01/2027' is not an ISO date"
+            ),
+            "{msg}"
+        );
+        // Every bad cell is reported, not just the first.
+        let e = read(&format!(
+            "{HEADER},sessions_attended\np1,iop,2027-13-01,2027-01-11 25:00,,in_care,many\n"
+        ))
+        .unwrap_err();
+        let cols: Vec<_> = e
+            .problems
+            .iter()
+            .map(|p| p.column.clone().unwrap().0)
+            .collect();
+        assert_eq!(cols, ["referred", "admitted", "sessions_attended"]);
+        assert!(e
+            .to_string()
+            .contains("'many' is not a whole number, at least 0"));
+        assert!(e.to_string().contains("3 problems"));
+    }
+
+    #[test]
+    fn missing_required_columns_are_listed() {
+        let e = read("patient,unit,referred\np1,iop,2027-01-01\n").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("missing required columns admitted, left, reason"),
+            "{msg}"
+        );
+        assert_eq!(e.problems[0].line, Some(1));
+        // One column: probably the wrong delimiter (tabs here).
+        let e = read("patient\tunit\treferred\tadmitted\tleft\treason\n").unwrap_err();
+        assert!(e.to_string().contains("is the delimiter"), "{e}");
+        let e = read("\u{feff}\n").unwrap_err();
+        assert!(e.to_string().contains("the file is empty"), "{e}");
+    }
+
+    #[test]
+    fn identifying_columns_are_refused() {
+        let e = read(&format!(
+            "{HEADER},First Name,MRN,e-mail\np1,iop,2027-01-01,,,waiting,Ann,123,a@b\n"
+        ))
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("'first name' (column 7), 'mrn' (column 8), 'e-mail' (column 9) look to identify a person"),
+            "{msg}"
+        );
+        assert!(msg.contains("pseudonymous"));
+        for h in [
+            "name",
+            "Last_Name",
+            "dob",
+            "Date of Birth",
+            "ssn",
+            "home_address",
+            "Phone",
+            "zip",
+            "patient_name",
+        ] {
+            assert!(identifying_column(h), "{h}");
+        }
+        for h in REQUIRED
+            .iter()
+            .chain(PATIENT_COLUMNS.iter())
+            .chain([&CLASS_COLUMN])
+        {
+            assert!(!identifying_column(h), "{h}");
+        }
+        // Other unknown columns are ignored, with a warning.
+        let r = read(&format!(
+            "{HEADER},ward_note\np1,iop,2027-01-01,,,waiting,x\n"
+        ))
+        .unwrap();
+        assert_eq!(r.episodes.len(), 1);
+        assert_eq!(r.warnings[0].to_string(), "line 1, column 'ward_note' (7): not a column of the episode schema (docs/data.md); ignored");
+    }
+
+    #[test]
+    fn duplicates_and_impossible_orders_are_left_out_with_their_lines() {
+        let r = read(&format!(
+            "{HEADER}\n\
+             p1,iop,2027-01-04,2027-01-11,2027-03-08,completed\n\
+             p1,iop,2027-01-04,2027-01-12,2027-03-09,completed\n\
+             p2,iop,2027-01-10,2027-01-05,,in_care\n\
+             p3,iop,2027-01-01,2027-01-05,2027-01-04,dropped_out\n\
+             p4,iop,2027-01-01,,2026-12-31,reneged\n\
+             p1,iop,2027-05-01,2027-05-02,,in_care\n"
+        ))
+        .unwrap();
+        let lines: Vec<u64> = r.episodes.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 7]);
+        let w: Vec<String> = r.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            w,
+            [
+                "line 3: duplicate of line 2 (the same patient 'p1' referred at 2027-01-04 00:00:00); row left out",
+                "line 4: admitted (2027-01-05 00:00:00) before referred (2027-01-10 00:00:00); row left out",
+                "line 5: left (2027-01-04 00:00:00) before admitted (2027-01-05 00:00:00); row left out",
+                "line 6: left (2026-12-31 00:00:00) before referred (2027-01-01 00:00:00); row left out",
+            ]
+        );
+        // The same patient and referral in different trials of a simulated log are not duplicates.
+        let r = read(&format!(
+            "trial,{HEADER}\n0,p1,iop,2027-01-04,,,waiting\n1,p1,iop,2027-01-04,,,waiting\n"
+        ))
+        .unwrap();
+        assert_eq!((r.episodes.len(), r.warnings.len()), (2, 0));
+        assert_eq!(r.episodes[1].trial, Some(1));
+    }
+
+    #[test]
+    fn ragged_rows_empty_cells_and_bad_numbers() {
+        let e = read(&format!(
+            "{HEADER}\np1,iop,2027-01-04\n,iop,2027-01-04,,,waiting\n"
+        ))
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("line 2: 3 fields where the header has 6"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("line 3, column 'patient' (1): empty; every row needs one"),
+            "{msg}"
+        );
+        let e = read(&format!(
+            "{HEADER},days_waited\np1,iop,2027-01-04,,,waiting,inf\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("'inf' is not a finite number"),
+            "{e}"
+        );
+        let r = read(&format!("{HEADER},sessions_scheduled,sessions_attended\np1,iop,2027-01-04,2027-01-05,,in_care,3,4\n"))
+            .unwrap();
+        assert!(r.episodes.is_empty());
+        assert!(r.warnings[0]
+            .to_string()
+            .contains("4 sessions attended of 3 scheduled"));
+        // Blank lines are skipped.
+        let r = read(&format!("{HEADER}\n\np1,iop,2027-01-04,,,waiting\n,,,,,\n")).unwrap();
+        assert_eq!(r.episodes.len(), 1);
+    }
+
+    #[test]
+    fn read_file_refuses_what_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_file(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let path = dir.path().join("latin1.csv");
+        std::fs::write(
+            &path,
+            b"patient,unit,referred,admitted,left,reason\n\xe9,iop,,,,waiting\n",
+        )
+        .unwrap();
+        let e = read_file(&path).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn too_many_problems_stop_the_reading() {
+        let mut text = format!("{HEADER}\n");
+        for _ in 0..200 {
+            text.push_str("p,iop,bad,,,waiting\n");
+        }
+        let e = read(&text).unwrap_err();
+        assert_eq!(e.problems.len(), MAX_PROBLEMS);
+        assert!(e.to_string().contains("(stopped at 50)"));
+    }
+}
