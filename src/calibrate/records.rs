@@ -6,6 +6,7 @@
 //!
 //! - UTF-8, with or without a byte-order mark; comma or semicolon as the
 //!   delimiter (the one the header line uses more of, outside quotes);
+//!   Unix or Windows line ends;
 //! - times as ISO dates (`2027-01-04`, midnight) or date-times
 //!   (`2027-01-04 09:30:00`, `2027-01-04T09:30`, with or without seconds);
 //!   anything else is an error naming the line, the column and the value;
@@ -271,6 +272,14 @@ pub fn read_str(file: &str, text: &str) -> Result<Records, RecordsError> {
             REQUIRED.join(", ")
         ))]));
     }
+    // Windows line ends become \n: the csv crate, reading \r\n, reports
+    // the line of every record after the first one too low.
+    let text: std::borrow::Cow<str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    };
+    let text = text.as_ref();
     let delimiter = delimiter(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -603,6 +612,13 @@ mod tests {
         assert_eq!(r.episodes[0].patient, "p1");
         assert_eq!(r.episodes[0].days_waited, Some(7.5));
         assert_eq!(r.episodes[1].patient, "p;2");
+        // Windows line ends: the lines named are still the file's.
+        let r = read(&format!(
+            "{HEADER}\r\np1,iop,2027-01-04,,,waiting\r\np1,iop,2027-01-04,,,waiting\r\n"
+        ))
+        .unwrap();
+        assert_eq!(r.episodes[0].line, 2);
+        assert_eq!(r.warnings[0].line, Some(3));
         // A comma inside quotes does not make the header comma-delimited.
         let r = read(
             "\"a,b\";patient;unit;referred;admitted;left;reason\nx;p;iop;2027-01-01;;;waiting\n",
