@@ -680,6 +680,28 @@ mod tests {
             }
         }
 
+        /// The weekly life table and Kaplan-Meier agree where they should:
+        /// with censoring only at whole weeks (completions), the product of
+        /// (1 - hazard) over weeks 0 to k is S(7 (k + 1)).
+        #[test]
+        fn life_table_agrees_with_kaplan_meier_at_whole_weeks(
+            events in proptest::collection::vec(1u32..100, 0..40),
+            completions in proptest::collection::vec(1u32..15, 0..40),
+        ) {
+            let mut obs: Vec<Observation> = events.iter().map(|&d| Observation::event(f64::from(d))).collect();
+            obs.extend(completions.iter().map(|&w| Observation::censored(f64::from(7 * w))));
+            prop_assume!(!obs.is_empty());
+            let rows = life_table(&obs, 1).unwrap();
+            let km = KaplanMeier::fit(&obs).unwrap();
+            let mut s = 1.0;
+            for r in &rows {
+                prop_assert_eq!(r.first_week, r.last_week);
+                s *= 1.0 - r.hazard.value;
+                let t = 7.0 * f64::from(r.last_week + 1);
+                prop_assert!((s - km.survival(t)).abs() < 1e-9, "week {}: {} vs {}", r.last_week, s, km.survival(t));
+            }
+        }
+
         /// Wilson's interval holds the share and stays in [0, 1].
         #[test]
         fn wilson_contains_the_share(n in 1u64..500, k in 0u64..500) {
