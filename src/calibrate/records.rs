@@ -402,21 +402,21 @@ pub fn read_str(file: &str, text: &str) -> Result<Records, RecordsError> {
         };
         let episode = Episode {
             line,
-            trial: row.number("trial"),
+            trial: row.number("trial", "a whole number, at least 0"),
             patient: row.text("patient"),
             stream: row.text("stream"),
             unit: row.text("unit"),
             track: row.text("track"),
-            priority: row.number("priority"),
+            priority: row.number("priority", "a whole number"),
             referred: row.time("referred"),
             admitted: row.time("admitted"),
             left: row.time("left"),
             place_freed: row.time("place_freed"),
             reason: row.text("reason"),
             destination: row.text("destination"),
-            sessions_scheduled: row.number("sessions_scheduled"),
-            sessions_attended: row.number("sessions_attended"),
-            days_waited: row.number::<f64>("days_waited").and_then(|d| {
+            sessions_scheduled: row.number("sessions_scheduled", "a whole number, at least 0"),
+            sessions_attended: row.number("sessions_attended", "a whole number, at least 0"),
+            days_waited: row.number::<f64>("days_waited", "a number").and_then(|d| {
                 if d.is_finite() {
                     Some(d)
                 } else {
@@ -540,23 +540,15 @@ impl Row<'_> {
         t
     }
 
-    fn number<T: std::str::FromStr>(&mut self, column: &str) -> Option<T> {
+    /// A number cell; `what` says what it must be, in the message.
+    fn number<T: std::str::FromStr>(&mut self, column: &str, what: &str) -> Option<T> {
         let (cell, _) = self.cell(column).filter(|c| !c.0.is_empty())?;
         let cell = cell.to_string();
-        match cell.parse::<T>() {
-            Ok(x) => Some(x),
-            Err(_) => {
-                let what = if std::any::type_name::<T>() == "f64" {
-                    "a number"
-                } else if std::any::type_name::<T>() == "i64" {
-                    "a whole number"
-                } else {
-                    "a whole number, at least 0"
-                };
-                self.problem(column, format!("'{cell}' is not {what}"));
-                None
-            }
+        let x = cell.parse::<T>().ok();
+        if x.is_none() {
+            self.problem(column, format!("'{cell}' is not {what}"));
         }
+        x
     }
 }
 
