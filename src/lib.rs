@@ -26,6 +26,7 @@
 //! [`report`] turn them into distributions and files. See
 //! `docs/architecture.md` for how the parts fit together.
 
+pub mod calibrate;
 pub mod cli;
 pub mod commands;
 pub mod decide;
