@@ -106,21 +106,28 @@ pub struct KaplanMeier {
     pub events: u64,
 }
 
+/// Observations to estimate from: at least one, every time finite and not
+/// negative (`rule` says so in the caller's words).
+fn check_times(observations: &[Observation], rule: &str) -> Result<(), EstimateError> {
+    if observations.is_empty() {
+        return Err(EstimateError::Empty);
+    }
+    match observations
+        .iter()
+        .find(|o| !o.time.is_finite() || o.time < 0.0)
+    {
+        Some(o) => Err(invalid(format!("{rule}; got {}", o.time))),
+        None => Ok(()),
+    }
+}
+
 impl KaplanMeier {
     /// Fits the curve. Times must be finite and not negative.
     pub fn fit(observations: &[Observation]) -> Result<KaplanMeier, EstimateError> {
-        if observations.is_empty() {
-            return Err(EstimateError::Empty);
-        }
-        if let Some(o) = observations
-            .iter()
-            .find(|o| !o.time.is_finite() || o.time < 0.0)
-        {
-            return Err(invalid(format!(
-                "a follow-up time must be a finite number, at least 0; got {}",
-                o.time
-            )));
-        }
+        check_times(
+            observations,
+            "a follow-up time must be a finite number, at least 0",
+        )?;
         let mut obs = observations.to_vec();
         obs.sort_by(|a, b| a.time.total_cmp(&b.time));
         let n = obs.len() as u64;
@@ -327,18 +334,10 @@ pub fn life_table(
     observations: &[Observation],
     min_at_risk: u64,
 ) -> Result<Vec<LifeTableRow>, EstimateError> {
-    if observations.is_empty() {
-        return Err(EstimateError::Empty);
-    }
-    if let Some(o) = observations
-        .iter()
-        .find(|o| !o.time.is_finite() || o.time < 0.0)
-    {
-        return Err(invalid(format!(
-            "a length of stay must be a finite number of days, at least 0; got {}",
-            o.time
-        )));
-    }
+    check_times(
+        observations,
+        "a length of stay must be a finite number of days, at least 0",
+    )?;
     // Weeks beyond 100 years are refused rather than allocated.
     const MAX_WEEKS: f64 = 5_300.0;
     let mut at_risk: Vec<u64> = Vec::new();
