@@ -169,3 +169,53 @@ fn every_shipped_scenarios_log_reads_back_whole() {
         }
     }
 }
+
+/// Parameter recovery, the streams: a logged run of the default scenario,
+/// read back and fitted, gives each stream's rate and show rate with
+/// intervals that hold the values simulated (the expected referrals of the
+/// reported weeks, holidays and month factors included, and `show`).
+#[test]
+fn the_streams_rates_and_show_rates_are_recovered_from_a_simulated_log() {
+    use iopsim::calibrate::fit::{streams, Period};
+    use iopsim::model::program::{referrals_on_day, Program};
+    let trials = 20;
+    let scenario = load_str(DEFAULT_TOML, "<built-in default>", &[]).unwrap();
+    let recs = records::read_str("patients.csv", &default_log(trials)).unwrap();
+    let start = scenario.simulation.start_date.and_hms_opt(0, 0, 0).unwrap();
+    let weeks = scenario.simulation.weeks;
+    let period = Period {
+        start,
+        end: start + chrono::Duration::weeks(i64::from(weeks)),
+    };
+    let fits = streams(&recs.episodes, period).unwrap();
+    assert_eq!(fits.len(), scenario.referrals.len());
+    let program = Program::new(&scenario);
+    let cal = &program.calendar;
+    let first_day = cal.total_days - 7 * u64::from(weeks);
+    for r in &scenario.referrals {
+        let fit = fits.iter().find(|f| f.name == r.name).unwrap();
+        assert_eq!(fit.to, scenario.units[r.to].name);
+        let expected: f64 = (first_day..cal.total_days)
+            .map(|d| referrals_on_day(r, cal, d))
+            .sum::<f64>()
+            / f64::from(weeks);
+        let (rate, show) = (&fit.per_week, &fit.show);
+        assert!(
+            rate.low <= expected && expected <= rate.high,
+            "{}: {expected} per week outside {rate:?}",
+            r.name
+        );
+        assert!(
+            (rate.value / expected - 1.0).abs() < 0.08,
+            "{}: {rate:?}",
+            r.name
+        );
+        assert!(
+            show.low <= r.show && r.show <= show.high,
+            "{}: show {} outside {show:?}",
+            r.name,
+            r.show
+        );
+        assert_eq!(rate.n, show.n);
+    }
+}

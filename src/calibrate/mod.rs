@@ -16,11 +16,13 @@
 //!    interval and the count each rests on: Kaplan-Meier with Greenwood's
 //!    variance, a weekly life table, Poisson rates (Garwood), proportions
 //!    (Wilson), attendance as a beta net of binomial noise;
-//! 3. (to come) `iopsim fit RECORDS.csv`: episodes to estimates to a
-//!    scenario, every fitted number tagged with its estimate, interval and
-//!    count, and sparse data flagged rather than hidden;
+//! 3. [`fit`]: episodes to a scenario's numbers, each an estimate with
+//!    its interval and count (so far the referral streams: rate and show
+//!    rate); then `iopsim fit RECORDS.csv`, writing the scenario with every
+//!    fitted number commented and sparse data flagged rather than hidden;
 //! 4. (to come) `iopsim backtest`: simulate the fitted scenario over the
 //!    records' own period and compare its distributions with what happened.
 
 pub mod estimate;
+pub mod fit;
 pub mod records;
