@@ -219,3 +219,37 @@ fn the_streams_rates_and_show_rates_are_recovered_from_a_simulated_log() {
         assert_eq!(rate.n, show.n);
     }
 }
+
+/// Parameter recovery, patience: the default's waitlist patience is
+/// exponential with a mean of 25 days; fitted from a simulated log with
+/// admissions as censoring, its interval holds 25.
+#[test]
+fn the_waitlists_patience_is_recovered_with_admission_as_censoring() {
+    use iopsim::calibrate::fit::{patience, Period};
+    let scenario = load_str(DEFAULT_TOML, "<built-in default>", &[]).unwrap();
+    let recs = records::read_str("patients.csv", &default_log(20)).unwrap();
+    let start = scenario.simulation.start_date.and_hms_opt(0, 0, 0).unwrap();
+    let period = Period {
+        start,
+        end: start + chrono::Duration::weeks(i64::from(scenario.simulation.weeks)),
+    };
+    let p = patience(&recs.episodes, "iop", period).unwrap();
+    let m = &p.exponential_mean;
+    assert!(m.low <= 25.0 && 25.0 <= m.high, "{m:?}");
+    assert!(m.n > 200, "{m:?}");
+    // The naive mean of the waits of those who gave up is far below it:
+    // the short waits are the ones that end in giving up before admission.
+    let gave_up: Vec<f64> = recs
+        .episodes
+        .iter()
+        .filter(|e| e.unit == "iop" && e.reason == "reneged")
+        .filter_map(|e| e.days_waited)
+        .collect();
+    let naive = gave_up.iter().sum::<f64>() / gave_up.len() as f64;
+    assert!(naive < 0.5 * 25.0, "naive mean {naive}");
+    // Kaplan-Meier agrees with the exponential where it is followed: at 7
+    // days, exp(-7/25) = 0.756.
+    let s7 = p.survival.survival(7.0);
+    println!("patience: exponential mean {m:?}, naive mean {naive:.2} days, S(7) {s7:.3}");
+    assert!((s7 - (-7.0f64 / 25.0).exp()).abs() < 0.03, "S(7) = {s7}");
+}

@@ -3,13 +3,16 @@
 //! rests on, so that `iopsim fit` can comment every number it writes and
 //! flag the thin ones.
 //!
-//! So far: the referral streams, their rate and their show rate.
+//! So far: the referral streams (their rate and show rate) and a unit's
+//! waitlist patience.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 
-use super::estimate::{poisson_rate, proportion, Estimate, EstimateError};
+use super::estimate::{
+    poisson_rate, proportion, Estimate, EstimateError, KaplanMeier, Observation,
+};
 use super::records::Episode;
 
 /// The stretch of time the records cover: referrals from `start` (included)
@@ -106,6 +109,66 @@ pub fn streams(episodes: &[Episode], period: Period) -> Result<Vec<StreamFit>, E
         .collect()
 }
 
+/// A unit's waitlist patience: how long people wait before giving up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatienceFit {
+    pub unit: String,
+    /// The survival of patience in days: Kaplan-Meier over the waits of
+    /// those referred in the period, giving up an event, admission (or the
+    /// end of the records) censoring it. Its median is often not reached.
+    pub survival: KaplanMeier,
+    /// The mean in days if patience is exponential: days waited by all
+    /// over those who gave up (the censored maximum likelihood), with the
+    /// interval of Garwood's on the count; `n` those who gave up.
+    pub exponential_mean: Estimate,
+}
+
+/// The patience at `unit` of the visits referred within `period`. A wait
+/// ends in giving up (`reneged`, an event), an admission or the end of the
+/// records (censored: they would have given up later, if at all); those
+/// turned away, not shown or transferred on without waiting tell nothing
+/// about patience and are left out. Censoring by admission is independent
+/// of patience when the waitlist is served in an order patience does not
+/// set, as the simulator's is.
+pub fn patience(
+    episodes: &[Episode],
+    unit: &str,
+    period: Period,
+) -> Result<PatienceFit, EstimateError> {
+    let mut obs = Vec::new();
+    for e in episodes {
+        let Some(referred) = e.referred else { continue };
+        if e.unit != unit || !period.holds(referred) {
+            continue;
+        }
+        let days = |t: NaiveDateTime| (t - referred).num_seconds() as f64 / 86_400.0;
+        let o = match (e.reason.as_str(), e.admitted, e.left) {
+            ("reneged", _, Some(left)) => Observation::event(days(left)),
+            (_, Some(admitted), _) => Observation::censored(days(admitted)),
+            ("waiting", None, None) => match e.days_waited {
+                Some(d) => Observation::censored(d),
+                None => continue,
+            },
+            _ => continue,
+        };
+        obs.push(o);
+    }
+    let survival = KaplanMeier::fit(&obs)?;
+    let at_risk: f64 = obs.iter().map(|o| o.time).sum();
+    let rate = poisson_rate(survival.events, at_risk)?;
+    let inv = |r: f64| if r > 0.0 { 1.0 / r } else { f64::INFINITY };
+    Ok(PatienceFit {
+        unit: unit.to_string(),
+        exponential_mean: Estimate {
+            value: inv(rate.value),
+            low: inv(rate.high),
+            high: inv(rate.low),
+            n: rate.n,
+        },
+        survival,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +241,41 @@ mod tests {
         );
         let p = &fits[1];
         assert_eq!((p.per_week.value, p.show.value), (0.5, 0.0));
+    }
+
+    #[test]
+    fn patience_counts_giving_up_as_events_and_admission_as_censoring() {
+        let period = Period {
+            start: at(1).date().and_hms_opt(0, 0, 0).unwrap(),
+            end: at(20).date().and_hms_opt(0, 0, 0).unwrap(),
+        };
+        let mut gave_up = visit("a", "community", "iop", 2, "reneged");
+        gave_up.left = Some(at(6)); // 4 days
+        let mut admitted = visit("b", "community", "iop", 2, "completed");
+        admitted.admitted = Some(at(4)); // censored at 2 days
+        admitted.left = Some(at(30));
+        let mut waiting = visit("c", "community", "iop", 3, "waiting");
+        waiting.days_waited = Some(6.0); // censored at 6 days
+        let mut quit = visit("d", "community", "iop", 4, "reneged");
+        quit.left = Some(at(12)); // 8 days
+        let episodes = vec![
+            gave_up,
+            admitted,
+            waiting,
+            quit,
+            visit("e", "community", "iop", 5, "no_show"),
+            visit("f", "community", "outpatient", 5, "reneged"),
+        ];
+        let p = patience(&episodes, "iop", period).unwrap();
+        assert_eq!((p.survival.n, p.survival.events), (4, 2));
+        // At 4 days 3 at risk (2 days' censoring before): S = 2/3; at 8
+        // days 1 at risk: S = 0.
+        assert!((p.survival.survival(4.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(p.survival.survival(8.0), 0.0);
+        // Exponential: 20 days at risk, 2 gave up: a mean of 10 days.
+        assert!((p.exponential_mean.value - 10.0).abs() < 1e-12);
+        assert!(p.exponential_mean.low < 10.0 && p.exponential_mean.high > 10.0);
+        assert_eq!(p.exponential_mean.n, 2);
     }
 
     #[test]
