@@ -1207,12 +1207,7 @@ pub fn size(
                 esc(&c.bound.map_or("\u{2013}".into(), |b| m.value(b)))
             );
         }
-        let order = z
-            .search
-            .order
-            .iter()
-            .position(|j| j == i)
-            .map_or(0, |k| k + 1);
+        let order = z.search.run_order(*i);
         let _ = write!(
             out,
             "<td class=\"{}\">{}{}</td><td>#{order}</td></tr>",

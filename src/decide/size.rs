@@ -242,6 +242,13 @@ pub struct Search {
     pub not_monotone: bool,
 }
 
+impl Search {
+    /// When index `i` was run: 1 for the first, 0 if it was not run.
+    pub fn run_order(&self, i: usize) -> usize {
+        self.order.iter().position(|&j| j == i).map_or(0, |k| k + 1)
+    }
+}
+
 /// Bisection for the smallest index that passes, assuming that passing at
 /// i implies passing at every j > i; then checks the neighbours.
 pub fn search(
@@ -358,12 +365,7 @@ pub fn report(z: &Sizing) -> String {
             );
             let _ = write!(out, "  {cell:>30}");
         }
-        let order = z
-            .search
-            .order
-            .iter()
-            .position(|j| j == i)
-            .map_or(0, |k| k + 1);
+        let order = z.search.run_order(*i);
         let _ = writeln!(
             out,
             "  {:>6}  #{order}",
@@ -444,12 +446,7 @@ pub fn csv(z: &Sizing) -> anyhow::Result<Vec<u8>> {
         "answer",
     ])?;
     for (i, tr) in &z.tried {
-        let order = z
-            .search
-            .order
-            .iter()
-            .position(|j| j == i)
-            .map_or(0, |k| k + 1);
+        let order = z.search.run_order(*i);
         for (t, c) in z.targets.iter().zip(&tr.checks) {
             w.write_record([
                 tr.value.clone(),

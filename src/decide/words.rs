@@ -60,7 +60,7 @@ impl Measure {
         }
         match self {
             Measure::Share => pct_text(100.0 * x),
-            Measure::Money(_) if x.abs() >= 100.0 => grouped(&format!("{x:.0}")),
+            Measure::Money(_) if x.abs() >= 100.0 => crate::report::format::money(x, None),
             _ => crate::report::html::num(x),
         }
     }
