@@ -25,4 +25,5 @@
 
 pub mod estimate;
 pub mod fit;
+pub mod fitted;
 pub mod records;
