@@ -36,6 +36,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Find the smallest value of a key that meets targets with 95% confidence.
     Size(SizeArgs),
+    /// Estimate a scenario's numbers from a clinic's episode records
+    /// (docs/calibration.md) and write the scenario, every fitted number
+    /// commented with its 95% interval and the count it rests on.
+    Fit(FitArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -84,6 +88,33 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FitArgs {
+    /// The episode records: a CSV with the columns of patients.csv
+    /// (docs/data.md), e.g. a clinic's export or `iopsim run --log`'s.
+    pub records: PathBuf,
+    /// Where to write the fitted scenario.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// A scenario whose capacity (tracks, groups, rooms, staff, finance)
+    /// the fitted one takes; records do not hold it. Default: the built-in
+    /// default scenario's.
+    #[arg(long, value_name = "SCENARIO")]
+    pub capacity: Option<PathBuf>,
+    /// Fit only referrals from this date (YYYY-MM-DD, included).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Fit only referrals before this date (YYYY-MM-DD, excluded).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print only warnings and errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Options shared by run, compare, sweep and size. Every run of one command

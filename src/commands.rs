@@ -36,7 +36,12 @@ pub struct UsageError {
 /// an option), 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     if e.chain().any(|c| {
-        c.downcast_ref::<ScenarioError>().is_some() || c.downcast_ref::<UsageError>().is_some()
+        c.downcast_ref::<ScenarioError>().is_some()
+            || c.downcast_ref::<UsageError>().is_some()
+            || c.downcast_ref::<crate::calibrate::records::RecordsError>()
+                .is_some()
+            || c.downcast_ref::<crate::calibrate::write::WriteError>()
+                .is_some()
     }) {
         2
     } else if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
@@ -63,6 +68,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compare(args)) => crate::decide::compare::command(&args),
         Some(Command::Sweep(args)) => crate::decide::sweep::command(&args),
         Some(Command::Size(args)) => crate::decide::size::command(&args),
+        Some(Command::Fit(args)) => crate::calibrate::command::fit(&args),
     }
 }
 

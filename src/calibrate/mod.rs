@@ -23,7 +23,9 @@
 //! 4. (to come) `iopsim backtest`: simulate the fitted scenario over the
 //!    records' own period and compare its distributions with what happened.
 
+pub mod command;
 pub mod estimate;
 pub mod fit;
 pub mod fitted;
 pub mod records;
+pub mod write;
