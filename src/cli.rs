@@ -53,13 +53,14 @@ pub struct RunArgs {
     pub no_plots: bool,
     /// Also write the patient-level log (docs/data.md): patients.csv, one
     /// row per patient per unit visit; `--log sessions` writes sessions.csv
-    /// too, one row per group session held.
+    /// too, one row per group session held; `--log attendance` writes
+    /// both and attendance.csv, one row per patient expected at a session.
     #[arg(
         long,
         value_name = "WHAT",
         num_args = 0..=1,
         default_missing_value = "patients",
-        value_parser = ["patients", "sessions"]
+        value_parser = ["patients", "sessions", "attendance"]
     )]
     pub log: Option<String>,
     /// How many trials to log, from the first (default 1).

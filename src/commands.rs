@@ -272,6 +272,7 @@ fn simulate(
 struct LogPlan {
     trials: u64,
     sessions: bool,
+    attendance: bool,
     /// The log's folder, relative to the results folder ("" for itself).
     dir: PathBuf,
 }
@@ -323,7 +324,8 @@ impl LogPlan {
         }
         Ok(Some(LogPlan {
             trials,
-            sessions: what == "sessions",
+            sessions: what == "sessions" || what == "attendance",
+            attendance: what == "attendance",
             dir,
         }))
     }
@@ -355,6 +357,10 @@ impl LogPlan {
             None => (None, None),
         };
         let mut log = CsvLog::new(scenario, patients, sessions, (patients_path, sessions_path))?;
+        if self.attendance {
+            let (path, w) = file("attendance.csv")?;
+            log = log.with_attendance(w, path)?;
+        }
         trials::run_logged(
             scenario,
             self.trials,
@@ -377,9 +383,12 @@ impl LogPlan {
             },
         )?;
         let (visits, held) = log.rows();
+        let attendances = log.attendances();
+        let attendance = log.finish_attendance()?;
         let (patients, sessions) = log.finish()?;
-        for (w, name) in
-            std::iter::once((patients, "patients.csv")).chain(sessions.map(|w| (w, "sessions.csv")))
+        for (w, name) in std::iter::once((patients, "patients.csv"))
+            .chain(sessions.map(|w| (w, "sessions.csv")))
+            .chain(attendance.map(|w| (w, "attendance.csv")))
         {
             w.into_inner()
                 .map_err(|e| e.into_error())
@@ -390,12 +399,16 @@ impl LogPlan {
         if self.sessions {
             files.push(rel("sessions.csv"));
         }
+        if self.attendance {
+            files.push(rel("attendance.csv"));
+        }
         Ok(output::LogRecord {
             schema: LOG_SCHEMA_VERSION,
             trials: self.trials,
             files,
             visits,
             sessions: held,
+            attendances: self.attendance.then_some(attendances),
         })
     }
 }

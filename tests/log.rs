@@ -448,8 +448,84 @@ fn reconcile(dir: &Path, s: &Scenario, logged: u64) -> usize {
                 assert_eq!(total("attended"), visits_total("sessions_attended"));
             }
         }
+        let attendance_file = dir.join("attendance.csv");
+        if attendance_file.exists() {
+            checked +=
+                reconcile_attendance(&attendance_file, &dir.join("sessions.csv"), &rows, trial);
+        }
     }
     checked
+}
+
+/// attendance.csv against the visits (each patient's sessions scheduled
+/// and attended at each unit) and against sessions.csv (each session's
+/// expected and attended): the same counts, row by row. Returns the
+/// patients and sessions checked.
+fn reconcile_attendance(file: &Path, sessions_file: &Path, visits: &[&Row], trial: u64) -> usize {
+    let t = trial.to_string();
+    let rows: Vec<Row> = read_csv(file)
+        .into_iter()
+        .filter(|r| r["trial"] == t)
+        .collect();
+    assert!(!rows.is_empty(), "trial {trial}: no attendance rows");
+    let count =
+        |m: &mut HashMap<(String, String), (u64, u64)>, k: (String, String), s: u64, a: u64| {
+            let e = m.entry(k).or_default();
+            e.0 += s;
+            e.1 += a;
+        };
+    let mut by_patient = HashMap::new();
+    let mut by_session: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    for r in &rows {
+        let came: u64 = r["attended"].parse().unwrap();
+        assert!(came <= 1, "{r:?}");
+        count(
+            &mut by_patient,
+            (r["patient"].clone(), r["unit"].clone()),
+            1,
+            came,
+        );
+        let session = format!("{} {} {} {}", r["start"], r["unit"], r["track"], r["group"]);
+        count(&mut by_session, (session, String::new()), 1, came);
+    }
+    let mut from_visits = HashMap::new();
+    for v in visits
+        .iter()
+        .filter(|v| !v["sessions_scheduled"].is_empty())
+    {
+        let s: u64 = v["sessions_scheduled"].parse().unwrap();
+        let a: u64 = v["sessions_attended"].parse().unwrap();
+        if s > 0 {
+            count(
+                &mut from_visits,
+                (v["patient"].clone(), v["unit"].clone()),
+                s,
+                a,
+            );
+        }
+    }
+    assert_eq!(
+        by_patient, from_visits,
+        "trial {trial}: attendance.csv vs patients.csv"
+    );
+    let mut from_sessions = HashMap::new();
+    for r in read_csv(sessions_file).iter().filter(|r| r["trial"] == t) {
+        let session = format!("{} {} {} {}", r["start"], r["unit"], r["track"], r["group"]);
+        let e: u64 = r["expected"].parse().unwrap();
+        if e > 0 {
+            count(
+                &mut from_sessions,
+                (session, String::new()),
+                e,
+                r["attended"].parse().unwrap(),
+            );
+        }
+    }
+    assert_eq!(
+        by_session, from_sessions,
+        "trial {trial}: attendance.csv vs sessions.csv"
+    );
+    by_patient.len() + by_session.len()
 }
 
 #[test]
@@ -458,7 +534,7 @@ fn the_log_reconciles_with_the_default_scenarios_results() {
     let dir = run_logged(
         tmp.path(),
         None,
-        &["--trials", "12", "--log", "sessions", "--log-trials", "3"],
+        &["--trials", "12", "--log", "attendance", "--log-trials", "3"],
     );
     let s = iopsim::scenario::load_str(
         iopsim::scenario::DEFAULT_TOML,
@@ -478,6 +554,7 @@ fn the_log_reconciles_with_the_default_scenarios_results() {
     let record = fs::read_to_string(dir.join("run.json")).unwrap();
     assert!(record.contains("\"schema\": 2"), "{record}");
     assert!(record.contains("sessions.csv"), "{record}");
+    assert!(record.contains("\"attendances\": "), "{record}");
 }
 
 #[test]
@@ -698,7 +775,7 @@ fn the_log_reconciles_with_rosters_an_intake_and_a_caseload() {
         r#"units.iop.intake={ slots_per_person = 1, role = "therapist", hours = 1.5, show = [[1, 0.72], [3, 0.41], [7, 0.38]] }"#,
         "simulation.trials=12",
     ];
-    let mut extra: Vec<&str> = vec!["--log", "sessions", "--log-trials", "3"];
+    let mut extra: Vec<&str> = vec!["--log", "attendance", "--log-trials", "3"];
     for s in &sets {
         extra.push("--set");
         extra.push(s);
@@ -743,7 +820,7 @@ fn the_log_reconciles_with_group_minimums() {
         "referrals.community.per_week=0.8",
         "simulation.trials=6",
     ];
-    let mut extra: Vec<&str> = vec!["--log", "sessions", "--log-trials", "3"];
+    let mut extra: Vec<&str> = vec!["--log", "attendance", "--log-trials", "3"];
     for s in &sets {
         extra.push("--set");
         extra.push(s);

@@ -11,7 +11,7 @@ use crate::engine::time::days_to_secs;
 use crate::engine::time::{round_nonneg, DAY, WEEK};
 use crate::engine::{run_until, EventQueue, Process, SimTime, TimerId};
 use crate::model::dist::Dist;
-use crate::model::log::{Log, NoLog, PatientKey, Session, Visit, VisitEnd};
+use crate::model::log::{Attended, Log, NoLog, PatientKey, Session, Visit, VisitEnd};
 use crate::model::program::{CohortPlan, Program, TrackPlan};
 use crate::model::recorder::{Audit, ClassTag, Recorder, Tally, NO_STREAM};
 use crate::model::result::{TrialResult, UnitCounts};
@@ -1032,14 +1032,33 @@ impl<'p, L: Log> Clinic<'p, L> {
         }
     }
 
-    /// `pid`, of group `group`, was expected at this session, and `came` or not.
-    fn log_attendance(&mut self, pid: PatientId, group: usize, came: bool) {
+    /// `pid`, of group `group` of `track`, was expected at this session
+    /// (at `now`), and `came` or not.
+    fn log_attendance(
+        &mut self,
+        now: SimTime,
+        (unit, track): (usize, usize),
+        pid: PatientId,
+        group: usize,
+        came: bool,
+    ) {
         let info = self.info(pid);
         info.scheduled += 1;
         info.attended += u32::from(came);
+        let patient = info.key;
         if let Some(g) = self.group_counts.get_mut(group) {
             g.0 += 1;
             g.1 += u32::from(came);
+        }
+        if self.log.attendance() {
+            self.log.attended(&Attended {
+                at: now.0,
+                patient,
+                unit: unit as u32,
+                track: track as u32,
+                group: group as u32,
+                came,
+            });
         }
     }
 
@@ -2758,7 +2777,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 misplaced += u64::from(wrong_place);
                 if L::ON {
                     let group = pt.group as usize;
-                    self.log_attendance(pid, group, true);
+                    self.log_attendance(now, (unit, track), pid, group, true);
                 }
                 continue;
             }
@@ -2812,7 +2831,7 @@ impl<'p, L: Log> Clinic<'p, L> {
                 }
             }
             if L::ON {
-                self.log_attendance(pid, group, came);
+                self.log_attendance(now, (unit, track), pid, group, came);
             }
         }
         self.rec.audit_attendances(misplaced);

@@ -121,6 +121,18 @@ pub struct Session {
     pub attended: u32,
 }
 
+/// One patient expected at one group session, and whether they came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attended {
+    /// Seconds from the start of the simulated calendar.
+    pub at: u64,
+    pub patient: PatientKey,
+    pub unit: u32,
+    pub track: u32,
+    pub group: u32,
+    pub came: bool,
+}
+
 /// Where the clinic sends its rows, in the order things happen.
 pub trait Log {
     /// Whether the clinic keeps the bookkeeping the rows need at all.
@@ -129,10 +141,16 @@ pub trait Log {
     fn sessions(&self) -> bool {
         false
     }
+    /// Whether the clinic reports each patient's attendance at each
+    /// session (`ON` must be set too).
+    fn attendance(&self) -> bool {
+        false
+    }
     /// The rows that follow are trial `trial`'s.
     fn begin_trial(&mut self, _trial: u64) {}
     fn visit(&mut self, _visit: &Visit) {}
     fn session(&mut self, _session: &Session) {}
+    fn attended(&mut self, _attended: &Attended) {}
 }
 
 /// The log of a normal run: nothing kept, nothing written.
@@ -148,8 +166,11 @@ impl Log for NoLog {
 pub struct MemoryLog {
     pub visits: Vec<Visit>,
     pub sessions: Vec<Session>,
+    pub attended: Vec<Attended>,
     /// Whether sessions are kept.
     pub with_sessions: bool,
+    /// Whether each patient's attendance is kept.
+    pub with_attendance: bool,
 }
 
 impl Log for MemoryLog {
@@ -165,6 +186,14 @@ impl Log for MemoryLog {
 
     fn session(&mut self, session: &Session) {
         self.sessions.push(*session);
+    }
+
+    fn attendance(&self) -> bool {
+        self.with_attendance
+    }
+
+    fn attended(&mut self, attended: &Attended) {
+        self.attended.push(*attended);
     }
 }
 
@@ -186,5 +215,13 @@ impl<T: Log> Log for &mut T {
 
     fn session(&mut self, session: &Session) {
         (**self).session(session);
+    }
+
+    fn attendance(&self) -> bool {
+        (**self).attendance()
+    }
+
+    fn attended(&mut self, attended: &Attended) {
+        (**self).attended(attended);
     }
 }

@@ -1,6 +1,6 @@
 //! The patient-level log as CSV (`docs/data.md`): `patients.csv`, one row
-//! per patient per unit visit, and `sessions.csv`, one row per group
-//! session held. Rows are written as the clinic reports them (a
+//! per patient per unit visit, `sessions.csv`, one row per group session
+//! held, and `attendance.csv`, one row per patient expected at a session. Rows are written as the clinic reports them (a
 //! [`Log`](crate::model::log::Log)), straight to the file: memory does not
 //! grow with the rows or the trials logged.
 
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
-use crate::model::log::{Log, Session, Visit, VisitEnd};
+use crate::model::log::{Attended, Log, PatientKey, Session, Visit, VisitEnd};
 use crate::model::result::destination_names;
 use crate::report::csv::num;
 use crate::scenario::{Scenario, UnitKind};
@@ -40,6 +40,11 @@ pub const PATIENT_COLUMNS: [&str; 15] = [
 /// The columns of `sessions.csv`.
 pub const SESSION_COLUMNS: [&str; 8] = [
     "trial", "start", "unit", "track", "group", "enrolled", "expected", "attended",
+];
+
+/// The columns of `attendance.csv`.
+pub const ATTENDANCE_COLUMNS: [&str; 7] = [
+    "trial", "patient", "unit", "track", "group", "start", "attended",
 ];
 
 /// The column added to `patients.csv` when the scenario has patient
@@ -111,9 +116,12 @@ pub struct CsvLog<W: Write> {
     patients: csv::Writer<W>,
     sessions: Option<csv::Writer<W>>,
     files: (PathBuf, Option<PathBuf>),
+    /// `attendance.csv`, if kept, and its file.
+    attendance: Option<(csv::Writer<W>, PathBuf)>,
     error: Option<anyhow::Error>,
     visits: u64,
     held: u64,
+    attendances: u64,
 }
 
 impl<W: Write> CsvLog<W> {
@@ -149,10 +157,39 @@ impl<W: Write> CsvLog<W> {
             patients,
             sessions,
             files,
+            attendance: None,
             error: None,
             visits: 0,
             held: 0,
+            attendances: 0,
         })
+    }
+
+    /// Also writes `attendance.csv` into `attendance` (the file `file`):
+    /// a row per patient expected at a group session; writes its header.
+    pub fn with_attendance(mut self, attendance: W, file: PathBuf) -> anyhow::Result<CsvLog<W>> {
+        let mut w = csv::Writer::from_writer(attendance);
+        w.write_record(ATTENDANCE_COLUMNS)
+            .map_err(|e| write_error(&file, e))?;
+        self.attendance = Some((w, file));
+        Ok(self)
+    }
+
+    /// Rows of `attendance.csv` written.
+    pub fn attendances(&self) -> u64 {
+        self.attendances
+    }
+
+    /// Flushes `attendance.csv`, if kept, and hands back its writer.
+    pub fn finish_attendance(&mut self) -> anyhow::Result<Option<W>> {
+        self.check()?;
+        match self.attendance.take() {
+            Some((w, file)) => Ok(Some(
+                w.into_inner()
+                    .map_err(|e| write_error(&file, e.into_error()))?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// The first write error so far, if any.
@@ -168,9 +205,11 @@ impl<W: Write> CsvLog<W> {
         (self.visits, self.held)
     }
 
-    /// Flushes both files and hands back their writers.
+    /// Flushes both files and hands back their writers (and
+    /// `attendance.csv`'s, if kept and not taken by
+    /// [`CsvLog::finish_attendance`] before, is flushed and dropped).
     pub fn finish(mut self) -> anyhow::Result<(W, Option<W>)> {
-        self.check()?;
+        self.finish_attendance()?;
         let (patients_file, sessions_file) = self.files;
         let patients = self
             .patients
@@ -189,19 +228,21 @@ impl<W: Write> CsvLog<W> {
         Ok((patients, sessions))
     }
 
+    /// A patient's stream and name (`community-17`, `[initial]-3`).
+    fn patient(&self, key: PatientKey) -> (&str, String) {
+        match key.stream {
+            Some(s) => {
+                let name = &self.names.streams[s as usize];
+                (name.as_str(), format!("{name}-{}", key.index + 1))
+            }
+            None => (INITIAL_LABEL, format!("{INITIAL_LABEL}-{}", key.index + 1)),
+        }
+    }
+
     fn visit_record(&self, v: &Visit) -> Vec<String> {
         let n = &self.names;
         let unit = v.unit as usize;
-        let (stream, patient) = match v.patient.stream {
-            Some(s) => {
-                let name = &n.streams[s as usize];
-                (name.as_str(), format!("{name}-{}", v.patient.index + 1))
-            }
-            None => (
-                INITIAL_LABEL,
-                format!("{INITIAL_LABEL}-{}", v.patient.index + 1),
-            ),
-        };
+        let (stream, patient) = self.patient(v.patient);
         let track = v
             .track
             .and_then(|t| n.tracks[unit].get(t as usize))
@@ -278,6 +319,38 @@ impl<W: Write> Log for CsvLog<W> {
 
     fn sessions(&self) -> bool {
         self.sessions.is_some()
+    }
+
+    fn attendance(&self) -> bool {
+        self.attendance.is_some()
+    }
+
+    fn attended(&mut self, a: &Attended) {
+        if self.error.is_some() {
+            return;
+        }
+        let unit = a.unit as usize;
+        let record = [
+            self.trial.to_string(),
+            self.patient(a.patient).1,
+            self.names.units[unit].clone(),
+            self.names.tracks[unit]
+                .get(a.track as usize)
+                .cloned()
+                .unwrap_or_default(),
+            (a.group + 1).to_string(),
+            self.names.time(a.at as i64),
+            u8::from(a.came).to_string(),
+        ];
+        if let Some((w, file)) = &mut self.attendance {
+            match w.write_record(&record) {
+                Ok(()) => self.attendances += 1,
+                Err(e) => {
+                    let file = file.clone();
+                    self.error = Some(write_error(&file, e));
+                }
+            }
+        }
     }
 
     fn begin_trial(&mut self, trial: u64) {

@@ -417,6 +417,9 @@ pub struct LogRecord {
     /// Rows of `patients.csv` (visits) and of `sessions.csv`.
     pub visits: u64,
     pub sessions: u64,
+    /// Rows of `attendance.csv`, when it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendances: Option<u64>,
 }
 
 impl RunRecord {
