@@ -36,6 +36,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Find the smallest value of a key that meets targets with 95% confidence.
     Size(SizeArgs),
+    /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
+    /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.
+    Backtest(crate::calibrate::backtest::args::BacktestArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]

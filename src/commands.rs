@@ -63,6 +63,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compare(args)) => crate::decide::compare::command(&args),
         Some(Command::Sweep(args)) => crate::decide::sweep::command(&args),
         Some(Command::Size(args)) => crate::decide::size::command(&args),
+        Some(Command::Backtest(args)) => crate::calibrate::backtest::command(&args),
     }
 }
 
