@@ -407,6 +407,13 @@ pub struct Observed {
     pub census: Vec<f64>,
     /// Admissions (`admitted`) within each week.
     pub admissions: Vec<f64>,
+    /// The mean number waiting for a place over each week, as the
+    /// simulator's weekly waitlist: each visit that is not a no-show counts
+    /// from `referred` to `admitted` (never admitted: to `left`; still
+    /// open: to the end). Not compared at a unit with an intake stage,
+    /// whose records cannot tell the wait for the appointment (not on the
+    /// simulated waitlist) from the wait for a place.
+    pub waitlist: Vec<f64>,
     /// Days from referral to admission of every admission within the
     /// weeks, those referred before DATE included (the simulator's waits
     /// count theirs too, days already waited and all), ascending.
@@ -418,20 +425,29 @@ pub fn observe(episodes: &[&Episode], unit: &str, start: NaiveDateTime, weeks: u
     let w = weeks as usize;
     let mut census = vec![0.0; w];
     let mut admissions = vec![0.0; w];
+    let mut waitlist = vec![0.0; w];
     let mut waits = Vec::new();
     let end = w as f64 * WEEK_SECS;
     let secs = |t: NaiveDateTime| (t - start).num_seconds() as f64;
-    for e in episodes.iter().filter(|e| e.unit == unit) {
-        let Some(a) = e.admitted else { continue };
-        let from = secs(a);
-        let to = e.place_freed.or(e.left).map_or(f64::INFINITY, secs);
-        for (k, c) in census.iter_mut().enumerate() {
+    // Adds the time of [from, to) within each week, in weeks.
+    let spread = |level: &mut [f64], from: f64, to: f64| {
+        for (k, c) in level.iter_mut().enumerate() {
             let (lo, hi) = (k as f64 * WEEK_SECS, (k + 1) as f64 * WEEK_SECS);
             let overlap = to.min(hi) - from.max(lo);
             if overlap > 0.0 {
                 *c += overlap / WEEK_SECS;
             }
         }
+    };
+    for e in episodes.iter().filter(|e| e.unit == unit) {
+        if let (Some(r), false) = (e.referred, e.reason == "no_show") {
+            let to = e.admitted.or(e.left).map_or(f64::INFINITY, secs);
+            spread(&mut waitlist, secs(r), to);
+        }
+        let Some(a) = e.admitted else { continue };
+        let from = secs(a);
+        let to = e.place_freed.or(e.left).map_or(f64::INFINITY, secs);
+        spread(&mut census, from, to);
         if (0.0..end).contains(&from) {
             admissions[(from / WEEK_SECS) as usize] += 1.0;
             if let Some(r) = e.referred {
@@ -444,6 +460,7 @@ pub fn observe(episodes: &[&Episode], unit: &str, start: NaiveDateTime, weeks: u
         unit: unit.to_string(),
         census,
         admissions,
+        waitlist,
         waits,
     }
 }
@@ -454,7 +471,7 @@ pub struct WeekRow {
     /// From 1.
     pub week: u32,
     pub week_start: NaiveDate,
-    /// `<unit>.census` or `<unit>.admissions`, as in `weekly.csv`.
+    /// `<unit>.census`, `<unit>.waitlist` or `<unit>.admissions`, as in `weekly.csv`.
     pub measure: String,
     pub observed: f64,
     pub p5: f64,
@@ -549,7 +566,15 @@ pub fn compare(observed: &[Observed], results: &RunResults) -> Backtest {
     let mut measures = Vec::new();
     let mut waits = Vec::new();
     for o in observed {
-        for (what, values) in [("census", &o.census), ("admissions", &o.admissions)] {
+        let intake = crate::report::plots::structure::has_intake(results, &o.unit);
+        for (what, values) in [
+            ("census", &o.census),
+            ("waitlist", &o.waitlist),
+            ("admissions", &o.admissions),
+        ] {
+            if what == "waitlist" && intake {
+                continue;
+            }
             let measure = format!("{}.{what}", o.unit);
             let Some(sim) = results.weekly_of(&measure) else {
                 continue;
@@ -726,6 +751,7 @@ pub fn measure_words(measure: &str) -> String {
     let what = match what {
         "census" => "census (in care)",
         "admissions" => "admissions per week",
+        "waitlist" => "waitlist (waiting for a place)",
         other => other,
     };
     if unit.is_empty() {

@@ -90,23 +90,23 @@ pub fn charts(o: &Outcome) -> Vec<Chart> {
     for obs in &o.observed {
         for (what, colour, values) in [
             ("census", style::CENSUS, &obs.census),
+            ("waitlist", style::WAITLIST, &obs.waitlist),
             ("admissions", style::SEAT_UTILIZATION, &obs.admissions),
         ] {
             let measure = format!("{}.{what}", obs.unit);
-            let Some(sim) = r.weekly_of(&measure) else {
+            let (Some(sim), Some(fit)) = (
+                r.weekly_of(&measure),
+                o.backtest.measures.iter().find(|m| m.measure == measure),
+            ) else {
                 continue;
             };
-            let fit = o.backtest.measures.iter().find(|m| m.measure == measure);
-            let about = match fit {
-                Some(m) => format!(
+            let about = format!(
                     "The black line is what the records show each week; the shaded band holds nine \
                      trials in ten of the simulation started from the records' state on {}, its \
                      middle line the median. {}.",
                     o.from,
-                    measure_sentence(m, o.from)
-                ),
-                None => String::new(),
-            };
+                    measure_sentence(fit, o.from)
+                );
             out.push(Chart {
                 stem: format!("backtest-{}", file_safe(&measure)),
                 section: obs.unit.clone(),
@@ -124,10 +124,10 @@ pub fn charts(o: &Outcome) -> Vec<Chart> {
                     },
                 ],
                 body: Body::Weekly(Weekly {
-                    y_label: if what == "census" {
-                        "patients in care (weekly mean)".into()
-                    } else {
-                        "admissions in the week".into()
+                    y_label: match what {
+                        "census" => "patients in care (weekly mean)".into(),
+                        "waitlist" => "patients waiting (weekly mean)".into(),
+                        _ => "admissions in the week".into(),
                     },
                     percent: false,
                     bands: vec![
