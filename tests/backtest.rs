@@ -20,10 +20,18 @@ fn iopsim(dir: &Path) -> Command {
 fn records(dir: &Path, seed: u64, change: bool) -> PathBuf {
     let out = dir.join(format!("log-{seed}-{change}"));
     let mut c = iopsim(dir);
-    c.args(["run", "--log", "--trials", "1", "--no-plots", "-q", "--seed"])
-        .arg(seed.to_string())
-        .arg("--out")
-        .arg(&out);
+    c.args([
+        "run",
+        "--log",
+        "--trials",
+        "1",
+        "--no-plots",
+        "-q",
+        "--seed",
+    ])
+    .arg(seed.to_string())
+    .arg("--out")
+    .arg(&out);
     if change {
         let up = "1, 1, 1, 1, 1, 1, 1, 1, 1, 1.3, 1.3, 1.3";
         c.arg("--set")
@@ -55,7 +63,11 @@ fn backtest(dir: &Path, records: &Path, from: &str, out: &str, extra: &[&str]) -
         .args(extra)
         .assert()
         .success();
-    let text = fs::read_to_string(dir.join(out).join("midsize-adult-iop-backtest/backtest.csv")).unwrap();
+    let text = fs::read_to_string(
+        dir.join(out)
+            .join("midsize-adult-iop-backtest/backtest.csv"),
+    )
+    .unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -67,13 +79,26 @@ fn backtest(dir: &Path, records: &Path, from: &str, out: &str, extra: &[&str]) -
             let f = |i: usize| c[i].parse::<f64>().unwrap();
             let inside = c[7] == "true";
             assert_eq!(inside, f(3) >= f(4) && f(3) <= f(6), "{l}");
-            (c[0].parse().unwrap(), c[2].to_string(), f(3), f(4), f(5), f(6), inside)
+            (
+                c[0].parse().unwrap(),
+                c[2].to_string(),
+                f(3),
+                f(4),
+                f(5),
+                f(6),
+                inside,
+            )
         })
         .collect()
 }
 
 fn share_inside(rows: &[Row], measure: &str, last: Option<u32>) -> f64 {
-    let weeks = rows.iter().filter(|r| r.1 == measure).map(|r| r.0).max().unwrap();
+    let weeks = rows
+        .iter()
+        .filter(|r| r.1 == measure)
+        .map(|r| r.0)
+        .max()
+        .unwrap();
     let from = last.map_or(1, |k| weeks - k + 1);
     let these: Vec<&Row> = rows
         .iter()
@@ -138,7 +163,10 @@ fn a_change_the_scenario_does_not_know_leaves_the_band() {
          census above the simulated median in {above} of {weeks} weeks with the change"
     );
     assert!(mean(&changed) < 0.7, "{changed:?}");
-    assert!(mean(&changed) <= mean(&plain) - 0.2, "{changed:?} {plain:?}");
+    assert!(
+        mean(&changed) <= mean(&plain) - 0.2,
+        "{changed:?} {plain:?}"
+    );
     // More referrals than the scenario knows: the census runs high.
     assert!(above * 4 >= weeks * 3, "{above} of {weeks}");
     // The page says so (seed 1 leaves the census band for good).
@@ -147,7 +175,10 @@ fn a_change_the_scenario_does_not_know_leaves_the_band() {
             .join("q4-1-true/midsize-adult-iop-backtest/backtest.html"),
     )
     .unwrap();
-    assert!(page.contains("No: the records differ from the scenario"), "verdict");
+    assert!(
+        page.contains("No: the records differ from the scenario"),
+        "verdict"
+    );
     assert!(page.contains("the observed weeks leave the band from week"));
     assert!(page.contains("the records change in a way the scenario does not know"));
 }
@@ -170,7 +201,15 @@ fn the_initial_state_is_the_records_on_the_date() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("tiny.csv"), TINY).unwrap();
     iopsim(dir.path())
-        .args(["backtest", "tiny.csv", "--from", "2027-03-01", "--trials", "20", "-q"])
+        .args([
+            "backtest",
+            "tiny.csv",
+            "--from",
+            "2027-03-01",
+            "--trials",
+            "20",
+            "-q",
+        ])
         .assert()
         .success();
     let out = dir.path().join("output/midsize-adult-iop-backtest");
@@ -206,7 +245,8 @@ fn the_initial_state_is_the_records_on_the_date() {
     // the first day), e from 2027-03-04 18:00, i from 2027-03-04 10:00;
     // admissions e and i.
     let csv = fs::read_to_string(out.join("backtest.csv")).unwrap();
-    let census: f64 = 2.0 + (18.0 / 24.0) / 7.0 + (3.0 + 6.0 / 24.0) / 7.0 + (3.0 + 14.0 / 24.0) / 7.0;
+    let census: f64 =
+        2.0 + (18.0 / 24.0) / 7.0 + (3.0 + 6.0 / 24.0) / 7.0 + (3.0 + 14.0 / 24.0) / 7.0;
     let row = |m: &str| -> Vec<String> {
         csv.lines()
             .find(|l| l.contains(&format!(",{m},")))
@@ -231,10 +271,27 @@ fn the_same_inputs_give_the_same_file_whatever_the_threads() {
     let dir = tempfile::tempdir().unwrap();
     let rec = records(dir.path(), 5, false);
     let read = |out: &str| {
-        fs::read(dir.path().join(out).join("midsize-adult-iop-backtest/backtest.csv")).unwrap()
+        fs::read(
+            dir.path()
+                .join(out)
+                .join("midsize-adult-iop-backtest/backtest.csv"),
+        )
+        .unwrap()
     };
-    backtest(dir.path(), &rec, "2027-09-06", "t1", &["--threads", "1", "--no-plots"]);
-    backtest(dir.path(), &rec, "2027-09-06", "t2", &["--threads", "2", "--no-plots"]);
+    backtest(
+        dir.path(),
+        &rec,
+        "2027-09-06",
+        "t1",
+        &["--threads", "1", "--no-plots"],
+    );
+    backtest(
+        dir.path(),
+        &rec,
+        "2027-09-06",
+        "t2",
+        &["--threads", "2", "--no-plots"],
+    );
     assert_eq!(read("t1"), read("t2"));
 }
 
@@ -261,16 +318,37 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::write(d.join("tiny.csv"), TINY).unwrap();
-    refused(d, &["tiny.csv", "--from", "2027-3-1x"], &["--from 2027-3-1x", "YYYY-MM-DD"]);
-    refused(d, &["tiny.csv", "--from", "2027-03-01", "--to", "01/04/2027"], &["--to", "YYYY-MM-DD"]);
-    refused(d, &["tiny.csv", "--from", "2026-01-05"], &["--from 2026-01-05", "outside the records"]);
-    refused(d, &["tiny.csv", "--from", "2027-03-08"], &["less than a whole week"]);
+    refused(
+        d,
+        &["tiny.csv", "--from", "2027-3-1x"],
+        &["--from 2027-3-1x", "YYYY-MM-DD"],
+    );
+    refused(
+        d,
+        &["tiny.csv", "--from", "2027-03-01", "--to", "01/04/2027"],
+        &["--to", "YYYY-MM-DD"],
+    );
+    refused(
+        d,
+        &["tiny.csv", "--from", "2026-01-05"],
+        &["--from 2026-01-05", "outside the records"],
+    );
+    refused(
+        d,
+        &["tiny.csv", "--from", "2027-03-08"],
+        &["less than a whole week"],
+    );
     refused(d, &["tiny.csv"], &["--from"]);
-    fs::write(d.join("empty.csv"), "patient,unit,referred,admitted,left,reason\n").unwrap();
+    fs::write(
+        d.join("empty.csv"),
+        "patient,unit,referred,admitted,left,reason\n",
+    )
+    .unwrap();
     refused(d, &["empty.csv", "--from", "2027-03-01"], &["empty.csv"]);
     fs::write(
         d.join("php.csv"),
-        TINY.replace("a,iop,", "a,php,").replace("b,iop,", "b,ward,"),
+        TINY.replace("a,iop,", "a,php,")
+            .replace("b,iop,", "b,ward,"),
     )
     .unwrap();
     refused(
@@ -278,7 +356,11 @@ fn bad_input_is_refused_and_nothing_is_written() {
         &["php.csv", "--from", "2027-03-01"],
         &["'php', 'ward'", "does not have", "units are: iop"],
     );
-    fs::write(d.join("track.csv"), TINY.replace("a,iop,morning", "a,iop,noon")).unwrap();
+    fs::write(
+        d.join("track.csv"),
+        TINY.replace("a,iop,morning", "a,iop,noon"),
+    )
+    .unwrap();
     refused(
         d,
         &["track.csv", "--from", "2027-03-01"],
@@ -294,7 +376,19 @@ fn bad_input_is_refused_and_nothing_is_written() {
         .collect::<Vec<_>>()
         .join("\n");
     fs::write(d.join("two.csv"), two).unwrap();
-    refused(d, &["two.csv", "--from", "2027-03-01"], &["2 trials", "0, 1", "--trial"]);
-    refused(d, &["two.csv", "--from", "2027-03-01", "--trial", "7"], &["no trial 7"]);
-    refused(d, &["tiny.csv", "--from", "2027-03-01", "--trial", "0"], &["no trial column"]);
+    refused(
+        d,
+        &["two.csv", "--from", "2027-03-01"],
+        &["2 trials", "0, 1", "--trial"],
+    );
+    refused(
+        d,
+        &["two.csv", "--from", "2027-03-01", "--trial", "7"],
+        &["no trial 7"],
+    );
+    refused(
+        d,
+        &["tiny.csv", "--from", "2027-03-01", "--trial", "0"],
+        &["no trial column"],
+    );
 }

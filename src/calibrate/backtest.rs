@@ -28,12 +28,12 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::records::{self, Episode, Records};
 pub mod args;
-pub use args::BacktestArgs;
 use crate::commands::UsageError;
 use crate::report::output::{self, Claim, Owner, RUN_RECORD};
 use crate::scenario::{Episode as EpisodeLength, Scenario, UnitKind, DEFAULT_TOML};
 use crate::stats::{quantile, Summary};
 use crate::trials::{RunResults, WaitHistogram, WAIT_BIN_DAYS};
+pub use args::BacktestArgs;
 
 pub mod page;
 
@@ -61,7 +61,7 @@ pub fn parse_date(flag: &str, value: &str) -> anyhow::Result<NaiveDate> {
 /// The episodes of one trial: a clinic's records have no trial column and
 /// are taken whole; a simulated log may hold several trials, and `trial`
 /// (`--trial`) picks one (needed only when there are several).
-pub fn one_trial<'a>(records: &'a Records, trial: Option<u64>) -> anyhow::Result<Vec<&'a Episode>> {
+pub fn one_trial(records: &Records, trial: Option<u64>) -> anyhow::Result<Vec<&Episode>> {
     let mut trials: Vec<u64> = records.episodes.iter().filter_map(|e| e.trial).collect();
     trials.sort_unstable();
     trials.dedup();
@@ -80,9 +80,9 @@ pub fn one_trial<'a>(records: &'a Records, trial: Option<u64>) -> anyhow::Result
             return Err(usage(
                 format!("--trial {k}"),
                 format!(
-                    "{} has no trial column (a clinic's records are one history); leave --trial out",
-                    records.file
-                ),
+                "{} has no trial column (a clinic's records are one history); leave --trial out",
+                records.file
+            ),
             ))
         }
         (None, [one]) => *one,
@@ -101,7 +101,11 @@ pub fn one_trial<'a>(records: &'a Records, trial: Option<u64>) -> anyhow::Result
         (Some(k), _) => {
             return Err(usage(
                 format!("--trial {k}"),
-                format!("{} has no trial {k}; its trials are {}", records.file, listed()),
+                format!(
+                    "{} has no trial {k}; its trials are {}",
+                    records.file,
+                    listed()
+                ),
             ))
         }
     };
@@ -198,7 +202,7 @@ pub fn initial_state(
                 .units
                 .iter()
                 .find(|u| u.name == e.unit)
-                .ok_or_else(|| missing_units(scenario, &[e.unit.clone()], file))
+                .ok_or_else(|| missing_units(scenario, std::slice::from_ref(&e.unit), file))
         };
         if let (Some(a), false) = (admitted, gone) {
             let u = unit()?;
@@ -791,7 +795,10 @@ pub fn measure_sentence(m: &MeasureFit, start: NaiveDate) -> String {
 pub fn wait_sentence(w: &WaitFit) -> String {
     use crate::report::format::num;
     if w.observed.is_empty() {
-        return format!("{}: no admissions in the records over these weeks, so no waits to compare", w.unit);
+        return format!(
+            "{}: no admissions in the records over these weeks, so no waits to compare",
+            w.unit
+        );
     }
     let close = if w.ks_p < 0.05 {
         "the observed waits differ from the simulated ones (p < 0.05)"
@@ -894,12 +901,7 @@ fn backtest_toml(
 fn load_in(dir: &Path, toml: &str, csv: &str, origin: &str) -> anyhow::Result<Scenario> {
     std::fs::write(dir.join("initial.csv"), csv)
         .with_context(|| format!("writing {}", dir.join("initial.csv").display()))?;
-    Ok(crate::scenario::load_str_in(
-        toml,
-        origin,
-        &[],
-        Some(dir),
-    )?)
+    Ok(crate::scenario::load_str_in(toml, origin, &[], Some(dir))?)
 }
 
 /// A private folder under the system's temporary folder, removed when dropped.
@@ -910,10 +912,8 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let p = std::env::temp_dir().join(format!(
-            "iopsim-backtest-{}-{nanos}",
-            std::process::id()
-        ));
+        let p =
+            std::env::temp_dir().join(format!("iopsim-backtest-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
         Ok(TempDir(p))
     }
@@ -1078,7 +1078,10 @@ pub fn command(args: &BacktestArgs) -> anyhow::Result<()> {
     let run = crate::decide::run(&scenario, args.threads, false, "backtest", args.quiet)?;
     let outcome = finish(&plan, scenario, run.results);
     staging.write("backtest.csv", csv(&outcome.backtest).as_bytes())?;
-    staging.write("backtest-waits.csv", waits_csv(&outcome.backtest).as_bytes())?;
+    staging.write(
+        "backtest-waits.csv",
+        waits_csv(&outcome.backtest).as_bytes(),
+    )?;
     staging.write(
         RUN_RECORD,
         &crate::decide::record(&claim, &outcome.scenario, started).to_json()?,
@@ -1234,7 +1237,10 @@ mod tests {
         // Scattered weeks outside: no run.
         assert_eq!(leaves_from(&[0, 1, 0, 0, -1, 0, 0, 0, 0, 0]), None);
         // Outside from the 7th week on, above.
-        assert_eq!(leaves_from(&[0, 0, 0, 0, 0, 0, 1, 1, 0, 1]), Some((7, true)));
+        assert_eq!(
+            leaves_from(&[0, 0, 0, 0, 0, 0, 1, 1, 0, 1]),
+            Some((7, true))
+        );
         assert_eq!(leaves_from(&[-1, -1, -1]), Some((1, false)));
         // Two weeks are too few to call.
         assert_eq!(leaves_from(&[0, 0, 1, 1]), None);

@@ -101,12 +101,12 @@ pub fn charts(o: &Outcome) -> Vec<Chart> {
                 continue;
             };
             let about = format!(
-                    "The black line is what the records show each week; the shaded band holds nine \
+                "The black line is what the records show each week; the shaded band holds nine \
                      trials in ten of the simulation started from the records' state on {}, its \
                      middle line the median. {}.",
-                    o.from,
-                    measure_sentence(fit, o.from)
-                );
+                o.from,
+                measure_sentence(fit, o.from)
+            );
             out.push(Chart {
                 stem: format!("backtest-{}", file_safe(&measure)),
                 section: obs.unit.clone(),
@@ -172,7 +172,10 @@ pub fn charts(o: &Outcome) -> Vec<Chart> {
         out.push(Chart {
             stem: format!("backtest-waits-{}", file_safe(&obs.unit)),
             section: obs.unit.clone(),
-            title: format!("{}: waits to admission, observed against simulated", obs.unit),
+            title: format!(
+                "{}: waits to admission, observed against simulated",
+                obs.unit
+            ),
             subtitle: format!(
                 "{} observed admissions \u{b7} {} simulated, all trials pooled",
                 group_thousands(observed.total),
@@ -216,7 +219,10 @@ pub fn page(o: &Outcome, figures: &[Figure]) -> String {
         String::with_capacity(32 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
     page_head(
         &mut out,
-        &format!("{} back-tested on {} \u{2013} iopsim backtest", o.scenario.name, o.records_file),
+        &format!(
+            "{} back-tested on {} \u{2013} iopsim backtest",
+            o.scenario.name, o.records_file
+        ),
         STYLE,
     );
     let question = format!(
