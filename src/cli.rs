@@ -40,6 +40,9 @@ pub enum Command {
     /// (docs/calibration.md) and write the scenario, every fitted number
     /// commented with its 95% interval and the count it rests on.
     Fit(FitArgs),
+    /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
+    /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.
+    Backtest(crate::calibrate::backtest::args::BacktestArgs),
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -23,6 +23,7 @@
 //! 4. (to come) `iopsim backtest`: simulate the fitted scenario over the
 //!    records' own period and compare its distributions with what happened.
 
+pub mod backtest;
 pub mod command;
 pub mod estimate;
 pub mod fit;
