@@ -27,3 +27,4 @@ pub mod estimate;
 pub mod fit;
 pub mod fitted;
 pub mod records;
+pub mod sessions;
