@@ -127,7 +127,10 @@ fn from_patients(patients: &[(u32, u32)], what: &str) -> Result<AttendanceFit, E
 }
 
 /// From the patient log: each visit to `unit` admitted within `period`,
-/// its sessions attended of scheduled.
+/// its sessions attended of scheduled, less the first: a patient is
+/// admitted at a session they attend (the simulator counts it attended, as
+/// a clinic's admission is a first attendance), so it tells nothing of
+/// their attendance and, kept, would lift the short stays' shares.
 pub fn attendance_from_visits(
     episodes: &[Episode],
     unit: &str,
@@ -137,26 +140,40 @@ pub fn attendance_from_visits(
         .iter()
         .filter(|e| e.unit == unit && e.admitted.is_some_and(|a| period.holds(a)))
         .filter_map(|e| Some((e.sessions_attended?, e.sessions_scheduled?)))
+        .filter(|&(a, s)| a >= 1 && s >= 1)
+        .map(|(a, s)| (a - 1, s - 1))
         .collect();
     from_patients(&visits, "visits")
 }
 
 /// From a per-patient attendance file: each (trial, patient)'s sessions at
-/// `unit` within `period`.
+/// `unit` within `period`, less their first (their admission, attended by
+/// definition: see [`attendance_from_visits`]).
 pub fn attendance_from_patient_rows(
     rows: &[PatientSession],
     unit: &str,
     period: Period,
 ) -> Result<AttendanceFit, EstimateError> {
-    let mut by: HashMap<(Option<u64>, &str), (u32, u32)> = HashMap::new();
+    // Per patient: attended, sessions, and the first session (time, came).
+    type Tally = (u32, u32, Option<(chrono::NaiveDateTime, bool)>);
+    let mut by: HashMap<(Option<u64>, &str), Tally> = HashMap::new();
     for r in rows.iter().filter(|r| r.unit == unit && period.holds(r.at)) {
         let c = by.entry((r.trial, r.patient.as_str())).or_default();
         c.0 += u32::from(r.attended);
         c.1 += 1;
+        if c.2.is_none_or(|(t, _)| r.at < t) {
+            c.2 = Some((r.at, r.attended));
+        }
     }
-    let mut patients: Vec<((Option<u64>, &str), (u32, u32))> = by.into_iter().collect();
-    patients.sort_unstable();
-    let counts: Vec<(u32, u32)> = patients.into_iter().map(|p| p.1).collect();
+    let mut patients: Vec<((Option<u64>, &str), Tally)> = by.into_iter().collect();
+    patients.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let counts: Vec<(u32, u32)> = patients
+        .into_iter()
+        .map(|(_, (a, s, first))| {
+            let came = first.is_some_and(|f| f.1);
+            (a - u32::from(came), s - 1)
+        })
+        .collect();
     from_patients(&counts, "patients")
 }
 
@@ -299,7 +316,7 @@ mod tests {
     #[test]
     fn patient_rows_give_each_patients_counts_and_the_spread() {
         let mut rows = Vec::new();
-        // p1 attends 9 of 10, p2 5 of 10, p3 10 of 10: shares 0.9, 0.5, 1.
+        // p1 attends 9 of 10, p2 5 of 10, p3 10 of 10, each the first.
         for (p, k) in [("p1", 9), ("p2", 5), ("p3", 10)] {
             for i in 0..10 {
                 rows.push(PatientSession {
@@ -313,12 +330,15 @@ mod tests {
             }
         }
         let a = attendance_from_patient_rows(&rows, "iop", period()).unwrap();
-        assert!((a.mean.value - 0.8).abs() < 1e-12);
+        // The first session of each (attended) left out: 8, 4 and 9 of 9,
+        // mean 7/9.
+        assert!((a.mean.value - 7.0 / 9.0).abs() < 1e-12);
         assert_eq!(a.mean.n, 3);
-        // Var of (0.9, 0.5, 1) = 0.07; m(1-m) = 0.16; h = 0.1: rho =
-        // (0.4375 - 0.1) / 0.9 = 0.375; sd = sqrt(0.375 x 0.16) = 0.2449.
+        // Var of (8, 4, 9) / 9 = 7 / 81; m(1-m) = 14/81; h = 1/9: rho =
+        // (1/2 - 1/9) / (8/9) = 7/16; sd = sqrt(7/16 x 14/81).
         let s = a.spread.unwrap();
-        assert!((s.value - 0.06f64.sqrt()).abs() < 1e-9, "{s:?}");
+        let sd = (7.0f64 / 16.0 * 14.0 / 81.0).sqrt();
+        assert!((s.value - sd).abs() < 1e-9, "{s:?}");
         assert!(s.low <= s.value && s.value <= s.high);
     }
 }

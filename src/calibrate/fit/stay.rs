@@ -6,9 +6,9 @@
 //! dropout with the week's `dropout_weekly`, else step-up with
 //! `stepup_weekly`, else neither; a dropout or step-up then falls at a
 //! uniform time within the week. An `episode = { weeks = N }` completes at
-//! exactly N weeks, with no draw for week N + 1. So week k of a stay (from
-//! 1) is the 7 days from admission + 7 (k - 1) days, and its hazard is a
-//! share of the patients who began it.
+//! exactly N weeks, with no draw for week N + 1. So week k of a stay,
+//! counted from 1, is the 7 days from admission + 7 (k - 1) days, and its
+//! hazard is a share of the patients who began it.
 //!
 //! The weekly table here counts, for each week of stay that began inside
 //! the period (a week begun before it is left out: delayed entry, so a
