@@ -102,6 +102,11 @@ pub struct FitArgs {
     /// Where to write the fitted scenario.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// The attendance register: one row per patient per session
+    /// (attendance.csv, docs/data.md) for attendance and its spread
+    /// between patients, or one row per group session (sessions.csv).
+    #[arg(long, value_name = "ATTENDANCE.csv")]
+    pub sessions: Option<PathBuf>,
     /// A scenario whose capacity (tracks, groups, rooms, staff, finance)
     /// the fitted one takes; records do not hold it. Default: the built-in
     /// default scenario's.

@@ -125,6 +125,12 @@ const HEADER: &str = "patient,stream,unit,track,referred,admitted,left,reason,de
 #[test]
 fn a_file_without_usable_episodes_is_refused() {
     refused(HEADER, &[], "no usable episodes");
+    // Only referrals before the first leaving: an export's edge.
+    refused(
+        &format!("{HEADER}p1,community,iop,morning,2027-01-04,2027-01-11,2027-03-01,completed,home\n"),
+        &[],
+        "no usable episodes: no referral from 2027-03-01 to 2027-03-02 (the records' period starts on the day of their first leaving",
+    );
     refused(
         &format!("{HEADER}p1,community,iop,,,,,waiting,\n"),
         &[],
@@ -192,7 +198,8 @@ fn an_existing_output_is_kept_unless_forced() {
     let tmp = tempfile::tempdir().unwrap();
     let records = format!(
         "{HEADER}p1,community,iop,morning,2027-01-04,2027-01-11,2027-03-01,completed,home\n\
-         p2,community,iop,morning,2027-01-05,,2027-01-20,reneged,\n"
+         p2,community,iop,morning,2027-01-05,,2027-01-20,reneged,\n\
+         p3,community,iop,evening,2027-02-01,2027-02-02,,in_care,\n"
     );
     fs::write(tmp.path().join("records.csv"), records).unwrap();
     fs::write(tmp.path().join("fitted.toml"), "mine").unwrap();

@@ -5,9 +5,11 @@
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::fit::{self, Period};
+use super::estimate::Estimate;
+use super::fit::{self, FitOptions, Period};
 use super::fitted::{Fitted, FittedValue, MIN_COUNT};
-use super::records::{self, Episode};
+use super::records;
+use super::sessions;
 use super::write::{self, show, Header, WriteError};
 use crate::cli::FitArgs;
 use crate::commands::{name_from_path, UsageError};
@@ -36,25 +38,6 @@ fn parse_date(option: &str, text: Option<&str>) -> anyhow::Result<Option<NaiveDa
             })
     })
     .transpose()
-}
-
-/// The period the records cover: from the first referral to the latest
-/// time in them (a referral, admission or leaving), unless `--from` or
-/// `--to` say otherwise.
-pub fn records_period(
-    episodes: &[Episode],
-    from: Option<NaiveDateTime>,
-    to: Option<NaiveDateTime>,
-) -> Option<Period> {
-    let first = episodes.iter().filter_map(|e| e.referred).min()?;
-    let last = episodes
-        .iter()
-        .flat_map(|e| [e.referred, e.admitted, e.left, e.place_freed])
-        .flatten()
-        .max()?;
-    let start = from.unwrap_or(first);
-    let end = to.unwrap_or(last);
-    (start < end).then_some(Period { start, end })
 }
 
 /// `iopsim fit`.
@@ -126,19 +109,80 @@ pub fn fit(args: &FitArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    let Some(period) = records_period(&recs.episodes, from, to) else {
-        return Err(usage(
+    let no_episodes = || {
+        usage(
             &file,
             "no usable episodes: no row has a referral date inside the period to fit",
-        ));
+        )
     };
-    let fitted = fit_values(&recs.episodes, period).map_err(|e| usage(&file, e.to_string()))?;
+    let own = fit::records_period(&recs.episodes).map_err(|_| no_episodes())?;
+    let period = Period {
+        start: from.unwrap_or(own.start),
+        end: to.unwrap_or(own.end),
+    };
+    if period.start >= period.end {
+        return Err(usage(
+            if from.is_some() { "--from" } else { "--to" },
+            format!(
+                "the records run from {} to {}: the period to fit is empty",
+                own.start.format("%Y-%m-%d"),
+                own.end.format("%Y-%m-%d")
+            ),
+        ));
+    }
+    if !recs.episodes.iter().any(|e| {
+        e.referred
+            .is_some_and(|r| period.start <= r && r < period.end)
+    }) {
+        return Err(usage(
+            &file,
+            format!(
+                "no usable episodes: no referral from {} to {}{}",
+                period.start.format("%Y-%m-%d"),
+                period.end.format("%Y-%m-%d"),
+                if from.is_none() {
+                    " (the records' period starts on the day of their first leaving, since an \
+                     export holds, before its window, only those still in care; give --from to start earlier)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    let attendance = match &args.sessions {
+        Some(p) => Some(sessions::read_file(p)?),
+        None => None,
+    };
+    let mut fitted = fit::fit(
+        &recs.episodes,
+        attendance.as_ref(),
+        &FitOptions {
+            period: Some(period),
+            ..FitOptions::default()
+        },
+    )
+    .map_err(|e| usage(&file, format!("no usable episodes: {e}")))?;
     if fitted.values.is_empty() {
         return Err(usage(
             &file,
             "no usable episodes: nothing could be fitted from these records",
         ));
     }
+    let flat = drop_flat_months(&mut fitted.values);
+    fitted.notes.extend(flat);
+    let steady = drop_growth_within_chance(&mut fitted.values, &recs.episodes, period)
+        .map_err(|e| usage(&file, e.to_string()))?;
+    fitted.notes.extend(steady);
+    // The fitted scenario forecasts from the end of the records: growth's
+    // origin moves there, so a growing stream's rate is carried forward.
+    let start_date = period.end.date();
+    let years = (period.end - period.start).num_seconds() as f64 / (365.25 * 86_400.0);
+    project_growth(&mut fitted.values, years);
+    fitted.values.push(Fitted {
+        key: "simulation.start_date".into(),
+        value: FittedValue::Text(start_date.format("%Y-%m-%d").to_string()),
+        how: "the day after the records end: the fitted scenario forecasts from there".into(),
+    });
 
     let name = name_from_path(&args.output);
     let header = Header {
@@ -187,6 +231,145 @@ pub fn fit(args: &FitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Leaves out the month factors of each stream whose months do not
+/// differ from flat beyond chance (Pearson's chi-square over the months at
+/// 5%): a year or two of a small stream gives month factors that are
+/// mostly noise, and writing them would put that noise into every
+/// forecast. Returns a note per stream left flat.
+///
+/// With N referrals, a month's count n_m and its fitted factor f_m (its
+/// rate over the mean rate), the count expected under a flat rate is
+/// E_m = n_m / f_m; X^2 = sum (n_m - E_m)^2 / E_m on 11 degrees of freedom.
+fn drop_flat_months(values: &mut Vec<Fitted>) -> Vec<String> {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let mut notes = Vec::new();
+    values.retain(|f| {
+        let Some(stream) = f
+            .key
+            .strip_prefix("referrals.")
+            .and_then(|k| k.strip_suffix(".months"))
+        else {
+            return true;
+        };
+        let FittedValue::List(months) = &f.value else {
+            return true;
+        };
+        let cells: Vec<(f64, f64)> = months
+            .iter()
+            .filter(|e| e.value > 0.0)
+            .map(|e| (e.n as f64, e.n as f64 / e.value))
+            .collect();
+        if cells.len() < 2 {
+            return true;
+        }
+        let x2: f64 = cells.iter().map(|(n, e)| (n - e).powi(2) / e).sum();
+        let df = (months.len() - 1) as f64;
+        let p = ChiSquared::new(df).map_or(0.0, |c| 1.0 - c.cdf(x2));
+        if p < 0.05 {
+            return true;
+        }
+        notes.push(format!(
+            "referrals.{stream}.months: the months do not differ from flat beyond chance \
+             (chi-square {x2:.1} on {df} degrees of freedom, p = {p:.2}); left out, so the rate is flat \
+             (more records, or months from a larger program like it, may show a pattern)"
+        ));
+        false
+    });
+    notes
+}
+
+/// Leaves out each stream's growth whose 95% interval holds 0 (no
+/// growth), and gives it the steady rate instead (its referrals over the
+/// period, Garwood's interval): carried forward to a forecast, a growth
+/// the records cannot tell from none would multiply the rate by chance.
+/// Returns a note per stream left steady.
+fn drop_growth_within_chance(
+    values: &mut Vec<Fitted>,
+    episodes: &[records::Episode],
+    period: Period,
+) -> Result<Vec<String>, super::estimate::EstimateError> {
+    let steady: Vec<(String, Estimate)> = values
+        .iter()
+        .filter_map(|f| {
+            let stream = f
+                .key
+                .strip_prefix("referrals.")?
+                .strip_suffix(".growth_per_year")?;
+            match &f.value {
+                FittedValue::Number(e) if e.low <= 0.0 && 0.0 <= e.high => {
+                    Some((stream.to_string(), *e))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if steady.is_empty() {
+        return Ok(Vec::new());
+    }
+    let flat = fit::streams(episodes, period)?;
+    let mut notes = Vec::new();
+    for (stream, g) in steady {
+        let Some(rate) = flat.iter().find(|s| s.name == stream) else {
+            continue;
+        };
+        values.retain(|f| f.key != format!("referrals.{stream}.growth_per_year"));
+        if let Some(f) = values
+            .iter_mut()
+            .find(|f| f.key == format!("referrals.{stream}.per_week"))
+        {
+            f.value = FittedValue::Number(rate.per_week);
+            f.how = format!(
+                "{} first referrals in {:.1} weeks, a steady Poisson rate with Garwood's interval",
+                rate.per_week.n,
+                period.weeks()
+            );
+        }
+        notes.push(format!(
+            "referrals.{stream}.growth_per_year: {} (95% {} to {}) does not differ from no growth; \
+             left out, so the rate is steady",
+            show(g.value),
+            show(g.low),
+            show(g.high)
+        ));
+    }
+    Ok(notes)
+}
+
+/// Carries each stream's rate, fitted at the period's start, `years`
+/// forward with its fitted growth (`per_week` is the rate at `start_date`,
+/// which moves to the period's end).
+fn project_growth(values: &mut [Fitted], years: f64) {
+    let growth: Vec<(String, f64)> = values
+        .iter()
+        .filter_map(|f| {
+            let stream = f
+                .key
+                .strip_prefix("referrals.")?
+                .strip_suffix(".growth_per_year")?;
+            match &f.value {
+                FittedValue::Number(e) => Some((stream.to_string(), e.value)),
+                _ => None,
+            }
+        })
+        .collect();
+    for (stream, g) in growth {
+        let key = format!("referrals.{stream}.per_week");
+        if let Some(f) = values.iter_mut().find(|f| f.key == key) {
+            if let FittedValue::Number(e) = &mut f.value {
+                let factor = (1.0 + g).powf(years);
+                e.value *= factor;
+                e.low *= factor;
+                e.high *= factor;
+                f.how = format!(
+                    "{}; carried {years:.2} years forward to start_date with the fitted growth \
+                     (x{factor:.3}; the interval leaves out the growth's own uncertainty)",
+                    f.how
+                );
+            }
+        }
+    }
+}
+
 /// The fitted numbers, one line each, thin ones marked.
 fn print_summary(values: &[Fitted], notes: &[String]) {
     let width = values.iter().map(|f| f.key.len()).max().unwrap_or(0);
@@ -219,63 +402,4 @@ fn print_summary(values: &[Fitted], notes: &[String]) {
     for n in notes {
         println!("  note: {n}");
     }
-}
-
-/// The fit's values and notes.
-pub struct Fitting {
-    pub values: Vec<Fitted>,
-    pub notes: Vec<String>,
-}
-
-/// Streams and waitlist patience, the estimators so far.
-fn fit_values(
-    episodes: &[Episode],
-    period: Period,
-) -> Result<Fitting, super::estimate::EstimateError> {
-    let mut values = Vec::new();
-    let mut notes = Vec::new();
-    for s in fit::streams(episodes, period)? {
-        let key = |leaf: &str| format!("referrals.{}.{leaf}", s.name);
-        values.push(Fitted {
-            key: key("to"),
-            value: FittedValue::Text(s.to.clone()),
-            how: "the unit most of its first referrals went to".into(),
-        });
-        values.push(Fitted {
-            key: key("per_week"),
-            value: FittedValue::Number(s.per_week),
-            how: format!(
-                "{} first referrals in {:.1} weeks, Poisson rate with Garwood's interval",
-                s.per_week.n,
-                period.weeks()
-            ),
-        });
-        values.push(Fitted {
-            key: key("show"),
-            value: FittedValue::Number(s.show),
-            how: format!(
-                "{} of {} turned up, Wilson's interval",
-                (s.show.value * s.show.n as f64).round(),
-                s.show.n
-            ),
-        });
-    }
-    let mut units: Vec<&str> = episodes.iter().map(|e| e.unit.as_str()).collect();
-    units.sort_unstable();
-    units.dedup();
-    for u in units {
-        match fit::patience(episodes, u, period) {
-            Ok(p) if p.survival.events > 0 => values.push(Fitted {
-                key: format!("units.{u}.waitlist.patience.mean"),
-                value: FittedValue::Number(p.exponential_mean),
-                how: format!(
-                    "{} of {} waits ended in giving up, admission censoring: exponential mean (days waited / those who gave up)",
-                    p.survival.events, p.survival.n
-                ),
-            }),
-            Ok(_) => notes.push(format!("{u}: nobody gave up waiting: patience not fitted")),
-            Err(e) => notes.push(format!("{u}: patience not fitted: {e}")),
-        }
-    }
-    Ok(Fitting { values, notes })
 }

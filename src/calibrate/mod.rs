@@ -7,21 +7,25 @@
 //! simulator's own patient log uses (`docs/data.md`, `patients.csv`), so
 //! that one reader serves both a clinic's export and a simulated log.
 //!
-//! The plan, in layers, each usable and tested on its own:
+//! The layers, each usable and tested on its own:
 //!
-//! 1. [`records`]: read an episode CSV as a clinic would export it (BOM,
-//!    comma or semicolon, ISO dates or date-times, open episodes), refuse
-//!    identifying columns, report defects with their line and column;
+//! 1. [`records`] and [`sessions`]: read an episode CSV and an attendance
+//!    register as a clinic would export them (BOM, comma or semicolon, ISO
+//!    dates or date-times, open episodes), refuse identifying columns,
+//!    report defects with their line and column;
 //! 2. [`estimate`]: the estimators, pure functions with a value, a 95%
 //!    interval and the count each rests on: Kaplan-Meier with Greenwood's
 //!    variance, a weekly life table, Poisson rates (Garwood), proportions
 //!    (Wilson), attendance as a beta net of binomial noise;
-//! 3. [`fit`]: episodes to a scenario's numbers, each an estimate with
-//!    its interval and count (so far the referral streams: rate and show
-//!    rate); then `iopsim fit RECORDS.csv`, writing the scenario with every
-//!    fitted number commented and sparse data flagged rather than hidden;
-//! 4. (to come) `iopsim backtest`: simulate the fitted scenario over the
-//!    records' own period and compare its distributions with what happened.
+//! 3. [`fit`]: episodes to a scenario's numbers, a [`fitted::Fitted`] per
+//!    key (the dotted key `--set` takes) with its estimate, or a note when
+//!    the records cannot tell;
+//! 4. [`write`] and [`command`]: `iopsim fit`, the fitted values written
+//!    into a capacity scenario's text, each commented, checked to load
+//!    before the file is written;
+//! 5. [`backtest`]: `iopsim backtest`, a scenario started from the
+//!    records' state on a date and simulated to their end, what the
+//!    records show set against the simulated bands week by week.
 
 pub mod backtest;
 pub mod command;
@@ -29,4 +33,5 @@ pub mod estimate;
 pub mod fit;
 pub mod fitted;
 pub mod records;
+pub mod sessions;
 pub mod write;
