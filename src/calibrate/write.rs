@@ -160,6 +160,9 @@ fn toml_value(v: &FittedValue) -> Value {
     }
 }
 
+/// A referral stream's keys of its pattern in time: the records' or none.
+const PATTERN_KEYS: [&str; 3] = ["weekdays", "months", "growth_per_year"];
+
 /// Lists of tables whose entries a key picks by name (staff by role).
 fn entry_key(list: &str) -> &'static str {
     if list == "staff" {
@@ -229,6 +232,26 @@ pub fn scenario_text(
     for f in values {
         if let Err(p) = set(&mut doc, f) {
             problems.push(format!("{}: {p}", f.key));
+        }
+    }
+    // A stream's arrival pattern is the records': a weekday, month or
+    // growth key of the capacity file the fit did not set (too little
+    // data, or within chance) would be a guess kept as if fitted.
+    if let Some(Item::ArrayOfTables(list)) = doc.get_mut("referrals") {
+        for t in list.iter_mut() {
+            let Some(name) = t.get("name").and_then(Item::as_str).map(str::to_string) else {
+                continue;
+            };
+            for key in PATTERN_KEYS {
+                let fitted = format!("referrals.{name}.{key}");
+                if t.contains_key(key) && !values.iter().any(|f| f.key == fitted) {
+                    t.remove(key);
+                    notes.push(format!(
+                        "referrals.{name}.{key}: the capacity file's value removed (not fitted: the records' stream is {})",
+                        if key == "growth_per_year" { "steady" } else { "flat over them" }
+                    ));
+                }
+            }
         }
     }
     if !problems.is_empty() {
@@ -459,6 +482,7 @@ weeks = 52
 name = "community"
 to = "iop"
 per_week = 1.9     # [A]
+growth_per_year = 0.1
 priority = 2
 
 [[referrals]]
@@ -541,6 +565,8 @@ share = 0.4   # [A]
         assert_eq!(refs[0]["name"].as_str(), Some("community"));
         assert_eq!(refs[0]["per_week"].as_float(), Some(2.35));
         assert_eq!(refs[0]["priority"].as_integer(), Some(2));
+        // Not fitted, so not kept: the records' stream is steady.
+        assert!(refs[0].get("growth_per_year").is_none(), "{text}");
         assert_eq!(refs[1]["name"].as_str(), Some("walk-in"));
         assert_eq!(refs[1]["show"].as_float(), Some(0.5));
         let unit = &doc["units"][0];
@@ -556,7 +582,10 @@ share = 0.4   # [A]
         assert_eq!(
             notes,
             vec![
-                "referral streams of base.toml the records do not show, left out: gone".to_string()
+                "referral streams of base.toml the records do not show, left out: gone".to_string(),
+                "referrals.community.growth_per_year: the capacity file's value removed \
+                 (not fitted: the records' stream is steady)"
+                    .to_string()
             ]
         );
         // Comments: estimate, interval, count; the thin one flagged; old
@@ -578,7 +607,9 @@ share = 0.4   # [A]
         assert!(
             text.starts_with(
                 "# Fitted by iopsim.\n#\n# Not fitted, or kept as the capacity scenario has it:\n\
-                 # - referral streams of base.toml the records do not show, left out: gone\n\n\
+                 # - referral streams of base.toml the records do not show, left out: gone\n\
+                 # - referrals.community.growth_per_year: the capacity file's value removed \
+                 (not fitted: the records' stream is steady)\n\n\
                  name = \"fitted\"\ndescription = \"from records\"\n"
             ),
             "{text}"
