@@ -1,4 +1,4 @@
-//! The four report pages (run, compare, sweep, size) in headless Chromium
+//! The report pages (run, compare, sweep, size, backtest) in headless Chromium
 //! at desktop and phone widths: a screenshot with something on it, nothing
 //! sticking out sideways, no errors, and the figures each page must show.
 //! The screenshots stay in the target folder for a person to look at.
@@ -33,13 +33,14 @@ fn p50(summary: &Path, metric: &str) -> f64 {
     line.split(',').nth(6).unwrap().parse().unwrap()
 }
 
-/// Writes the four pages into `dir/output`; returns (name, page, figures
+/// Writes the five pages into `dir/output`; returns (name, page, figures
 /// the page must show as text).
 fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for f in [
         "scenarios/default.toml",
         "docs/examples/five-short-days.toml",
+        "docs/examples/calibration/records.csv",
     ] {
         let to = dir.join(f);
         fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -81,6 +82,15 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
             "rooms.group-room.count=3",
             "--target",
             "iop.wait_days_p90 p90 <= 14",
+        ],
+    );
+    iopsim(
+        dir,
+        &[
+            "backtest",
+            "docs/examples/calibration/records.csv",
+            "--from",
+            "2028-01-03",
         ],
     );
     let folder = |prefix: &str| {
@@ -125,6 +135,15 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
                 "14".into(),
                 "evening groups".into(),
                 "money in USD".into(),
+            ],
+        ),
+        (
+            "backtest",
+            out.join("midsize-adult-iop-backtest/backtest.html"),
+            vec![
+                "inside the simulated P5–P95 band".into(),
+                "census (in care)".into(),
+                "Kolmogorov".into(),
             ],
         ),
     ]
