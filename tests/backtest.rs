@@ -314,10 +314,62 @@ fn refused(dir: &Path, args: &[&str], words: &[&str]) {
 }
 
 #[test]
+fn a_what_if_is_backtested_with_its_overrides_in_the_scenario_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("tiny.csv"), TINY).unwrap();
+    iopsim(dir.path())
+        .args([
+            "backtest",
+            "tiny.csv",
+            "--from",
+            "2027-03-01",
+            "--trials",
+            "20",
+            "-q",
+        ])
+        .args(["--set", "units.iop.tracks.evening.groups=2"])
+        .args([
+            "--set",
+            "rooms.group-room.count=2",
+            "--set",
+            "name=two-evening",
+        ])
+        .assert()
+        .success();
+    let out = dir.path().join("output/two-evening-backtest");
+    let toml: toml::Table = fs::read_to_string(out.join("scenario.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let evening = &toml["units"][0]["tracks"][1];
+    assert_eq!(evening["name"].as_str(), Some("evening"));
+    assert_eq!(evening["groups"].as_integer(), Some(2));
+    assert_eq!(
+        toml["simulation"]["start_date"].as_str(),
+        Some("2027-03-01")
+    );
+    assert!(!dir
+        .path()
+        .join("output/midsize-adult-iop-backtest")
+        .exists());
+}
+
+#[test]
 fn bad_input_is_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::write(d.join("tiny.csv"), TINY).unwrap();
+    refused(
+        d,
+        &[
+            "tiny.csv",
+            "--from",
+            "2027-03-01",
+            "--set",
+            "units.iop.tracks.evening.grups=2",
+        ],
+        &["unknown key 'grups'"],
+    );
     refused(
         d,
         &["tiny.csv", "--from", "2027-3-1x"],

@@ -1014,8 +1014,14 @@ pub fn plan(args: &BacktestArgs) -> anyhow::Result<Plan> {
             "<built-in default scenario>".to_string(),
         ),
     };
-    // The scenario as given, for its units and tracks.
-    let base = crate::decide::load(args.scenario.as_ref(), &[])?;
+    // The scenario as given (after any --set), for its units and tracks.
+    let base = crate::decide::load(args.scenario.as_ref(), &args.set)?;
+    // A what-if is the file with its overrides applied, as `run` keeps it.
+    let text = if args.set.is_empty() {
+        text
+    } else {
+        base.resolved_toml.clone()
+    };
     let mut missing: Vec<String> = chosen
         .iter()
         .map(|e| e.unit.clone())

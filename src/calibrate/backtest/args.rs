@@ -12,6 +12,10 @@ pub struct BacktestArgs {
     /// The scenario to test (TOML). Omit to test the built-in default scenario.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
+    /// Override one scenario value (repeatable), as for `run`: back-test a
+    /// what-if of the file, e.g. --set units.iop.tracks.evening.groups=2.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// The date to start from, YYYY-MM-DD: the records' state at its midnight
     /// becomes the scenario's [initial] state.
     #[arg(long, value_name = "DATE")]
