@@ -368,9 +368,22 @@ pub fn life_table(
             events[w] += 1;
         }
     }
+    pool_weeks(&at_risk, &events, min_at_risk)
+}
+
+/// Weekly counts (patients at risk and events per week of stay, from week
+/// 0) pooled into life-table rows: weeks are taken in order and gathered
+/// into a row until it has at least `min_at_risk` patient-weeks at risk; a
+/// last row short of it joins the one before; weeks nobody was at risk in
+/// are left out (see [`life_table`]).
+pub fn pool_weeks(
+    at_risk: &[u64],
+    events: &[u64],
+    min_at_risk: u64,
+) -> Result<Vec<LifeTableRow>, EstimateError> {
     let mut rows: Vec<(u32, u32, u64, u64)> = Vec::new();
     let mut open: Option<(u32, u32, u64, u64)> = None;
-    for (w, (&n, &d)) in at_risk.iter().zip(&events).enumerate() {
+    for (w, (&n, &d)) in at_risk.iter().zip(events).enumerate() {
         let w = w as u32;
         let row = match open.take() {
             Some((first, _, n0, d0)) => (first, w, n0 + n, d0 + d),

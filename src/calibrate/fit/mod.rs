@@ -528,7 +528,7 @@ pub fn fit(
                 k("dropout_weekly")
             ));
         } else {
-            let rows = stay::pool(&c.at_risk, &c.dropouts, options.min_at_risk)?;
+            let rows = super::estimate::pool_weeks(&c.at_risk, &c.dropouts, options.min_at_risk)?;
             let pooled = rows.iter().filter(|r| r.last_week > r.first_week).count();
             push(
                 k("dropout_weekly"),

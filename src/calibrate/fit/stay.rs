@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::super::estimate::{proportion, Estimate, EstimateError, LifeTableRow};
+use super::super::estimate::{Estimate, LifeTableRow};
 use super::super::records::Episode;
 use super::Period;
 
@@ -109,52 +109,6 @@ pub fn weekly_counts(episodes: &[Episode], unit: &str, period: Period) -> Weekly
         c.dropouts.pop();
     }
     c
-}
-
-/// Weeks pooled as `estimate::life_table` pools them: taken in order and
-/// gathered into a row until it has at least `min_at_risk` patient-weeks;
-/// a last row short of it joins the one before. Weeks 0-based.
-pub fn pool(
-    at_risk: &[u64],
-    events: &[u64],
-    min_at_risk: u64,
-) -> Result<Vec<LifeTableRow>, EstimateError> {
-    let mut rows: Vec<(u32, u32, u64, u64)> = Vec::new();
-    let mut open: Option<(u32, u32, u64, u64)> = None;
-    for (w, (&n, &d)) in at_risk.iter().zip(events).enumerate() {
-        let w = w as u32;
-        let row = match open.take() {
-            Some((first, _, n0, d0)) => (first, w, n0 + n, d0 + d),
-            None => (w, w, n, d),
-        };
-        if row.2 >= min_at_risk.max(1) {
-            rows.push(row);
-        } else {
-            open = Some(row);
-        }
-    }
-    if let Some((first, last, n, d)) = open {
-        match rows.last_mut() {
-            Some(prev) => {
-                prev.1 = last;
-                prev.2 += n;
-                prev.3 += d;
-            }
-            None => rows.push((first, last, n, d)),
-        }
-    }
-    rows.into_iter()
-        .filter(|r| r.2 > 0)
-        .map(|(first_week, last_week, at_risk, events)| {
-            Ok(LifeTableRow {
-                first_week,
-                last_week,
-                at_risk,
-                events,
-                hazard: proportion(events, at_risk)?,
-            })
-        })
-        .collect()
 }
 
 /// The list `dropout_weekly` takes from pooled rows: a pooled row's hazard
@@ -259,6 +213,7 @@ pub fn episode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibrate::estimate::pool_weeks;
     use chrono::NaiveDate;
 
     fn at(day: i64) -> NaiveDateTime {
@@ -338,7 +293,7 @@ mod tests {
     fn pooled_rows_repeat_and_the_last_is_written_once() {
         // Weeks at risk 30, 10, 12, 5, 4: with 20, rows {0}, {1, 2}, {3, 4}
         // short and joined to {1, 2}: {0}, {1..4}.
-        let rows = pool(&[30, 10, 12, 5, 4], &[3, 1, 1, 1, 0], 20).unwrap();
+        let rows = pool_weeks(&[30, 10, 12, 5, 4], &[3, 1, 1, 1, 0], 20).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[1].first_week, rows[1].last_week), (1, 4));
         assert_eq!((rows[1].events, rows[1].at_risk), (3, 31));
@@ -347,7 +302,7 @@ mod tests {
         assert_eq!(list[0].value, 0.1);
         // Weeks at risk 30, 10, 12, 25, 4 with 20: {0}, {1, 2}, {3, 4}:
         // the middle row repeated twice, the last written once.
-        let rows = pool(&[30, 10, 12, 25, 4], &[3, 1, 1, 1, 0], 20).unwrap();
+        let rows = pool_weeks(&[30, 10, 12, 25, 4], &[3, 1, 1, 1, 0], 20).unwrap();
         let list = hazard_list(&rows);
         assert_eq!(list.len(), 4);
         assert_eq!(list[1], list[2]);
