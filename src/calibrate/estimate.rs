@@ -9,7 +9,8 @@
 //! - [`poisson_rate`]: events over exposure, Garwood's exact interval;
 //! - [`proportion`]: a binomial share, Wilson's interval;
 //! - [`attendance`]: the mean and between-patient spread of attendance, a
-//!   beta by the method of moments net of binomial noise.
+//!   beta by beta-binomial maximum likelihood, profile-likelihood
+//!   intervals (right when a visit's length depends on its attendance).
 //!
 //! Every figure is checked in the tests against a hand computation or a
 //! published worked example (Freireich et al. 1963 for Kaplan-Meier).
@@ -422,76 +423,274 @@ pub fn pool_weeks(
 // ---------------------------------------------------------------------------
 // Attendance
 
-/// Attendance across patients, a beta by the method of moments.
+/// Attendance across patients: a beta for the patients' own attendance
+/// probabilities, fitted by maximum likelihood on the beta-binomial.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attendance {
-    /// The mean of the patients' attendance shares, with a normal 95%
-    /// interval from their spread (clamped to [0, 1]); `n`: patients.
+    /// The beta's mean (`attendance`), with its profile-likelihood 95%
+    /// interval; `n`: patients (visits).
     pub mean: Estimate,
-    /// The standard deviation of the patients' true attendance
-    /// probabilities, net of binomial sampling noise (0 when the shares
-    /// vary no more than sampling alone would make them).
-    pub spread: f64,
+    /// The beta's standard deviation (`attendance_sd`): the spread of the
+    /// patients' true probabilities, net of binomial sampling noise, with
+    /// its profile-likelihood 95% interval (low 0 when no spread is within
+    /// the data's reach).
+    pub spread: Estimate,
     /// The intra-class correlation rho = 1 / (alpha + beta + 1) of the
     /// beta-binomial, in [0, 1).
     pub rho: f64,
-    /// The beta's (alpha, beta); `None` when there is no spread beyond
-    /// sampling noise (every patient the same probability: the mean).
+    /// The beta's (alpha, beta); `None` when there is no spread (every
+    /// patient the same probability: the mean).
     pub beta: Option<(f64, f64)>,
+}
+
+/// Half the chi-square(1) 95% quantile: a profile log-likelihood within
+/// this of its maximum is inside the 95% interval.
+const PROFILE_DROP: f64 = 3.841_458_820_694_124 / 2.0;
+
+/// Largest rho tried (rho = 1: every patient always or never there).
+const RHO_MAX: f64 = 1.0 - 1e-9;
+
+/// The beta-binomial log-likelihood of per-patient (attended, scheduled)
+/// counts in the mean mu and rho = 1 / (alpha + beta + 1), Griffiths'
+/// (1973) form: with A_j the patients who attended more than j sessions,
+/// B_j who missed more than j and N_j who had more than j scheduled,
+///
+/// log L = sum_j A_j ln(mu (1 - rho) + j rho)
+///       + B_j ln((1 - mu)(1 - rho) + j rho) - N_j ln(1 - rho + j rho)
+///
+/// (constants dropped), the binomial at rho = 0.
+struct BetaBinomial {
+    attended: Vec<f64>,
+    missed: Vec<f64>,
+    scheduled: Vec<f64>,
+}
+
+impl BetaBinomial {
+    fn new(patients: &[(u32, u32)]) -> Self {
+        let len = patients.iter().map(|p| p.1 as usize).max().unwrap_or(0);
+        let mut t = BetaBinomial {
+            attended: vec![0.0; len + 1],
+            missed: vec![0.0; len + 1],
+            scheduled: vec![0.0; len + 1],
+        };
+        // Counts at exactly a, s - a and s, then tails summed downwards.
+        for &(a, s) in patients {
+            t.attended[a as usize] += 1.0;
+            t.missed[(s - a) as usize] += 1.0;
+            t.scheduled[s as usize] += 1.0;
+        }
+        for v in [&mut t.attended, &mut t.missed, &mut t.scheduled] {
+            // v[j] becomes the count above j.
+            let mut above = 0.0;
+            for x in v.iter_mut().rev() {
+                let here = *x;
+                *x = above;
+                above += here;
+            }
+        }
+        t
+    }
+
+    fn log_lik(&self, mu: f64, rho: f64) -> f64 {
+        let mut sum = 0.0;
+        for j in 0..self.scheduled.len() {
+            let jr = j as f64 * rho;
+            if self.attended[j] > 0.0 {
+                sum += self.attended[j] * (mu * (1.0 - rho) + jr).ln();
+            }
+            if self.missed[j] > 0.0 {
+                sum += self.missed[j] * ((1.0 - mu) * (1.0 - rho) + jr).ln();
+            }
+            if self.scheduled[j] > 0.0 {
+                sum -= self.scheduled[j] * (1.0 - rho + jr).ln();
+            }
+        }
+        if sum.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            sum
+        }
+    }
+
+    /// The best mu for a given rho (the log-likelihood is concave in mu).
+    fn best_mu(&self, rho: f64) -> (f64, f64) {
+        maximize(|mu| self.log_lik(mu, rho), 0.0, 1.0)
+    }
+
+    /// The best rho for a given mu.
+    fn best_rho(&self, mu: f64) -> (f64, f64) {
+        // On sqrt(rho): finer where the spreads of interest are.
+        let (t, l) = maximize(|t| self.log_lik(mu, t * t), 0.0, RHO_MAX.sqrt());
+        (t * t, l)
+    }
+
+    /// The profile log-likelihood of the sd: the best mean with
+    /// rho = sd^2 / (mu (1 - mu)) below 1.
+    fn profile_sd(&self, sd: f64) -> f64 {
+        if sd <= 0.0 {
+            return self.best_mu(0.0).1;
+        }
+        let d = 1.0 - 4.0 * sd * sd / RHO_MAX;
+        if d <= 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        let (lo, hi) = ((1.0 - d.sqrt()) / 2.0, (1.0 + d.sqrt()) / 2.0);
+        maximize(
+            |mu| self.log_lik(mu, (sd * sd / (mu * (1.0 - mu))).min(RHO_MAX)),
+            lo,
+            hi,
+        )
+        .1
+    }
+}
+
+/// The maximum of `f` over [lo, hi]: a grid of 48 points, then a golden
+/// section search in the cells on each side of the best of them, the ends
+/// themselves kept when best. Deterministic.
+fn maximize(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> (f64, f64) {
+    const GRID: usize = 48;
+    let at = |i: usize| lo + (hi - lo) * i as f64 / GRID as f64;
+    let mut best = (lo, f(lo));
+    let mut best_i = 0;
+    for i in 1..=GRID {
+        let x = at(i);
+        let v = f(x);
+        if v > best.1 {
+            best = (x, v);
+            best_i = i;
+        }
+    }
+    let (mut a, mut b) = (at(best_i.saturating_sub(1)), at((best_i + 1).min(GRID)));
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let mut c = b - g * (b - a);
+    let mut d = a + g * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..80 {
+        if fc >= fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = f(d);
+        }
+        if b - a < 1e-12 {
+            break;
+        }
+    }
+    for (x, v) in [(c, fc), (d, fd)] {
+        if v > best.1 {
+            best = (x, v);
+        }
+    }
+    best
+}
+
+/// Where `f` (within the interval at `inside`, not at `outside`) crosses
+/// out of it: bisection, `f(x) >= cut` inside.
+fn crossing(f: impl Fn(f64) -> f64, cut: f64, mut inside: f64, mut outside: f64) -> f64 {
+    for _ in 0..60 {
+        let mid = (inside + outside) / 2.0;
+        if f(mid) >= cut {
+            inside = mid;
+        } else {
+            outside = mid;
+        }
+        if (inside - outside).abs() < 1e-10 {
+            break;
+        }
+    }
+    inside
 }
 
 /// The mean and between-patient spread of attendance from each patient's
 /// (sessions attended, sessions scheduled); patients with no sessions
-/// scheduled are left out.
+/// scheduled are left out. At least 2 patients.
 ///
-/// With p_i = a_i / s_i, m their mean and S^2 their sample variance, a
-/// beta-binomial with mean mu and rho = 1 / (alpha + beta + 1) has
-/// Var(p_i) = mu (1 - mu) (rho + (1 - rho) / s_i), so
-/// rho = (S^2 / (m (1 - m)) - h) / (1 - h), h the mean of 1 / s_i
-/// (clamped to [0, 1)); the spread of the true probabilities is
-/// sqrt(rho m (1 - m)) and alpha + beta = 1 / rho - 1. The interval for the
-/// mean is m +- z S / sqrt(k) over the k patients (empirical: right
-/// whatever the spread). At least 2 patients.
+/// Each patient's probability p_i is a draw from a beta with mean mu and
+/// rho = 1 / (alpha + beta + 1); given p_i, each session is attended with
+/// probability p_i. The fit maximizes the beta-binomial likelihood of the
+/// counts (see [`BetaBinomial`]); the spread is sqrt(rho mu (1 - mu)), the
+/// beta's sd. Each interval is where the profile log-likelihood is within
+/// chi-square(1, 0.95) / 2 of its maximum.
+///
+/// Why not the shares' moments: a visit's length may depend on its own
+/// attendance (an administrative discharge on the n-th absence in a row,
+/// completion after k attended sessions, the records' end), and then a
+/// visit's share a / s is biased for its p_i (a visit ended by absences is
+/// low by construction), so the shares' spread overstates the beta's. But
+/// such an end is a stopping time: whether a visit goes on depends only on
+/// the sessions so far (and on chances that do not involve p_i), so the
+/// probability of the observed sequence given p_i is still
+/// p_i^a (1 - p_i)^(s - a) times factors free of p_i, and the likelihood
+/// of (alpha, beta) is the beta-binomial's in the counts: the stopping
+/// rule does not bias the maximum-likelihood fit.
 pub fn attendance(patients: &[(u32, u32)]) -> Result<Attendance, EstimateError> {
     if let Some(&(a, s)) = patients.iter().find(|(a, s)| a > s) {
         return Err(invalid(format!(
             "{a} sessions attended of {s} scheduled: more attended than scheduled"
         )));
     }
-    let used: Vec<(f64, f64)> = patients
-        .iter()
-        .filter(|(_, s)| *s > 0)
-        .map(|&(a, s)| (f64::from(a) / f64::from(s), f64::from(s)))
-        .collect();
+    let used: Vec<(u32, u32)> = patients.iter().copied().filter(|p| p.1 > 0).collect();
     let k = used.len();
     if k < 2 {
         return Err(invalid(format!(
             "attendance needs at least 2 patients with sessions scheduled; got {k}"
         )));
     }
-    let kf = k as f64;
-    let m = used.iter().map(|p| p.0).sum::<f64>() / kf;
-    let var = used.iter().map(|p| (p.0 - m).powi(2)).sum::<f64>() / (kf - 1.0);
-    let h = used.iter().map(|p| 1.0 / p.1).sum::<f64>() / kf;
-    let binomial = m * (1.0 - m);
-    let rho = if binomial > 0.0 && h < 1.0 {
-        ((var / binomial - h) / (1.0 - h)).clamp(0.0, 1.0 - 1e-9)
-    } else {
+    let bb = BetaBinomial::new(&used);
+    // The maximum: over rho (on its square root), the best mu for each.
+    let (t, top) = maximize(|t| bb.best_mu(t * t).1, 0.0, RHO_MAX.sqrt());
+    let rho = t * t;
+    let mu = bb.best_mu(rho).0;
+    let cut = top - PROFILE_DROP;
+    // The mean's profile: the best rho at each mu.
+    let prof_mu = |m: f64| bb.best_rho(m).1;
+    let low = if prof_mu(0.0) >= cut {
         0.0
+    } else {
+        crossing(prof_mu, cut, mu, 0.0)
     };
-    let half = Z95 * (var / kf).sqrt();
-    let beta = (rho > 0.0).then(|| {
+    let high = if prof_mu(1.0) >= cut {
+        1.0
+    } else {
+        crossing(prof_mu, cut, mu, 1.0)
+    };
+    let sd = (rho * mu * (1.0 - mu)).sqrt();
+    let prof_sd = |s: f64| bb.profile_sd(s);
+    let sd_max = 0.5 * RHO_MAX.sqrt();
+    let sd_low = if prof_sd(0.0) >= cut {
+        0.0
+    } else {
+        crossing(prof_sd, cut, sd, 0.0)
+    };
+    let sd_high = if prof_sd(sd_max) >= cut {
+        sd_max
+    } else {
+        crossing(prof_sd, cut, sd, sd_max)
+    };
+    let beta = (rho > 0.0 && mu > 0.0 && mu < 1.0).then(|| {
         let total = 1.0 / rho - 1.0;
-        (m * total, (1.0 - m) * total)
+        (mu * total, (1.0 - mu) * total)
     });
     Ok(Attendance {
         mean: Estimate {
-            value: m,
-            low: (m - half).max(0.0),
-            high: (m + half).min(1.0),
+            value: mu,
+            low: low.min(mu),
+            high: high.max(mu),
             n: k as u64,
         },
-        spread: (rho * binomial).sqrt(),
+        spread: Estimate {
+            value: sd,
+            low: sd_low.min(sd),
+            high: sd_high.max(sd),
+            n: k as u64,
+        },
         rho,
         beta,
     })
@@ -840,38 +1039,168 @@ mod tests {
         assert_eq!((rows.len(), rows[0].at_risk, rows[0].events), (1, 1, 1));
     }
 
+    /// The beta-binomial log-likelihood by its definition (with ln_gamma),
+    /// the binomial coefficients dropped: an independent check of
+    /// Griffiths' form.
+    fn beta_binomial_by_gamma(patients: &[(u32, u32)], mu: f64, rho: f64) -> f64 {
+        use statrs::function::gamma::ln_gamma;
+        let total = 1.0 / rho - 1.0;
+        let (al, be) = (mu * total, (1.0 - mu) * total);
+        let ln_b = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
+        patients
+            .iter()
+            .map(|&(a, s)| ln_b(al + f64::from(a), be + f64::from(s - a)) - ln_b(al, be))
+            .sum()
+    }
+
+    #[test]
+    fn attendance_likelihood_is_the_beta_binomials() {
+        let p = [(8, 10), (6, 10), (10, 10), (4, 10), (2, 3), (0, 1)];
+        let bb = BetaBinomial::new(&p);
+        for (mu, rho) in [(0.7, 0.2), (0.3, 0.05), (0.9, 0.6)] {
+            assert_close!(
+                bb.log_lik(mu, rho),
+                beta_binomial_by_gamma(&p, mu, rho),
+                1e-9
+            );
+        }
+        // rho = 0: the binomial.
+        let binomial: f64 = p
+            .iter()
+            .map(|&(a, s)| f64::from(a) * 0.7f64.ln() + f64::from(s - a) * 0.3f64.ln())
+            .sum();
+        assert_close!(bb.log_lik(0.7, 0.0), binomial, 1e-9);
+    }
+
     #[test]
     fn attendance_by_hand() {
-        // Four patients of 10 sessions each: 8, 6, 10, 4 attended.
-        // p = 0.8, 0.6, 1.0, 0.4; m = 0.7; S^2 = (0.01 + 0.01 + 0.09 +
-        // 0.09) / 3 = 0.066667; m(1 - m) = 0.21; h = 1/10.
-        // rho = (0.066667 / 0.21 - 0.1) / 0.9 = (0.317460 - 0.1) / 0.9 =
-        // 0.241623; spread sqrt(0.241623 * 0.21) = sqrt(0.050741) = 0.225258;
-        // alpha + beta = 1 / 0.241623 - 1 = 3.138686: alpha = 2.197080,
-        // beta = 0.941606. Mean interval 0.7 +- 1.959964 * sqrt(0.066667 / 4)
-        // = 0.7 +- 0.253030.
-        let a = attendance(&[(8, 10), (6, 10), (10, 10), (4, 10), (0, 0)]).unwrap();
-        assert_close!(a.mean.value, 0.7, 1e-12);
-        assert_eq!(a.mean.n, 4);
-        assert_close!(a.mean.low, 0.7 - 0.253030, 1e-6);
-        assert_close!(a.mean.high, 0.7 + 0.253030, 1e-6);
-        assert_close!(a.rho, 0.241623, 1e-6);
-        assert_close!(a.spread, 0.225258, 1e-6);
+        // Four patients of 10 sessions each: 8, 6, 10, 4 attended, and one
+        // with none scheduled (left out).
+        let p = [(8, 10), (6, 10), (10, 10), (4, 10)];
+        let mut with_none = p.to_vec();
+        with_none.push((0, 0));
+        let a = attendance(&with_none).unwrap();
+        assert_eq!((a.mean.n, a.spread.n), (4, 4));
+        // The maximum, against a fine grid of the likelihood by ln_gamma.
+        let mut grid = (f64::NEG_INFINITY, 0.0, 0.0);
+        for i in 1..400 {
+            for j in 1..400 {
+                let (mu, rho) = (f64::from(i) / 400.0, f64::from(j) / 800.0);
+                let l = beta_binomial_by_gamma(&p, mu, rho);
+                if l > grid.0 {
+                    grid = (l, mu, rho);
+                }
+            }
+        }
+        assert_close!(a.mean.value, grid.1, 2.5e-3);
+        assert_close!(a.rho, grid.2, 2.5e-3);
+        let top = beta_binomial_by_gamma(&p, a.mean.value, a.rho);
+        assert!(top >= grid.0 - 1e-9, "{top} below the grid's {}", grid.0);
+        assert_close!(
+            a.spread.value,
+            (a.rho * a.mean.value * (1.0 - a.mean.value)).sqrt(),
+            1e-12
+        );
         let (al, be) = a.beta.unwrap();
-        assert_close!(al, 2.197080, 1e-5);
-        assert_close!(be, 0.941606, 1e-5);
-        // Shares no more spread than binomial noise: 5, 6, 5, 6 of 10.
-        // S^2 = 0.003333, m(1 - m) = 0.2475, ratio 0.013468 < h = 0.1:
-        // rho clamped to 0, no beta.
+        assert_close!(al / (al + be), a.mean.value, 1e-9);
+        assert_close!(1.0 / (al + be + 1.0), a.rho, 1e-9);
+        // Each end of the mean's interval: the best over rho there is the
+        // maximum less chi-square(1, 0.95) / 2 = 1.920729.
+        let profile = |mu: f64| {
+            (1..4000)
+                .map(|j| beta_binomial_by_gamma(&p, mu, f64::from(j) / 4000.0))
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        assert!(a.mean.low < a.mean.value && a.mean.value < a.mean.high);
+        assert_close!(profile(a.mean.low), top - 1.920729, 2e-3);
+        assert_close!(profile(a.mean.high), top - 1.920729, 2e-3);
+        // The sd's: the best over mu at that sd.
+        let profile_sd = |sd: f64| {
+            (1..4000)
+                .map(|i| f64::from(i) / 4000.0)
+                .filter(|mu| sd * sd < mu * (1.0 - mu))
+                .map(|mu| beta_binomial_by_gamma(&p, mu, sd * sd / (mu * (1.0 - mu))))
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        assert!(a.spread.low < a.spread.value && a.spread.value < a.spread.high);
+        assert_close!(profile_sd(a.spread.high), top - 1.920729, 2e-3);
+        if a.spread.low > 0.0 {
+            assert_close!(profile_sd(a.spread.low), top - 1.920729, 2e-3);
+        }
+
+        // Shares no more spread than binomial noise: 5, 6, 5, 6 of 10. The
+        // maximum is the binomial's (rho = 0, mu = 22 / 40), no beta, and
+        // the sd's interval reaches 0.
         let a = attendance(&[(5, 10), (6, 10), (5, 10), (6, 10)]).unwrap();
-        assert_eq!((a.rho, a.spread, a.beta), (0.0, 0.0, None));
+        assert_close!(a.mean.value, 0.55, 1e-6);
+        assert!(a.rho < 1e-8 && a.spread.value < 1e-4, "{a:?}");
+        assert_eq!(a.spread.low, 0.0);
+        // The mean's interval: at rho = 0 (the best there too), where
+        // 22 ln(mu) + 18 ln(1 - mu) falls 1.920729 below its maximum.
+        let ll = |mu: f64| 22.0 * mu.ln() + 18.0 * (1.0 - mu).ln();
+        assert_close!(ll(a.mean.low), ll(0.55) - 1.920729, 1e-4);
+        assert_close!(ll(a.mean.high), ll(0.55) - 1.920729, 1e-4);
         assert!(attendance(&[(5, 10)]).is_err());
         assert!(attendance(&[(11, 10), (1, 2)]).is_err());
-        // Everyone always there: m = 1, no spread, interval [1, 1].
+        // Everyone always there: the mean 1, its interval up to 1, no beta.
         let a = attendance(&[(10, 10), (4, 4)]).unwrap();
-        assert_eq!(
-            (a.mean.value, a.mean.low, a.mean.high, a.beta),
-            (1.0, 1.0, 1.0, None)
-        );
+        assert_eq!((a.mean.value, a.mean.high, a.beta), (1.0, 1.0, None));
+        assert!(a.mean.low < 1.0 && a.spread.value < 1e-6, "{a:?}");
+    }
+
+    /// A beta-Bernoulli simulation with the simulator's stopping rules: a
+    /// visit ends on its 3rd absence in a row, or after 36 sessions, or by
+    /// a 4% per-session chance of leaving that does not involve
+    /// attendance. The shares' spread is inflated by the absence rule; the
+    /// likelihood's is not.
+    #[test]
+    fn attendance_is_unbiased_when_visits_end_on_absences() {
+        use rand::{Rng, SeedableRng};
+        use rand_distr::{Beta, Distribution};
+        let (mean, sd) = (0.8, 0.12);
+        let total = mean * (1.0 - mean) / (sd * sd) - 1.0;
+        let beta = Beta::new(mean * total, (1.0 - mean) * total).unwrap();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(21);
+        let (mut fits, mut shares_sd) = (Vec::new(), Vec::new());
+        for _ in 0..20 {
+            let mut visits = Vec::new();
+            for _ in 0..1500 {
+                let p: f64 = beta.sample(&mut rng);
+                let (mut a, mut s, mut run) = (0u32, 0u32, 0u32);
+                while s < 36 && run < 3 && !rng.random_bool(0.04) {
+                    s += 1;
+                    if rng.random::<f64>() < p {
+                        a += 1;
+                        run = 0;
+                    } else {
+                        run += 1;
+                    }
+                }
+                visits.push((a, s));
+            }
+            let f = attendance(&visits).unwrap();
+            fits.push((f.mean.value, f.spread.value));
+            // The shares' sd net of binomial noise (the method of moments).
+            let used: Vec<(f64, f64)> = visits
+                .iter()
+                .filter(|v| v.1 > 0)
+                .map(|&(a, s)| (f64::from(a) / f64::from(s), f64::from(s)))
+                .collect();
+            let k = used.len() as f64;
+            let m = used.iter().map(|u| u.0).sum::<f64>() / k;
+            let var = used.iter().map(|u| (u.0 - m).powi(2)).sum::<f64>() / (k - 1.0);
+            let h = used.iter().map(|u| 1.0 / u.1).sum::<f64>() / k;
+            let rho = ((var / (m * (1.0 - m)) - h) / (1.0 - h)).max(0.0);
+            shares_sd.push((rho * m * (1.0 - m)).sqrt());
+        }
+        let n = fits.len() as f64;
+        let fit_mean = fits.iter().map(|f| f.0).sum::<f64>() / n;
+        let fit_sd = fits.iter().map(|f| f.1).sum::<f64>() / n;
+        let moments_sd = shares_sd.iter().sum::<f64>() / n;
+        // 20 x 1500 visits: the averages' noise is some 0.001 (mean) and
+        // 0.002 (sd).
+        assert_close!(fit_mean, mean, 0.005);
+        assert_close!(fit_sd, sd, 0.008);
+        assert!(moments_sd > sd + 0.02, "the moments' sd {moments_sd}");
     }
 }
