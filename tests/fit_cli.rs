@@ -221,3 +221,50 @@ fn an_existing_output_is_kept_unless_forced() {
     let text = fs::read_to_string(tmp.path().join("fitted.toml")).unwrap();
     assert!(text.contains("THIN"), "two episodes are thin: {text}");
 }
+
+/// Every shipped scenario's own log fits back into it: wards, transfers,
+/// intakes, classes, cohorts, routing maps and step-up tables written so
+/// that the scenario loads (shares that must sum to 1 still do, a fitted
+/// `stepup_to` replaces an `on_stepup` table).
+#[test]
+fn every_shipped_scenarios_log_fits_back_into_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names: Vec<PathBuf> = fs::read_dir(root.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 11);
+    for scenario in names {
+        let stem = scenario.file_stem().unwrap().to_string_lossy().to_string();
+        let out = tmp.path().join(format!("log-{stem}"));
+        iopsim()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--trials", "1", "--log", "--no-plots", "-q", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        let log = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("patients.csv"))
+            .find(|p| p.exists())
+            .unwrap();
+        let fitted = tmp.path().join(format!("{stem}-fitted.toml"));
+        iopsim()
+            .arg("fit")
+            .arg(&log)
+            .arg("--capacity")
+            .arg(&scenario)
+            .arg("-o")
+            .arg(&fitted)
+            .arg("-q")
+            .assert()
+            .success();
+        let s = iopsim::scenario::load_file(&fitted, &[]).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let base = iopsim::scenario::load_file(&scenario, &[]).unwrap();
+        assert_eq!(s.units.len(), base.units.len(), "{stem}");
+    }
+}

@@ -168,6 +168,18 @@ pub fn fit(args: &FitArgs) -> anyhow::Result<()> {
             "no usable episodes: nothing could be fitted from these records",
         ));
     }
+    for u in &capacity.units {
+        if let crate::scenario::UnitKind::Sessions(su) = &u.kind {
+            if su.intake.is_some() && recs.episodes.iter().any(|e| e.unit == u.name) {
+                fitted.notes.push(format!(
+                    "units.{}.intake.show: not fitted (show by days waited for the intake appointment needs \
+                     the appointment's time, which the records do not hold); kept as {capacity_origin} has it, \
+                     and the streams' show rates fitted here count no-shows at the appointment too",
+                    u.name
+                ));
+            }
+        }
+    }
     let flat = drop_flat_months(&mut fitted.values);
     fitted.notes.extend(flat);
     let steady = drop_growth_within_chance(&mut fitted.values, &recs.episodes, period)

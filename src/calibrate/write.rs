@@ -137,9 +137,16 @@ fn wrap(lead: &str, parts: &[String]) -> Vec<String> {
     lines
 }
 
-/// The TOML value a fitted value is written as.
-fn toml_value(v: &FittedValue) -> Value {
+/// Whether `key` is a track's share (written on the share grid).
+fn is_track_share(key: &str) -> bool {
+    key.starts_with("units.") && key.contains(".tracks.") && key.ends_with(".share")
+}
+
+/// The TOML value a fitted value is written as (shares as [`balanced`]
+/// left them, the rest to [`DIGITS`] significant digits).
+fn toml_value(key: &str, v: &FittedValue) -> Value {
     match v {
+        FittedValue::Number(e) if is_track_share(key) => Value::from(e.value),
         FittedValue::Number(e) => Value::from(round_sig(e.value)),
         FittedValue::Whole(e) => Value::from(e.value.round().max(0.0) as i64),
         FittedValue::List(v) => {
@@ -152,13 +159,80 @@ fn toml_value(v: &FittedValue) -> Value {
         FittedValue::Map(v) => {
             let mut t = InlineTable::new();
             for (k, e) in v {
-                t.insert(k, Value::from(round_sig(e.value)));
+                t.insert(k, Value::from(e.value));
             }
             Value::InlineTable(t)
         }
         FittedValue::Text(t) => Value::from(t.as_str()),
     }
 }
+
+/// Shares are written on a grid of 1e-4 (not to 3 digits): a scenario
+/// checks that shares sum to 1 (or at most 1), which rounding each alone
+/// can break.
+const SHARE_GRID: f64 = 1e4;
+
+/// Puts shares on the grid so that they sum, on it, to what they summed
+/// to before: each rounded, the largest taking the difference.
+pub fn balance(shares: &mut [f64]) {
+    let mut units: Vec<i64> = shares
+        .iter()
+        .map(|x| (x * SHARE_GRID).round() as i64)
+        .collect();
+    let target = (shares.iter().sum::<f64>() * SHARE_GRID).round() as i64;
+    let diff = target - units.iter().sum::<i64>();
+    if let Some(i) = (0..units.len()).max_by_key(|&i| units[i]) {
+        units[i] += diff;
+    }
+    for (x, u) in shares.iter_mut().zip(units) {
+        *x = u as f64 / SHARE_GRID;
+    }
+}
+
+/// The values as written: every routing or class table of shares, and
+/// each unit's track shares together, balanced on the share grid.
+fn balanced(values: &[Fitted]) -> Vec<Fitted> {
+    let mut out = values.to_vec();
+    for f in &mut out {
+        if let FittedValue::Map(v) = &mut f.value {
+            let mut shares: Vec<f64> = v.iter().map(|(_, e)| e.value).collect();
+            balance(&mut shares);
+            for ((_, e), x) in v.iter_mut().zip(shares) {
+                e.value = x;
+            }
+        }
+    }
+    // Track shares: `units.<u>.tracks.<t>.share`, one group per unit.
+    let unit_of = |k: &str| -> Option<String> {
+        let rest = k.strip_prefix("units.")?;
+        let (unit, _) = rest.split_once(".tracks.")?;
+        is_track_share(k).then(|| unit.to_string())
+    };
+    let mut units: Vec<String> = out.iter().filter_map(|f| unit_of(&f.key)).collect();
+    units.dedup();
+    for u in units {
+        let idx: Vec<usize> = (0..out.len())
+            .filter(|&i| unit_of(&out[i].key).as_deref() == Some(u.as_str()))
+            .collect();
+        let mut shares: Vec<f64> = idx
+            .iter()
+            .map(|&i| match &out[i].value {
+                FittedValue::Number(e) => e.value,
+                _ => 0.0,
+            })
+            .collect();
+        balance(&mut shares);
+        for (&i, x) in idx.iter().zip(shares) {
+            if let FittedValue::Number(e) = &mut out[i].value {
+                e.value = x;
+            }
+        }
+    }
+    out
+}
+
+/// Keys that exclude each other: setting one removes the other.
+const EXCLUSIVE: [(&str, &str); 1] = [("stepup_to", "on_stepup")];
 
 /// A referral stream's keys of its pattern in time: the records' or none.
 const PATTERN_KEYS: [&str; 3] = ["weekdays", "months", "growth_per_year"];
@@ -229,7 +303,7 @@ pub fn scenario_text(
         }
     }
 
-    for f in values {
+    for f in &balanced(values) {
         if let Err(p) = set(&mut doc, f) {
             problems.push(format!("{}: {p}", f.key));
         }
@@ -307,7 +381,22 @@ fn set(doc: &mut DocumentMut, f: &Fitted) -> Result<(), String> {
     match rest {
         [] => Err("names a table, not a value".into()),
         [leaf] => {
-            put(table, leaf, Item::Value(toml_value(&f.value)), &comment);
+            for (a, b) in EXCLUSIVE {
+                let other = if *leaf == a {
+                    b
+                } else if *leaf == b {
+                    a
+                } else {
+                    continue;
+                };
+                table.remove(other);
+            }
+            put(
+                table,
+                leaf,
+                Item::Value(toml_value(&f.key, &f.value)),
+                &comment,
+            );
             Ok(())
         }
         [head, path @ ..] => {
@@ -321,7 +410,7 @@ fn set(doc: &mut DocumentMut, f: &Fitted) -> Result<(), String> {
                     "{head} is not an inline table in the capacity file"
                 ));
             };
-            set_inline(inline, path, toml_value(&f.value))?;
+            set_inline(inline, path, toml_value(&f.key, &f.value))?;
             add_comment(table, head, &comment);
             Ok(())
         }
@@ -630,6 +719,25 @@ share = 0.4   # [A]
             "{e}"
         );
         assert!(e.problems[0].contains("(it has: iop)"), "{e}");
+    }
+
+    #[test]
+    fn shares_keep_their_sum_on_the_grid() {
+        // Rounded alone: 0.3334 x 3 = 1.0002.
+        let mut v = [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0];
+        balance(&mut v);
+        assert_eq!(
+            v.iter().map(|x| (x * 1e4).round() as i64).sum::<i64>(),
+            10_000
+        );
+        assert!((v.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{v:?}");
+        // Under 1 stays under 1 (home takes the rest).
+        let mut w = [0.64449, 0.21149, 0.0];
+        balance(&mut w);
+        assert_eq!(w, [0.6445, 0.2115, 0.0]);
+        let mut x = [0.66666, 0.33334];
+        balance(&mut x);
+        assert_eq!(x, [0.6667, 0.3333]);
     }
 
     #[test]
