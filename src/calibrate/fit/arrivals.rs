@@ -7,7 +7,9 @@
 //! day, its growth counted in years of 365.25 days from `start_date` at the
 //! start of the day): the expected referrals on day d of the period are
 //!
-//!     c(month of d) x o(d) x exp(beta x y(d))
+//! ```text
+//! c(month of d) x o(d) x exp(beta x y(d))
+//! ```
 //!
 //! with o(d) = 7 x the weekday's share (so o averages 1 over a week), y(d)
 //! = d / 365.25 the years since the period's start and growth = e^beta - 1.
