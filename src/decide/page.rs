@@ -428,6 +428,19 @@ fn money_note(s: &Scenario) -> String {
         .map_or_else(String::new, |c| format!(" \u{b7} money in {}", esc(c)))
 }
 
+/// The page's charts, each with its title and caption, in a section of
+/// their own (a note when there are none).
+pub fn charts_section(out: &mut String, figures: &[Figure]) {
+    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    if figures.is_empty() {
+        out.push_str("<p class=\"note\">No charts.</p>\n");
+    }
+    for f in figures {
+        figure_svg(out, &f.chart.stem, &f.chart.title, &f.chart.about, &f.svg);
+    }
+    out.push_str("</section>\n");
+}
+
 /// The page of `iopsim compare`.
 pub fn compare(
     c: &Comparison,
@@ -651,21 +664,7 @@ pub fn compare(
     }
     out.push_str("</section>\n");
 
-    // Charts.
-    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
-    if figures.is_empty() {
-        out.push_str("<p class=\"note\">No charts.</p>\n");
-    }
-    for f in figures {
-        figure_svg(
-            &mut out,
-            &f.chart.stem,
-            &f.chart.title,
-            &f.chart.about,
-            &f.svg,
-        );
-    }
-    out.push_str("</section>\n");
+    charts_section(&mut out, figures);
 
     // Everything.
     out.push_str("<section id=\"all-metrics\">\n<h2>All metrics</h2>\n");

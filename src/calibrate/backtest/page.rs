@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use super::{measure_sentence, measure_words, reproduces, wait_sentence, Outcome, GOOD_SHARE};
 use crate::report::format::{group_thousands, num, pct};
-use crate::report::html::{esc, figure_svg, page_head};
+use crate::report::html::{esc, page_head};
 use crate::report::plots::chart::{
     file_safe, grouped_wait_histogram, week_ticks, Band, Body, Chart, LegendItem, Marker, Swatch,
     Weekly,
@@ -267,20 +267,7 @@ pub fn page(o: &Outcome, figures: &[Figure]) -> String {
          <a href=\"#how\">How it is done</a></nav>\n</header>\n",
     );
 
-    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
-    if figures.is_empty() {
-        out.push_str("<p class=\"note\">No charts.</p>\n");
-    }
-    for f in figures {
-        figure_svg(
-            &mut out,
-            &f.chart.stem,
-            &f.chart.title,
-            &f.chart.about,
-            &f.svg,
-        );
-    }
-    out.push_str("</section>\n");
+    crate::decide::page::charts_section(&mut out, figures);
 
     out.push_str("<section id=\"weeks\">\n<h2>Week by week</h2>\n");
     for m in &b.measures {
