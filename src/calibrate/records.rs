@@ -196,22 +196,35 @@ pub struct Records {
 /// Reads a records file (a regular file of at most
 /// [`MAX_RECORDS_CSV_BYTES`], UTF-8).
 pub fn read_file(path: &Path) -> Result<Records, RecordsError> {
-    let file = path.display().to_string();
-    let text =
-        crate::scenario::read_capped(path, MAX_RECORDS_CSV_BYTES).map_err(|e| RecordsError {
-            file: file.clone(),
-            problems: vec![Problem {
-                line: None,
-                column: None,
-                message: format!("cannot read the records: {e}"),
-            }],
-        })?;
-    read_str(&file, &text)
+    let text = read_capped(path, MAX_RECORDS_CSV_BYTES, "the records")?;
+    read_str(&path.display().to_string(), &text)
 }
 
-/// The delimiter the header line uses: `;` if it has more semicolons than
+/// A file's text (a regular file of at most `cap` bytes, UTF-8); an error
+/// names the file and `what` it was to hold.
+pub(crate) fn read_capped(path: &Path, cap: u64, what: &str) -> Result<String, RecordsError> {
+    crate::scenario::read_capped(path, cap).map_err(|e| RecordsError {
+        file: path.display().to_string(),
+        problems: vec![Problem {
+            line: None,
+            column: None,
+            message: format!("cannot read {what}: {e}"),
+        }],
+    })
+}
+
+/// An export's text made ready for the csv reader: the byte-order mark
+/// dropped, Windows line ends made `\n` (the csv crate, reading `\r\n`,
+/// reports the line of every record after the first one too low), and the
+/// delimiter its header line uses: `;` if it has more semicolons than
 /// commas outside quotes, else `,`.
-fn delimiter(text: &str) -> u8 {
+pub(crate) fn prepare(text: &str) -> (std::borrow::Cow<'_, str>, u8) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text: std::borrow::Cow<str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    };
     let header = text.lines().next().unwrap_or("");
     let (mut quoted, mut commas, mut semis) = (false, 0, 0);
     for c in header.chars() {
@@ -222,11 +235,39 @@ fn delimiter(text: &str) -> u8 {
             _ => {}
         }
     }
-    if semis > commas {
-        b';'
-    } else {
-        b','
-    }
+    let delimiter = if semis > commas { b';' } else { b',' };
+    (text, delimiter)
+}
+
+/// A reader of prepared text (cells trimmed, every row as long as the
+/// header).
+pub(crate) fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes())
+}
+
+/// The header's problem if any column looks like it identifies a person
+/// ([`identifying_column`]): they are named, with their positions.
+pub(crate) fn identifying_problem(headers: &[String]) -> Option<Problem> {
+    let identifying: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| identifying_column(h))
+        .map(|(i, h)| format!("'{h}' (column {})", i + 1))
+        .collect();
+    (!identifying.is_empty()).then(|| Problem {
+        line: Some(1),
+        column: None,
+        message: format!(
+            "{} {} to identify a person; remove {} from the export: records must be pseudonymous (a patient code, never a name or record number)",
+            identifying.join(", "),
+            if identifying.len() == 1 { "looks" } else { "look" },
+            if identifying.len() == 1 { "it" } else { "them" },
+        ),
+    })
 }
 
 /// An ISO date (midnight) or date-time, with `T` or a space, with or
@@ -265,27 +306,15 @@ pub fn read_str(file: &str, text: &str) -> Result<Records, RecordsError> {
         column: None,
         message,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (text, delimiter) = prepare(text);
+    let text = text.as_ref();
     if text.trim().is_empty() {
         return Err(fail(vec![whole(format!(
             "the file is empty; it needs a header line naming the columns, at least {}",
             REQUIRED.join(", ")
         ))]));
     }
-    // Windows line ends become \n: the csv crate, reading \r\n, reports
-    // the line of every record after the first one too low.
-    let text: std::borrow::Cow<str> = if text.contains('\r') {
-        text.replace("\r\n", "\n").into()
-    } else {
-        text.into()
-    };
-    let text = text.as_ref();
-    let delimiter = delimiter(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_reader(text, delimiter);
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
         Err(e) => {
@@ -305,20 +334,7 @@ pub fn read_str(file: &str, text: &str) -> Result<Records, RecordsError> {
     // The header: identifying columns, repeats, missing and unknown ones.
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let identifying: Vec<String> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| identifying_column(h))
-        .map(|(i, h)| format!("'{h}' (column {})", i + 1))
-        .collect();
-    if !identifying.is_empty() {
-        problems.push(header_problem(format!(
-            "{} {} to identify a person; remove {} from the export: records must be pseudonymous (a patient code, never a name or record number)",
-            identifying.join(", "),
-            if identifying.len() == 1 { "looks" } else { "look" },
-            if identifying.len() == 1 { "it" } else { "them" },
-        )));
-    }
+    problems.extend(identifying_problem(&headers));
     let mut columns = Columns::default();
     let schema = PATIENT_COLUMNS.iter().copied().chain([CLASS_COLUMN]);
     for (i, h) in headers.iter().enumerate() {

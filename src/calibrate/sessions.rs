@@ -20,7 +20,7 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use super::records::{identifying_column, parse_time, Problem, RecordsError, MAX_PROBLEMS};
+use super::records::{self, parse_time, Problem, RecordsError, MAX_PROBLEMS};
 
 /// Largest attendance file read (256 MiB).
 pub const MAX_SESSIONS_CSV_BYTES: u64 = 256 << 20;
@@ -64,17 +64,8 @@ pub enum SessionRecords {
 /// Reads an attendance file (a regular file of at most
 /// [`MAX_SESSIONS_CSV_BYTES`], UTF-8).
 pub fn read_file(path: &Path) -> Result<SessionRecords, RecordsError> {
-    let file = path.display().to_string();
-    let text =
-        crate::scenario::read_capped(path, MAX_SESSIONS_CSV_BYTES).map_err(|e| RecordsError {
-            file: file.clone(),
-            problems: vec![Problem {
-                line: None,
-                column: None,
-                message: format!("cannot read the attendance file: {e}"),
-            }],
-        })?;
-    read_str(&file, &text)
+    let text = records::read_capped(path, MAX_SESSIONS_CSV_BYTES, "the attendance file")?;
+    read_str(&path.display().to_string(), &text)
 }
 
 fn header_problem(message: String) -> Problem {
@@ -91,7 +82,8 @@ pub fn read_str(file: &str, text: &str) -> Result<SessionRecords, RecordsError> 
         file: file.to_string(),
         problems,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (text, delimiter) = records::prepare(text);
+    let text = text.as_ref();
     let shapes = format!(
         "either {} (the simulator's sessions.csv) or {} (one row per patient per session; 'start' for 'date' will do)",
         GROUP_COLUMNS.join(", "),
@@ -106,27 +98,7 @@ pub fn read_str(file: &str, text: &str) -> Result<SessionRecords, RecordsError> 
             ),
         }]));
     }
-    let text: std::borrow::Cow<str> = if text.contains('\r') {
-        text.replace("\r\n", "\n").into()
-    } else {
-        text.into()
-    };
-    let header_line = text.lines().next().unwrap_or("");
-    let (mut quoted, mut commas, mut semis) = (false, 0, 0);
-    for c in header_line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => commas += 1,
-            ';' if !quoted => semis += 1,
-            _ => {}
-        }
-    }
-    let delimiter = if semis > commas { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let mut reader = records::csv_reader(text, delimiter);
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
         Err(e) => {
@@ -135,20 +107,8 @@ pub fn read_str(file: &str, text: &str) -> Result<SessionRecords, RecordsError> 
             ))]))
         }
     };
-    let identifying: Vec<String> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| identifying_column(h))
-        .map(|(i, h)| format!("'{h}' (column {})", i + 1))
-        .collect();
-    if !identifying.is_empty() {
-        return Err(fail(vec![header_problem(format!(
-            "{} look{} like {} identifying a person; remove {} from the export: records must be pseudonymous (a patient code, never a name or record number)",
-            identifying.join(", "),
-            if identifying.len() == 1 { "s" } else { "" },
-            if identifying.len() == 1 { "a column" } else { "columns" },
-            if identifying.len() == 1 { "it" } else { "them" },
-        ))]));
+    if let Some(p) = records::identifying_problem(&headers) {
+        return Err(fail(vec![p]));
     }
     let mut at: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
