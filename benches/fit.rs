@@ -6,13 +6,9 @@
 //! (docs/performance.md).
 //! Run: cargo bench --bench fit
 
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use iopsim::calibrate::fit::{self, FitOptions};
 use iopsim::calibrate::{records, sessions};
-use iopsim::report::log::CsvLog;
 use iopsim::scenario::{load_str, DEFAULT_TOML};
 
 /// The CSV without its first (`trial`) column.
@@ -38,20 +34,8 @@ fn records_of_a_year() -> (String, String) {
     .map(String::from)
     .to_vec();
     let scenario = load_str(DEFAULT_TOML, "bench", &sets).unwrap();
-    let mut log = CsvLog::new(&scenario, Vec::new(), None, (PathBuf::from("p.csv"), None))
-        .unwrap()
-        .with_attendance(Vec::new(), PathBuf::from("a.csv"))
-        .unwrap();
-    iopsim::trials::run_logged(
-        &scenario,
-        1,
-        &AtomicBool::new(false),
-        &mut log,
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    let attendance = log.finish_attendance().unwrap().unwrap();
-    let (patients, _) = log.finish().unwrap();
+    let (patients, attendance) = iopsim::report::log::in_memory(&scenario, 1, true).unwrap();
+    let attendance = attendance.unwrap();
     (export(&patients), export(&attendance))
 }
 

@@ -4,11 +4,9 @@
 //! as a clinic might export it (byte-order mark, semicolons) reads the same.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 use iopsim::calibrate::records::{self, Episode};
-use iopsim::report::log::{CsvLog, TIME_FORMAT};
+use iopsim::report::log::TIME_FORMAT;
 use iopsim::scenario::{load_file, load_str, DEFAULT_TOML};
 
 /// The default scenario's patients.csv for its first `trials` trials.
@@ -19,22 +17,7 @@ fn default_log(trials: u64) -> String {
 
 /// A scenario's patients.csv for its first `trials` trials.
 fn log_of(scenario: &iopsim::scenario::Scenario, trials: u64) -> String {
-    let mut log = CsvLog::new(
-        scenario,
-        Vec::new(),
-        None,
-        (PathBuf::from("patients.csv"), None),
-    )
-    .unwrap();
-    iopsim::trials::run_logged(
-        scenario,
-        trials,
-        &AtomicBool::new(false),
-        &mut log,
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    let (bytes, _) = log.finish().unwrap();
+    let (bytes, _) = iopsim::report::log::in_memory(scenario, trials, false).unwrap();
     String::from_utf8(bytes).unwrap()
 }
 

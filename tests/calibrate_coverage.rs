@@ -25,15 +25,12 @@
 //! `-- --ignored --nocapture` runs 100 and prints the table.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 use chrono::{Datelike, Duration};
 use iopsim::calibrate::fit::{fit, FitOptions, Period};
 use iopsim::calibrate::fitted::FittedValue;
 use iopsim::calibrate::records;
 use iopsim::calibrate::sessions::{self, SessionRecords};
-use iopsim::report::log::CsvLog;
 use iopsim::scenario::{load_str, Destination, Episode, Routing, Scenario, UnitKind, DEFAULT_TOML};
 
 fn scenario(seed: u64) -> Scenario {
@@ -51,28 +48,10 @@ fn scenario(seed: u64) -> Scenario {
 
 /// The patient log and the per-patient attendance register.
 fn log_of(scenario: &Scenario) -> (String, String) {
-    let mut log = CsvLog::new(
-        scenario,
-        Vec::new(),
-        None,
-        (PathBuf::from("patients.csv"), None),
-    )
-    .unwrap()
-    .with_attendance(Vec::new(), PathBuf::from("attendance.csv"))
-    .unwrap();
-    iopsim::trials::run_logged(
-        scenario,
-        1,
-        &AtomicBool::new(false),
-        &mut log,
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    let register = log.finish_attendance().unwrap().unwrap();
-    let (bytes, _) = log.finish().unwrap();
+    let (patients, register) = iopsim::report::log::in_memory(scenario, 1, true).unwrap();
     (
-        String::from_utf8(bytes).unwrap(),
-        String::from_utf8(register).unwrap(),
+        String::from_utf8(patients).unwrap(),
+        String::from_utf8(register.unwrap()).unwrap(),
     )
 }
 

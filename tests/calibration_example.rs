@@ -14,9 +14,7 @@
 //! from `start_date` on.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
-use iopsim::report::log::CsvLog;
 use iopsim::scenario::load_file;
 
 fn example_dir() -> PathBuf {
@@ -26,25 +24,8 @@ fn example_dir() -> PathBuf {
 /// The two files as a clinic would export them.
 fn make() -> (String, String) {
     let scenario = load_file(&example_dir().join("example-clinic.toml"), &[]).unwrap();
-    let mut log = CsvLog::new(
-        &scenario,
-        Vec::new(),
-        None,
-        (PathBuf::from("records.csv"), None),
-    )
-    .unwrap()
-    .with_attendance(Vec::new(), PathBuf::from("attendance.csv"))
-    .unwrap();
-    iopsim::trials::run_logged(
-        &scenario,
-        1,
-        &AtomicBool::new(false),
-        &mut log,
-        &mut |_, _, _| Ok(()),
-    )
-    .unwrap();
-    let attendance = log.finish_attendance().unwrap().unwrap();
-    let (patients, _) = log.finish().unwrap();
+    let (patients, attendance) = iopsim::report::log::in_memory(&scenario, 1, true).unwrap();
+    let attendance = attendance.unwrap();
     let start = format!(
         "{} 00:00:00",
         scenario.simulation.start_date.format("%Y-%m-%d")

@@ -107,6 +107,35 @@ fn days(secs: i64) -> String {
     num(secs as f64 / 86_400.0)
 }
 
+/// The log of `scenario`'s first `trials` trials, in memory: the bytes of
+/// `patients.csv` and, with `attendance`, of `attendance.csv` (for tests,
+/// benches and examples; a run writes its log to files as it goes).
+pub fn in_memory(
+    scenario: &Scenario,
+    trials: u64,
+    attendance: bool,
+) -> anyhow::Result<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut log = CsvLog::new(
+        scenario,
+        Vec::new(),
+        None,
+        (PathBuf::from("patients.csv"), None),
+    )?;
+    if attendance {
+        log = log.with_attendance(Vec::new(), PathBuf::from("attendance.csv"))?;
+    }
+    crate::trials::run_logged(
+        scenario,
+        trials,
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut log,
+        &mut |_, _, _| Ok(()),
+    )?;
+    let register = log.finish_attendance()?;
+    let (patients, _) = log.finish()?;
+    Ok((patients, register))
+}
+
 /// Writes the log of one or more trials as CSV, trial after trial
 /// ([`crate::trials::run_logged`]). Write errors are kept and
 /// reported by [`CsvLog::check`] and [`CsvLog::finish`].
