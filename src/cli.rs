@@ -40,6 +40,9 @@ pub enum Command {
     /// (docs/calibration.md) and write the scenario, every fitted number
     /// commented with its 95% interval and the count it rests on.
     Fit(FitArgs),
+    /// Start the planner: a local web server for running a scenario from a
+    /// page (listens on 127.0.0.1 unless told otherwise).
+    Serve(ServeArgs),
     /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
     /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.
     Backtest(crate::calibrate::backtest::args::BacktestArgs),
@@ -92,6 +95,25 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// The scenario the page starts with (TOML). Omit for the built-in default.
+    pub scenario: Option<PathBuf>,
+    /// The port to listen on (0: any free one, printed).
+    #[arg(long, default_value_t = 8750)]
+    pub port: u16,
+    /// The address to listen on. Any other than 127.0.0.1 or ::1 needs an
+    /// access token: --token, or one generated and printed.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The access token clients must send (Authorization: Bearer TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Worker threads for runs (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -34,6 +34,7 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod stats;
 pub mod trials;
 pub mod validate;

@@ -1,0 +1,525 @@
+//! `iopsim serve`: a local web server for the planner (issue 22). This is
+//! its core: the door and the run behind it; the planner's page of levers
+//! comes on top of the same API.
+//!
+//! Why tiny_http: a small synchronous server (no async runtime, a handful
+//! of dependencies) fits a tool whose work per request is a CPU-bound run
+//! of a few hundred milliseconds on rayon's pool; a request thread that
+//! waits for its run costs nothing worth an executor.
+//!
+//! A server is a door, so:
+//! - it listens on 127.0.0.1 unless told otherwise; listening on any other
+//!   address requires an access token (generated and printed unless given),
+//!   sent as `Authorization: Bearer TOKEN` (or `?token=` on the page's
+//!   address, which the page then sends itself);
+//! - the `Host` header must name the server (a page of another site cannot
+//!   reach it through a name it controls: DNS rebinding), and a request
+//!   with an `Origin` other than the server's own is refused;
+//! - bodies are limited to [`MAX_BODY_BYTES`]; a run is limited to
+//!   [`MAX_TRIALS`] trials and [`TIME_LIMIT`]; runs go one at a time, with
+//!   at most [`MAX_WAITING`] waiting, the rest told to retry;
+//! - nothing a request says reaches the file system.
+//!
+//! The API (JSON out):
+//! - `GET /`: the page;
+//! - `GET /api/scenario`: the scenario the server was started with, as TOML;
+//! - `POST /api/check` with a scenario's TOML: its problems, in `check`'s words;
+//! - `POST /api/run?trials=N` with a scenario's TOML: every metric's
+//!   summary over the trials, or the scenario's problems (422).
+
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::scenario::{self, ScenarioError, DEFAULT_TOML};
+use crate::trials::{self, RunOptions, RunResults};
+
+/// The largest request body read: a scenario is a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// The most trials one run may ask for.
+pub const MAX_TRIALS: u32 = 20_000;
+/// A run still going after this is stopped.
+pub const TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Runs waiting for the one in progress, beyond which requests are told
+/// to retry (503).
+pub const MAX_WAITING: usize = 8;
+/// Threads answering requests.
+const WORKERS: usize = 8;
+
+/// What `iopsim serve` was started with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The scenario's text and where it came from.
+    pub scenario: String,
+    pub origin: String,
+    pub host: IpAddr,
+    /// 0: any free port.
+    pub port: u16,
+    /// Required when not listening on loopback.
+    pub token: Option<String>,
+    pub threads: usize,
+}
+
+/// The server's shared state.
+struct Shared {
+    config: Config,
+    /// `host:port` as clients must name it.
+    authorities: Vec<String>,
+    /// The origins allowed to post (the server's own).
+    origins: Vec<String>,
+    run_lock: Mutex<()>,
+    waiting: AtomicUsize,
+}
+
+/// A started server: its address and the handle that stops it.
+pub struct Running {
+    pub addr: SocketAddr,
+    server: Arc<Server>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Serves until the process ends.
+    pub fn wait(self) {
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+
+    /// Stops accepting and ends the workers (tests).
+    pub fn stop(self) {
+        self.server.unblock();
+        for _ in 0..self.workers.len() {
+            self.server.unblock();
+        }
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}
+
+/// A random access token: 32 hex digits from the operating system's
+/// entropy (via rand's thread generator, seeded from it).
+pub fn new_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
+/// Starts the server; an error if the address cannot be bound or a
+/// token is missing for a non-loopback address.
+pub fn start(config: Config) -> anyhow::Result<Running> {
+    if !config.host.is_loopback() && config.token.as_deref().is_none_or(str::is_empty) {
+        anyhow::bail!("listening on {} needs an access token", config.host);
+    }
+    let server = Server::http(SocketAddr::new(config.host, config.port))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| anyhow::anyhow!("the server has no IP address"))?;
+    let port = addr.port();
+    let mut names = vec![addr.ip().to_string()];
+    if config.host.is_loopback() {
+        names.extend(["127.0.0.1".to_string(), "localhost".to_string()]);
+    }
+    if addr.ip().is_unspecified() {
+        // Any address: clients name it by whatever reaches it; the token
+        // is what keeps the door.
+        names.clear();
+    }
+    names.dedup();
+    names.sort();
+    names.dedup();
+    let authorities: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+    let origins = authorities.iter().map(|a| format!("http://{a}")).collect();
+    let shared = Arc::new(Shared {
+        config,
+        authorities,
+        origins,
+        run_lock: Mutex::new(()),
+        waiting: AtomicUsize::new(0),
+    });
+    let server = Arc::new(server);
+    let workers = (0..WORKERS)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    handle(&shared, request);
+                }
+            })
+        })
+        .collect();
+    Ok(Running {
+        addr,
+        server,
+        workers,
+    })
+}
+
+/// An answer: status and JSON (or a page).
+struct Answer {
+    status: u16,
+    body: String,
+    content_type: &'static str,
+}
+
+fn json_answer(status: u16, v: &Value) -> Answer {
+    Answer {
+        status,
+        body: v.to_string(),
+        content_type: "application/json; charset=utf-8",
+    }
+}
+
+fn error(status: u16, message: impl Into<String>) -> Answer {
+    json_answer(status, &json!({ "error": message.into() }))
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// The query parameter `name` of a URL.
+fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    url.split_once('?')?
+        .1
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Compares two tokens in time independent of where they differ.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The door: host, origin and token, before anything is read.
+fn admit(shared: &Shared, request: &Request) -> Result<(), Answer> {
+    if !shared.authorities.is_empty() {
+        let host = header(request, "Host").unwrap_or("");
+        if !shared.authorities.iter().any(|a| a == host) {
+            return Err(error(
+                421,
+                format!(
+                    "this server answers to {}, not to the host '{host}'",
+                    shared.authorities.join(" or ")
+                ),
+            ));
+        }
+    }
+    if let Some(origin) = header(request, "Origin") {
+        let own = match header(request, "Host") {
+            Some(h) if shared.authorities.is_empty() => origin == format!("http://{h}"),
+            _ => shared.origins.iter().any(|o| o == origin),
+        };
+        if !own {
+            return Err(error(
+                403,
+                format!("requests from other origins are refused ('{origin}')"),
+            ));
+        }
+    }
+    if let Some(token) = &shared.config.token {
+        let bearer = header(request, "Authorization").and_then(|v| v.strip_prefix("Bearer "));
+        let given = bearer.or_else(|| query(request.url(), "token"));
+        if !given.is_some_and(|g| same_token(g, token)) {
+            return Err(error(
+                401,
+                "an access token is required: the one iopsim serve printed, as Authorization: Bearer TOKEN or ?token=TOKEN",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The body as text, at most [`MAX_BODY_BYTES`].
+fn body(request: &mut Request) -> Result<String, Answer> {
+    if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(error(
+            413,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut bytes);
+    if read.is_err() {
+        return Err(error(400, "the body could not be read"));
+    }
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(error(
+            413,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| error(400, "the body is not UTF-8 text"))
+}
+
+fn handle(shared: &Shared, mut request: Request) {
+    let answer = match admit(shared, &request) {
+        Err(a) => a,
+        Ok(()) => route(shared, &mut request),
+    };
+    let mut response = Response::from_string(answer.body).with_status_code(answer.status);
+    for (k, v) in [
+        ("Content-Type", answer.content_type),
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
+        ),
+    ] {
+        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+fn route(shared: &Shared, request: &mut Request) -> Answer {
+    let path = request.url().split('?').next().unwrap_or("").to_string();
+    match (request.method(), path.as_str()) {
+        (Method::Get, "/") => Answer {
+            status: 200,
+            body: PAGE.to_string(),
+            content_type: "text/html; charset=utf-8",
+        },
+        (Method::Get, "/api/scenario") => Answer {
+            status: 200,
+            body: shared.config.scenario.clone(),
+            content_type: "text/plain; charset=utf-8",
+        },
+        (Method::Post, "/api/check") => match body(request) {
+            Err(a) => a,
+            Ok(text) => match load(&text) {
+                Ok(s) => json_answer(200, &json!({ "ok": true, "name": s.name })),
+                Err(e) => problems(&e),
+            },
+        },
+        (Method::Post, "/api/run") => {
+            let trials = match query(request.url(), "trials").map(str::parse::<u32>) {
+                None => None,
+                Some(Ok(t)) if (1..=MAX_TRIALS).contains(&t) => Some(t),
+                Some(_) => {
+                    return error(
+                        400,
+                        format!("trials must be a whole number from 1 to {MAX_TRIALS}"),
+                    )
+                }
+            };
+            match body(request) {
+                Err(a) => a,
+                Ok(text) => run(shared, &text, trials),
+            }
+        }
+        (_, "/" | "/api/scenario" | "/api/check" | "/api/run") => {
+            error(405, "method not allowed here")
+        }
+        _ => error(404, format!("no such page: {path}")),
+    }
+}
+
+fn load(text: &str) -> Result<scenario::Scenario, ScenarioError> {
+    scenario::load_str(text, "the scenario sent", &[])
+}
+
+fn problems(e: &ScenarioError) -> Answer {
+    let list: Vec<String> = match e {
+        ScenarioError::Invalid { problems, .. } => {
+            problems.iter().map(ToString::to_string).collect()
+        }
+        other => vec![other.to_string()],
+    };
+    json_answer(
+        422,
+        &json!({ "error": "the scenario has problems", "problems": list }),
+    )
+}
+
+/// Runs a scenario, one run at a time, within the time limit.
+fn run(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
+    let mut s = match load(text) {
+        Ok(s) => s,
+        Err(e) => return problems(&e),
+    };
+    if let Some(t) = trials {
+        s.simulation.trials = t;
+    }
+    if s.simulation.trials > MAX_TRIALS {
+        return error(
+            400,
+            format!(
+                "{} trials; the planner runs at most {MAX_TRIALS}",
+                s.simulation.trials
+            ),
+        );
+    }
+    if shared.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        return error(503, "busy: too many runs waiting; try again in a moment");
+    }
+    let guard = shared.run_lock.lock().unwrap_or_else(|p| p.into_inner());
+    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                if started.elapsed() >= TIME_LIMIT {
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let started = Instant::now();
+    let result = trials::run_until(
+        &s,
+        &RunOptions {
+            threads: shared.config.threads,
+        },
+        &stop,
+        &mut |_, _| Ok(()),
+        &mut |_| {},
+    );
+    done.store(true, Ordering::Relaxed);
+    let _ = watchdog.join();
+    drop(guard);
+    match result {
+        Ok(r) => json_answer(200, &results_json(&r, started.elapsed())),
+        Err(e) if stop.load(Ordering::Relaxed) => error(
+            503,
+            format!(
+                "the run took longer than {} s and was stopped ({e}); ask for fewer trials",
+                TIME_LIMIT.as_secs()
+            ),
+        ),
+        Err(e) => error(500, format!("the run failed: {e:#}")),
+    }
+}
+
+fn results_json(r: &RunResults, took: Duration) -> Value {
+    let metrics: Vec<Value> = r
+        .summary_names
+        .iter()
+        .zip(&r.summary)
+        .map(|(name, s)| {
+            json!({
+                "name": name,
+                "mean": finite(s.mean),
+                "ci95": [finite(s.ci95_low), finite(s.ci95_high)],
+                "p5": finite(s.p5),
+                "p50": finite(s.p50),
+                "p95": finite(s.p95),
+            })
+        })
+        .collect();
+    json!({
+        "scenario": r.scenario_name,
+        "trials": r.trials,
+        "weeks": r.weeks,
+        "seed": r.seed,
+        "seconds": took.as_secs_f64(),
+        "metrics": metrics,
+    })
+}
+
+/// JSON has no NaN or infinity: those become null.
+fn finite(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
+}
+
+/// The scenario `iopsim serve` starts with: the file, or the default.
+pub fn scenario_text(path: Option<&PathBuf>) -> anyhow::Result<(String, String)> {
+    match path {
+        Some(p) => {
+            scenario::load_file(p, &[])?;
+            let text = scenario::read_capped(p, scenario::limits::MAX_SCENARIO_FILE_BYTES)?;
+            Ok((text, p.display().to_string()))
+        }
+        None => Ok((
+            DEFAULT_TOML.to_string(),
+            "the built-in default scenario".to_string(),
+        )),
+    }
+}
+
+/// The page: the scenario's text, a run button and the key figures. Plain
+/// HTML and a small script, all in the binary: no network needed.
+const PAGE: &str = include_str!("page.html");
+
+/// `iopsim serve`.
+pub fn command(args: &crate::cli::ServeArgs) -> anyhow::Result<()> {
+    let (scenario, origin) = scenario_text(args.scenario.as_ref())?;
+    let token = match &args.token {
+        Some(t) if t.trim().is_empty() => {
+            return Err(crate::commands::UsageError {
+                option: "--token".into(),
+                message: "must not be empty".into(),
+            }
+            .into())
+        }
+        Some(t) => Some(t.clone()),
+        None if !args.host.is_loopback() => Some(new_token()),
+        None => None,
+    };
+    let running = start(Config {
+        scenario,
+        origin: origin.clone(),
+        host: args.host,
+        port: args.port,
+        token: token.clone(),
+        threads: args.threads,
+    })?;
+    let shown = if running.addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::from([127, 0, 0, 1]), running.addr.port())
+    } else {
+        running.addr
+    };
+    match &token {
+        Some(t) => println!("iopsim planner at http://{shown}/?token={t} (scenario: {origin})"),
+        None => println!("iopsim planner at http://{shown}/ (scenario: {origin})"),
+    }
+    if token.is_some() && args.token.is_none() {
+        println!(
+            "access token (generated): {}",
+            token.as_deref().unwrap_or("")
+        );
+    }
+    println!("stop with Ctrl-C");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    running.wait();
+    Ok(())
+}
