@@ -97,7 +97,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let started = (Instant::now(), SystemTime::now());
     let mut scenario = load(
         args.scenario.as_ref(),
-        &crate::decide::overrides(&args.run, &[]),
+        &args.run.settings().overrides(&[]),
     )?;
     scenario.overrides = args.run.set.clone();
     // Options checked before anything is written.
