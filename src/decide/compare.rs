@@ -11,8 +11,8 @@ use super::{direction, Direction, Run};
 use crate::cli::CompareArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
-use crate::trials::RunResults;
 use crate::stats::{t95, Summary};
+use crate::trials::RunResults;
 
 /// The paired difference (alternative - baseline) of one metric.
 #[derive(Debug, Clone, Copy, PartialEq)]

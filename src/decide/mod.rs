@@ -26,8 +26,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::DecideRun;
 use crate::report::output::{fingerprint, Claim, Owner, RunRecord, Source};
 use crate::scenario::{Scenario, ScenarioError};
-use request::{OutputSettings, RunSettings, ScenarioSource};
 use crate::trials::{self, RunOptions, RunResults};
+use request::{OutputSettings, RunSettings, ScenarioSource};
 
 /// Which way a metric should move for the program to be better off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
