@@ -584,11 +584,10 @@ impl Plan {
     fn load_at(&self, i: usize) -> anyhow::Result<Scenario> {
         let (key, value) = (&self.vary.key, &self.vary.values[i]);
         let sets = self.request.run.overrides(&[format!("{key}={value}")]);
-        Ok(self
-            .request
+        self.request
             .scenario
             .load(&sets)
-            .with_context(|| format!("at {key} = {value}"))?)
+            .with_context(|| format!("at {key} = {value}"))
     }
 
     /// Runs the search.
