@@ -96,10 +96,7 @@ fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
 /// the directory they were written to.
 pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let started = (Instant::now(), SystemTime::now());
-    let mut scenario = load(
-        args.scenario.as_ref(),
-        &crate::decide::overrides(&args.run, &[]),
-    )?;
+    let mut scenario = load(args.scenario.as_ref(), &args.run.settings().overrides(&[]))?;
     scenario.overrides = args.run.set.clone();
     // Options checked before anything is written.
     let log = LogPlan::new(args, &scenario)?;

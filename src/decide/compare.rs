@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 
 use anyhow::{bail, Context};
 
+use super::request::{CompareRequest, ScenarioSource};
 use super::{direction, Direction, Run};
 use crate::cli::CompareArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
 use crate::stats::{t95, Summary};
+use crate::trials::RunResults;
 
 /// The paired difference (alternative - baseline) of one metric.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -312,61 +314,147 @@ fn check_aligned(labels: &[String], scenarios: &[Scenario]) -> anyhow::Result<()
     Ok(())
 }
 
-/// `iopsim compare A.toml B.toml [...]`.
-pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let sets = super::overrides(&args.run, &[]);
-    let first = super::load(Some(&args.scenarios[0]), &sets)?;
+/// A comparison loaded and checked, ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Scenario labels; 0 is the baseline.
+    pub labels: Vec<String>,
+    /// The scenarios as they will run (the baseline's seed and trials in all).
+    pub scenarios: Vec<Scenario>,
+    threads: usize,
+    quiet: bool,
+}
+
+/// A comparison run: the paired figures and, for the plots and the page,
+/// each scenario and its run's results.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub comparison: Comparison,
+    pub scenarios: Vec<Scenario>,
+    pub results: Vec<RunResults>,
+}
+
+/// Loads the scenarios of `req` and checks they can be compared, before
+/// any run.
+pub fn plan(req: &CompareRequest) -> anyhow::Result<Plan> {
+    let Some(baseline) = req.scenarios.first() else {
+        bail!("compare needs two or more scenarios");
+    };
+    let sets = req.run.overrides(&[]);
+    let first = baseline.load(&sets)?;
     // Every run uses the baseline's seed and trial count (after overrides).
     let mut common = sets.clone();
     common.push(format!("simulation.seed={}", first.simulation.seed));
     common.push(format!("simulation.trials={}", first.simulation.trials));
     let mut scenarios = vec![first];
-    for path in &args.scenarios[1..] {
-        scenarios.push(super::load(Some(path), &common)?);
+    for source in &req.scenarios[1..] {
+        scenarios.push(source.load(&common)?);
     }
     let labels = labels(&scenarios);
     check_aligned(&labels, &scenarios)?;
+    Ok(Plan {
+        labels,
+        scenarios,
+        threads: req.run.threads,
+        quiet: req.run.quiet,
+    })
+}
+
+impl Plan {
+    /// Runs every scenario and pairs each with the baseline.
+    pub fn run(self) -> anyhow::Result<Compared> {
+        let mut runs = Vec::new();
+        for (label, s) in self.labels.iter().zip(&self.scenarios) {
+            runs.push(
+                super::run(s, self.threads, true, label, self.quiet)
+                    .with_context(|| format!("running {label}"))?,
+            );
+        }
+        let comparison = compare(&self.labels, &runs);
+        Ok(Compared {
+            comparison,
+            scenarios: self.scenarios,
+            results: runs.into_iter().map(|r| r.results).collect(),
+        })
+    }
+}
+
+/// The comparison `req` asks for, with nothing written.
+pub fn compute(req: &CompareRequest) -> anyhow::Result<Compared> {
+    plan(req)?.run()
+}
+
+/// The files of a comparison's folder but `run.json`, in writing order:
+/// compare.csv, each scenario as run and, with `plots`, the overlay plots
+/// and report.html.
+pub fn files(c: &Compared, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let labels = &c.comparison.labels;
+    let mut files = vec![("compare.csv".to_string(), csv(&c.comparison)?)];
+    for (label, s) in labels.iter().zip(&c.scenarios) {
+        files.push((
+            format!("scenario-{label}.toml"),
+            s.resolved_toml.clone().into_bytes(),
+        ));
+    }
+    if plots {
+        let results: Vec<_> = c.results.iter().collect();
+        let figures = super::plots::compare_figures(labels, &results)?;
+        for f in &figures {
+            files.push((format!("{}.png", f.chart.stem), f.png.clone()));
+            files.push((format!("{}.svg", f.chart.stem), f.svg.clone().into_bytes()));
+        }
+        let page = super::page::compare(&c.comparison, &c.scenarios, &results, &figures);
+        files.push(("report.html".to_string(), page.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Computes the comparison `req` asks for and writes its folder,
+/// `OUT/compare-<labels>/`, claimed before any run; returns the comparison
+/// and the folder.
+pub fn write(req: &CompareRequest) -> anyhow::Result<(Compared, std::path::PathBuf)> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
+    let plan = plan(req)?;
     // Before any run: may this comparison write its folder? It is the
     // baseline's: rerunning with the same baseline file replaces it.
     let claim = super::claim(
-        &args.run,
-        &dir_name(&labels),
+        &req.output,
+        &dir_name(&plan.labels),
         "compare",
-        Some(&args.scenarios[0]),
+        &req.scenarios[0],
     )?;
-    let mut runs = Vec::new();
-    for (label, s) in labels.iter().zip(&scenarios) {
-        runs.push(
-            super::run(s, args.run.threads, true, label, args.run.quiet)
-                .with_context(|| format!("running {label}"))?,
-        );
-    }
-    let comparison = compare(&labels, &runs);
+    let compared = plan.run()?;
     let staging = claim.stage()?;
-    staging.write("compare.csv", &csv(&comparison)?)?;
     staging.write(
         RUN_RECORD,
-        &super::record(&claim, &scenarios[0], started).to_json()?,
+        &super::record(&claim, &compared.scenarios[0], started).to_json()?,
     )?;
-    for (label, s) in labels.iter().zip(&scenarios) {
-        staging.write(
-            &format!("scenario-{label}.toml"),
-            s.resolved_toml.as_bytes(),
-        )?;
-    }
-    if !args.no_plots {
-        let results: Vec<_> = runs.iter().map(|r| &r.results).collect();
-        let figures = super::plots::compare_figures(&labels, &results)?;
-        for f in &figures {
-            staging.write(&format!("{}.png", f.chart.stem), &f.png)?;
-            staging.write(&format!("{}.svg", f.chart.stem), f.svg.as_bytes())?;
-        }
-        let page = super::page::compare(&comparison, &scenarios, &results, &figures);
-        staging.write("report.html", page.as_bytes())?;
+    for (name, bytes) in files(&compared, req.output.plots)? {
+        staging.write(&name, &bytes)?;
     }
     let dir = staging.commit()?;
-    print!("{}", table(&comparison));
+    Ok((compared, dir))
+}
+
+impl CompareArgs {
+    /// The request these arguments make.
+    pub fn request(&self) -> CompareRequest {
+        CompareRequest {
+            scenarios: self
+                .scenarios
+                .iter()
+                .map(|p| ScenarioSource::File(p.clone()))
+                .collect(),
+            run: self.run.settings(),
+            output: self.run.output(self.no_plots),
+        }
+    }
+}
+
+/// `iopsim compare A.toml B.toml [...]`.
+pub fn command(args: &CompareArgs) -> anyhow::Result<()> {
+    let (compared, dir) = write(&args.request())?;
+    print!("{}", table(&compared.comparison));
     super::print_where(&dir, args.no_plots);
     Ok(())
 }

@@ -12,6 +12,7 @@
 pub mod compare;
 pub mod page;
 pub mod plots;
+pub mod request;
 pub mod size;
 pub mod sweep;
 pub mod words;
@@ -24,8 +25,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::DecideRun;
 use crate::report::output::{fingerprint, Claim, Owner, RunRecord, Source};
-use crate::scenario::{self, Scenario, ScenarioError, DEFAULT_TOML};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::trials::{self, RunOptions, RunResults};
+use request::{OutputSettings, RunSettings, ScenarioSource};
 
 /// Which way a metric should move for the program to be better off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,33 +74,49 @@ pub fn direction(metric: &str) -> Direction {
 
 /// Loads `path` (the built-in default when `None`) with `sets` applied.
 pub fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    match path {
-        Some(p) => scenario::load_file(p, sets),
-        None => scenario::load_str(DEFAULT_TOML, "<built-in default scenario>", sets),
-    }
+    ScenarioSource::file(path).load(sets)
 }
 
 /// The identity of the scenario file `path` (the built-in default when
 /// `None`) for the ownership of output folders (`report::output::Claim`).
 pub fn source(path: Option<&PathBuf>) -> Source {
-    match path {
-        // Unreadable files do not get this far: they fail to load first.
-        Some(p) => Source::new(Some(p), &std::fs::read_to_string(p).unwrap_or_default()),
-        None => Source::new(None, DEFAULT_TOML),
-    }
+    ScenarioSource::file(path).owner_source()
 }
 
-/// Claims `OUT/<dir>` for `command` on the scenario file `scenario` (the
-/// built-in default if none), before any simulation: refused unless this
-/// command wrote it from the same file, or `--force` (see [`Claim::new`]).
+/// Claims `OUT/<dir>` for `command` on the scenario `scenario`, before any
+/// simulation: refused unless this command wrote it from the same file, or
+/// `force` (see [`Claim::new`]).
 pub fn claim(
-    run: &DecideRun,
+    output: &OutputSettings,
     dir: &str,
     command: &str,
-    scenario: Option<&PathBuf>,
+    scenario: &ScenarioSource,
 ) -> anyhow::Result<Claim> {
-    let owner = Owner::new(command, source(scenario));
-    Claim::new(&run.out, dir, owner, run.force)
+    let owner = Owner::new(command, scenario.owner_source());
+    Claim::new(&output.out, dir, owner, output.force)
+}
+
+impl DecideRun {
+    /// The run settings these options ask for.
+    pub fn settings(&self) -> RunSettings {
+        RunSettings {
+            trials: self.trials,
+            weeks: self.weeks,
+            seed: self.seed,
+            set: self.set.clone(),
+            threads: self.threads,
+            quiet: self.quiet,
+        }
+    }
+
+    /// The output these options (and `--no-plots`) ask for.
+    pub fn output(&self, no_plots: bool) -> OutputSettings {
+        OutputSettings {
+            out: self.out.clone(),
+            force: self.force,
+            plots: !no_plots,
+        }
+    }
 }
 
 /// The `run.json` of a decision command's folder: the claim's owner, the
@@ -113,23 +131,6 @@ pub fn record(claim: &Claim, base: &Scenario, started: (Instant, SystemTime)) ->
         seconds: started.0.elapsed().as_secs_f64(),
         ..RunRecord::new(claim.owner(), &base.name, started.1)
     }
-}
-
-/// The `--set` list of a decision command: the user's overrides, then
-/// `--trials`, `--weeks` and `--seed`, then `extra` (the point of a grid).
-pub fn overrides(run: &DecideRun, extra: &[String]) -> Vec<String> {
-    let mut sets = run.set.clone();
-    sets.extend(extra.iter().cloned());
-    if let Some(t) = run.trials {
-        sets.push(format!("simulation.trials={t}"));
-    }
-    if let Some(w) = run.weeks {
-        sets.push(format!("simulation.weeks={w}"));
-    }
-    if let Some(s) = run.seed {
-        sets.push(format!("simulation.seed={s}"));
-    }
-    sets
 }
 
 /// One run of a scenario with, when asked for, its per-trial summary rows.

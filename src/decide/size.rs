@@ -27,9 +27,11 @@ use anyhow::{bail, Context};
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 use super::fmt_num;
+use super::request::{ScenarioSource, SizeRequest};
 use super::sweep::{parse_vary, Vary};
 use crate::cli::SizeArgs;
 use crate::report::output::RUN_RECORD;
+use crate::scenario::Scenario;
 use crate::stats::{quantile, Summary};
 
 /// Confidence of each one-sided bound: the ends of a two-sided 95% interval.
@@ -500,40 +502,65 @@ pub fn size(
     })
 }
 
-/// `iopsim size SCENARIO --vary KEY=VALUES --target "..."`.
-pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let mut vary = parse_vary(&args.vary).map_err(anyhow::Error::msg)?;
-    let Some(mut nums) = vary.numbers() else {
-        bail!(
-            "--vary {}: size needs numeric values (it looks for the smallest)",
-            args.vary
-        );
-    };
-    // Ascending order, duplicates dropped.
+/// A search loaded and checked at its extremes, ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The values to search, ascending, without duplicates.
+    pub vary: Vary,
+    pub targets: Vec<Target>,
+    /// The scenario without the key's value.
+    pub base: Scenario,
+    /// The key metrics kept per trial for the page ([`super::page::key_metrics`]).
+    pub keys: Vec<String>,
+    request: SizeRequest,
+}
+
+/// A search run: its answer and, for the page, the base scenario and the
+/// key metrics of every value run, per trial.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub sizing: Sizing,
+    pub base: Scenario,
+    pub keys: Vec<String>,
+    pub kept: super::page::Kept,
+}
+
+/// `vary` with its values ascending and duplicates dropped; `None` unless
+/// every value is a number.
+pub fn ascending(vary: &Vary) -> Option<Vary> {
+    let nums = vary.numbers()?;
     let mut idx: Vec<usize> = (0..nums.len()).collect();
     idx.sort_by(|&a, &b| nums[a].total_cmp(&nums[b]));
     idx.dedup_by(|a, b| nums[*a] == nums[*b]);
-    vary.values = idx.iter().map(|&i| vary.values[i].clone()).collect();
-    nums = idx.iter().map(|&i| nums[i]).collect();
-    debug_assert_eq!(nums.len(), vary.values.len());
-    let targets: Vec<Target> = args
-        .targets
-        .iter()
-        .map(|t| parse_target(t))
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
-    let base = super::load(args.scenario.as_ref(), &super::overrides(&args.run, &[]))?;
-    // Check the extremes load, and the metrics exist, before any run.
-    let load_at = |i: usize| {
-        let sets = super::overrides(&args.run, &[format!("{}={}", vary.key, vary.values[i])]);
-        super::load(args.scenario.as_ref(), &sets)
-            .with_context(|| format!("at {} = {}", vary.key, vary.values[i]))
+    Some(Vary {
+        key: vary.key.clone(),
+        values: idx.iter().map(|&i| vary.values[i].clone()).collect(),
+    })
+}
+
+/// Loads the scenario of `req` and checks its extremes load and its
+/// targets' metrics exist, before any run.
+pub fn plan(req: &SizeRequest) -> anyhow::Result<Plan> {
+    let Some(vary) = ascending(&req.vary).filter(|v| !v.values.is_empty()) else {
+        bail!(
+            "--vary {}={}: size needs numeric values (it looks for the smallest)",
+            req.vary.key,
+            req.vary.values.join(",")
+        );
     };
-    for i in [0, vary.values.len() - 1] {
-        let s = load_at(i)?;
+    let base = req.scenario.load(&req.run.overrides(&[]))?;
+    let plan = Plan {
+        keys: super::page::key_metrics(&base, &crate::model::result::summary_names(&base)),
+        vary,
+        targets: req.targets.clone(),
+        base,
+        request: req.clone(),
+    };
+    // Check the extremes load, and the metrics exist, before any run.
+    for i in [0, plan.vary.values.len() - 1] {
+        let s = plan.load_at(i)?;
         let names = crate::model::result::summary_names(&s);
-        for t in &targets {
+        for t in &plan.targets {
             if !names.contains(&t.metric) {
                 bail!(
                     "--target '{}': no metric '{}'; metrics are: {}",
@@ -544,61 +571,139 @@ pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(plan)
+}
+
+impl Plan {
+    /// The folder name of this search's results, `size-<scenario>`.
+    pub fn dir_name(&self) -> String {
+        format!("size-{}", self.base.name)
+    }
+
+    /// The scenario at the `i`-th value.
+    fn load_at(&self, i: usize) -> anyhow::Result<Scenario> {
+        let (key, value) = (&self.vary.key, &self.vary.values[i]);
+        let sets = self.request.run.overrides(&[format!("{key}={value}")]);
+        self.request
+            .scenario
+            .load(&sets)
+            .with_context(|| format!("at {key} = {value}"))
+    }
+
+    /// Runs the search.
+    pub fn run(self) -> anyhow::Result<Found> {
+        let run = &self.request.run;
+        // The key metrics of every value run, per trial, for the page's
+        // paired differences next to the answer.
+        let mut kept: super::page::Kept = BTreeMap::new();
+        let sizing = size(
+            self.vary.clone(),
+            self.targets.clone(),
+            self.base.simulation.trials,
+            self.base.simulation.seed,
+            |i| {
+                let s = self.load_at(i)?;
+                let label = format!("{} = {}", self.vary.key, self.vary.values[i]);
+                let r = super::run(&s, run.threads, true, &label, run.quiet)?;
+                kept.insert(i, self.keys.iter().map(|m| r.column(m)).collect());
+                let columns = self
+                    .targets
+                    .iter()
+                    .map(|t| r.column(&t.metric).unwrap_or_default())
+                    .collect();
+                let staff = r
+                    .results
+                    .summary_names
+                    .iter()
+                    .zip(&r.results.summary)
+                    .filter(|(n, _)| n.starts_with("staff.") && n.ends_with(".fte_needed"))
+                    .map(|(n, s)| (n.clone(), *s))
+                    .collect();
+                Ok((columns, staff))
+            },
+        )?;
+        Ok(Found {
+            sizing,
+            base: self.base,
+            keys: self.keys,
+            kept,
+        })
+    }
+}
+
+/// The search `req` asks for, with nothing written.
+pub fn compute(req: &SizeRequest) -> anyhow::Result<Found> {
+    plan(req)?.run()
+}
+
+/// The files of a search's folder but `run.json`, in writing order:
+/// size.csv and, with `plots`, the plots and report.html.
+pub fn files(z: &Found, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![("size.csv".to_string(), csv(&z.sizing)?)];
+    if plots {
+        let figures = super::plots::size_figures(&z.sizing)?;
+        for f in &figures {
+            files.push((format!("{}.png", f.stem), f.png.clone()));
+            files.push((format!("{}.svg", f.stem), f.svg.clone().into_bytes()));
+        }
+        let page = super::page::size(&z.sizing, &z.base, &z.keys, &z.kept, &figures);
+        files.push(("report.html".to_string(), page.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Computes the search `req` asks for and writes its folder,
+/// `OUT/size-<scenario>/`, claimed before any run; returns the answer and
+/// the folder.
+pub fn write(req: &SizeRequest) -> anyhow::Result<(Found, std::path::PathBuf)> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
+    let plan = plan(req)?;
     // Before any run: may this search write its folder?
-    let claim = super::claim(
-        &args.run,
-        &format!("size-{}", base.name),
-        "size",
-        args.scenario.as_ref(),
-    )?;
-    // The key metrics of every value run, per trial, for the page's paired
-    // differences next to the answer.
-    let keys = super::page::key_metrics(&base, &crate::model::result::summary_names(&base));
-    let mut kept: super::page::Kept = BTreeMap::new();
-    let sizing = size(
-        vary.clone(),
-        targets.clone(),
-        base.simulation.trials,
-        base.simulation.seed,
-        |i| {
-            let s = load_at(i)?;
-            let label = format!("{} = {}", vary.key, vary.values[i]);
-            let run = super::run(&s, args.run.threads, true, &label, args.run.quiet)?;
-            if !args.no_plots {
-                kept.insert(i, keys.iter().map(|m| run.column(m)).collect());
-            }
-            let columns = targets
-                .iter()
-                .map(|t| run.column(&t.metric).unwrap_or_default())
-                .collect();
-            let staff = run
-                .results
-                .summary_names
-                .iter()
-                .zip(&run.results.summary)
-                .filter(|(n, _)| n.starts_with("staff.") && n.ends_with(".fte_needed"))
-                .map(|(n, s)| (n.clone(), *s))
-                .collect();
-            Ok((columns, staff))
-        },
-    )?;
+    let claim = super::claim(&req.output, &plan.dir_name(), "size", &req.scenario)?;
+    let sized = plan.run()?;
     let staging = claim.stage()?;
-    staging.write("size.csv", &csv(&sizing)?)?;
     staging.write(
         RUN_RECORD,
-        &super::record(&claim, &base, started).to_json()?,
+        &super::record(&claim, &sized.base, started).to_json()?,
     )?;
-    if !args.no_plots {
-        let figures = super::plots::size_figures(&sizing)?;
-        for f in &figures {
-            staging.write(&format!("{}.png", f.stem), &f.png)?;
-            staging.write(&format!("{}.svg", f.stem), f.svg.as_bytes())?;
-        }
-        let page = super::page::size(&sizing, &base, &keys, &kept, &figures);
-        staging.write("report.html", page.as_bytes())?;
+    for (name, bytes) in files(&sized, req.output.plots)? {
+        staging.write(&name, &bytes)?;
     }
     let dir = staging.commit()?;
-    print!("{}", report(&sizing));
+    Ok((sized, dir))
+}
+
+impl SizeArgs {
+    /// The request these arguments make; fails on a `--vary` or `--target`
+    /// that does not parse, or values that are not numbers.
+    pub fn request(&self) -> anyhow::Result<SizeRequest> {
+        let vary = parse_vary(&self.vary).map_err(anyhow::Error::msg)?;
+        if vary.numbers().is_none() {
+            bail!(
+                "--vary {}: size needs numeric values (it looks for the smallest)",
+                self.vary
+            );
+        }
+        let targets: Vec<Target> = self
+            .targets
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?;
+        Ok(SizeRequest {
+            scenario: ScenarioSource::file(self.scenario.as_ref()),
+            vary,
+            targets,
+            run: self.run.settings(),
+            output: self.run.output(self.no_plots),
+        })
+    }
+}
+
+/// `iopsim size SCENARIO --vary KEY=VALUES --target "..."`.
+pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
+    let (sized, dir) = write(&args.request()?)?;
+    print!("{}", report(&sized.sizing));
     println!("values tried in {}", dir.join("size.csv").display());
     super::print_where(&dir, args.no_plots);
     Ok(())

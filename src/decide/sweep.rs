@@ -15,6 +15,7 @@ use anyhow::Context;
 
 use super::compare::Paired;
 use super::direction;
+use super::request::{ScenarioSource, SweepRequest};
 use crate::cli::SweepArgs;
 use crate::report::output::RUN_RECORD;
 use crate::scenario::{Scenario, UnitKind};
@@ -358,28 +359,51 @@ pub fn table(s: &Sweep, metrics: &[String]) -> String {
     out
 }
 
-/// `iopsim sweep SCENARIO --vary KEY=VALUES ...`.
-pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let varies: Vec<Vary> = args
-        .vary
-        .iter()
-        .map(|a| parse_vary(a))
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
-    let base = super::load(args.scenario.as_ref(), &super::overrides(&args.run, &[]))?;
-    let points = grid(&varies);
-    let metrics = if args.metrics.is_empty() {
+/// A sweep loaded and checked at every point, ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The scenario without any point's values.
+    pub base: Scenario,
+    pub varies: Vec<Vary>,
+    /// Every point's values, first key slowest.
+    pub points: Vec<Vec<String>>,
+    /// Every point's scenario.
+    pub scenarios: Vec<Scenario>,
+    /// The metrics to show.
+    pub metrics: Vec<String>,
+    threads: usize,
+    quiet: bool,
+}
+
+/// A sweep run: its figures at every point, the metrics to show and the
+/// base scenario.
+#[derive(Debug, Clone)]
+pub struct Swept {
+    pub sweep: Sweep,
+    pub metrics: Vec<String>,
+    pub base: Scenario,
+}
+
+/// Loads every point of `req` and checks its metrics, before any run.
+pub fn plan(req: &SweepRequest) -> anyhow::Result<Plan> {
+    let base = req.scenario.load(&req.run.overrides(&[]))?;
+    let points = grid(&req.varies);
+    if let Some(v) = req.varies.iter().find(|v| v.values.is_empty()) {
+        anyhow::bail!("--vary {}: no values", v.key);
+    }
+    let metrics = if req.metrics.is_empty() {
         default_metrics(&base)
     } else {
-        args.metrics.clone()
+        req.metrics.clone()
     };
     // Load every point first, so a bad value is reported before hours of running.
     let mut scenarios = Vec::with_capacity(points.len());
     for p in &points {
-        let sets = super::overrides(&args.run, &point_sets(&varies, p));
-        let s = super::load(args.scenario.as_ref(), &sets)
-            .with_context(|| format!("at the point {}", point_sets(&varies, p).join(" ")))?;
+        let sets = req.run.overrides(&point_sets(&req.varies, p));
+        let s = req
+            .scenario
+            .load(&sets)
+            .with_context(|| format!("at the point {}", point_sets(&req.varies, p).join(" ")))?;
         scenarios.push(s);
     }
     let names = &crate::model::result::summary_names(&scenarios[0]);
@@ -391,69 +415,149 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
             );
         }
     }
-    // Before any run: may this sweep write its folder?
-    let claim = super::claim(
-        &args.run,
-        &format!("sweep-{}", base.name),
-        "sweep",
-        args.scenario.as_ref(),
-    )?;
-    let mut done = Vec::with_capacity(points.len());
-    // The first point's per-trial rows, kept for the paired differences;
-    // every other point's only while it is compared.
-    let mut first: Option<super::Run> = None;
-    for (i, (p, s)) in points.iter().zip(&scenarios).enumerate() {
-        let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
-        let run = super::run(s, args.run.threads, true, &label, args.run.quiet)?;
-        let paired = paired_with(first.as_ref().unwrap_or(&run), &run);
-        done.push(Point {
-            values: p.clone(),
-            metrics: run
-                .results
-                .summary_names
-                .iter()
-                .cloned()
-                .zip(run.results.summary.iter().copied())
-                .collect(),
-            paired,
-        });
-        if first.is_none() {
-            first = Some(run);
-        }
+    Ok(Plan {
+        base,
+        varies: req.varies.clone(),
+        points,
+        scenarios,
+        metrics,
+        threads: req.run.threads,
+        quiet: req.run.quiet,
+    })
+}
+
+impl Plan {
+    /// The folder name of this sweep's results, `sweep-<scenario>`.
+    pub fn dir_name(&self) -> String {
+        format!("sweep-{}", self.base.name)
     }
-    let sweep = Sweep::new(
-        &base.name,
-        varies,
-        done,
-        scenarios[0].simulation.trials,
-        scenarios[0].simulation.seed,
-    );
+
+    /// Runs every point, pairing each with the first.
+    pub fn run(self) -> anyhow::Result<Swept> {
+        let points = &self.points;
+        let mut done = Vec::with_capacity(points.len());
+        // The first point's per-trial rows, kept for the paired differences;
+        // every other point's only while it is compared.
+        let mut first: Option<super::Run> = None;
+        for (i, (p, s)) in points.iter().zip(&self.scenarios).enumerate() {
+            let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
+            let run = super::run(s, self.threads, true, &label, self.quiet)?;
+            let paired = paired_with(first.as_ref().unwrap_or(&run), &run);
+            done.push(Point {
+                values: p.clone(),
+                metrics: run
+                    .results
+                    .summary_names
+                    .iter()
+                    .cloned()
+                    .zip(run.results.summary.iter().copied())
+                    .collect(),
+                paired,
+            });
+            if first.is_none() {
+                first = Some(run);
+            }
+        }
+        let sweep = Sweep::new(
+            &self.base.name,
+            self.varies,
+            done,
+            self.scenarios[0].simulation.trials,
+            self.scenarios[0].simulation.seed,
+        );
+        Ok(Swept {
+            sweep,
+            metrics: self.metrics,
+            base: self.base,
+        })
+    }
+}
+
+/// The sweep `req` asks for, with nothing written.
+pub fn compute(req: &SweepRequest) -> anyhow::Result<Swept> {
+    plan(req)?.run()
+}
+
+/// Why a sweep with plots has none: more than two keys.
+pub fn plots_note(s: &Sweep) -> Option<&'static str> {
+    (s.varies.len() > 2)
+        .then_some("no plots: they show one key (line) or two (heatmap); see sweep.csv")
+}
+
+/// The files of a sweep's folder but `run.json`, in writing order:
+/// sweep.csv, the base scenario and, with `plots`, the plots (one or two
+/// keys) and report.html.
+pub fn files(w: &Swept, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![
+        ("sweep.csv".to_string(), csv(&w.sweep)?),
+        (
+            "scenario.toml".to_string(),
+            w.base.resolved_toml.clone().into_bytes(),
+        ),
+    ];
+    if plots {
+        let mut figures = Vec::new();
+        if plots_note(&w.sweep).is_none() {
+            figures = super::plots::sweep_figures(&w.sweep, &w.metrics)?;
+            for f in &figures {
+                files.push((format!("{}.png", f.stem), f.png.clone()));
+                files.push((format!("{}.svg", f.stem), f.svg.clone().into_bytes()));
+            }
+        }
+        let page = super::page::sweep(&w.sweep, &w.metrics, &w.base, &figures);
+        files.push(("report.html".to_string(), page.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Computes the sweep `req` asks for and writes its folder,
+/// `OUT/sweep-<scenario>/`, claimed before any run; returns the sweep and
+/// the folder.
+pub fn write(req: &SweepRequest) -> anyhow::Result<(Swept, std::path::PathBuf)> {
+    let started = (std::time::Instant::now(), std::time::SystemTime::now());
+    let plan = plan(req)?;
+    // Before any run: may this sweep write its folder?
+    let claim = super::claim(&req.output, &plan.dir_name(), "sweep", &req.scenario)?;
+    let swept = plan.run()?;
     let staging = claim.stage()?;
-    staging.write("sweep.csv", &csv(&sweep)?)?;
-    staging.write("scenario.toml", base.resolved_toml.as_bytes())?;
     staging.write(
         RUN_RECORD,
-        &super::record(&claim, &base, started).to_json()?,
+        &super::record(&claim, &swept.base, started).to_json()?,
     )?;
-    let mut note = None;
-    if !args.no_plots {
-        let mut figures = Vec::new();
-        if sweep.varies.len() <= 2 {
-            figures = super::plots::sweep_figures(&sweep, &metrics)?;
-            for f in &figures {
-                staging.write(&format!("{}.png", f.stem), &f.png)?;
-                staging.write(&format!("{}.svg", f.stem), f.svg.as_bytes())?;
-            }
-        } else {
-            note = Some("no plots: they show one key (line) or two (heatmap); see sweep.csv");
-        }
-        let page = super::page::sweep(&sweep, &metrics, &base, &figures);
-        staging.write("report.html", page.as_bytes())?;
+    for (name, bytes) in files(&swept, req.output.plots)? {
+        staging.write(&name, &bytes)?;
     }
     let dir = staging.commit()?;
-    print!("{}", table(&sweep, &metrics));
-    if let Some(n) = note {
-        println!("{n}");
+    Ok((swept, dir))
+}
+
+impl SweepArgs {
+    /// The request these arguments make; fails on a `--vary` that does not parse.
+    pub fn request(&self) -> anyhow::Result<SweepRequest> {
+        let varies: Vec<Vary> = self
+            .vary
+            .iter()
+            .map(|a| parse_vary(a))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?;
+        Ok(SweepRequest {
+            scenario: ScenarioSource::file(self.scenario.as_ref()),
+            varies,
+            metrics: self.metrics.clone(),
+            run: self.run.settings(),
+            output: self.run.output(self.no_plots),
+        })
+    }
+}
+
+/// `iopsim sweep SCENARIO --vary KEY=VALUES ...`.
+pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
+    let (swept, dir) = write(&args.request()?)?;
+    print!("{}", table(&swept.sweep, &swept.metrics));
+    if !args.no_plots {
+        if let Some(n) = plots_note(&swept.sweep) {
+            println!("{n}");
+        }
     }
     super::print_where(&dir, args.no_plots);
     Ok(())
