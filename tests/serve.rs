@@ -208,6 +208,17 @@ fn bad_requests_get_clear_errors() {
             400,
             "trials must be",
         ),
+        (
+            "POST",
+            "/api/run",
+            format!(
+                "{}\n[initial]\npatients_csv = \"/etc/passwd\"\n",
+                default_toml().replace("warmup_weeks = 26", "warmup_weeks = 0")
+            )
+            .into_bytes(),
+            422,
+            "initial.patients_csv: the planner reads no files",
+        ),
         ("GET", "/api/run", Vec::new(), 405, "method not allowed"),
         ("GET", "/etc/passwd", Vec::new(), 404, "no such page"),
         ("GET", "/../../etc/passwd", Vec::new(), 404, "no such page"),

@@ -343,8 +343,27 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
     }
 }
 
+/// Loads a scenario sent in a request. Nothing a request says may reach
+/// the file system, so a scenario that names a file (`[initial]
+/// patients_csv`) is refused before it is read.
 fn load(text: &str) -> Result<scenario::Scenario, ScenarioError> {
-    scenario::load_str(text, "the scenario sent", &[])
+    const ORIGIN: &str = "the scenario sent";
+    if let Ok(doc) = text.parse::<toml::Table>() {
+        let names_file = doc
+            .get("initial")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key("patients_csv"));
+        if names_file {
+            return Err(ScenarioError::Invalid {
+                origin: ORIGIN.to_string(),
+                problems: vec![scenario::Problem::new(
+                    "initial.patients_csv",
+                    "the planner reads no files: put the rows in [[initial.patients]] tables instead",
+                )],
+            });
+        }
+    }
+    scenario::load_str(text, ORIGIN, &[])
 }
 
 fn problems(e: &ScenarioError) -> Answer {
