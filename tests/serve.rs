@@ -161,6 +161,129 @@ fn the_page_and_the_api_answer() {
     );
 }
 
+/// The default with a second evening group (and a room for it).
+fn two_evening_groups() -> String {
+    const EVENING: &str = "groups = 1\ngroup_size = 12\nroom = \"group-room\"\nshare = 0.6";
+    assert_eq!(default_toml().matches(EVENING).count(), 1);
+    default_toml()
+        .replacen("name = \"midsize-adult-iop\"", "name = \"two-evening\"", 1)
+        .replacen(EVENING, &EVENING.replace("groups = 1", "groups = 2"), 1)
+        .replacen("seats = 14", "count = 2\nseats = 14", 1)
+}
+
+#[test]
+fn a_paired_comparison_gives_iopsim_compares_figures() {
+    let s = serve(&[]);
+    let alt = two_evening_groups();
+    let body = serde_json::json!({ "baseline": default_toml(), "alternative": alt }).to_string();
+    let (code, json) = http(
+        s.port,
+        "POST",
+        "/api/compare?trials=60",
+        &[],
+        body.as_bytes(),
+    );
+    assert_eq!(code, 200, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["labels"],
+        serde_json::json!(["midsize-adult-iop", "two-evening"])
+    );
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "iop.wait_days_p90")
+        .unwrap()
+        .clone();
+    assert_eq!(row["verdict"], "better", "{row}");
+
+    // The same two files through `iopsim compare`.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.toml"), default_toml()).unwrap();
+    std::fs::write(tmp.path().join("b.toml"), &alt).unwrap();
+    assert!(Command::new(env!("CARGO_BIN_EXE_iopsim"))
+        .current_dir(tmp.path())
+        .args([
+            "compare",
+            "a.toml",
+            "b.toml",
+            "--trials",
+            "60",
+            "--no-plots",
+            "-q"
+        ])
+        .status()
+        .unwrap()
+        .success());
+    let dir = std::fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let line: Vec<&str> = csv
+        .lines()
+        .find(|l| l.contains(",iop.wait_days_p90,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let col = |name: &str| -> f64 {
+        line[header.iter().position(|h| *h == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    for (json_key, csv_key) in [
+        ("difference", "diff_mean"),
+        ("baseline", "baseline_mean"),
+        ("alternative", "alternative_mean"),
+    ] {
+        let served = row[json_key].as_f64().unwrap();
+        assert!(
+            (served - col(csv_key)).abs() < 1e-6,
+            "{json_key}: {served} vs {}",
+            col(csv_key)
+        );
+    }
+    assert!((row["ci95"][1].as_f64().unwrap() - col("diff_ci95_high")).abs() < 1e-6);
+
+    // Bad comparisons.
+    for (body, want, words) in [
+        ("not json".to_string(), 400, "expected JSON"),
+        (
+            serde_json::json!({ "baseline": default_toml() }).to_string(),
+            400,
+            "'alternative' is missing",
+        ),
+        (
+            serde_json::json!({ "baseline": default_toml(), "alternative": "name = [" })
+                .to_string(),
+            422,
+            "the alternative has problems",
+        ),
+    ] {
+        let (code, text) = http(
+            s.port,
+            "POST",
+            "/api/compare?trials=10",
+            &[],
+            body.as_bytes(),
+        );
+        assert_eq!(code, want, "{text}");
+        assert!(text.contains(words), "{text}");
+    }
+    let (code, text) = http(
+        s.port,
+        "POST",
+        "/api/compare?trials=6000",
+        &[],
+        body.as_bytes(),
+    );
+    assert_eq!(code, 400, "{text}");
+}
+
 #[test]
 fn bad_requests_get_clear_errors() {
     let s = serve(&[]);

@@ -25,7 +25,10 @@
 //! - `GET /api/scenario`: the scenario the server was started with, as TOML;
 //! - `POST /api/check` with a scenario's TOML: its problems, in `check`'s words;
 //! - `POST /api/run?trials=N` with a scenario's TOML: every metric's
-//!   summary over the trials, or the scenario's problems (422).
+//!   summary over the trials, or the scenario's problems (422);
+//! - `POST /api/compare?trials=N` with `{"baseline": TOML, "alternative":
+//!   TOML}`: each metric's paired difference on common random numbers, its
+//!   95% interval and the share of trials the alternative is better in.
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +47,9 @@ use crate::trials::{self, RunOptions, RunResults};
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The most trials one run may ask for.
 pub const MAX_TRIALS: u32 = 20_000;
+/// The most trials a comparison may ask for (two runs, which the time
+/// limit cannot stop: the decisions have no stop hook yet).
+pub const MAX_COMPARE_TRIALS: u32 = 5_000;
 /// A run still going after this is stopped.
 pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Runs waiting for the one in progress, beyond which requests are told
@@ -321,26 +327,151 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
             },
         },
         (Method::Post, "/api/run") => {
-            let trials = match query(request.url(), "trials").map(str::parse::<u32>) {
-                None => None,
-                Some(Ok(t)) if (1..=MAX_TRIALS).contains(&t) => Some(t),
-                Some(_) => {
-                    return error(
-                        400,
-                        format!("trials must be a whole number from 1 to {MAX_TRIALS}"),
-                    )
-                }
+            let trials = match trials_query(request.url(), MAX_TRIALS) {
+                Ok(t) => t,
+                Err(a) => return a,
             };
             match body(request) {
                 Err(a) => a,
                 Ok(text) => run(shared, &text, trials),
             }
         }
-        (_, "/" | "/api/scenario" | "/api/check" | "/api/run") => {
+        (Method::Post, "/api/compare") => {
+            let trials = match trials_query(request.url(), MAX_COMPARE_TRIALS) {
+                Ok(t) => t,
+                Err(a) => return a,
+            };
+            match body(request) {
+                Err(a) => a,
+                Ok(text) => compare(shared, &text, trials),
+            }
+        }
+        (_, "/" | "/api/scenario" | "/api/check" | "/api/run" | "/api/compare") => {
             error(405, "method not allowed here")
         }
         _ => error(404, format!("no such page: {path}")),
     }
+}
+
+/// The `trials` query parameter, if given: 1 to `max`.
+fn trials_query(url: &str, max: u32) -> Result<Option<u32>, Answer> {
+    match query(url, "trials").map(str::parse::<u32>) {
+        None => Ok(None),
+        Some(Ok(t)) if (1..=max).contains(&t) => Ok(Some(t)),
+        Some(_) => Err(error(
+            400,
+            format!("trials must be a whole number from 1 to {max}"),
+        )),
+    }
+}
+
+/// Takes the run lock, or tells the client the queue is full.
+fn queue(shared: &Shared) -> Result<std::sync::MutexGuard<'_, ()>, Answer> {
+    if shared.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        return Err(error(
+            503,
+            "busy: too many runs waiting; try again in a moment",
+        ));
+    }
+    let guard = shared.run_lock.lock().unwrap_or_else(|p| p.into_inner());
+    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    Ok(guard)
+}
+
+/// A paired comparison of two scenarios sent as JSON, on common random
+/// numbers (the baseline's seed and trials), through the same code as
+/// `iopsim compare`.
+fn compare(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
+    use crate::decide::compare::compute;
+    use crate::decide::request::{CompareRequest, RunSettings, ScenarioSource};
+    let parsed: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                400,
+                format!("expected JSON {{\"baseline\": TOML, \"alternative\": TOML}}: {e}"),
+            )
+        }
+    };
+    let mut sources = Vec::new();
+    for key in ["baseline", "alternative"] {
+        let Some(toml) = parsed.get(key).and_then(Value::as_str) else {
+            return error(400, format!("'{key}' is missing or not a string of TOML"));
+        };
+        // The door of a run: problems first, and no files.
+        match load(toml) {
+            Ok(s) if trials.is_none() && s.simulation.trials > MAX_COMPARE_TRIALS => {
+                return error(
+                    400,
+                    format!(
+                        "the {key} asks for {} trials; a comparison runs at most {MAX_COMPARE_TRIALS} (give ?trials=)",
+                        s.simulation.trials
+                    ),
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return json_answer(
+                    422,
+                    &json!({ "error": format!("the {key} has problems"), "problems": problem_list(&e) }),
+                )
+            }
+        }
+        sources.push(ScenarioSource::Text {
+            origin: format!("the {key} sent"),
+            toml: toml.to_string(),
+        });
+    }
+    let req = CompareRequest {
+        scenarios: sources,
+        run: RunSettings {
+            trials,
+            threads: shared.config.threads,
+            quiet: true,
+            ..RunSettings::default()
+        },
+        output: Default::default(),
+    };
+    let guard = match queue(shared) {
+        Ok(g) => g,
+        Err(a) => return a,
+    };
+    let started = Instant::now();
+    let result = compute(&req);
+    drop(guard);
+    let c = match result {
+        Ok(c) => c,
+        Err(e) => return error(422, format!("{e:#}")),
+    };
+    let rows: Vec<Value> = c
+        .comparison
+        .rows
+        .iter()
+        .map(|r| {
+            let (verdict, _) = crate::decide::page::verdict(r.direction, &r.paired);
+            json!({
+                "metric": r.metric,
+                "baseline": finite(r.paired.base_mean),
+                "alternative": finite(r.paired.alt_mean),
+                "difference": finite(r.paired.diff.mean),
+                "ci95": [finite(r.paired.diff.ci95_low), finite(r.paired.diff.ci95_high)],
+                "share_better": finite(r.paired.share_better),
+                "verdict": verdict,
+            })
+        })
+        .collect();
+    json_answer(
+        200,
+        &json!({
+            "labels": c.comparison.labels,
+            "trials": c.comparison.trials,
+            "seed": c.comparison.seed,
+            "seconds": started.elapsed().as_secs_f64(),
+            "rows": rows,
+            "not_compared": c.comparison.not_compared,
+        }),
+    )
 }
 
 /// Loads a scenario sent in a request. Nothing a request says may reach
@@ -366,16 +497,19 @@ fn load(text: &str) -> Result<scenario::Scenario, ScenarioError> {
     scenario::load_str(text, ORIGIN, &[])
 }
 
-fn problems(e: &ScenarioError) -> Answer {
-    let list: Vec<String> = match e {
+fn problem_list(e: &ScenarioError) -> Vec<String> {
+    match e {
         ScenarioError::Invalid { problems, .. } => {
             problems.iter().map(ToString::to_string).collect()
         }
         other => vec![other.to_string()],
-    };
+    }
+}
+
+fn problems(e: &ScenarioError) -> Answer {
     json_answer(
         422,
-        &json!({ "error": "the scenario has problems", "problems": list }),
+        &json!({ "error": "the scenario has problems", "problems": problem_list(e) }),
     )
 }
 
@@ -397,12 +531,10 @@ fn run(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
             ),
         );
     }
-    if shared.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        shared.waiting.fetch_sub(1, Ordering::SeqCst);
-        return error(503, "busy: too many runs waiting; try again in a moment");
-    }
-    let guard = shared.run_lock.lock().unwrap_or_else(|p| p.into_inner());
-    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    let guard = match queue(shared) {
+        Ok(g) => g,
+        Err(a) => return a,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let watchdog = {
