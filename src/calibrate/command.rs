@@ -300,20 +300,9 @@ fn drop_growth_within_chance(
     episodes: &[records::Episode],
     period: Period,
 ) -> Result<Vec<String>, super::estimate::EstimateError> {
-    let steady: Vec<(String, Estimate)> = values
-        .iter()
-        .filter_map(|f| {
-            let stream = f
-                .key
-                .strip_prefix("referrals.")?
-                .strip_suffix(".growth_per_year")?;
-            match &f.value {
-                FittedValue::Number(e) if e.low <= 0.0 && 0.0 <= e.high => {
-                    Some((stream.to_string(), *e))
-                }
-                _ => None,
-            }
-        })
+    let steady: Vec<(String, Estimate)> = stream_numbers(values, "growth_per_year")
+        .into_iter()
+        .filter(|(_, e)| e.low <= 0.0 && 0.0 <= e.high)
         .collect();
     if steady.is_empty() {
         return Ok(Vec::new());
@@ -347,22 +336,31 @@ fn drop_growth_within_chance(
     Ok(notes)
 }
 
-/// Carries each stream's rate, fitted at the period's start, `years`
-/// forward with its fitted growth (`per_week` is the rate at `start_date`,
-/// which moves to the period's end).
-fn project_growth(values: &mut [Fitted], years: f64) {
-    let growth: Vec<(String, f64)> = values
+/// Each stream's fitted number at `referrals.<stream>.<leaf>`.
+fn stream_numbers(values: &[Fitted], leaf: &str) -> Vec<(String, Estimate)> {
+    values
         .iter()
         .filter_map(|f| {
             let stream = f
                 .key
                 .strip_prefix("referrals.")?
-                .strip_suffix(".growth_per_year")?;
+                .strip_suffix(leaf)?
+                .strip_suffix('.')?;
             match &f.value {
-                FittedValue::Number(e) => Some((stream.to_string(), e.value)),
+                FittedValue::Number(e) => Some((stream.to_string(), *e)),
                 _ => None,
             }
         })
+        .collect()
+}
+
+/// Carries each stream's rate, fitted at the period's start, `years`
+/// forward with its fitted growth (`per_week` is the rate at `start_date`,
+/// which moves to the period's end).
+fn project_growth(values: &mut [Fitted], years: f64) {
+    let growth: Vec<(String, f64)> = stream_numbers(values, "growth_per_year")
+        .into_iter()
+        .map(|(stream, e)| (stream, e.value))
         .collect();
     for (stream, g) in growth {
         let key = format!("referrals.{stream}.per_week");

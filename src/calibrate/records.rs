@@ -249,6 +249,21 @@ pub(crate) fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
+/// A row the csv reader could not read, as a problem on its line.
+pub(crate) fn row_problem(e: &csv::Error) -> Problem {
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        _ => format!("{e}"),
+    };
+    Problem {
+        line: e.position().map(|p| p.line()),
+        column: None,
+        message,
+    }
+}
+
 /// The header's problem if any column looks like it identifies a person
 /// ([`identifying_column`]): they are named, with their positions.
 pub(crate) fn identifying_problem(headers: &[String]) -> Option<Problem> {
@@ -389,18 +404,7 @@ pub fn read_str(file: &str, text: &str) -> Result<Records, RecordsError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line());
-                let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("{len} fields where the header has {expected_len}"),
-                    _ => format!("{e}"),
-                };
-                problems.push(Problem {
-                    line,
-                    column: None,
-                    message,
-                });
+                problems.push(row_problem(&e));
                 continue;
             }
         };

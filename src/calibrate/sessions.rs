@@ -153,17 +153,7 @@ pub fn read_str(file: &str, text: &str) -> Result<SessionRecords, RecordsError> 
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("{len} fields where the header has {expected_len}"),
-                    _ => format!("{e}"),
-                };
-                problems.push(Problem {
-                    line: e.position().map(|p| p.line()),
-                    column: None,
-                    message,
-                });
+                problems.push(records::row_problem(&e));
                 continue;
             }
         };

@@ -29,8 +29,8 @@ use crate::trials::RunResults;
 /// metric (`None` where the run lacks it).
 pub type Kept = BTreeMap<usize, Vec<Option<Vec<f64>>>>;
 
-/// The pages' CSS after the run report's.
-const STYLE: &str = r#"
+/// The pages' CSS after the run report's (the backtest page's too).
+pub const STYLE: &str = r#"
 .kind { text-transform: uppercase; letter-spacing: 0.06em; font-size: 0.8rem; color: var(--muted); margin: 0 0 6px; }
 h1.question { font-size: 1.6rem; }
 h1, h2, h3, p, li, figcaption, summary { overflow-wrap: anywhere; }

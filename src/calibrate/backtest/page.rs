@@ -18,28 +18,13 @@ use crate::report::plots::{render, style, Figure};
 use crate::stats::Summary;
 use crate::trials::{WaitHistogram, WAIT_BIN_DAYS};
 
-/// The page's CSS after the run report's (as the decision pages').
-const STYLE: &str = r#"
-.kind { text-transform: uppercase; letter-spacing: 0.06em; font-size: 0.8rem; color: var(--muted); margin: 0 0 6px; }
-h1.question { font-size: 1.6rem; }
-h1, h2, h3, p, li, figcaption, summary { overflow-wrap: anywhere; }
-.answer { background: #eef6ee; border-left: 4px solid #59a14f; padding: 8px 16px; margin: 14px 0 8px; font-size: 1.05rem; }
-.answer.none { background: var(--warn); border-left-color: var(--warn-line); }
-.answer p, .answer li { margin: 6px 0; }
-.answer ul { margin: 4px 0; padding-left: 20px; }
-td.out { color: #b3261e; font-weight: 600; }
-td.in { color: var(--muted); }
-details { margin: 12px 0; }
-details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
-.wide { max-width: 100%; overflow-x: auto; }
-img, svg { max-width: 100%; }
-@media (max-width: 600px) {
-  main { padding: 16px 12px 40px; }
-  h1.question { font-size: 1.3rem; }
-  .answer { padding: 6px 12px; font-size: 1rem; }
-  th, td { padding: 4px 6px; }
+/// The page's CSS: the decision pages', and its own week marks.
+fn style() -> String {
+    format!(
+        "{}td.out {{ color: #b3261e; font-weight: 600; }}\ntd.in {{ color: var(--muted); }}\n.wide {{ overflow-x: auto; }}\n",
+        crate::decide::page::STYLE
+    )
 }
-"#;
 
 /// The colour of the observed line and bars.
 const OBSERVED: plotters::style::RGBColor = style::LIMIT;
@@ -223,7 +208,7 @@ pub fn page(o: &Outcome, figures: &[Figure]) -> String {
             "{} back-tested on {} \u{2013} iopsim backtest",
             o.scenario.name, o.records_file
         ),
-        STYLE,
+        &style(),
     );
     let question = format!(
         "Does {} reproduce what the records show from {} to {}?",
