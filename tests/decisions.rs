@@ -51,7 +51,7 @@ fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
         decide::run(&s, 2, true, "a", true).unwrap(),
         decide::run(&s, 1, true, "b", true).unwrap(),
     ];
-    let c = compare(&["a".into(), "b".into()], &runs);
+    let c = compare(&["a".into(), "b".into()], &runs.iter().collect::<Vec<_>>());
     assert_eq!(c.rows.len(), runs[0].results.summary_names.len());
     assert!(c.not_compared.is_empty());
     for r in &c.rows {

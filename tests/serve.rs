@@ -277,7 +277,7 @@ fn a_paired_comparison_gives_iopsim_compares_figures() {
     let (code, text) = http(
         s.port,
         "POST",
-        "/api/compare?trials=6000",
+        "/api/compare?trials=20001",
         &[],
         body.as_bytes(),
     );

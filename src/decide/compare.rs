@@ -3,6 +3,7 @@
 //! alternative against the first (the baseline), trial by trial.
 
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context};
 
@@ -114,8 +115,8 @@ pub struct Comparison {
 
 /// Paired differences of every run against `runs[0]`, metric by metric in
 /// the baseline's order. Needs the per-trial rows of every run.
-pub fn compare(labels: &[String], runs: &[Run]) -> Comparison {
-    let base = &runs[0];
+pub fn compare(labels: &[String], runs: &[&Run]) -> Comparison {
+    let base = runs[0];
     let mut rows = Vec::new();
     let mut not_compared = Vec::new();
     for (alt_i, alt) in runs.iter().enumerate().skip(1) {
@@ -363,14 +364,19 @@ pub fn plan(req: &CompareRequest) -> anyhow::Result<Plan> {
 impl Plan {
     /// Runs every scenario and pairs each with the baseline.
     pub fn run(self) -> anyhow::Result<Compared> {
+        self.run_until(&AtomicBool::new(false))
+    }
+
+    /// [`Plan::run`], stopped early (an error) once `stop` is set.
+    pub fn run_until(self, stop: &AtomicBool) -> anyhow::Result<Compared> {
         let mut runs = Vec::new();
         for (label, s) in self.labels.iter().zip(&self.scenarios) {
             runs.push(
-                super::run(s, self.threads, true, label, self.quiet)
+                super::run_until(s, self.threads, true, label, self.quiet, stop)
                     .with_context(|| format!("running {label}"))?,
             );
         }
-        let comparison = compare(&self.labels, &runs);
+        let comparison = compare(&self.labels, &runs.iter().collect::<Vec<_>>());
         Ok(Compared {
             comparison,
             scenarios: self.scenarios,

@@ -19,6 +19,7 @@ pub mod words;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -162,11 +163,32 @@ pub fn run(
     label: &str,
     quiet: bool,
 ) -> anyhow::Result<Run> {
+    run_until(
+        scenario,
+        threads,
+        keep_rows,
+        label,
+        quiet,
+        &AtomicBool::new(false),
+    )
+}
+
+/// [`run`], stopped early (an error, [`trials::Stopped`]) once `stop` is
+/// set: a page's newer change, or a time limit.
+pub fn run_until(
+    scenario: &Scenario,
+    threads: usize,
+    keep_rows: bool,
+    label: &str,
+    quiet: bool,
+    stop: &AtomicBool,
+) -> anyhow::Result<Run> {
     let pb = progress_bar(u64::from(scenario.simulation.trials), label, quiet);
     let mut rows = Vec::new();
-    let results = trials::run(
+    let results = trials::run_until(
         scenario,
         &RunOptions { threads },
+        stop,
         &mut |trial, row| {
             if keep_rows {
                 debug_assert_eq!(trial as usize, rows.len(), "trials arrive in order");

@@ -990,7 +990,7 @@ fn pct_words(x: f64) -> String {
 }
 
 /// Why a value fails a target, in words.
-fn why_not_words(t: &Target, c: &Check) -> String {
+pub fn why_not_words(t: &Target, c: &Check) -> String {
     let w = words::metric(&t.metric);
     let stat = stat_words(t);
     let side = if t.op.is_upper() { "upper" } else { "lower" };

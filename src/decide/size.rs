@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context};
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -592,6 +593,11 @@ impl Plan {
 
     /// Runs the search.
     pub fn run(self) -> anyhow::Result<Found> {
+        self.run_until(&AtomicBool::new(false))
+    }
+
+    /// [`Plan::run`], stopped early (an error) once `stop` is set.
+    pub fn run_until(self, stop: &AtomicBool) -> anyhow::Result<Found> {
         let run = &self.request.run;
         // The key metrics of every value run, per trial, for the page's
         // paired differences next to the answer.
@@ -604,7 +610,7 @@ impl Plan {
             |i| {
                 let s = self.load_at(i)?;
                 let label = format!("{} = {}", self.vary.key, self.vary.values[i]);
-                let r = super::run(&s, run.threads, true, &label, run.quiet)?;
+                let r = super::run_until(&s, run.threads, true, &label, run.quiet, stop)?;
                 kept.insert(i, self.keys.iter().map(|m| r.column(m)).collect());
                 let columns = self
                     .targets

@@ -355,6 +355,11 @@ pub fn key(key: &str) -> (String, bool) {
         "slots_per_person" => ("slots per person", "", false),
         "per_day" => ("rate per day", "money", false),
         "per_hour" => ("rate per hour", "money", false),
+        "salary_per_fte_year" => ("salary per FTE-year", "money", false),
+        "per_diem_per_hour" => ("per-diem rate per hour", "money", false),
+        "intake_fee" => ("intake fee", "money", false),
+        "individual_fee" => ("individual session fee", "money", false),
+        "overhead_per_week" => ("overhead per week", "money", false),
         other => (other, "", false),
     };
     let what = what.replace('_', " ");

@@ -28,15 +28,8 @@ pub struct Figure {
 
 /// Draws one chart as SVG and as PNG.
 pub fn render(chart: Chart) -> anyhow::Result<Figure> {
-    style::register_fonts()?;
+    let svg = render_svg(&chart)?;
     let size = draw::size(&chart);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw::draw(&chart, &root).with_context(|| format!("drawing {}.svg", chart.stem))?;
-        root.present()
-            .with_context(|| format!("drawing {}.svg", chart.stem))?;
-    }
     let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = raster::Canvas::new(&mut rgb, size)?.into_drawing_area();
@@ -46,6 +39,21 @@ pub fn render(chart: Chart) -> anyhow::Result<Figure> {
     }
     let png = encode_png(&rgb, size).with_context(|| format!("encoding {}.png", chart.stem))?;
     Ok(Figure { chart, svg, png })
+}
+
+/// Draws one chart as an SVG document only (the planner's page shows
+/// these; the run report and its files take [`render`]'s SVG, the same).
+pub fn render_svg(chart: &Chart) -> anyhow::Result<String> {
+    style::register_fonts()?;
+    let size = draw::size(chart);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw::draw(chart, &root).with_context(|| format!("drawing {}.svg", chart.stem))?;
+        root.present()
+            .with_context(|| format!("drawing {}.svg", chart.stem))?;
+    }
+    Ok(svg)
 }
 
 /// Encodes an RGB buffer as PNG (also used by the decision charts).

@@ -4,6 +4,7 @@
 //!
 //! The language is documented for program directors in `docs/scenario.md`.
 
+pub mod edit;
 mod error;
 pub mod limits;
 mod overrides;

@@ -79,7 +79,7 @@ pub fn parse_value(text: &str) -> Value {
 }
 
 /// The key that names elements of an array of tables, by the array's key.
-fn element_name_key(array_key: &str) -> Option<&'static str> {
+pub(crate) fn element_name_key(array_key: &str) -> Option<&'static str> {
     match array_key {
         "staff" => Some("role"),
         "workload" | "phases" => None,

@@ -30,10 +30,14 @@
 //!   TOML}`: each metric's paired difference on common random numbers, its
 //!   95% interval and the share of trials the alternative is better in.
 
+pub mod levers;
+pub mod planner;
+
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,9 +51,6 @@ use crate::trials::{self, RunOptions, RunResults};
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The most trials one run may ask for.
 pub const MAX_TRIALS: u32 = 20_000;
-/// The most trials a comparison may ask for (two runs, which the time
-/// limit cannot stop: the decisions have no stop hook yet).
-pub const MAX_COMPARE_TRIALS: u32 = 5_000;
 /// A run still going after this is stopped.
 pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Runs waiting for the one in progress, beyond which requests are told
@@ -81,7 +82,22 @@ struct Shared {
     origins: Vec<String>,
     run_lock: Mutex<()>,
     waiting: AtomicUsize,
+    /// Each page's run in progress or waiting, so that a newer change of
+    /// the page stops the older run (at most one entry per request thread).
+    pages: Mutex<HashMap<String, Arc<Job>>>,
+    memory: planner::Memory,
 }
+
+/// A run in progress: the flag that stops it and why it was set.
+#[derive(Default)]
+struct Job {
+    stop: AtomicBool,
+    why: AtomicU8,
+}
+
+/// Why a job was stopped.
+const SUPERSEDED: u8 = 1;
+const TIMED_OUT: u8 = 2;
 
 /// A started server: its address and the handle that stops it.
 pub struct Running {
@@ -153,6 +169,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         origins,
         run_lock: Mutex::new(()),
         waiting: AtomicUsize::new(0),
+        pages: Mutex::new(HashMap::new()),
+        memory: planner::Memory::default(),
     });
     let server = Arc::new(server);
     let workers = (0..WORKERS)
@@ -178,6 +196,8 @@ struct Answer {
     status: u16,
     body: String,
     content_type: &'static str,
+    /// A file name: the answer is a download.
+    download: Option<String>,
 }
 
 fn json_answer(status: u16, v: &Value) -> Answer {
@@ -185,6 +205,16 @@ fn json_answer(status: u16, v: &Value) -> Answer {
         status,
         body: v.to_string(),
         content_type: "application/json; charset=utf-8",
+        download: None,
+    }
+}
+
+fn asset(body: &str, content_type: &'static str) -> Answer {
+    Answer {
+        status: 200,
+        body: body.to_string(),
+        content_type,
+        download: None,
     }
 }
 
@@ -245,7 +275,13 @@ fn admit(shared: &Shared, request: &Request) -> Result<(), Answer> {
             ));
         }
     }
-    if let Some(token) = &shared.config.token {
+    // The page's script and style are the same for everyone and hold no
+    // secret: a `<script src>` cannot send the token.
+    let path = request.url().split('?').next().unwrap_or("");
+    let public = *request.method() == Method::Get
+        && path != "/"
+        && ASSETS.iter().any(|(p, _, _)| *p == path);
+    if let (Some(token), false) = (&shared.config.token, public) {
         let bearer = header(request, "Authorization").and_then(|v| v.strip_prefix("Bearer "));
         let given = bearer.or_else(|| query(request.url(), "token"));
         if !given.is_some_and(|g| same_token(g, token)) {
@@ -289,6 +325,12 @@ fn handle(shared: &Shared, mut request: Request) {
         Ok(()) => route(shared, &mut request),
     };
     let mut response = Response::from_string(answer.body).with_status_code(answer.status);
+    if let Some(name) = &answer.download {
+        let value = format!("attachment; filename=\"{name}\"");
+        if let Ok(h) = Header::from_bytes(&b"Content-Disposition"[..], value.as_bytes()) {
+            response.add_header(h);
+        }
+    }
     for (k, v) in [
         ("Content-Type", answer.content_type),
         ("Cache-Control", "no-store"),
@@ -296,7 +338,7 @@ fn handle(shared: &Shared, mut request: Request) {
         ("Referrer-Policy", "no-referrer"),
         (
             "Content-Security-Policy",
-            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src data: blob:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
         ),
     ] {
         if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
@@ -307,18 +349,29 @@ fn handle(shared: &Shared, mut request: Request) {
 }
 
 fn route(shared: &Shared, request: &mut Request) -> Answer {
-    let path = request.url().split('?').next().unwrap_or("").to_string();
-    match (request.method(), path.as_str()) {
-        (Method::Get, "/") => Answer {
-            status: 200,
-            body: PAGE.to_string(),
-            content_type: "text/html; charset=utf-8",
-        },
+    let url = request.url().to_string();
+    let path = url.split('?').next().unwrap_or("").to_string();
+    let method = request.method().clone();
+    if let Some((_, body, kind)) = ASSETS.iter().find(|(p, _, _)| *p == path) {
+        return match method {
+            Method::Get => asset(body, kind),
+            _ => error(405, "method not allowed here"),
+        };
+    }
+    let page = match page_query(&url) {
+        Ok(p) => p,
+        Err(a) => return a,
+    };
+    match (method, path.as_str()) {
         (Method::Get, "/api/scenario") => Answer {
             status: 200,
             body: shared.config.scenario.clone(),
             content_type: "text/plain; charset=utf-8",
+            download: None,
         },
+        (Method::Get, p) if p.starts_with("/api/results/") => {
+            planner::file(shared, &p["/api/results/".len()..])
+        }
         (Method::Post, "/api/check") => match body(request) {
             Err(a) => a,
             Ok(text) => match load(&text) {
@@ -326,30 +379,65 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
                 Err(e) => problems(&e),
             },
         },
+        (Method::Post, "/api/levers") => match body(request) {
+            Err(a) => a,
+            Ok(text) => planner::levers(&text),
+        },
         (Method::Post, "/api/run") => {
-            let trials = match trials_query(request.url(), MAX_TRIALS) {
+            let trials = match trials_query(&url, MAX_TRIALS) {
                 Ok(t) => t,
                 Err(a) => return a,
             };
             match body(request) {
                 Err(a) => a,
-                Ok(text) => run(shared, &text, trials),
+                // The page's form: JSON with the scenario and its changes.
+                Ok(text) if text.trim_start().starts_with('{') => {
+                    planner::run(shared, &text, page.as_deref())
+                }
+                Ok(text) => run(shared, &text, trials, page.as_deref()),
             }
         }
+        (Method::Post, "/api/size") => match body(request) {
+            Err(a) => a,
+            Ok(text) => planner::size(shared, &text, page.as_deref()),
+        },
         (Method::Post, "/api/compare") => {
-            let trials = match trials_query(request.url(), MAX_COMPARE_TRIALS) {
+            let trials = match trials_query(&url, MAX_TRIALS) {
                 Ok(t) => t,
                 Err(a) => return a,
             };
             match body(request) {
                 Err(a) => a,
-                Ok(text) => compare(shared, &text, trials),
+                Ok(text) => compare(shared, &text, trials, page.as_deref()),
             }
         }
-        (_, "/" | "/api/scenario" | "/api/check" | "/api/run" | "/api/compare") => {
-            error(405, "method not allowed here")
-        }
+        (
+            _,
+            "/api/scenario" | "/api/check" | "/api/levers" | "/api/run" | "/api/size"
+            | "/api/compare",
+        ) => error(405, "method not allowed here"),
+        (_, p) if p.starts_with("/api/results/") => error(405, "method not allowed here"),
         _ => error(404, format!("no such page: {path}")),
+    }
+}
+
+/// The `page` query parameter: the page a run is for, so that its newer
+/// change stops its older run. Letters, digits, `-` and `_`, at most 64.
+fn page_query(url: &str) -> Result<Option<String>, Answer> {
+    match query(url, "page") {
+        None => Ok(None),
+        Some(p)
+            if !p.is_empty()
+                && p.len() <= 64
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(p.to_string()))
+        }
+        Some(_) => Err(error(
+            400,
+            "page must be 1 to 64 letters, digits, '-' or '_'",
+        )),
     }
 }
 
@@ -379,11 +467,79 @@ fn queue(shared: &Shared) -> Result<std::sync::MutexGuard<'_, ()>, Answer> {
     Ok(guard)
 }
 
+/// Runs `work` as a job: in the queue, one at a time, stopped by the time
+/// limit or, when it is for a `page`, by that page's next request (the
+/// newer change wins). `work` gets the stop flag to pass to its runs.
+fn guarded<T>(
+    shared: &Shared,
+    page: Option<&str>,
+    work: impl FnOnce(&AtomicBool) -> anyhow::Result<T>,
+) -> Result<T, Answer> {
+    let job = Arc::new(Job::default());
+    if let Some(p) = page {
+        let mut pages = shared.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(older) = pages.insert(p.to_string(), Arc::clone(&job)) {
+            older.why.store(SUPERSEDED, Ordering::SeqCst);
+            older.stop.store(true, Ordering::SeqCst);
+        }
+    }
+    let result = (|| {
+        let guard = queue(shared)?;
+        if job.stop.load(Ordering::SeqCst) {
+            return Err(superseded());
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let (job, done) = (Arc::clone(&job), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                while !done.load(Ordering::Relaxed) && !job.stop.load(Ordering::Relaxed) {
+                    if started.elapsed() >= TIME_LIMIT {
+                        job.why.store(TIMED_OUT, Ordering::SeqCst);
+                        job.stop.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        let result = work(&job.stop);
+        done.store(true, Ordering::Relaxed);
+        let _ = watchdog.join();
+        drop(guard);
+        result.map_err(|e| match job.why.load(Ordering::SeqCst) {
+            SUPERSEDED => superseded(),
+            TIMED_OUT => error(
+                503,
+                format!(
+                    "the run took longer than {} s and was stopped ({e}); ask for fewer trials",
+                    TIME_LIMIT.as_secs()
+                ),
+            ),
+            _ => error(422, format!("{e:#}")),
+        })
+    })();
+    if let Some(p) = page {
+        let mut pages = shared.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if pages.get(p).is_some_and(|j| Arc::ptr_eq(j, &job)) {
+            pages.remove(p);
+        }
+    }
+    result
+}
+
+fn superseded() -> Answer {
+    json_answer(
+        409,
+        &json!({ "error": "stopped: a newer change from the same page replaced this run", "superseded": true }),
+    )
+}
+
 /// A paired comparison of two scenarios sent as JSON, on common random
 /// numbers (the baseline's seed and trials), through the same code as
 /// `iopsim compare`.
-fn compare(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
-    use crate::decide::compare::compute;
+fn compare(shared: &Shared, text: &str, trials: Option<u32>, page: Option<&str>) -> Answer {
+    use crate::decide::compare::plan;
     use crate::decide::request::{CompareRequest, RunSettings, ScenarioSource};
     let parsed: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -401,11 +557,11 @@ fn compare(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
         };
         // The door of a run: problems first, and no files.
         match load(toml) {
-            Ok(s) if trials.is_none() && s.simulation.trials > MAX_COMPARE_TRIALS => {
+            Ok(s) if trials.is_none() && s.simulation.trials > MAX_TRIALS => {
                 return error(
                     400,
                     format!(
-                        "the {key} asks for {} trials; a comparison runs at most {MAX_COMPARE_TRIALS} (give ?trials=)",
+                        "the {key} asks for {} trials; the planner runs at most {MAX_TRIALS} (give ?trials=)",
                         s.simulation.trials
                     ),
                 )
@@ -433,16 +589,14 @@ fn compare(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
         },
         output: Default::default(),
     };
-    let guard = match queue(shared) {
-        Ok(g) => g,
-        Err(a) => return a,
+    let plan = match plan(&req) {
+        Ok(p) => p,
+        Err(e) => return error(422, format!("{e:#}")),
     };
     let started = Instant::now();
-    let result = compute(&req);
-    drop(guard);
-    let c = match result {
+    let c = match guarded(shared, page, |stop| plan.run_until(stop)) {
         Ok(c) => c,
-        Err(e) => return error(422, format!("{e:#}")),
+        Err(a) => return a,
     };
     let rows: Vec<Value> = c
         .comparison
@@ -514,7 +668,7 @@ fn problems(e: &ScenarioError) -> Answer {
 }
 
 /// Runs a scenario, one run at a time, within the time limit.
-fn run(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
+fn run(shared: &Shared, text: &str, trials: Option<u32>, page: Option<&str>) -> Answer {
     let mut s = match load(text) {
         Ok(s) => s,
         Err(e) => return problems(&e),
@@ -531,54 +685,36 @@ fn run(shared: &Shared, text: &str, trials: Option<u32>) -> Answer {
             ),
         );
     }
-    let guard = match queue(shared) {
-        Ok(g) => g,
-        Err(a) => return a,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
-        std::thread::spawn(move || {
-            let started = Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                if started.elapsed() >= TIME_LIMIT {
-                    stop.store(true, Ordering::Relaxed);
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
     let started = Instant::now();
-    let result = trials::run_until(
-        &s,
-        &RunOptions {
-            threads: shared.config.threads,
-        },
-        &stop,
-        &mut |_, _| Ok(()),
-        &mut |_| {},
-    );
-    done.store(true, Ordering::Relaxed);
-    let _ = watchdog.join();
-    drop(guard);
-    match result {
+    let threads = shared.config.threads;
+    match guarded(shared, page, |stop| {
+        trials::run_until(
+            &s,
+            &RunOptions { threads },
+            stop,
+            &mut |_, _| Ok(()),
+            &mut |_| {},
+        )
+    }) {
         Ok(r) => json_answer(200, &results_json(&r, started.elapsed())),
-        Err(e) if stop.load(Ordering::Relaxed) => error(
-            503,
-            format!(
-                "the run took longer than {} s and was stopped ({e}); ask for fewer trials",
-                TIME_LIMIT.as_secs()
-            ),
-        ),
-        Err(e) => error(500, format!("the run failed: {e:#}")),
+        Err(a) => a,
     }
 }
 
 fn results_json(r: &RunResults, took: Duration) -> Value {
-    let metrics: Vec<Value> = r
-        .summary_names
+    json!({
+        "scenario": r.scenario_name,
+        "trials": r.trials,
+        "weeks": r.weeks,
+        "seed": r.seed,
+        "seconds": took.as_secs_f64(),
+        "metrics": metrics_json(r),
+    })
+}
+
+/// Every metric's summary over the trials, as summary.csv has them.
+fn metrics_json(r: &RunResults) -> Vec<Value> {
+    r.summary_names
         .iter()
         .zip(&r.summary)
         .map(|(name, s)| {
@@ -591,15 +727,7 @@ fn results_json(r: &RunResults, took: Duration) -> Value {
                 "p95": finite(s.p95),
             })
         })
-        .collect();
-    json!({
-        "scenario": r.scenario_name,
-        "trials": r.trials,
-        "weeks": r.weeks,
-        "seed": r.seed,
-        "seconds": took.as_secs_f64(),
-        "metrics": metrics,
-    })
+        .collect()
 }
 
 /// JSON has no NaN or infinity: those become null.
@@ -626,9 +754,25 @@ pub fn scenario_text(path: Option<&PathBuf>) -> anyhow::Result<(String, String)>
     }
 }
 
-/// The page: the scenario's text, a run button and the key figures. Plain
-/// HTML and a small script, all in the binary: no network needed.
-const PAGE: &str = include_str!("page.html");
+/// The page, its script and its style: plain HTML, CSS and a small
+/// script, all in the binary (no network, no CDN, no web font).
+const ASSETS: [(&str, &str, &str); 3] = [
+    (
+        "/",
+        include_str!("page/index.html"),
+        "text/html; charset=utf-8",
+    ),
+    (
+        "/planner.js",
+        include_str!("page/planner.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "/planner.css",
+        include_str!("page/planner.css"),
+        "text/css; charset=utf-8",
+    ),
+];
 
 /// `iopsim serve`.
 pub fn command(args: &crate::cli::ServeArgs) -> anyhow::Result<()> {
