@@ -47,11 +47,11 @@ const SHORT: [&str; 3] = [
 #[test]
 fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
     let s = load(DEFAULT_TOML, &SHORT);
-    let runs = vec![
+    let runs = [
         decide::run(&s, 2, true, "a", true).unwrap(),
         decide::run(&s, 1, true, "b", true).unwrap(),
     ];
-    let c = compare(&["a".into(), "b".into()], &runs.iter().collect::<Vec<_>>());
+    let c = compare(&["a".into(), "b".into()], &[&runs[0], &runs[1]]);
     assert_eq!(c.rows.len(), runs[0].results.summary_names.len());
     assert!(c.not_compared.is_empty());
     for r in &c.rows {

@@ -47,7 +47,7 @@ pub enum Kept {
     Run {
         /// The scenario as run (the page's text with its changes).
         toml: String,
-        run: Run,
+        run: Box<Run>,
     },
     Size(Box<Found>),
 }
@@ -374,7 +374,7 @@ pub(super) fn run(shared: &Shared, body: &str, page_id: Option<&str>) -> Answer 
     });
     let id = shared.memory.keep(Kept::Run {
         toml: current.toml,
-        run,
+        run: Box::new(run),
     });
     let mut answer = answer;
     answer["id"] = json!(id);
