@@ -40,8 +40,9 @@ pub enum Command {
     /// (docs/calibration.md) and write the scenario, every fitted number
     /// commented with its 95% interval and the count it rests on.
     Fit(FitArgs),
-    /// Start the planner: a local web server for running a scenario from a
-    /// page (listens on 127.0.0.1 unless told otherwise).
+    /// Start the planner: a local web page of levers that reruns the
+    /// scenario on every change, with a pinned baseline's paired
+    /// differences (listens on 127.0.0.1 unless told otherwise).
     Serve(ServeArgs),
     /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
     /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.

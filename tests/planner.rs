@@ -64,6 +64,15 @@ fn driver() -> Option<Driver> {
     d
 }
 
+/// A server and the page open on it at desktop width, its first run shown.
+fn open(d: &Driver) -> (Serve, Session, u64) {
+    let server = serve();
+    let s = d.session(1366, 1000);
+    s.goto(&server.url);
+    let first = wait_run(&s, 0);
+    (server, s, first)
+}
+
 const LONG: Duration = Duration::from_secs(60);
 
 /// The number of the run the page shows (its `data-run`), 0 before the first.
@@ -174,10 +183,7 @@ fn a_director_moves_levers_pins_a_baseline_asks_what_is_needed_and_downloads_the
     let Some(d) = driver() else {
         return;
     };
-    let server = serve();
-    let s = d.session(1366, 1000);
-    s.goto(&server.url);
-    let first = wait_run(&s, 0);
+    let (_server, s, first) = open(&d);
     let (evening_before, diff) = figure(&s, "iop.evening.wait_days_p90");
     assert!(diff.is_none(), "no baseline yet, no change column");
     assert!(
@@ -354,10 +360,7 @@ fn keyboard_alone_reaches_every_part_and_the_page_fits_a_phone() {
     let Some(d) = driver() else {
         return;
     };
-    let server = serve();
-    let s = d.session(1366, 1000);
-    s.goto(&server.url);
-    let first = wait_run(&s, 0);
+    let (_server, s, first) = open(&d);
     // Tab from the top: the trials, the views, the levers, in page order.
     s.execute("document.activeElement.blur(); window.focus();", vec![]);
     let mut seen = Vec::new();

@@ -30,6 +30,10 @@ use crate::trials::RunResults;
 const KEPT_RESULTS: usize = 8;
 /// Baseline runs kept for pairing (the most recent).
 const KEPT_BASELINES: usize = 4;
+/// The most per-trial data the kept runs, and the kept baselines, may
+/// hold (each); the newest is kept whatever its size. At 1,000 trials a
+/// run's rows take about 0.6 MB, at 20,000 about 12 MB.
+const KEPT_BYTES: usize = 48 << 20;
 /// The most values one "what do I need" search may list.
 const MAX_SIZE_VALUES: usize = 200;
 
@@ -52,14 +56,39 @@ pub enum Kept {
     Size(Box<Found>),
 }
 
+/// The bytes of a run's per-trial rows.
+fn rows_bytes(run: &Run) -> usize {
+    run.rows.iter().map(|r| r.len() * 8 + 24).sum()
+}
+
+impl Kept {
+    /// About the bytes it holds (its per-trial data).
+    fn bytes(&self) -> usize {
+        match self {
+            Kept::Run { toml, run } => toml.len() + rows_bytes(run),
+            Kept::Size(found) => found
+                .kept
+                .values()
+                .flatten()
+                .map(|c| c.as_ref().map_or(0, |c| c.len() * 8))
+                .sum(),
+        }
+    }
+}
+
+/// Drops the oldest entries beyond `count` or `bytes`, keeping the newest.
+fn trim<T>(list: &mut VecDeque<T>, count: usize, bytes: usize, size: impl Fn(&T) -> usize) {
+    while list.len() > 1 && (list.len() > count || list.iter().map(&size).sum::<usize>() > bytes) {
+        list.pop_front();
+    }
+}
+
 impl Memory {
     fn keep(&self, kept: Kept) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let mut results = self.results.lock().unwrap_or_else(|p| p.into_inner());
         results.push_back((id, Arc::new(kept)));
-        while results.len() > KEPT_RESULTS {
-            results.pop_front();
-        }
+        trim(&mut results, KEPT_RESULTS, KEPT_BYTES, |(_, k)| k.bytes());
         id
     }
 
@@ -80,9 +109,7 @@ impl Memory {
         let mut b = self.baselines.lock().unwrap_or_else(|p| p.into_inner());
         b.retain(|(k, _)| *k != key);
         b.push_back((key, run));
-        while b.len() > KEPT_BASELINES {
-            b.pop_front();
-        }
+        trim(&mut b, KEPT_BASELINES, KEPT_BYTES, |(_, r)| rows_bytes(r));
     }
 }
 
@@ -154,8 +181,12 @@ fn sent(v: &Value, who: &str) -> Result<Sent, Answer> {
     Ok(Sent { toml, scenario })
 }
 
-fn parse_json(text: &str, form: &str) -> Result<Value, Answer> {
-    serde_json::from_str(text).map_err(|e| error(400, format!("expected JSON {form}: {e}")))
+/// The page's JSON (`form` says what is expected) and the scenario it sends.
+fn read(text: &str, form: &str) -> Result<(Value, Sent), Answer> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| error(400, format!("expected JSON {form}: {e}")))?;
+    let current = sent(&v, "the scenario")?;
+    Ok((v, current))
 }
 
 /// The metrics the page shows as key figures: the decision pages' key
@@ -285,12 +316,8 @@ pub(super) fn levers(text: &str) -> Answer {
 /// "baseline": {"scenario": TOML, "set": [...]}}` (baseline optional).
 pub(super) fn run(shared: &Shared, body: &str, page_id: Option<&str>) -> Answer {
     let form = "{\"scenario\": TOML, \"set\": [KEY=VALUE, ...], \"baseline\": {...}}";
-    let v = match parse_json(body, form) {
-        Ok(v) => v,
-        Err(a) => return a,
-    };
-    let current = match sent(&v, "the scenario") {
-        Ok(s) => s,
+    let (v, current) = match read(body, form) {
+        Ok(x) => x,
         Err(a) => return a,
     };
     let baseline = match v.get("baseline") {
@@ -387,12 +414,8 @@ pub(super) fn run(shared: &Shared, body: &str, page_id: Option<&str>) -> Answer 
 /// of KEY meeting the target with 95% confidence, through `size`.
 pub(super) fn size(shared: &Shared, body: &str, page_id: Option<&str>) -> Answer {
     let form = "{\"scenario\": TOML, \"set\": [...], \"key\": KEY, \"values\": [numbers], \"target\": \"METRIC STAT OP VALUE\"}";
-    let v = match parse_json(body, form) {
-        Ok(v) => v,
-        Err(a) => return a,
-    };
-    let current = match sent(&v, "the scenario") {
-        Ok(s) => s,
+    let (v, current) = match read(body, form) {
+        Ok(x) => x,
         Err(a) => return a,
     };
     let Some(key) = v.get("key").and_then(Value::as_str) else {
@@ -526,7 +549,7 @@ pub(super) fn file(shared: &Shared, path: &str) -> Answer {
     let Some(kept) = id.parse().ok().and_then(|id| shared.memory.get(id)) else {
         return error(
             404,
-            format!("no results {id} here: only the last {KEPT_RESULTS} runs are kept; run again"),
+            format!("no results {id} here: only the last few runs are kept (at most {KEPT_RESULTS}); run again"),
         );
     };
     let bytes: anyhow::Result<Option<(Vec<u8>, &'static str)>> = match (&*kept, name) {
@@ -594,4 +617,27 @@ fn trials_csv(run: &Run) -> anyhow::Result<Vec<u8>> {
         w.row(t as u64, row)?;
     }
     w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_keeps_the_newest_within_count_and_bytes() {
+        let mut list: VecDeque<usize> = VecDeque::new();
+        for size in [10, 10, 10, 10] {
+            list.push_back(size);
+            trim(&mut list, 3, 25, |s| *s);
+        }
+        assert_eq!(list.len(), 2, "25 bytes hold two of 10");
+        list.push_back(100);
+        trim(&mut list, 3, 25, |s| *s);
+        assert_eq!(list, [100], "the newest stays whatever its size");
+        for _ in 0..5 {
+            list.push_back(1);
+            trim(&mut list, 3, 1000, |s| *s);
+        }
+        assert_eq!(list.len(), 3, "at most the count");
+    }
 }
