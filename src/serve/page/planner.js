@@ -111,9 +111,10 @@
     var v = currentValue(lever);
     input.value = share ? round(v * 100, 6) : v;
     function read() {
-      if (input.value === '' || !input.checkValidity()) { return null; }
+      // Any number in range: a value between the arrows' steps is fine.
+      if (input.value === '' || input.validity.badInput) { return null; }
       var x = Number(input.value);
-      if (!isFinite(x)) { return null; }
+      if (!isFinite(x) || x < Number(input.min) || x > Number(input.max)) { return null; }
       if (lever.kind === 'int') { x = Math.round(x); }
       return share ? round(x / 100, 8) : x;
     }
