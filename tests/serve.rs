@@ -1114,7 +1114,10 @@ fn results_of_runs_not_kept_files_not_there_and_other_methods() {
         b"",
     );
     assert_eq!(code, 404, "{text}");
-    assert!(text.contains("only the last 8"), "{text}");
+    assert!(
+        text.contains("runs are kept") && text.contains("run again"),
+        "{text}"
+    );
     let (code, _) = http(
         s.port,
         "GET",
