@@ -275,7 +275,7 @@ fn a_director_moves_levers_pins_a_baseline_asks_what_is_needed_and_downloads_the
         .unwrap()
         .to_string();
     assert!(
-        sentence.starts_with("The smallest evening groups that meets the target"),
+        sentence.starts_with("The smallest value of evening groups that meets the target"),
         "{sentence}"
     );
     let rows = s.find_all("#need-answer tr").len();

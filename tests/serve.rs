@@ -503,6 +503,20 @@ fn beyond_loopback_a_token_is_required() {
         b"",
     );
     assert_eq!(code, 200);
+    // A token given travels in the page's address as it is: one that
+    // would need encoding, or is too short to guard anything, is refused
+    // before the server starts.
+    for bad in ["a+b/c%2Fdefgh", "short", "with space inside"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_iopsim"))
+            .args(["serve", "--port", "0", "--host", "0.0.0.0", "--token", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--token"), "{err}");
+        assert!(err.contains("letters, digits"), "{err}");
+        assert!(out.stdout.is_empty(), "{bad}: started anyway");
+    }
 }
 
 #[test]
@@ -805,6 +819,12 @@ fn the_page_form_refuses_bad_requests_clearly() {
             serde_json::json!({ "set": [trials] }).to_string(),
             400,
             vec!["'scenario' is missing"],
+        ),
+        (
+            "/api/run?page=e&trials=200",
+            page_run(&[trials]).to_string(),
+            400,
+            vec!["simulation.trials=N", "not ?trials="],
         ),
         (
             "/api/run?page=e",
@@ -1158,6 +1178,71 @@ fn a_newer_change_from_the_same_page_stops_the_older_run() {
     assert!(took < Duration::from_secs(10), "superseded after {took:?}");
 }
 
+/// A full line of runs: the next run is told the server is busy at once,
+/// the page's script and levers are served without waiting behind the
+/// runs, and a waiting run its page replaces is answered 409 at once (not
+/// when the runs ahead of it end), its replacement taking its place.
+#[test]
+fn a_full_line_of_runs_blocks_neither_the_page_nor_a_newer_change() {
+    let s = serve(&[]);
+    let port = s.port;
+    let long = page_run(&["simulation.trials=20000", "simulation.weeks=520"]);
+    let send = |page: String, body: serde_json::Value| {
+        std::thread::spawn(move || {
+            let t = std::time::Instant::now();
+            let answer = post_json(port, &format!("/api/run?page={page}"), &body);
+            (answer, t.elapsed())
+        })
+    };
+    // One run in progress and MAX_WAITING (8) waiting, each far longer
+    // than anything allowed below.
+    let running = send("A".into(), long.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    let waiting: Vec<_> = (0..8)
+        .map(|i| send(format!("W{i}"), long.clone()))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+
+    let t = std::time::Instant::now();
+    let (code, v) = post_json(port, "/api/run", &page_run(&["simulation.trials=50"]));
+    assert_eq!(code, 503, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("busy"), "{v}");
+    for path in ["/planner.js", "/planner.css", "/", "/api/scenario"] {
+        let (code, _) = http(port, "GET", path, &[], b"");
+        assert_eq!(code, 200, "{path}");
+    }
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "the page waited {:?} behind runs",
+        t.elapsed()
+    );
+
+    // Each page changes again: the older waiting runs leave at once and
+    // the newer ones take their places (none is told the line is full).
+    let tiny = page_run(&["simulation.trials=20"]);
+    let newer: Vec<_> = (0..8)
+        .map(|i| send(format!("W{i}"), tiny.clone()))
+        .collect();
+    for w in waiting {
+        let ((code, v), took) = w.join().unwrap();
+        assert_eq!(code, 409, "{v}");
+        assert!(
+            took < Duration::from_secs(5),
+            "a replaced run waited {took:?}"
+        );
+    }
+    // The run in progress is replaced too; then the line empties quickly.
+    let last = send("A".into(), tiny.clone());
+    let ((code, v), took) = running.join().unwrap();
+    assert_eq!(code, 409, "{v}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    for n in newer.into_iter().chain([last]) {
+        let ((code, v), _) = n.join().unwrap();
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["trials"], 20);
+    }
+}
+
 /// Runs of different pages do not stop each other: both are answered.
 #[test]
 fn runs_of_different_pages_do_not_stop_each_other() {
@@ -1191,7 +1276,7 @@ fn runs_of_different_pages_do_not_stop_each_other() {
 /// (a `<script src>` cannot send the token), the page and the API are not.
 #[test]
 fn the_script_and_style_need_no_token_but_the_page_and_the_api_do() {
-    let s = serve(&["--host", "0.0.0.0", "--token", "T"]);
+    let s = serve(&["--host", "0.0.0.0", "--token", "T0123456"]);
     for path in ["/planner.js", "/planner.css"] {
         let r = request(s.port, "GET", path, &[], b"");
         assert_eq!(r.status, 200, "{path}: {}", r.text());
@@ -1216,7 +1301,7 @@ fn the_script_and_style_need_no_token_but_the_page_and_the_api_do() {
         s.port,
         "POST",
         "/api/levers",
-        &[("Authorization", "Bearer T")],
+        &[("Authorization", "Bearer T0123456")],
         default_toml().as_bytes(),
     );
     assert_eq!(code, 200, "{text}");

@@ -55,15 +55,27 @@ fn lever(key: String, kind: Kind, value: Value) -> Lever {
     }
 }
 
+/// A whole-number lever; its range widened to hold the scenario's value.
 fn int(key: String, min: f64, max: f64, v: u32) -> Lever {
-    lever(key, Kind::Int { min, max }, json!(v))
+    let v_ = f64::from(v);
+    lever(
+        key,
+        Kind::Int {
+            min: min.min(v_),
+            max: max.max(v_),
+        },
+        json!(v),
+    )
 }
 
-fn number(key: String, max: f64, step: f64, v: f64) -> Lever {
+/// A number lever from `min`, the smallest value `check` accepts (or one
+/// step when it must be above 0); its range widened to hold the
+/// scenario's value.
+fn number(key: String, min: f64, max: f64, step: f64, v: f64) -> Lever {
     lever(
         key,
         Kind::Number {
-            min: 0.0,
+            min: min.min(v),
             max: max.max(v),
             step,
         },
@@ -100,7 +112,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
                     groups.push(Group {
                         title: format!("{}: {} track", u.name, t.name),
                         levers: vec![
-                            int(k("groups"), 0.0, 50.0, t.groups),
+                            int(k("groups"), 1.0, 50.0, t.groups),
                             int(k("group_size"), 1.0, 60.0, t.group_size),
                             lever(
                                 k("days"),
@@ -108,7 +120,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
                                 json!(t.days.iter().map(|&d| day_name(d)).collect::<Vec<_>>()),
                             ),
                             lever(k("start"), Kind::Time, json!(start)),
-                            number(k("hours"), 12.0, 0.25, t.hours),
+                            number(k("hours"), 0.25, 12.0, 0.25, t.hours),
                         ],
                     });
                 }
@@ -118,6 +130,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
                 {
                     unit.push(number(
                         format!("{at}.waitlist.patience.mean"),
+                        1.0,
                         365.0,
                         1.0,
                         *mean,
@@ -137,7 +150,13 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
     let mut referrals = Vec::new();
     for r in &s.referrals {
         let at = format!("referrals.{}", r.name);
-        referrals.push(number(format!("{at}.per_week"), 100.0, 0.1, r.per_week));
+        referrals.push(number(
+            format!("{at}.per_week"),
+            0.0,
+            100.0,
+            0.1,
+            r.per_week,
+        ));
         referrals.push(lever(
             format!("{at}.growth_per_year"),
             Kind::Share {
@@ -173,7 +192,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
     let staff: Vec<Lever> = s
         .staff
         .iter()
-        .map(|st| number(format!("staff.{}.fte", st.role), 100.0, 0.1, st.fte))
+        .map(|st| number(format!("staff.{}.fte", st.role), 0.0, 100.0, 0.1, st.fte))
         .collect();
     if !staff.is_empty() {
         groups.push(Group {
@@ -190,6 +209,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
             };
             money.push(number(
                 format!("finance.payers.{}.{leaf}", p.name),
+                0.0,
                 5000.0,
                 1.0,
                 p.rate,
@@ -197,12 +217,14 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
         }
         money.push(number(
             "finance.intake_fee".into(),
+            0.0,
             5000.0,
             1.0,
             f.intake_fee,
         ));
         money.push(number(
             "finance.overhead_per_week".into(),
+            0.0,
             1_000_000.0,
             10.0,
             f.overhead_per_week,
@@ -211,6 +233,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
             let role = &s.staff[c.role].role;
             money.push(number(
                 format!("finance.staff.{role}.salary_per_fte_year"),
+                0.0,
                 1_000_000.0,
                 100.0,
                 c.salary_per_fte_year,
@@ -305,6 +328,39 @@ mod tests {
         assert_eq!(evening.value, json!(1));
         let start = g[0].levers.iter().find(|l| l.kind == Kind::Time).unwrap();
         assert_eq!(start.value, json!("10:00"));
+    }
+
+    /// The low end of every lever is a value `check` accepts (the page
+    /// never offers a value that can only fail): each lever of each shipped
+    /// scenario set to its minimum alone loads, or fails only on a rule
+    /// between two keys (seats and group size), never on its own range.
+    #[test]
+    fn the_low_end_of_every_lever_is_a_value_check_accepts() {
+        for entry in std::fs::read_dir("scenarios").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let s = crate::scenario::load_file(&path, &[]).unwrap();
+            for l in levers(&s).iter().flat_map(|g| &g.levers) {
+                let min = match l.kind {
+                    Kind::Int { min, .. } | Kind::Number { min, .. } | Kind::Share { min, .. } => {
+                        min
+                    }
+                    Kind::Days | Kind::Time => continue,
+                };
+                let set = format!("{}={min}", l.key);
+                if let Err(e) = load_str(&text, "low", std::slice::from_ref(&set)) {
+                    let e = e.to_string();
+                    assert!(
+                        !e.contains("must be") || e.contains("seats"),
+                        "{}: {set}: {e}",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
 
     /// Setting every lever of every shipped scenario to the value it shows

@@ -38,7 +38,7 @@ use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -56,8 +56,10 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Runs waiting for the one in progress, beyond which requests are told
 /// to retry (503).
 pub const MAX_WAITING: usize = 8;
-/// Threads answering requests.
-const WORKERS: usize = 8;
+/// Threads answering requests: more than the runs that may hold one (the
+/// one in progress and [`MAX_WAITING`] waiting), so that the page's
+/// script, the levers and the busy answer never wait behind runs.
+const WORKERS: usize = 2 * MAX_WAITING;
 
 /// What `iopsim serve` was started with.
 #[derive(Debug, Clone)]
@@ -80,7 +82,7 @@ struct Shared {
     authorities: Vec<String>,
     /// The origins allowed to post (the server's own).
     origins: Vec<String>,
-    run_lock: Mutex<()>,
+    run_slot: RunSlot,
     waiting: AtomicUsize,
     /// Each page's run in progress or waiting, so that a newer change of
     /// the page stops the older run (at most one entry per request thread).
@@ -167,7 +169,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         config,
         authorities,
         origins,
-        run_lock: Mutex::new(()),
+        run_slot: RunSlot::default(),
         waiting: AtomicUsize::new(0),
         pages: Mutex::new(HashMap::new()),
         memory: planner::Memory::default(),
@@ -238,6 +240,17 @@ fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// A character a token may hold: those a URL carries as they are
+/// (RFC 3986's unreserved), so `?token=` needs no decoding.
+fn plain_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')
+}
+
+/// A token `--token` accepts: 8 to 256 plain characters.
+fn token_is_plain(t: &str) -> bool {
+    (8..=256).contains(&t.len()) && t.chars().all(plain_token_char)
 }
 
 /// Compares two tokens in time independent of where they differ.
@@ -391,6 +404,12 @@ fn route(shared: &Shared, request: &mut Request) -> Answer {
             match body(request) {
                 Err(a) => a,
                 // The page's form: JSON with the scenario and its changes.
+                // Its trials are a change of the scenario, so that the
+                // scenario downloaded reproduces the run.
+                Ok(text) if text.trim_start().starts_with('{') && trials.is_some() => error(
+                    400,
+                    "the page form takes trials as a change of the scenario: \"set\": [\"simulation.trials=N\"], not ?trials=",
+                ),
                 Ok(text) if text.trim_start().starts_with('{') => {
                     planner::run(shared, &text, page.as_deref())
                 }
@@ -453,18 +472,71 @@ fn trials_query(url: &str, max: u32) -> Result<Option<u32>, Answer> {
     }
 }
 
-/// Takes the run lock, or tells the client the queue is full.
-fn queue(shared: &Shared) -> Result<std::sync::MutexGuard<'_, ()>, Answer> {
-    if shared.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        shared.waiting.fetch_sub(1, Ordering::SeqCst);
-        return Err(error(
-            503,
-            "busy: too many runs waiting; try again in a moment",
-        ));
+/// The one run at a time. A waiting request watches its own stop flag,
+/// so a page's newer change frees the older request at once rather than
+/// after the runs ahead of it.
+#[derive(Default)]
+struct RunSlot {
+    busy: Mutex<bool>,
+    freed: Condvar,
+}
+
+/// Holds the run slot; dropping it lets the next request in.
+struct SlotGuard<'a>(&'a RunSlot);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.freed.notify_all();
     }
-    let guard = shared.run_lock.lock().unwrap_or_else(|p| p.into_inner());
+}
+
+impl RunSlot {
+    /// Waits for the slot; `None` when `stop` was set while waiting.
+    fn take(&self, stop: &AtomicBool) -> Option<SlotGuard<'_>> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            if !*busy {
+                *busy = true;
+                return Some(SlotGuard(self));
+            }
+            // Superseding does not notify: look at the flag every 10 ms.
+            busy = self
+                .freed
+                .wait_timeout(busy, Duration::from_millis(10))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+/// Takes the run slot, or tells the client the queue is full (503) or
+/// that a newer change of its page replaced it while it waited (409).
+/// A request that replaced its page's older one takes that one's place:
+/// it may wait up to `REPLACING` for the older to leave the line.
+fn queue<'a>(
+    shared: &'a Shared,
+    stop: &AtomicBool,
+    replacing: bool,
+) -> Result<SlotGuard<'a>, Answer> {
+    const REPLACING: Duration = Duration::from_millis(200);
+    let asked = Instant::now();
+    while shared.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !replacing || asked.elapsed() >= REPLACING || stop.load(Ordering::SeqCst) {
+            return Err(error(
+                503,
+                "busy: too many runs waiting; try again in a moment",
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let guard = shared.run_slot.take(stop);
     shared.waiting.fetch_sub(1, Ordering::SeqCst);
-    Ok(guard)
+    guard.ok_or_else(superseded)
 }
 
 /// Runs `work` as a job: in the queue, one at a time, stopped by the time
@@ -476,18 +548,17 @@ fn guarded<T>(
     work: impl FnOnce(&AtomicBool) -> anyhow::Result<T>,
 ) -> Result<T, Answer> {
     let job = Arc::new(Job::default());
+    let mut replacing = false;
     if let Some(p) = page {
         let mut pages = shared.pages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(older) = pages.insert(p.to_string(), Arc::clone(&job)) {
             older.why.store(SUPERSEDED, Ordering::SeqCst);
             older.stop.store(true, Ordering::SeqCst);
+            replacing = true;
         }
     }
     let result = (|| {
-        let guard = queue(shared)?;
-        if job.stop.load(Ordering::SeqCst) {
-            return Err(superseded());
-        }
+        let guard = queue(shared, &job.stop, replacing)?;
         let done = Arc::new(AtomicBool::new(false));
         let watchdog = {
             let (job, done) = (Arc::clone(&job), Arc::clone(&done));
@@ -778,10 +849,17 @@ const ASSETS: [(&str, &str, &str); 3] = [
 pub fn command(args: &crate::cli::ServeArgs) -> anyhow::Result<()> {
     let (scenario, origin) = scenario_text(args.scenario.as_ref())?;
     let token = match &args.token {
-        Some(t) if t.trim().is_empty() => {
+        Some(t) if !token_is_plain(t) => {
             return Err(crate::commands::UsageError {
                 option: "--token".into(),
-                message: "must not be empty".into(),
+                message: format!(
+                    "must be 8 to 256 letters, digits, '-', '_', '.' or '~' (it travels in the page's address), got {} characters{}",
+                    t.chars().count(),
+                    t.chars()
+                        .find(|c| !plain_token_char(*c))
+                        .map(|c| format!(" including {c:?}"))
+                        .unwrap_or_default()
+                ),
             }
             .into())
         }

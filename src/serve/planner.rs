@@ -501,12 +501,12 @@ pub(super) fn size(shared: &Shared, body: &str, page_id: Option<&str>) -> Answer
     let answer = z.search.answer.map(|a| z.vary.values[a].clone());
     let sentence = match z.search.answer {
         Some(a) => format!(
-            "The smallest {label} that meets the target ({}) with 95% confidence is {}.",
+            "The smallest value of {label} that meets the target ({}) with 95% confidence is {}.",
             page::target_sentence(&z.targets[0]),
             words::key_value(&z.vary.values[a], share)
         ),
         None => format!(
-            "No {label} up to {} meets the target ({}) with 95% confidence.",
+            "No value of {label} up to {} meets the target ({}) with 95% confidence.",
             words::key_value(&z.vary.values[z.vary.values.len() - 1], share),
             page::target_sentence(&z.targets[0])
         ),
