@@ -24,15 +24,18 @@
 mod common {
     #[path = "../../tests/common/browser.rs"]
     pub mod browser;
+    #[path = "../../tests/common/serve.rs"]
+    pub mod serve;
     #[path = "../../tests/common/webdriver.rs"]
     pub mod webdriver;
 }
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::serve::serve;
 use common::webdriver::{read_response, Driver};
 use serde_json::{json, Value};
 
@@ -41,44 +44,6 @@ const EVENING_GROUPS: &str = "#lever-units_iop_tracks_evening_groups";
 const ROOMS: &str = "#lever-rooms_group-room_count";
 /// The target for the median change-to-figures time.
 const TARGET_MS: f64 = 300.0;
-
-/// A running `iopsim serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iopsim"))
-        .args(["serve", "--port", "0", "--threads", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("iopsim serve starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).unwrap();
-    let port = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|hostport| hostport.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"));
-    // Keep reading its output so it never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = out.read_to_string(&mut sink);
-    });
-    Serve { child, port }
-}
 
 /// One request to the server; (status, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -230,7 +195,7 @@ fn main() {
         return;
     };
     let load_before = load_average();
-    let server = serve();
+    let server = serve(&[]);
     let session = driver.session(1366, 900);
     session.goto(&format!("http://127.0.0.1:{}/", server.port));
     session.wait_for(

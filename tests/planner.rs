@@ -10,48 +10,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::serve::serve;
 use common::webdriver::{keys, Driver, Session};
 use serde_json::json;
-
-/// A running `iopsim serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iopsim"))
-        .args(["serve", "--port", "0", "--threads", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).unwrap();
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {banner:?}"))
-        .to_string();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = out.read_to_string(&mut sink);
-    });
-    Serve { child, url }
-}
 
 fn driver() -> Option<Driver> {
     let d = Driver::start();
@@ -65,8 +30,8 @@ fn driver() -> Option<Driver> {
 }
 
 /// A server and the page open on it at desktop width, its first run shown.
-fn open(d: &Driver) -> (Serve, Session, u64) {
-    let server = serve();
+fn open(d: &Driver) -> (common::serve::Serve, Session, u64) {
+    let server = serve(&[]);
     let s = d.session(1366, 1000);
     s.goto(&server.url);
     let first = wait_run(&s, 0);

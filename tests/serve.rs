@@ -4,55 +4,14 @@
 //! requests without the token are refused; 50 clients at once are all
 //! answered and the server stays up.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use common::serve::serve;
 use std::time::Duration;
-
-/// A running `iopsim serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    port: u16,
-    /// The first line it printed.
-    banner: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iopsim"))
-        .args(["serve", "--port", "0", "--threads", "2"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).unwrap();
-    let port = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|hostport| hostport.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"));
-    // Keep reading its output so it never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = out.read_to_string(&mut sink);
-    });
-    Serve {
-        child,
-        port,
-        banner,
-    }
-}
 
 /// An answer as it came: status, headers and body bytes.
 struct Reply {
@@ -165,6 +124,19 @@ fn http(
 fn post_json(port: u16, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     let r = request(port, "POST", path, &[], body.to_string().as_bytes());
     (r.status, r.json())
+}
+
+/// [`post_json`] on a thread of its own; the answer and how long it took.
+fn post_json_behind(
+    port: u16,
+    path: String,
+    body: serde_json::Value,
+) -> std::thread::JoinHandle<((u16, serde_json::Value), Duration)> {
+    std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        let answer = post_json(port, &path, &body);
+        (answer, t.elapsed())
+    })
 }
 
 fn default_toml() -> &'static str {
@@ -1158,11 +1130,7 @@ fn a_newer_change_from_the_same_page_stops_the_older_run() {
     // 20,000 trials of ten years: far longer than the 10 s allowed below
     // (and stopped by the 60 s limit with 503, not 409, if never superseded).
     let long = page_run(&["simulation.trials=20000", "simulation.weeks=520"]);
-    let started = std::time::Instant::now();
-    let older = std::thread::spawn(move || {
-        let answer = post_json(port, "/api/run?page=X", &long);
-        (answer, started.elapsed())
-    });
+    let older = post_json_behind(port, "/api/run?page=X".into(), long);
     std::thread::sleep(Duration::from_millis(300));
     let (code, v) = post_json(
         port,
@@ -1188,11 +1156,7 @@ fn a_full_line_of_runs_blocks_neither_the_page_nor_a_newer_change() {
     let port = s.port;
     let long = page_run(&["simulation.trials=20000", "simulation.weeks=520"]);
     let send = |page: String, body: serde_json::Value| {
-        std::thread::spawn(move || {
-            let t = std::time::Instant::now();
-            let answer = post_json(port, &format!("/api/run?page={page}"), &body);
-            (answer, t.elapsed())
-        })
+        post_json_behind(port, format!("/api/run?page={page}"), body)
     };
     // One run in progress and MAX_WAITING (8) waiting, each far longer
     // than anything allowed below.
@@ -1248,15 +1212,11 @@ fn a_full_line_of_runs_blocks_neither_the_page_nor_a_newer_change() {
 fn runs_of_different_pages_do_not_stop_each_other() {
     let s = serve(&[]);
     let port = s.port;
-    let started = std::time::Instant::now();
-    let first = std::thread::spawn(move || {
-        let answer = post_json(
-            port,
-            "/api/run?page=A",
-            &page_run(&["simulation.trials=3000"]),
-        );
-        (answer, started.elapsed())
-    });
+    let first = post_json_behind(
+        port,
+        "/api/run?page=A".into(),
+        page_run(&["simulation.trials=3000"]),
+    );
     std::thread::sleep(Duration::from_millis(100));
     let (code, v) = post_json(
         port,

@@ -99,6 +99,16 @@ fn day_name(d: Weekday) -> &'static str {
     }
 }
 
+/// Adds the group `title` if it has any levers.
+fn push_group(groups: &mut Vec<Group>, title: &str, levers: Vec<Lever>) {
+    if !levers.is_empty() {
+        groups.push(Group {
+            title: title.into(),
+            levers,
+        });
+    }
+}
+
 /// Every lever of `s`, grouped as the page shows them.
 pub fn levers(s: &Scenario) -> Vec<Group> {
     let mut groups = Vec::new();
@@ -167,12 +177,7 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
         ));
         referrals.push(share(format!("{at}.show"), r.show));
     }
-    if !referrals.is_empty() {
-        groups.push(Group {
-            title: "Referrals".into(),
-            levers: referrals,
-        });
-    }
+    push_group(&mut groups, "Referrals", referrals);
     let rooms: Vec<Lever> = s
         .rooms
         .iter()
@@ -183,23 +188,13 @@ pub fn levers(s: &Scenario) -> Vec<Group> {
             ]
         })
         .collect();
-    if !rooms.is_empty() {
-        groups.push(Group {
-            title: "Rooms".into(),
-            levers: rooms,
-        });
-    }
+    push_group(&mut groups, "Rooms", rooms);
     let staff: Vec<Lever> = s
         .staff
         .iter()
         .map(|st| number(format!("staff.{}.fte", st.role), 0.0, 100.0, 0.1, st.fte))
         .collect();
-    if !staff.is_empty() {
-        groups.push(Group {
-            title: "Staff".into(),
-            levers: staff,
-        });
-    }
+    push_group(&mut groups, "Staff", staff);
     if let Some(f) = &s.finance {
         let mut money = vec![share("finance.collection_rate".into(), f.collection_rate)];
         for p in &f.payers {
@@ -288,6 +283,23 @@ mod tests {
     use super::*;
     use crate::scenario::{load_str, DEFAULT_TOML};
 
+    /// Every shipped scenario: its path, text and loaded form.
+    fn shipped() -> Vec<(std::path::PathBuf, String, Scenario)> {
+        let mut all: Vec<_> = std::fs::read_dir("scenarios")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let s = crate::scenario::load_file(&path, &[]).unwrap();
+                (path, text, s)
+            })
+            .collect();
+        assert!(all.len() > 5, "the shipped scenarios are read");
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     fn value_text(v: &Value) -> String {
         match v {
             Value::String(s) => format!("\"{s}\""),
@@ -336,13 +348,7 @@ mod tests {
     /// between two keys (seats and group size), never on its own range.
     #[test]
     fn the_low_end_of_every_lever_is_a_value_check_accepts() {
-        for entry in std::fs::read_dir("scenarios").unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "toml") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let s = crate::scenario::load_file(&path, &[]).unwrap();
+        for (path, text, s) in shipped() {
             for l in levers(&s).iter().flat_map(|g| &g.levers) {
                 let min = match l.kind {
                     Kind::Int { min, .. } | Kind::Number { min, .. } | Kind::Share { min, .. } => {
@@ -367,13 +373,7 @@ mod tests {
     /// changes nothing: the keys address what the values were read from.
     #[test]
     fn every_lever_of_every_shipped_scenario_sets_back_its_own_value() {
-        for entry in std::fs::read_dir("scenarios").unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "toml") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let s = crate::scenario::load_file(&path, &[]).unwrap();
+        for (path, text, s) in shipped() {
             let sets: Vec<String> = levers(&s)
                 .iter()
                 .flat_map(|g| &g.levers)

@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
 
 pub mod browser;
+pub mod serve;
 pub mod webdriver;
