@@ -173,6 +173,11 @@ pub struct DecideRun {
     /// overrides writes OUT/<name>+<digits of the overrides>/ and its report lists them.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Run uncertain inputs (`{ uncertain = ... }`) at their means, so that only
+    /// the luck of arrivals and patients varies between trials (sets
+    /// simulation.fixed_inputs = true).
+    #[arg(long)]
+    pub fixed_inputs: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

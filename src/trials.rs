@@ -10,6 +10,7 @@
 //! while means stay exact sums in trial order (`docs/robustness.md`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -514,7 +515,16 @@ pub fn run_logged<L: Log>(
             return Err(Stopped { done: t }.into());
         }
         log.begin_trial(t);
-        let (r, _) = run_trial_logged(&program, seed, t, &mut *log);
+        let drawn;
+        let own;
+        let program = if scenario.inputs.is_empty() {
+            &program
+        } else {
+            drawn = trial_scenario(scenario, seed, t)?;
+            own = Program::new(&drawn);
+            &own
+        };
+        let (r, _) = run_trial_logged(program, seed, t, &mut *log);
         done(t, &r, log)?;
     }
     Ok(())
@@ -530,6 +540,28 @@ pub fn run(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<RunResults> {
     run_until(scenario, opts, &AtomicBool::new(false), on_trial, progress)
+}
+
+/// The scenario of trial `trial` of a scenario with uncertain inputs: the
+/// scenario with the trial's own draws. An error names the draws when
+/// they make the scenario invalid (inputs that meet in one rule; each
+/// alone was checked over its whole range at load).
+pub fn trial_scenario(scenario: &Scenario, seed: u64, trial: u64) -> anyhow::Result<Scenario> {
+    let inputs = &scenario.inputs;
+    let drawn = inputs.draw(seed, trial);
+    let s = inputs.scenario_at(&drawn).map_err(|e| {
+        let values: Vec<String> = inputs
+            .list
+            .iter()
+            .zip(&drawn)
+            .map(|(i, v)| format!("{} = {v}", i.key))
+            .collect();
+        anyhow::anyhow!(
+            "trial {trial}: the uncertain inputs drawn ({}) make the scenario invalid: {e}",
+            values.join(", ")
+        )
+    })?;
+    Ok(s)
 }
 
 /// [`run`], stopping early once `stop` is set (Ctrl-C): every trial reads
@@ -556,6 +588,9 @@ pub fn run_until(
     let trials = u64::from(scenario.simulation.trials);
     let seed = scenario.simulation.seed;
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
+    // A trial whose drawn inputs could not be read (see `trial_scenario`).
+    let failed = AtomicBool::new(false);
+    let failure: Mutex<Option<(usize, anyhow::Error)>> = Mutex::new(None);
     // `None` for a trial not started because a stop was requested.
     let simulate = |start: u64| -> Vec<Option<TrialResult>> {
         // Trial numbers fit in u32, so in usize: a usize range is an indexed
@@ -565,7 +600,26 @@ pub fn run_until(
             // An idle thread can always take the next trial, so no thread
             // waits long at the end of a chunk.
             .with_max_len(1)
-            .map(|t| (!stop.load(Ordering::Relaxed)).then(|| run_trial(&program, seed, t as u64)))
+            .map(|t| {
+                if stop.load(Ordering::Relaxed) || failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                if scenario.inputs.is_empty() {
+                    return Some(run_trial(&program, seed, t as u64));
+                }
+                match trial_scenario(scenario, seed, t as u64) {
+                    Ok(s) => Some(run_trial(&Program::new(&s), seed, t as u64)),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        let mut first = failure.lock().unwrap_or_else(|p| p.into_inner());
+                        // The lowest trial's, whichever thread got there first.
+                        if first.as_ref().is_none_or(|(f, _)| *f > t) {
+                            *first = Some((t, e));
+                        }
+                        None
+                    }
+                }
+            })
             .collect()
     };
     pool.install(|| {
@@ -599,6 +653,9 @@ pub fn run_until(
                 (fold(&pending), Vec::new())
             };
             let whole = whole?;
+            if let Some((_, e)) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(e);
+            }
             if !whole {
                 folded += pending.iter().take_while(|r| r.is_some()).count() as u64;
                 return Err(Stopped { done: folded }.into());

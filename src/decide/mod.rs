@@ -105,6 +105,7 @@ impl DecideRun {
             weeks: self.weeks,
             seed: self.seed,
             set: self.set.clone(),
+            fixed_inputs: self.fixed_inputs,
             threads: self.threads,
             quiet: self.quiet,
         }

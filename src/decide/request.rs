@@ -76,6 +76,8 @@ pub struct RunSettings {
     pub seed: Option<u64>,
     /// `KEY=VALUE` overrides of scenario values, applied in order.
     pub set: Vec<String>,
+    /// Uncertain inputs at their means (`simulation.fixed_inputs`).
+    pub fixed_inputs: bool,
     /// Worker threads; 0 = all cores. Results do not depend on it.
     pub threads: usize,
     /// No progress bar.
@@ -84,7 +86,7 @@ pub struct RunSettings {
 
 impl RunSettings {
     /// The override list of a run: [`RunSettings::set`], then `extra` (the
-    /// point of a grid), then the trials, weeks and seed.
+    /// point of a grid), then the trials, weeks, seed and fixed inputs.
     pub fn overrides(&self, extra: &[String]) -> Vec<String> {
         let mut sets = self.set.clone();
         sets.extend(extra.iter().cloned());
@@ -96,6 +98,9 @@ impl RunSettings {
         }
         if let Some(s) = self.seed {
             sets.push(format!("simulation.seed={s}"));
+        }
+        if self.fixed_inputs {
+            sets.push("simulation.fixed_inputs=true".into());
         }
         sets
     }

@@ -11,6 +11,7 @@ mod overrides;
 mod raw;
 mod typecheck;
 mod types;
+pub mod uncertain;
 mod validate;
 
 use std::path::Path;
@@ -104,11 +105,27 @@ pub fn load_str_in(
     let mut problems = Vec::new();
     let mut doc = base.clone();
     let applied = overrides::apply(&mut doc, overrides, &mut problems);
+    // Uncertain numbers are read and checked at their means; `doc` keeps
+    // them as written, for scenario.toml.
+    let mut typed = doc.clone();
+    let inputs = uncertain::extract(&mut typed, &mut problems);
+    let at_means = typed.clone();
 
     // Values of the wrong type are problems like the others: each is
     // reported and removed, and the rest of the document is read.
-    let read = typecheck::deserialize(&mut doc, text, &applied);
-    problems.extend(read.problems);
+    let read = typecheck::deserialize(&mut typed, text, &applied);
+    problems.extend(read.problems.into_iter().map(|mut p| {
+        if inputs
+            .iter()
+            .any(|i| i.path() == p.path || p.path == format!("--set {}", i.key))
+        {
+            p.message = format!(
+                "{} (an uncertain value is drawn as a fractional number, so only a number that may be fractional can be uncertain: a rate, share, mean, duration or amount)",
+                p.message
+            );
+        }
+        p
+    }));
     for path in &read.ignored {
         problems.push(unknown_key(path, &applied));
     }
@@ -134,6 +151,11 @@ pub fn load_str_in(
             validate::work(&scenario, &mut problems);
         }
     }
+    if problems.is_empty() && !inputs.is_empty() && !scenario.simulation.fixed_inputs {
+        let inputs = uncertain::Inputs::new(inputs, at_means, raw.initial.clone());
+        check_input_ranges(&inputs, &mut problems);
+        scenario.inputs = inputs;
+    }
     if !problems.is_empty() {
         return Err(ScenarioError::Invalid {
             origin: origin.to_string(),
@@ -143,6 +165,32 @@ pub fn load_str_in(
     scenario.resolved_toml =
         toml::to_string_pretty(&doc).map_err(|e| parse_error(e.to_string()))?;
     Ok(scenario)
+}
+
+/// Each uncertain input at either end of its range, the others at their
+/// means, must give a valid scenario: a draw never stops a run half-way.
+/// (Inputs that meet in one rule, e.g. two bounds, can still clash in a
+/// trial; such a trial stops the run with its draws named.)
+fn check_input_ranges(inputs: &uncertain::Inputs, problems: &mut Vec<Problem>) {
+    let means = inputs.means();
+    for (i, input) in inputs.list.iter().enumerate() {
+        let (lo, hi) = input.dist.checked_range();
+        for (end, x) in [("low", lo), ("high", hi)] {
+            let mut at = means.clone();
+            at[i] = x;
+            if let Err(e) = inputs.scenario_at(&at) {
+                problems.push(Problem::new(
+                    input.path(),
+                    format!(
+                        "the uncertain {} reaches {x} at its {end} end ({}), where the scenario is not valid: {e}; narrow the distribution or choose one that stays in range",
+                        input.dist.describe(),
+                        if matches!(input.dist, uncertain::InputDist::Beta { .. } | uncertain::InputDist::Triangular { .. } | uncertain::InputDist::Uniform { .. }) { "its bound" } else if end == "low" { "its 0.1% point" } else { "its 99.9% point" },
+                    ),
+                ));
+                break;
+            }
+        }
+    }
 }
 
 /// Reads the CSV named by `initial.patients_csv` (relative to `dir`) into

@@ -73,6 +73,7 @@ pub struct RawSimulation {
     pub warmup_weeks: Option<i64>,
     pub trials: Option<i64>,
     pub seed: Option<i64>,
+    pub fixed_inputs: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -359,7 +360,7 @@ pub struct RawStaffCost {
 
 /// `[initial]`: patients in care and waiting at `start_date`, listed in
 /// `[[initial.patients]]` and/or a CSV file with the same columns.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct RawInitial {
     pub patients_csv: Option<String>,
     #[serde(default)]

@@ -41,6 +41,10 @@ pub struct Scenario {
     /// the options such as `--trials`), in order: a what-if of the file,
     /// listed in the report and `run.json`. Set by the command after loading.
     pub overrides: Vec<String>,
+    /// Numbers written as distributions (`{ uncertain = ... }`), which each
+    /// trial draws anew; empty when there are none or `fixed_inputs` is
+    /// set (every number is then as read, uncertain ones at their means).
+    pub inputs: super::uncertain::Inputs,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,9 @@ pub struct Simulation {
     /// Number of Monte Carlo trials (>= 1).
     pub trials: u32,
     pub seed: u64,
+    /// Uncertain inputs at their means (`--fixed-inputs`): only the luck of
+    /// arrivals and patients varies between trials.
+    pub fixed_inputs: bool,
 }
 
 #[derive(Debug, Clone, Default)]

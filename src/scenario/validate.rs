@@ -685,6 +685,7 @@ impl Validator<'_> {
             report,
             resolved_toml: String::new(),
             overrides: Vec::new(),
+            inputs: Default::default(),
         }
     }
 
@@ -746,6 +747,7 @@ impl Validator<'_> {
             warmup_weeks: 0,
             trials: 1000,
             seed: 1,
+            fixed_inputs: false,
         };
         let Some(raw) = raw else {
             self.push(
@@ -771,6 +773,7 @@ impl Validator<'_> {
         if let Some(w) = weeks {
             sim.weeks = self.int("simulation.weeks", w, 1, MAX_TOTAL_WEEKS);
         }
+        sim.fixed_inputs = raw.fixed_inputs.unwrap_or(false);
         let warmup = raw.warmup_weeks.unwrap_or(0);
         sim.warmup_weeks = self.int("simulation.warmup_weeks", warmup, 0, MAX_TOTAL_WEEKS);
         if let Some(w) = weeks {

@@ -1,0 +1,177 @@
+//! Uncertain inputs (issue 23): a number written as a distribution is drawn
+//! anew by each trial. Checked here: the band it adds is the one theory
+//! gives; `fixed_inputs` is the scenario at the means; scenarios run with
+//! the same seed draw the same inputs (pairing holds); bad distributions
+//! are refused naming the key.
+
+use std::process::Command;
+
+use iopsim::decide;
+use iopsim::scenario::{load_str, Scenario, DEFAULT_TOML};
+
+fn load(sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load_str(DEFAULT_TOML, "default", &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn column(s: &Scenario, metric: &str) -> Vec<f64> {
+    let run = decide::run(s, 0, true, "", true).unwrap();
+    run.column(metric)
+        .unwrap_or_else(|| panic!("no metric {metric}"))
+}
+
+fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (
+        m,
+        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0),
+    )
+}
+
+/// Community referrals who do not show, over a year. With a known show
+/// rate p each of the stream's Poisson(L) referrals is a no-show with
+/// probability 1 - p: Poisson(L (1 - p)), variance L (1 - p). With p drawn
+/// from a beta of mean m and n observations, the count is Poisson mixed
+/// over L (1 - p): variance L (1 - m) + L^2 Var(p), Var(p) = m (1 - m) / (n + 1).
+#[test]
+fn a_beta_uncertain_show_rate_widens_the_band_as_a_beta_mixed_poisson_does() {
+    let trials = "simulation.trials=3000";
+    let known = load(&[trials, "referrals.community.show=0.75"]);
+    let fixed = column(&known, "stream.community.no_shows");
+    let referrals = column(&known, "stream.community.referrals");
+    let (lambda, _) = mean_var(&referrals);
+    let (m, n) = (0.75, 20.0);
+    let uncertain = column(
+        &load(&[
+            trials,
+            "referrals.community.show={ uncertain = \"beta\", mean = 0.75, n = 20 }",
+        ]),
+        "stream.community.no_shows",
+    );
+
+    let (fixed_mean, fixed_var) = mean_var(&fixed);
+    let (u_mean, u_var) = mean_var(&uncertain);
+    let poisson = lambda * (1.0 - m);
+    let mixed = poisson + lambda * lambda * m * (1.0 - m) / (n + 1.0);
+    // Means: within 4 standard errors.
+    for (mean, var) in [(fixed_mean, fixed_var), (u_mean, u_var)] {
+        let se = (var / fixed.len() as f64).sqrt();
+        assert!(
+            (mean - poisson).abs() < 4.0 * se,
+            "mean {mean} vs {poisson}"
+        );
+    }
+    // Variances: a sample variance of 3,000 is within about 3% (a normal
+    // count) to 5% (the mixture's heavier tails) of the truth; allow 15%.
+    assert!(
+        (fixed_var / poisson - 1.0).abs() < 0.15,
+        "known show rate: variance {fixed_var}, theory {poisson}"
+    );
+    assert!(
+        (u_var / mixed - 1.0).abs() < 0.15,
+        "uncertain show rate: variance {u_var}, theory {mixed} (without the mixing {poisson})"
+    );
+    assert!(u_var > 2.5 * fixed_var, "{u_var} vs {fixed_var}");
+}
+
+/// `fixed_inputs` runs the uncertain inputs at their means: every metric
+/// of every trial is that of the scenario with the means written in.
+#[test]
+fn fixed_inputs_is_the_scenario_at_the_means() {
+    let at_means = load(&[
+        "simulation.trials=200",
+        "referrals.community.per_week=1.8",
+        "units.iop.attendance=0.8",
+    ]);
+    let fixed = load(&[
+        "simulation.trials=200",
+        "referrals.community.per_week={ uncertain = \"triangular\", min = 1.2, mode = 1.8, max = 2.4 }",
+        "units.iop.attendance={ uncertain = \"beta\", mean = 0.8, n = 50 }",
+        "simulation.fixed_inputs=true",
+    ]);
+    assert!(fixed.inputs.is_empty());
+    let a = decide::run(&at_means, 0, true, "", true).unwrap();
+    let b = decide::run(&fixed, 0, true, "", true).unwrap();
+    assert_eq!(a.rows, b.rows);
+    assert!(fixed.resolved_toml.contains("uncertain = \"triangular\""));
+    assert!(fixed.resolved_toml.contains("fixed_inputs = true"));
+}
+
+/// Two scenarios that differ in capacity draw the same inputs in the same
+/// trial: the stream's no-shows, which depend on the drawn show rate and
+/// not on capacity, agree trial by trial, and differ from trial to trial.
+#[test]
+fn scenarios_with_the_same_seed_draw_the_same_inputs() {
+    let show = "referrals.community.show={ uncertain = \"beta\", mean = 0.7, n = 30 }";
+    let one = load(&["simulation.trials=300", show]);
+    let two = load(&[
+        "simulation.trials=300",
+        show,
+        "units.iop.tracks.evening.groups=2",
+        "rooms.group-room.count=2",
+    ]);
+    let a = column(&one, "stream.community.no_shows");
+    let b = column(&two, "stream.community.no_shows");
+    assert_eq!(a, b);
+    let census_a = column(&one, "iop.census");
+    let census_b = column(&two, "iop.census");
+    assert_ne!(census_a, census_b, "the capacity change has an effect");
+    // The draws themselves: the same per trial, different between trials,
+    // and results do not depend on the thread count.
+    assert_eq!(one.inputs.draw(1, 5), two.inputs.draw(1, 5));
+    assert_ne!(one.inputs.draw(1, 5), one.inputs.draw(1, 6));
+    let single = decide::run(&one, 1, true, "", true).unwrap();
+    assert_eq!(
+        column(&one, "iop.census"),
+        single.column("iop.census").unwrap()
+    );
+}
+
+fn check(sets: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iopsim"));
+    cmd.arg("check");
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn impossible_or_out_of_range_distributions_are_refused_naming_the_key() {
+    for (set, says) in [
+        (
+            "referrals.community.show={ uncertain = \"beta\", mean = 1.3, n = 60 }",
+            vec!["referrals[", "].show", "between 0 and 1"],
+        ),
+        (
+            "referrals.community.show={ uncertain = \"normal\", mean = 0.7, sd = 0.3 }",
+            vec!["].show", "normal(mean 0.7, sd 0.3)", "0.1% point", "narrow the distribution"],
+        ),
+        (
+            "referrals.community.per_week={ uncertain = \"triangular\", min = 3, mode = 1, max = 4 }",
+            vec!["].per_week", "min <= mode <= max"],
+        ),
+        (
+            "units.iop.tracks.evening.groups={ uncertain = \"uniform\", min = 1, max = 3 }",
+            vec!["tracks[1].groups", "only a number that may be fractional can be uncertain"],
+        ),
+        (
+            "referrals.community.show={ uncertain = \"weibull\", mean = 0.5 }",
+            vec!["].show", "unknown distribution 'weibull'", "beta (mean, n"],
+        ),
+    ] {
+        let (code, err) = check(&[set]);
+        assert_ne!(code, 0, "{set}");
+        for s in says {
+            assert!(err.contains(s), "{set}: expected {s:?} in {err}");
+        }
+    }
+    let (code, err) =
+        check(&["referrals.community.show={ uncertain = \"beta\", mean = 0.7, n = 30 }"]);
+    assert_eq!(code, 0, "{err}");
+}
