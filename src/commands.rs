@@ -461,6 +461,13 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         s.simulation.warmup_weeks,
         s.simulation.seed
     );
+    if !s.inputs.is_empty() {
+        println!("uncertain inputs, drawn per trial (the figures below are at their means):");
+        for i in &s.inputs.list {
+            println!("  {} ~ {}", i.key, i.dist.describe());
+        }
+        println!();
+    }
     println!(
         "{:<16} {:>9} {:>12} {:>11} {:>10} {:>9} {:>8} {:>9}",
         "unit",

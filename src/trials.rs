@@ -109,6 +109,9 @@ pub struct RunResults {
     /// Units where a patient may take a seat in another track than their
     /// own (`track_choice`), by name.
     pub track_choice_units: Vec<String>,
+    /// The uncertain inputs each trial drew, as `KEY ~ distribution`
+    /// (empty when there are none or they were fixed at their means).
+    pub uncertain_inputs: Vec<String>,
     pub events: u64,
     pub elapsed: Duration,
 }
@@ -465,6 +468,12 @@ impl Aggregator {
             track_choice_units: (0..scenario.units.len())
                 .filter(|&u| crate::model::program::takes_other_tracks(scenario, u))
                 .map(|u| scenario.units[u].name.clone())
+                .collect(),
+            uncertain_inputs: scenario
+                .inputs
+                .list
+                .iter()
+                .map(|i| format!("{} ~ {}", i.key, i.dist.describe()))
                 .collect(),
             events: self.events,
             elapsed,

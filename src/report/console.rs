@@ -194,6 +194,20 @@ pub fn summary_table(r: &RunResults) -> String {
         "{:width$}  median [P5, P95] over trials; counts are per {} weeks",
         "", r.weeks
     );
+    if !r.uncertain_inputs.is_empty() {
+        let _ = writeln!(
+            out,
+            "{:width$}  the bands include {} uncertain input{} drawn per trial: {}",
+            "",
+            r.uncertain_inputs.len(),
+            if r.uncertain_inputs.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            r.uncertain_inputs.join("; ")
+        );
+    }
     for (k, v) in rows {
         let _ = writeln!(out, "{k:width$}  {v}");
     }

@@ -919,6 +919,24 @@ fn what_if(out: &mut String, r: &RunResults) {
     out.push_str("</ul>\n</section>\n");
 }
 
+/// The inputs drawn per trial: the bands carry what is not known about
+/// them as well as the luck of arrivals.
+fn uncertain_inputs(out: &mut String, r: &RunResults) {
+    if r.uncertain_inputs.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"uncertain-inputs\">\n<h2>Uncertain inputs</h2>\n\
+         <p>Each trial drew these inputs anew, so every band on this page carries what is \
+         not known about them as well as the luck of arrivals and patients \
+         (<code>--fixed-inputs</code> runs them at their means).</p>\n<ul>\n",
+    );
+    for i in &r.uncertain_inputs {
+        let _ = writeln!(out, "<li><code>{}</code></li>", esc(i));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 /// The whole page. Depends only on the results and figures, never on the
 /// clock or the machine, so it is byte-identical across runs and threads.
 pub fn render(r: &RunResults, figures: &[Figure]) -> String {
@@ -965,6 +983,7 @@ pub fn render(r: &RunResults, figures: &[Figure]) -> String {
     }
     out.push_str("</nav>\n</header>\n");
     what_if(&mut out, r);
+    uncertain_inputs(&mut out, r);
 
     out.push_str("<section id=\"attention\">\n<h2>What needs attention</h2>\n");
     let warns = warnings(r);

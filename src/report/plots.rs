@@ -263,6 +263,7 @@ pub(crate) fn test_results() -> RunResults {
         capacity: vec![("iop".into(), 24), ("inpatient".into(), 10)],
         staff_hours: vec![("therapist".into(), 54.0)],
         track_choice_units: Vec::new(),
+        uncertain_inputs: Vec::new(),
         events: 1000,
         elapsed: std::time::Duration::from_millis(5),
     }
