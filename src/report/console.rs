@@ -195,17 +195,17 @@ pub fn summary_table(r: &RunResults) -> String {
         "", r.weeks
     );
     if !r.uncertain_inputs.is_empty() {
+        let n = r.uncertain_inputs.len();
+        let which = if n <= 3 {
+            format!(": {}", r.uncertain_inputs.join("; "))
+        } else {
+            " (listed in report.html and by iopsim check)".to_string()
+        };
+        let plural = if n == 1 { "" } else { "s" };
         let _ = writeln!(
             out,
-            "{:width$}  the bands include {} uncertain input{} drawn per trial: {}",
-            "",
-            r.uncertain_inputs.len(),
-            if r.uncertain_inputs.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            r.uncertain_inputs.join("; ")
+            "{:width$}  the bands include {n} uncertain input{plural} drawn per trial{which}",
+            ""
         );
     }
     for (k, v) in rows {
