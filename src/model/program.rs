@@ -251,7 +251,13 @@ pub fn referrals_on_day(r: &ReferralStream, calendar: &Calendar, d: u64) -> f64 
     let wsum: f64 = r.weekdays.iter().sum();
     let wd = r.weekdays[calendar.weekday(d)] * 7.0 / wsum;
     let month = r.months[calendar.month0(d)];
-    let growth = (1.0 + r.growth_per_year).powf(calendar.years_since_start(d));
+    // pow(1, y) is exactly 1: skipped, since a trial's program is built
+    // anew when its inputs are uncertain.
+    let growth = if r.growth_per_year == 0.0 {
+        1.0
+    } else {
+        (1.0 + r.growth_per_year).powf(calendar.years_since_start(d))
+    };
     r.per_week / 7.0 * wd * month * growth
 }
 
