@@ -545,6 +545,14 @@ pub fn compare(
         }
     }
 
+    if c.uncertain {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">{}</p>",
+            esc(super::compare::UNCERTAIN_NOTE)
+        );
+    }
+
     // The answer.
     out.push_str("<div class=\"answer\" id=\"answer\">\n");
     let mut best: Option<(usize, f64)> = None;
