@@ -1375,6 +1375,16 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
              patients, and interactions between inputs."
         )
     );
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}</p>",
+        esc(&format!(
+            "Shares under {} cannot be told from zero at {} trials: an input with no effect \
+             scatters that far by chance (three standard deviations of the estimate).",
+            pct0(3.0 * super::sensitivity::share_noise(a.trials as usize)),
+            group_thousands(u64::from(a.trials))
+        ))
+    );
     for m in &a.metrics {
         let w = words::metric(&m.metric);
         let _ = writeln!(

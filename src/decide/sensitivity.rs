@@ -74,7 +74,7 @@ pub fn first_order_share(x: &[f64], y: &[f64]) -> Option<f64> {
     if var.is_nan() || var <= 0.0 {
         return None;
     }
-    let k = ((nf.sqrt().round() as usize).max(2)).min(n / 2);
+    let k = bins(n);
     let (mut between, mut noise) = (0.0, 0.0);
     for b in 0..k {
         let bin = &pairs[b * n / k..(b + 1) * n / k];
@@ -85,6 +85,23 @@ pub fn first_order_share(x: &[f64], y: &[f64]) -> Option<f64> {
         noise += m / nf * within / m;
     }
     Some(((between - noise) / var).max(0.0))
+}
+
+/// The bins [`first_order_share`] cuts `n` pairs into.
+fn bins(n: usize) -> usize {
+    ((n as f64).sqrt().round() as usize).max(2).min(n / 2)
+}
+
+/// The standard deviation of [`first_order_share`] for an input with no
+/// effect, from `n` trials: sqrt(2 (k - 1)) / n with k bins (the bin means'
+/// chi-square over k - 1 degrees of freedom, less its mean), when all of
+/// the variance is noise. Shares under three times this cannot be told
+/// from zero.
+pub fn share_noise(n: usize) -> f64 {
+    if n < 8 {
+        return f64::NAN;
+    }
+    (2.0 * (bins(n) as f64 - 1.0)).sqrt() / n as f64
 }
 
 /// One uncertain input as the analysis uses it.
@@ -347,7 +364,10 @@ pub fn table(a: &Analysis) -> String {
         out,
         "\nswing = |mean at P90 - mean at P10|, the others at their means, on the same random inputs; \
          share = first-order share of the variance across the global run's trials; \
-         {REMAINDER} = 1 - the shares: {REMAINDER_WORDS}."
+         {REMAINDER} = 1 - the shares: {REMAINDER_WORDS}; shares under {} cannot be told from 0 \
+         at {} trials (3 sd of the estimate for an input with no effect).",
+        pct(3.0 * share_noise(a.trials as usize)),
+        a.trials
     );
     out
 }
