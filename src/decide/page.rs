@@ -1298,7 +1298,12 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
     let names: Vec<String> = a
         .metrics
         .iter()
-        .map(|m| lower_first(&words::metric(&m.metric).name()))
+        .map(|m| {
+            format!(
+                "\u{201c}{}\u{201d}",
+                lower_first(&words::metric(&m.metric).name())
+            )
+        })
         .collect();
     let question = format!(
         "Which uncertain input moves {} most, and what should be measured first?",
@@ -1323,7 +1328,7 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
         };
         let input = &a.inputs[top.input];
         let (key, share_key) = words::key(&input.key);
-        let v = |x: f64| words::key_value(&format!("{x}"), share_key);
+        let v = |x: f64| words::key_value(&super::sensitivity::sig3(x), share_key);
         let widest = m
             .effects
             .iter()
@@ -1400,7 +1405,7 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
         for e in &m.effects {
             let i = &a.inputs[e.input];
             let (key, share_key) = words::key(&i.key);
-            let v = |x: f64| words::key_value(&format!("{x}"), share_key);
+            let v = |x: f64| words::key_value(&super::sensitivity::sig3(x), share_key);
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}<span class=\"key\">{} \u{b7} {}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

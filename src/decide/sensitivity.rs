@@ -341,7 +341,7 @@ pub fn table(a: &Analysis) -> String {
                 "{:>4}  {:<w$}  {:>21}  {:>10}  {:>10}  {:>9}  {:>6}",
                 e.rank,
                 i.key,
-                format!("{} .. {}", super::fmt_num(i.p10), super::fmt_num(i.p90)),
+                format!("{} .. {}", sig3(i.p10), sig3(i.p90)),
                 measure.value(e.mean_at_p10),
                 measure.value(e.mean_at_p90),
                 measure.value(e.swing),
@@ -370,6 +370,19 @@ pub fn table(a: &Analysis) -> String {
         a.trials
     );
     out
+}
+
+/// An input's value for people: three significant digits ("15.5",
+/// "0.794", "0.00250"), no exponent.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
 }
 
 /// The edit distance between `a` and `b` (characters).
@@ -756,5 +769,15 @@ mod tests {
         .collect();
         let close = close_names("iop.evening.wait_p90", &names);
         assert_eq!(close[0], "iop.evening.wait_days_p90");
+        assert_eq!(
+            [
+                sig3(15.4506),
+                sig3(0.79422),
+                sig3(0.0025),
+                sig3(1234.6),
+                sig3(0.0)
+            ],
+            ["15.5", "0.794", "0.00250", "1235", "0"]
+        );
     }
 }
