@@ -36,6 +36,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Find the smallest value of a key that meets targets with 95% confidence.
     Size(SizeArgs),
+    /// Which uncertain input moves a metric most: each at its P10 and P90
+    /// (a tornado chart) and each one's share of the metric's variance across
+    /// trials; writes sensitivity.csv, the charts and report.html (docs/sensitivity.md).
+    Sensitivity(SensitivityArgs),
     /// Estimate a scenario's numbers from a clinic's episode records
     /// (docs/calibration.md) and write the scenario, every fitted number
     /// commented with its 95% interval and the count it rests on.
@@ -234,6 +238,26 @@ pub struct SizeArgs {
     #[command(flatten)]
     pub run: DecideRun,
     /// Skip the plots and report.html (only size.csv).
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML) with uncertain inputs (`{ uncertain = ... }`).
+    /// Omit for the built-in default (which has none).
+    pub scenario: Option<PathBuf>,
+    /// A summary metric (a row of summary.csv), e.g. iop.evening.wait_days_p90.
+    /// Repeat for several.
+    #[arg(long = "metric", value_name = "METRIC", required = true)]
+    pub metrics: Vec<String>,
+    /// Trials of each one-way run (each input at its P10 and at its P90);
+    /// default: the trials, at most 500.
+    #[arg(long, value_name = "N")]
+    pub one_way_trials: Option<u32>,
+    #[command(flatten)]
+    pub run: DecideRun,
+    /// Skip the tornado charts and report.html (only sensitivity.csv).
     #[arg(long)]
     pub no_plots: bool,
 }

@@ -68,6 +68,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compare(args)) => crate::decide::compare::command(&args),
         Some(Command::Sweep(args)) => crate::decide::sweep::command(&args),
         Some(Command::Size(args)) => crate::decide::size::command(&args),
+        Some(Command::Sensitivity(args)) => crate::decide::sensitivity::command(&args),
         Some(Command::Fit(args)) => crate::calibrate::command::fit(&args),
         Some(Command::Serve(args)) => crate::serve::command(&args),
         Some(Command::Backtest(args)) => crate::calibrate::backtest::command(&args),

@@ -696,6 +696,10 @@ fn the_documented_example_scenarios_load() {
                     s.name.ends_with("first-available")
                 );
             }
+            if s.name == "uncertain-default" {
+                // docs/sensitivity.md: the default with ten uncertain inputs.
+                assert_eq!(s.inputs.list.len(), 10);
+            }
             if s.name == "five-short-days" {
                 // 9 client-hours a week in both tracks, as the default's 3 x 3 h.
                 let iopsim::scenario::UnitKind::Sessions(su) = &s.units[0].kind else {
@@ -718,7 +722,8 @@ fn the_documented_example_scenarios_load() {
             "five-short-days",
             "forecast",
             "groups-of-15",
-            "next-year"
+            "next-year",
+            "uncertain-default"
         ]
     );
 }

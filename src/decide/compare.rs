@@ -111,7 +111,17 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// Metrics that some scenario lacks (a unit, room or role only one of them has).
     pub not_compared: Vec<String>,
+    /// Some scenario has uncertain inputs: each trial drew its own values
+    /// (the same in every scenario naming the input), so the share of
+    /// trials better is the probability of being better across both what
+    /// is not known about the inputs and the luck of arrivals.
+    pub uncertain: bool,
 }
+
+/// What the share of trials better means when the inputs are uncertain.
+pub const UNCERTAIN_NOTE: &str = "With uncertain inputs: each trial draws its own values of them, \
+    the same in every scenario, so the share of trials in which an alternative is better is \
+    P(better) across the uncertain inputs and the luck of arrivals.";
 
 /// Paired differences of every run against `runs[0]`, metric by metric in
 /// the baseline's order. Needs the per-trial rows of every run.
@@ -150,6 +160,7 @@ pub fn compare(labels: &[String], runs: &[&Run]) -> Comparison {
         seed: base.results.seed,
         rows,
         not_compared,
+        uncertain: false,
     }
 }
 
@@ -230,7 +241,11 @@ pub fn table(c: &Comparison) -> String {
         let _ = writeln!(
             out,
             "{:<w$} {:>10} {:>10} {:>26} {:>9}",
-            "metric", "baseline", "altern.", "difference [95% CI]", "better"
+            "metric",
+            "baseline",
+            "altern.",
+            "difference [95% CI]",
+            if c.uncertain { "P(better)" } else { "better" }
         );
         for r in c.rows.iter().filter(|r| r.alternative == alt) {
             let p = &r.paired;
@@ -269,6 +284,13 @@ pub fn table(c: &Comparison) -> String {
          better = share of trials in which the alternative is strictly better \
          (neutral metrics: share in which it is higher).\n",
     );
+    if c.uncertain {
+        out.push_str(
+            "P(better) across the uncertain inputs and the luck of arrivals: each trial drew its own \
+             values of the uncertain inputs, the same in every scenario, so the share of trials better \
+             is the probability that the alternative is better given what is not known.\n",
+        );
+    }
     out
 }
 
@@ -376,7 +398,8 @@ impl Plan {
                     .with_context(|| format!("running {label}"))?,
             );
         }
-        let comparison = compare(&self.labels, &runs.iter().collect::<Vec<_>>());
+        let mut comparison = compare(&self.labels, &runs.iter().collect::<Vec<_>>());
+        comparison.uncertain = self.scenarios.iter().any(|s| !s.inputs.is_empty());
         Ok(Compared {
             comparison,
             scenarios: self.scenarios,

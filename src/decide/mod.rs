@@ -13,6 +13,7 @@ pub mod compare;
 pub mod page;
 pub mod plots;
 pub mod request;
+pub mod sensitivity;
 pub mod size;
 pub mod sweep;
 pub mod words;

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use super::compare::{Comparison, Paired};
 use super::plots::{stat_words, target_words, DecisionFigure};
+use super::sensitivity::Analysis;
 use super::size::{Check, Op, Sizing, Stat, Target};
 use super::sweep::{Point, Sweep};
 use super::words::{self, Measure};
@@ -542,6 +543,14 @@ pub fn compare(
                 esc(&changes)
             );
         }
+    }
+
+    if c.uncertain {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">{}</p>",
+            esc(super::compare::UNCERTAIN_NOTE)
+        );
     }
 
     // The answer.
@@ -1269,6 +1278,174 @@ pub fn size(
          values differ only by the value. Files in this folder: size.csv (each value run and \
          target: estimate, 95% bound, whether it meets the target, the answer) and the charts as \
          PNG and SVG.",
+    );
+    out
+}
+
+// ---- sensitivity -------------------------------------------------------------
+
+/// The page of `iopsim sensitivity`: per metric, which input moves it most
+/// (one way and by variance share), every input's figures, the remainder,
+/// and the tornado charts.
+pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) -> String {
+    let mut out =
+        String::with_capacity(32 * 1024 + figures.iter().map(|f| f.svg.len()).sum::<usize>());
+    page_head(
+        &mut out,
+        &format!("sensitivity {} \u{2013} iopsim", base.name),
+        STYLE,
+    );
+    let names: Vec<String> = a
+        .metrics
+        .iter()
+        .map(|m| {
+            format!(
+                "\u{201c}{}\u{201d}",
+                lower_first(&words::metric(&m.metric).name())
+            )
+        })
+        .collect();
+    let question = format!(
+        "Which uncertain input moves {} most, and what should be measured first?",
+        and_list(&names)
+    );
+    let _ = write!(
+        out,
+        "<header>\n<p class=\"kind\">iopsim sensitivity</p>\n<h1 class=\"question\">{}</h1>\n\
+         <p class=\"meta\">{} \u{b7} {} uncertain inputs \u{b7} {} trials with every input drawn, {} trials at each input's P10 and P90 \u{b7} seed {}</p>\n",
+        esc(&question),
+        esc(&base.name),
+        a.inputs.len(),
+        group_thousands(u64::from(a.trials)),
+        group_thousands(u64::from(a.one_way_trials)),
+        a.seed
+    );
+    out.push_str("<div class=\"answer\" id=\"answer\">\n<ul>\n");
+    for m in &a.metrics {
+        let w = words::metric(&m.metric);
+        let Some(top) = m.effects.first() else {
+            continue;
+        };
+        let input = &a.inputs[top.input];
+        let (key, share_key) = words::key(&input.key);
+        let v = |x: f64| words::key_value(&super::sensitivity::sig3(x), share_key);
+        let widest = m
+            .effects
+            .iter()
+            .filter(|e| e.swing.is_finite())
+            .max_by(|x, y| x.swing.total_cmp(&y.swing).then(y.input.cmp(&x.input)));
+        let mut li = format!(
+            "{}: {} ({}) explains the most of its spread across trials, {} of the variance; \
+             from its P10 ({}) to its P90 ({}) it moves the mean from {} to {}.",
+            w.name(),
+            key,
+            input.key,
+            pct0(top.share),
+            v(input.p10),
+            v(input.p90),
+            w.measure.value(top.mean_at_p10),
+            w.measure.value(top.mean_at_p90)
+        );
+        if let Some(wd) = widest.filter(|wd| wd.input != top.input) {
+            let _ = write!(
+                li,
+                " The widest swing is {}'s ({}).",
+                a.inputs[wd.input].key,
+                w.measure.value(wd.swing)
+            );
+        }
+        let _ = write!(
+            li,
+            " {} of the variance is {}.",
+            capital_first(&pct0(m.remainder.max(0.0))),
+            super::sensitivity::REMAINDER_WORDS
+        );
+        let _ = writeln!(out, "<li>{}</li>", esc(&li));
+    }
+    out.push_str("</ul>\n<p>Measure first the input with the largest share: knowing it exactly would remove about that share of the spread.</p>\n</div>\n");
+    nav(&mut out, &[("inputs", "Inputs"), ("charts", "Charts")]);
+    out.push_str("</header>\n");
+
+    out.push_str("<section id=\"inputs\">\n<h2>The inputs, metric by metric</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}</p>",
+        esc(
+            "At P10 and at P90: the metric's mean with that input at its 10th and 90th \
+             percentile and every other input at its mean, on the same random inputs; the \
+             difference's 95% interval is paired. Share: the input's first-order share of the \
+             metric's variance across the trials in which every input was drawn (the variance of \
+             the metric's mean given the input, estimated by sorting the trials by the input into \
+             bins). The remainder is what no input explains alone: the luck of arrivals and \
+             patients, and interactions between inputs."
+        )
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{}</p>",
+        esc(&format!(
+            "Shares under {} cannot be told from zero at {} trials: an input with no effect \
+             scatters that far by chance (three standard deviations of the estimate).",
+            pct0(3.0 * super::sensitivity::share_noise(a.trials as usize)),
+            group_thousands(u64::from(a.trials))
+        ))
+    );
+    for m in &a.metrics {
+        let w = words::metric(&m.metric);
+        let _ = writeln!(
+            out,
+            "<h3>{}<span class=\"key\">{}</span></h3>\n<p>{} with every input at its mean; {} (sd {}) across trials with every input drawn.</p>",
+            esc(&w.label()),
+            esc(&m.metric),
+            esc(&w.measure.value(m.mean_at_means)),
+            esc(&w.measure.value(m.global.mean)),
+            esc(&w.measure.value(m.global.sd))
+        );
+        out.push_str("<div class=\"wide\"><table class=\"by\"><thead><tr><th>rank</th><th>input</th><th>P10</th><th>P90</th><th>mean at P10</th><th>mean at P90</th><th>difference [95% CI]</th><th>share of variance</th></tr></thead><tbody>");
+        for e in &m.effects {
+            let i = &a.inputs[e.input];
+            let (key, share_key) = words::key(&i.key);
+            let v = |x: f64| words::key_value(&super::sensitivity::sig3(x), share_key);
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}<span class=\"key\">{} \u{b7} {}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e.rank,
+                esc(&key),
+                esc(&i.key),
+                esc(&i.distribution),
+                esc(&v(i.p10)),
+                esc(&v(i.p90)),
+                esc(&w.measure.value(e.mean_at_p10)),
+                esc(&w.measure.value(e.mean_at_p90)),
+                esc(&w.measure.diff_ci(
+                    e.mean_at_p90 - e.mean_at_p10,
+                    e.diff_ci95.0,
+                    e.diff_ci95.1
+                )),
+                esc(&pct0(e.share))
+            );
+        }
+        let _ = write!(
+            out,
+            "<tr><td></td><td>{}</td><td></td><td></td><td></td><td></td><td></td><td>{}</td></tr>",
+            esc(&capital_first(super::sensitivity::REMAINDER_WORDS)),
+            esc(&pct0(m.remainder))
+        );
+        out.push_str("</tbody></table></div>\n");
+    }
+    out.push_str("</section>\n");
+
+    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    for f in figures {
+        decision_figure(&mut out, f);
+    }
+    out.push_str("</section>\n");
+    footer(
+        &mut out,
+        "Every run used the same seed and trial numbers (common random numbers), so the two ends \
+         of an input differ only by that input. Files in this folder: sensitivity.csv (per metric \
+         and input: the P10 and P90, the means at each, the swing and its interval, the variance \
+         share and the rank, and the remainder's row) and the tornado charts as PNG and SVG.",
     );
     out
 }

@@ -11,6 +11,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::sensitivity::Analysis;
 use super::size::{Op, Sizing, Stat, Target};
 use super::sweep::{Sweep, Vary};
 use super::words::{self, Measure};
@@ -197,6 +198,8 @@ enum Plot<'a> {
     Heat(&'a Sweep, &'a str),
     /// The k-th target against the values tried.
     Size(&'a Sizing, usize),
+    /// The k-th metric's one-way swings: a tornado.
+    Tornado(&'a Analysis, usize),
 }
 
 /// Draws `plot` as SVG, and as PNG on the run charts' canvas (the same
@@ -242,6 +245,7 @@ where
         Plot::Line(s, m) => line(s, m, title, root),
         Plot::Heat(s, m) => heatmap(s, m, title, root),
         Plot::Size(z, k) => size_chart(z, *k, title, root),
+        Plot::Tornado(a, k) => tornado(a, *k, title, root),
     }
 }
 
@@ -321,6 +325,165 @@ pub fn size_figures(z: &Sizing) -> anyhow::Result<Vec<DecisionFigure>> {
         out.push(render_plot(stem, title, about, &Plot::Size(z, k))?);
     }
     Ok(out)
+}
+
+/// One tornado chart per metric of `sensitivity`: `tornado` for one
+/// metric, `tornado-<metric>` for several.
+pub fn tornado_figures(a: &Analysis) -> anyhow::Result<Vec<DecisionFigure>> {
+    let mut out = Vec::new();
+    for (k, m) in a.metrics.iter().enumerate() {
+        let metric = words::metric(&m.metric);
+        let stem = if a.metrics.len() == 1 {
+            "tornado".to_string()
+        } else {
+            format!("tornado-{}", file_safe(&m.metric))
+        };
+        let title = format!("{}: which input moves it most", metric.name());
+        let about = format!(
+            "The mean of {} over {} trials with each uncertain input at its P10 (blue end) and at \
+             its P90 (orange end), the other inputs at their means, on the same random inputs; the \
+             line is the mean with every input at its mean. Inputs are ordered by the swing \
+             between the two ends, the largest on top; the share at the right is the input's share \
+             of the variance across trials with every input drawn.",
+            metric.label(),
+            a.one_way_trials
+        );
+        out.push(render_plot(stem, title, about, &Plot::Tornado(a, k))?);
+    }
+    Ok(out)
+}
+
+/// The input at its P10 and at its P90.
+const LOW_END: RGBColor = RGBColor(78, 121, 167);
+const HIGH_END: RGBColor = RGBColor(242, 142, 43);
+
+/// The k-th metric's tornado: per input (largest swing on top) a bar from
+/// the mean at the input's P10 to the mean at its P90, split at the mean
+/// at means, the input's key on the left and its variance share on the right.
+fn tornado<DB: DrawingBackend>(
+    a: &Analysis,
+    k: usize,
+    title: &str,
+    root: &DrawingArea<DB, Shift>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let m = &a.metrics[k];
+    let metric = words::metric(&m.metric);
+    let scale = metric.measure.scale();
+    let mut effects: Vec<_> = m.effects.iter().collect();
+    effects.sort_by(|x, y| y.swing.total_cmp(&x.swing).then(x.input.cmp(&y.input)));
+    let n = effects.len();
+    let body = header(
+        root,
+        title,
+        &format!(
+            "{} trials per end, same random inputs \u{b7} blue: input at P10, orange: at P90 \u{b7} line: all at means ({}) \u{b7} right: share of variance",
+            a.one_way_trials,
+            metric.measure.value(m.mean_at_means)
+        ),
+    )?;
+    let base = m.mean_at_means * scale;
+    let ends = effects
+        .iter()
+        .flat_map(|e| [e.mean_at_p10 * scale, e.mean_at_p90 * scale])
+        .chain(std::iter::once(base))
+        .filter(|v| v.is_finite());
+    let (lo, hi) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        let pad = (hi - lo) * 0.08;
+        (lo - pad, hi + pad)
+    } else if lo.is_finite() {
+        (lo - 1.0, lo + 1.0)
+    } else {
+        (0.0, 1.0)
+    };
+    // Room on the right for the shares.
+    let text_x = hi;
+    let hi = hi + (hi - lo) * 0.12;
+    let keys: Vec<String> = effects
+        .iter()
+        .map(|e| a.inputs[e.input].key.clone())
+        .collect();
+    let longest = keys.iter().map(|k| k.chars().count()).max().unwrap_or(8) as u32;
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(10)
+        .margin_right(12)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(56)
+        .y_label_area_size((longest * 9 + 16).clamp(90, 420))
+        .build_cartesian_2d(lo..hi, (0..n as i32 - 1).into_segmented())
+        .map_err(err)?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i >= 0 && (*i as usize) < n => {
+            keys[n - 1 - *i as usize].clone()
+        }
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .x_label_formatter(&y_tick(metric.measure))
+        .y_label_formatter(&label_of)
+        .x_labels(6)
+        .y_labels(n.max(1))
+        .x_desc(y_desc(&metric))
+        .label_style(text(style::TICK, &style::TEXT))
+        .axis_desc_style(text(style::LABEL, &style::MUTED))
+        .max_light_lines(0)
+        .disable_y_mesh()
+        .bold_line_style(style::GRID)
+        .axis_style(style::AXIS)
+        .draw()
+        .map_err(err)?;
+    for (r, e) in effects.iter().enumerate() {
+        let y = (n - 1 - r) as i32;
+        for (end, colour) in [(e.mean_at_p10, LOW_END), (e.mean_at_p90, HIGH_END)] {
+            let x = end * scale;
+            if !x.is_finite() || x == base {
+                continue;
+            }
+            let mut bar = Rectangle::new(
+                [
+                    (base.min(x), SegmentValue::Exact(y)),
+                    (base.max(x), SegmentValue::Exact(y + 1)),
+                ],
+                colour.filled(),
+            );
+            bar.set_margin(5, 5, 0, 0);
+            chart.draw_series(std::iter::once(bar)).map_err(err)?;
+        }
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![
+                (base, SegmentValue::Exact(0)),
+                (base, SegmentValue::Exact(n as i32)),
+            ],
+            style::LIMIT.stroke_width(2),
+        )))
+        .map_err(err)?;
+    // The variance shares, beside each bar.
+    let t = text(style::TICK, &style::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+    for (r, e) in effects.iter().enumerate() {
+        let share = if e.share.is_finite() {
+            pct_text(100.0 * e.share)
+        } else {
+            "\u{2013}".into()
+        };
+        let y = (n - 1 - r) as i32;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                share,
+                (text_x, SegmentValue::CenterOf(y)),
+                t.clone(),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// "P90 over trials", "mean".

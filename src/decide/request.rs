@@ -3,7 +3,7 @@
 //! same requests and reach the same numbers through the same code.
 //!
 //! Each decision has a request ([`CompareRequest`], [`SweepRequest`],
-//! [`SizeRequest`]) holding its scenarios as [`ScenarioSource`]s, the
+//! [`SizeRequest`], [`SensitivityRequest`]) holding its scenarios as [`ScenarioSource`]s, the
 //! [`RunSettings`] every run shares and the [`OutputSettings`] of the
 //! folder it may write. The decision's `compute` takes the request and
 //! returns the numbers without touching the file system; its `write`
@@ -158,6 +158,20 @@ pub struct SizeRequest {
     /// ascending, duplicates dropped).
     pub vary: Vary,
     pub targets: Vec<Target>,
+    pub run: RunSettings,
+    pub output: OutputSettings,
+}
+
+/// `sensitivity`: which uncertain input moves each metric most, one way
+/// (each at its P10 and P90) and globally (variance shares).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityRequest {
+    pub scenario: ScenarioSource,
+    /// Summary metric names (as in summary.csv), one or more.
+    pub metrics: Vec<String>,
+    /// Trials of each one-way run; `None`: the scenario's trials, at most
+    /// [`super::sensitivity::ONE_WAY_TRIALS`].
+    pub one_way_trials: Option<u32>,
     pub run: RunSettings,
     pub output: OutputSettings,
 }
