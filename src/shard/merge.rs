@@ -228,21 +228,28 @@ fn tiles(shards: &[Loaded], run: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The records of run `run`, shard after shard in trial order, read one at a
-/// time.
-fn records(
-    shards: &[Loaded],
+/// The records of run `run` of `scenario`, shard after shard in trial
+/// order, read one at a time, each checked to have the scenario's shape.
+fn records<'a>(
+    shards: &'a [Loaded],
     run: usize,
-) -> impl Iterator<Item = anyhow::Result<TrialRecord>> + '_ {
+    scenario: &'a Scenario,
+) -> impl Iterator<Item = anyhow::Result<TrialRecord>> + 'a {
     let mut order: Vec<&Loaded> = shards.iter().collect();
     order.sort_by_key(|s| (s.header.runs[run].first, s.header.runs[run].end));
     order.into_iter().flat_map(move |s| {
         let r = &s.header.runs[run];
-        let opened = Reader::open(&s.dir.join(&r.file), run, r.first, r.end);
-        let it: Box<dyn Iterator<Item = anyhow::Result<TrialRecord>>> = match opened {
-            Ok(reader) => Box::new(reader),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        };
+        let path = s.dir.join(&r.file);
+        let it: Box<dyn Iterator<Item = anyhow::Result<TrialRecord>>> =
+            match Reader::open(&path, run, r.first, r.end) {
+                Ok(reader) => Box::new(reader.map(move |rec| {
+                    let rec = rec?;
+                    rec.check_shape(scenario)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    Ok(rec)
+                })),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
         it
     })
 }
@@ -257,7 +264,7 @@ pub fn fold(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<RunResults> {
     let never = AtomicBool::new(false);
-    let mut it = records(shards, run);
+    let mut it = records(shards, run, scenario);
     trials::fold_records(scenario, threads, &never, &mut it, on_trial, progress)
 }
 
