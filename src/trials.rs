@@ -24,7 +24,7 @@ use crate::stats::stream::{Column, Precision};
 use crate::stats::Summary;
 
 mod records;
-pub use records::{fold_records, simulate_span, TrialRecord, UnitRecord};
+pub use records::{fold_records, simulate_span, Shape, TrialRecord, UnitRecord};
 
 /// Width of a wait-histogram bin, in days.
 pub const WAIT_BIN_DAYS: f64 = 0.5;

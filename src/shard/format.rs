@@ -321,6 +321,7 @@ pub struct Reader {
     path: PathBuf,
     input: BufReader<File>,
     hash: Fnv,
+    buf: Vec<u8>,
     next: u64,
     end: u64,
     done: bool,
@@ -334,6 +335,7 @@ impl Reader {
             path: path.to_path_buf(),
             input: BufReader::with_capacity(1 << 16, file),
             hash: Fnv::new(),
+            buf: Vec::new(),
             next: first,
             end,
             done: false,
@@ -363,27 +365,32 @@ impl Reader {
         anyhow::anyhow!("{}: {what}", self.path.display())
     }
 
+    /// Fills `buf` from the file (and the checksum).
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), String> {
+        self.input.read_exact(buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => format!(
+                "the file ends early, in trial {} (a partial copy?)",
+                self.next
+            ),
+            _ => e.to_string(),
+        })?;
+        self.hash.update(buf);
+        Ok(())
+    }
+
     fn read_exact(&mut self, n: usize) -> Result<Vec<u8>, String> {
         let mut buf = vec![0; n];
-        self.input
-            .read_exact(&mut buf)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => format!(
-                    "the file ends early, in trial {} (a partial copy?)",
-                    self.next
-                ),
-                _ => e.to_string(),
-            })?;
-        self.hash.update(&buf);
+        self.fill(&mut buf)?;
         Ok(buf)
     }
 
     fn varint(&mut self) -> anyhow::Result<u64> {
         let mut x = 0u64;
+        let mut b = [0u8; 1];
         for shift in (0..64).step_by(7) {
-            let b = self.read_exact(1).map_err(|e| self.error(e))?[0];
-            x |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
+            self.fill(&mut b).map_err(|e| self.error(e))?;
+            x |= u64::from(b[0] & 0x7f) << shift;
+            if b[0] < 0x80 {
                 return Ok(x);
             }
         }
@@ -398,8 +405,13 @@ impl Reader {
                 self.next
             )));
         }
-        let bytes = self.read_exact(len as usize).map_err(|e| self.error(e))?;
-        let r = decode(&bytes).map_err(|e| self.error(format!("trial {}: {e}", self.next)))?;
+        // One buffer for every record, grown as the file's records need.
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(len as usize, 0);
+        let read = self.fill(&mut buf);
+        let r = read.and_then(|()| decode(&buf));
+        self.buf = buf;
+        let r = r.map_err(|e| self.error(format!("trial {}: {e}", self.next)))?;
         if r.trial != self.next {
             return Err(self.error(format!(
                 "holds trial {} where trial {} was due",

@@ -16,7 +16,7 @@ use crate::decide::request::{OutputSettings, RunSettings, SizeRequest, SweepRequ
 use crate::decide::{self, size, sweep};
 use crate::report::output::fingerprint;
 use crate::scenario::Scenario;
-use crate::trials::{self, RunResults, TrialRecord};
+use crate::trials::{self, RunResults, Shape, TrialRecord};
 
 /// A shard folder and its header.
 #[derive(Debug, Clone)]
@@ -233,8 +233,9 @@ fn tiles(shards: &[Loaded], run: usize) -> anyhow::Result<()> {
 fn records<'a>(
     shards: &'a [Loaded],
     run: usize,
-    scenario: &'a Scenario,
+    scenario: &Scenario,
 ) -> impl Iterator<Item = anyhow::Result<TrialRecord>> + 'a {
+    let shape = Shape::of(scenario);
     let mut order: Vec<&Loaded> = shards.iter().collect();
     order.sort_by_key(|s| (s.header.runs[run].first, s.header.runs[run].end));
     order.into_iter().flat_map(move |s| {
@@ -244,7 +245,7 @@ fn records<'a>(
             match Reader::open(&path, run, r.first, r.end) {
                 Ok(reader) => Box::new(reader.map(move |rec| {
                     let rec = rec?;
-                    rec.check_shape(scenario)
+                    rec.check_shape(&shape)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     Ok(rec)
                 })),

@@ -85,14 +85,14 @@ impl TrialRecord {
         }
     }
 
-    /// Whether this record has the shape of `scenario`'s trials (so that
-    /// folding it cannot go out of bounds); what differs, in words, if not.
-    pub fn check_shape(&self, scenario: &Scenario) -> Result<(), String> {
+    /// Whether this record has `shape`, its scenario's (so that folding it
+    /// cannot go out of bounds); what differs, in words, if not.
+    pub fn check_shape(&self, shape: &Shape) -> Result<(), String> {
         let want = [
-            ("summary values", summary_names(scenario).len()),
-            ("weekly series", weekly_names(scenario).len()),
-            ("units", scenario.units.len()),
-            ("tracks", reported_tracks(scenario).len()),
+            ("summary values", shape.summary),
+            ("weekly series", shape.weekly),
+            ("units", shape.units),
+            ("tracks", shape.tracks),
         ];
         let got = [
             self.summary.len(),
@@ -108,15 +108,38 @@ impl TrialRecord {
                 ));
             }
         }
-        let weeks = scenario.simulation.weeks as usize;
-        if let Some(s) = self.weekly.iter().find(|s| s.len() > weeks) {
+        if let Some(s) = self.weekly.iter().find(|s| s.len() > shape.weeks) {
             return Err(format!(
-                "trial {} has a weekly series of {} weeks, the scenario reports {weeks}",
+                "trial {} has a weekly series of {} weeks, the scenario reports {}",
                 self.trial,
-                s.len()
+                s.len(),
+                shape.weeks
             ));
         }
         Ok(())
+    }
+}
+
+/// How many of each part a scenario's [`TrialRecord`]s have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub summary: usize,
+    pub weekly: usize,
+    pub units: usize,
+    pub tracks: usize,
+    /// Weeks reported: no weekly series is longer.
+    pub weeks: usize,
+}
+
+impl Shape {
+    pub fn of(scenario: &Scenario) -> Shape {
+        Shape {
+            summary: summary_names(scenario).len(),
+            weekly: weekly_names(scenario).len(),
+            units: scenario.units.len(),
+            tracks: reported_tracks(scenario).len(),
+            weeks: scenario.simulation.weeks as usize,
+        }
     }
 }
 
@@ -240,6 +263,7 @@ pub fn fold_records(
         .num_threads(threads)
         .build()?;
     let mut agg = Aggregator::new(scenario);
+    let shape = Shape::of(scenario);
     let mut held = agg.heap_bytes();
     for r in records {
         let r = r?;
@@ -247,7 +271,7 @@ pub fn fold_records(
         if r.trial != want {
             anyhow::bail!("trial {} where trial {want} was due", r.trial);
         }
-        r.check_shape(scenario).map_err(anyhow::Error::msg)?;
+        r.check_shape(&shape).map_err(anyhow::Error::msg)?;
         on_trial(r.trial, &r.summary)?;
         agg.push_record(&r);
         // As the run does between chunks: memory the columns gave up when
