@@ -51,7 +51,15 @@ pub enum Command {
     /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
     /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.
     Backtest(crate::calibrate::backtest::args::BacktestArgs),
+    /// Combine the shards of a run, sweep or size (`--shard K/N`, docs/scaling.md) into the
+    /// outputs the whole run would have written on one machine, byte for byte.
+    Merge(MergeArgs),
 }
+
+/// `--shard K/N`: the K-th of N shares of the trials (K from 0), by index.
+const SHARD_HELP: &str = "Simulate only the K-th of N shares of the trials (K = 0..N-1, e.g. 2/4: \
+trials 2T/4..3T/4) and write them to OUT/<folder>.shard-K-of-N/ for `iopsim merge` \
+(docs/scaling.md). The merged outputs are those of the whole run, byte for byte.";
 
 #[derive(Debug, Args, Default, Clone)]
 pub struct RunArgs {
@@ -79,6 +87,48 @@ pub struct RunArgs {
     pub log_trials: Option<u64>,
     /// A folder for the log inside the results folder, e.g. `logs`
     /// (default: the results folder itself).
+    #[arg(long, value_name = "DIR", requires = "log")]
+    pub log_dir: Option<PathBuf>,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// The shard folders (OUT/<folder>.shard-K-of-N/), in any order; together they must hold
+    /// every trial of one run, sweep or size exactly once.
+    #[arg(required = true, value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Output root; the merged results go to OUT/<folder>/, the folder the whole run writes.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Replace the output folder even if another command or scenario file
+    /// wrote it (or it was not written by iopsim).
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads for the summaries; 0 = all cores. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Skip the plots and report.html, even if the shards were run with them.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// A merged run: also write the patient-level log of its first trials, as `run --log`
+    /// does (the logged trials are simulated again here).
+    #[arg(
+        long,
+        value_name = "WHAT",
+        num_args = 0..=1,
+        default_missing_value = "patients",
+        value_parser = ["patients", "sessions", "attendance"]
+    )]
+    pub log: Option<String>,
+    /// How many trials to log, from the first (default 1).
+    #[arg(long, value_name = "N", requires = "log")]
+    pub log_trials: Option<u64>,
+    /// A folder for the log inside the results folder (default: the results folder itself).
     #[arg(long, value_name = "DIR", requires = "log")]
     pub log_dir: Option<PathBuf>,
 }
@@ -221,6 +271,8 @@ pub struct SweepArgs {
     /// Skip the plots and report.html.
     #[arg(long)]
     pub no_plots: bool,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +292,8 @@ pub struct SizeArgs {
     /// Skip the plots and report.html (only size.csv).
     #[arg(long)]
     pub no_plots: bool,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Args)]

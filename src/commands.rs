@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{CheckArgs, Cli, Command, DecideRun, InitArgs, RunArgs, ValidateArgs};
+use crate::decide::request::ScenarioSource;
 use crate::model::capacity;
 use crate::model::result::{summary_names, summary_values};
 use crate::model::staffing;
@@ -42,6 +43,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
                 .is_some()
             || c.downcast_ref::<crate::calibrate::write::WriteError>()
                 .is_some()
+            || c.downcast_ref::<crate::shard::ShardError>().is_some()
     }) {
         2
     } else if e.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
@@ -61,7 +63,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ..RunArgs::default()
         })
         .map(|_| ()),
-        Some(Command::Run(args)) => run(&args).map(|_| ()),
+        Some(Command::Run(args)) => match args.shard {
+            Some(shard) => crate::shard::run(&args, shard),
+            None => run(&args).map(|_| ()),
+        },
         Some(Command::Check(args)) => check(&args),
         Some(Command::Init(args)) => init(&args),
         Some(Command::Validate(args)) => validate(&args),
@@ -72,6 +77,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Fit(args)) => crate::calibrate::command::fit(&args),
         Some(Command::Serve(args)) => crate::serve::command(&args),
         Some(Command::Backtest(args)) => crate::calibrate::backtest::command(&args),
+        Some(Command::Merge(args)) => crate::shard::merge::command(&args),
     }
 }
 
@@ -96,9 +102,47 @@ fn progress_bar(trials: u64, quiet: bool) -> ProgressBar {
 /// `iopsim run`: simulates and writes all outputs; returns the results and
 /// the directory they were written to.
 pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
-    let started = (Instant::now(), SystemTime::now());
-    let mut scenario = load(args.scenario.as_ref(), &args.run.settings().overrides(&[]))?;
+    let source = ScenarioSource::file(args.scenario.as_ref());
+    let mut scenario = source.load(&args.run.settings().overrides(&[]))?;
     scenario.overrides = args.run.set.clone();
+    let threads = args.run.threads;
+    run_as(
+        args,
+        &source,
+        scenario,
+        &mut |scenario, on_trial, progress| {
+            trials::run_until(
+                scenario,
+                &RunOptions { threads },
+                output::interrupt::flag(),
+                on_trial,
+                progress,
+            )
+        },
+    )
+}
+
+/// Where a run's trials come from: simulated ([`run`]), or folded from the
+/// records of shards (`iopsim merge`, [`crate::shard`]). Given the scenario,
+/// a callback for each trial's summary row in trial order and one for
+/// progress, it returns the run's results.
+pub type Trials<'a> = dyn FnMut(
+        &Scenario,
+        &mut (dyn FnMut(u64, &[f64]) -> anyhow::Result<()> + Send),
+        &mut (dyn FnMut(u64) + Send),
+    ) -> anyhow::Result<RunResults>
+    + 'a;
+
+/// `iopsim run` of `scenario` (loaded from `source` with `args`' settings)
+/// with its trials from `trials`: everything a run writes and prints, the
+/// same whether the trials were simulated here or merged from shards.
+pub fn run_as(
+    args: &RunArgs,
+    source: &ScenarioSource,
+    scenario: Scenario,
+    trials: &mut Trials<'_>,
+) -> anyhow::Result<(RunResults, PathBuf)> {
+    let started = (Instant::now(), SystemTime::now());
     // Options checked before anything is written.
     let log = LogPlan::new(args, &scenario)?;
     for w in capacity_warnings(&scenario) {
@@ -108,7 +152,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     let claim = output::Claim::new(
         &args.run.out,
         &output::results_folder(&scenario.name, &scenario.overrides),
-        Owner::new("run", crate::decide::source(args.scenario.as_ref())),
+        Owner::new("run", source.owner_source()),
         args.run.force,
     )?;
     let target = claim.target().to_path_buf();
@@ -170,13 +214,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     };
     let mut rows = Vec::new();
     let keep = log.as_ref().map_or(0, |l| l.trials);
-    let outcome = simulate(args, &scenario, &staging, &done, keep, &mut rows).and_then(|r| {
-        let logged = match &log {
-            Some(plan) => Some(plan.write(&scenario, &staging, &rows)?),
-            None => None,
-        };
-        Ok((r, logged))
-    });
+    let outcome =
+        simulate(args, &scenario, &staging, &done, keep, &mut rows, trials).and_then(|r| {
+            let logged = match &log {
+                Some(plan) => Some(plan.write(&scenario, &staging, &rows)?),
+                None => None,
+            };
+            Ok((r, logged))
+        });
     let (results, logged) = match outcome {
         Ok(r) => r,
         Err(e) if e.downcast_ref::<Stopped>().is_some() => return Err(stop(staging)),
@@ -222,8 +267,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
     Ok((results, dir))
 }
 
-/// The trials of `run`, streaming `trials.csv` into the staging directory
-/// and stopping between trials on Ctrl-C ([`Stopped`]).
+/// The trials of `run` (simulated or merged, `trials`), streaming
+/// `trials.csv` into the staging directory and stopping between trials on
+/// Ctrl-C ([`Stopped`]).
 /// The summary rows of the first `keep` trials go to `kept` (the log's
 /// trials are checked against them).
 fn simulate(
@@ -233,6 +279,7 @@ fn simulate(
     done: &AtomicU64,
     keep: u64,
     kept: &mut Vec<Vec<f64>>,
+    trials: &mut Trials<'_>,
 ) -> anyhow::Result<RunResults> {
     let path = staging.path("trials.csv");
     let file = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -242,12 +289,8 @@ fn simulate(
         &path,
     )?;
     let pb = progress_bar(u64::from(scenario.simulation.trials), args.run.quiet);
-    let results = trials::run_until(
+    let results = trials(
         scenario,
-        &RunOptions {
-            threads: args.run.threads,
-        },
-        output::interrupt::flag(),
         &mut |trial, row| {
             trials_csv.row(trial, row)?;
             if trial < keep {

@@ -35,6 +35,7 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod serve;
+pub mod shard;
 pub mod stats;
 pub mod trials;
 pub mod validate;

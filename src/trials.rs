@@ -16,16 +16,16 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use crate::engine::time::secs_to_days;
 use crate::model::clinic::run_trial_logged;
 use crate::model::log::Log;
-use crate::model::result::{
-    has_track_results, summary_names, summary_values, weekly_names, weekly_series,
-};
+use crate::model::result::{has_track_results, summary_names, summary_values, weekly_names};
 use crate::model::{run_trial, Program, TrialResult};
 use crate::scenario::{Scenario, UnitKind};
 use crate::stats::stream::{Column, Precision};
 use crate::stats::Summary;
+
+mod records;
+pub use records::{fold_records, simulate_span, Shape, TrialRecord, UnitRecord};
 
 /// Width of a wait-histogram bin, in days.
 pub const WAIT_BIN_DAYS: f64 = 0.5;
@@ -56,8 +56,7 @@ pub const OUTCOMES: [&str; 7] = [
     "no_shows",
 ];
 
-fn outcome_shares(u: &crate::model::result::UnitResult) -> [f64; 7] {
-    let c = &u.counts;
+fn outcome_shares(c: &crate::model::result::UnitCounts) -> [f64; 7] {
     let n = c.referrals as f64;
     let share = |x: u64| if n > 0.0 { x as f64 / n } else { f64::NAN };
     [
@@ -303,38 +302,11 @@ impl Aggregator {
         }
     }
 
-    /// Adds the next trial (trials must come in order for reproducible output).
+    /// Adds the next trial (trials must come in order for reproducible
+    /// output): its [`TrialRecord`], so that a merge of shards, which folds
+    /// records, folds exactly what a run folds.
     pub fn push(&mut self, r: &TrialResult) {
-        let row = summary_values(r);
-        debug_assert_eq!(row.len(), self.summary.len());
-        for (col, v) in self.summary.iter_mut().zip(&row) {
-            col.push(*v);
-        }
-        for (m, series) in weekly_series(r).into_iter().enumerate() {
-            let cols = &mut self.weekly[m * self.weeks..(m + 1) * self.weeks];
-            for (col, &x) in cols.iter_mut().zip(series) {
-                col.push(x);
-            }
-        }
-        for (acc, u) in self.waits.iter_mut().zip(&r.units) {
-            acc.push(u.waits());
-        }
-        let tracks = r.units.iter().flat_map(|u| &u.tracks);
-        for (acc, t) in self.track_waits.iter_mut().zip(tracks) {
-            acc.push(t.waits());
-        }
-        for (u, acc) in &mut self.intake_waits {
-            if let Some(i) = r.units.get(*u).and_then(|u| u.intake.as_ref()) {
-                acc.push(i.wait_secs.iter().map(|&s| secs_to_days(s)));
-            }
-        }
-        for (acc, u) in self.shares.iter_mut().zip(&r.units) {
-            for (col, x) in acc.iter_mut().zip(outcome_shares(u)) {
-                col.push(x);
-            }
-        }
-        self.events += r.events;
-        self.trials += 1;
+        self.push_record(&TrialRecord::of(r));
     }
 
     /// Trials added so far.

@@ -156,6 +156,12 @@ impl Run {
     }
 }
 
+/// How a decision gets the run of one of its scenarios (a sweep's point, a
+/// size's value): given its index, scenario and label, the run with its
+/// per-trial rows. Simulated by the commands themselves; folded from the
+/// records of shards by `iopsim merge` ([`crate::shard`]).
+pub type Runs<'a> = dyn FnMut(usize, &Scenario, &str) -> anyhow::Result<Run> + 'a;
+
 /// Runs every trial of `scenario`, showing `label` on the progress bar;
 /// keeps the per-trial rows if `keep_rows`.
 pub fn run(
@@ -204,7 +210,8 @@ pub fn run_until(
     Ok(Run { results, rows })
 }
 
-fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
+/// A progress bar of `trials` labelled `label` on stderr (none if `quiet` or not a terminal).
+pub fn progress_bar(trials: u64, label: &str, quiet: bool) -> ProgressBar {
     let pb = ProgressBar::new(trials);
     if quiet || !std::io::stderr().is_terminal() {
         pb.set_draw_target(ProgressDrawTarget::hidden());

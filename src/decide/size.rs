@@ -582,7 +582,7 @@ impl Plan {
     }
 
     /// The scenario at the `i`-th value.
-    fn load_at(&self, i: usize) -> anyhow::Result<Scenario> {
+    pub fn load_at(&self, i: usize) -> anyhow::Result<Scenario> {
         let (key, value) = (&self.vary.key, &self.vary.values[i]);
         let sets = self.request.run.overrides(&[format!("{key}={value}")]);
         self.request
@@ -598,7 +598,13 @@ impl Plan {
 
     /// [`Plan::run`], stopped early (an error) once `stop` is set.
     pub fn run_until(self, stop: &AtomicBool) -> anyhow::Result<Found> {
-        let run = &self.request.run;
+        let (threads, quiet) = (self.request.run.threads, self.request.run.quiet);
+        self.run_with(&mut |_, s, label| super::run_until(s, threads, true, label, quiet, stop))
+    }
+
+    /// [`Plan::run`] with each value's run from `runs` (simulated, or
+    /// merged from shards).
+    pub fn run_with(self, runs: &mut super::Runs<'_>) -> anyhow::Result<Found> {
         // The key metrics of every value run, per trial, for the page's
         // paired differences next to the answer.
         let mut kept: super::page::Kept = BTreeMap::new();
@@ -610,7 +616,7 @@ impl Plan {
             |i| {
                 let s = self.load_at(i)?;
                 let label = format!("{} = {}", self.vary.key, self.vary.values[i]);
-                let r = super::run_until(&s, run.threads, true, &label, run.quiet, stop)?;
+                let r = runs(i, &s, &label)?;
                 kept.insert(i, self.keys.iter().map(|m| r.column(m)).collect());
                 let columns = self
                     .targets
@@ -662,11 +668,23 @@ pub fn files(z: &Found, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 /// `OUT/size-<scenario>/`, claimed before any run; returns the answer and
 /// the folder.
 pub fn write(req: &SizeRequest) -> anyhow::Result<(Found, std::path::PathBuf)> {
+    let (threads, quiet) = (req.run.threads, req.run.quiet);
+    write_with(req, plan(req)?, &mut |_, s, label| {
+        super::run(s, threads, true, label, quiet)
+    })
+}
+
+/// [`write`] of the search `plan` of `req`, each value's run from `runs`
+/// (simulated, or merged from shards by `iopsim merge`).
+pub fn write_with(
+    req: &SizeRequest,
+    plan: Plan,
+    runs: &mut super::Runs<'_>,
+) -> anyhow::Result<(Found, std::path::PathBuf)> {
     let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let plan = plan(req)?;
     // Before any run: may this search write its folder?
     let claim = super::claim(&req.output, &plan.dir_name(), "size", &req.scenario)?;
-    let sized = plan.run()?;
+    let sized = plan.run_with(runs)?;
     let staging = claim.stage()?;
     staging.write(
         RUN_RECORD,
@@ -708,11 +726,19 @@ impl SizeArgs {
 
 /// `iopsim size SCENARIO --vary KEY=VALUES --target "..."`.
 pub fn command(args: &SizeArgs) -> anyhow::Result<()> {
+    if let Some(shard) = args.shard {
+        return crate::shard::size(&args.request()?, shard);
+    }
     let (sized, dir) = write(&args.request()?)?;
+    print(&sized, &dir, args.no_plots);
+    Ok(())
+}
+
+/// What `iopsim size` prints once its folder is written.
+pub fn print(sized: &Found, dir: &std::path::Path, no_plots: bool) {
     print!("{}", report(&sized.sizing));
     println!("values tried in {}", dir.join("size.csv").display());
-    super::print_where(&dir, args.no_plots);
-    Ok(())
+    super::print_where(dir, no_plots);
 }
 
 #[cfg(test)]

@@ -434,6 +434,13 @@ impl Plan {
 
     /// Runs every point, pairing each with the first.
     pub fn run(self) -> anyhow::Result<Swept> {
+        let (threads, quiet) = (self.threads, self.quiet);
+        self.run_with(&mut |_, s, label| super::run(s, threads, true, label, quiet))
+    }
+
+    /// [`Plan::run`] with each point's run from `runs` (simulated, or
+    /// merged from shards).
+    pub fn run_with(self, runs: &mut super::Runs<'_>) -> anyhow::Result<Swept> {
         let points = &self.points;
         let mut done = Vec::with_capacity(points.len());
         // The first point's per-trial rows, kept for the paired differences;
@@ -441,7 +448,7 @@ impl Plan {
         let mut first: Option<super::Run> = None;
         for (i, (p, s)) in points.iter().zip(&self.scenarios).enumerate() {
             let label = format!("point {}/{} ({})", i + 1, points.len(), p.join(", "));
-            let run = super::run(s, self.threads, true, &label, self.quiet)?;
+            let run = runs(i, s, &label)?;
             let paired = paired_with(first.as_ref().unwrap_or(&run), &run);
             done.push(Point {
                 values: p.clone(),
@@ -514,11 +521,23 @@ pub fn files(w: &Swept, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 /// `OUT/sweep-<scenario>/`, claimed before any run; returns the sweep and
 /// the folder.
 pub fn write(req: &SweepRequest) -> anyhow::Result<(Swept, std::path::PathBuf)> {
+    let (threads, quiet) = (req.run.threads, req.run.quiet);
+    write_with(req, plan(req)?, &mut |_, s, label| {
+        super::run(s, threads, true, label, quiet)
+    })
+}
+
+/// [`write`] of the sweep `plan` of `req`, each point's run from `runs`
+/// (simulated, or merged from shards by `iopsim merge`).
+pub fn write_with(
+    req: &SweepRequest,
+    plan: Plan,
+    runs: &mut super::Runs<'_>,
+) -> anyhow::Result<(Swept, std::path::PathBuf)> {
     let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let plan = plan(req)?;
     // Before any run: may this sweep write its folder?
     let claim = super::claim(&req.output, &plan.dir_name(), "sweep", &req.scenario)?;
-    let swept = plan.run()?;
+    let swept = plan.run_with(runs)?;
     let staging = claim.stage()?;
     staging.write(
         RUN_RECORD,
@@ -552,15 +571,23 @@ impl SweepArgs {
 
 /// `iopsim sweep SCENARIO --vary KEY=VALUES ...`.
 pub fn command(args: &SweepArgs) -> anyhow::Result<()> {
+    if let Some(shard) = args.shard {
+        return crate::shard::sweep(&args.request()?, shard);
+    }
     let (swept, dir) = write(&args.request()?)?;
+    print(&swept, &dir, args.no_plots);
+    Ok(())
+}
+
+/// What `iopsim sweep` prints once its folder is written.
+pub fn print(swept: &Swept, dir: &std::path::Path, no_plots: bool) {
     print!("{}", table(&swept.sweep, &swept.metrics));
-    if !args.no_plots {
+    if !no_plots {
         if let Some(n) = plots_note(&swept.sweep) {
             println!("{n}");
         }
     }
-    super::print_where(&dir, args.no_plots);
-    Ok(())
+    super::print_where(dir, no_plots);
 }
 
 #[cfg(test)]

@@ -2,4 +2,5 @@
 
 pub mod browser;
 pub mod serve;
+pub mod shards;
 pub mod webdriver;
