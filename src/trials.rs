@@ -523,6 +523,22 @@ pub fn run(
     run_until(scenario, opts, &AtomicBool::new(false), on_trial, progress)
 }
 
+/// Trial `trial`: on the run's `program`, or, when the scenario has
+/// uncertain inputs, on the program of the trial's own draws. Every way of
+/// simulating trials (a run, a shard's span) goes through here.
+pub fn one_trial(
+    scenario: &Scenario,
+    program: &Program,
+    seed: u64,
+    trial: u64,
+) -> anyhow::Result<TrialResult> {
+    if scenario.inputs.is_empty() {
+        return Ok(run_trial(program, seed, trial));
+    }
+    let own = trial_scenario(scenario, seed, trial)?;
+    Ok(run_trial(&Program::new(&own), seed, trial))
+}
+
 /// The scenario of trial `trial` of a scenario with uncertain inputs: the
 /// scenario with the trial's own draws. An error names the draws when
 /// they make the scenario invalid (inputs that meet in one rule; each
@@ -585,11 +601,8 @@ pub fn run_until(
                 if stop.load(Ordering::Relaxed) || failed.load(Ordering::Relaxed) {
                     return None;
                 }
-                if scenario.inputs.is_empty() {
-                    return Some(run_trial(&program, seed, t as u64));
-                }
-                match trial_scenario(scenario, seed, t as u64) {
-                    Ok(s) => Some(run_trial(&Program::new(&s), seed, t as u64)),
+                match one_trial(scenario, &program, seed, t as u64) {
+                    Ok(r) => Some(r),
                     Err(e) => {
                         failed.store(true, Ordering::Relaxed);
                         let mut first = failure.lock().unwrap_or_else(|p| p.into_inner());

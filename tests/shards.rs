@@ -177,6 +177,44 @@ fn a_merged_what_if_with_plots_and_log_is_the_single_run() {
     assert_same_outputs(&tmp.path().join("single").join(&folder), &merged);
 }
 
+/// Uncertain inputs are drawn per trial in a shard exactly as in the
+/// single run (and `--fixed-inputs` is carried to the merge): the merged
+/// folders are the single runs, byte for byte.
+#[test]
+fn shards_with_uncertain_inputs_merge_to_the_single_run() {
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/uncertain-default.toml");
+    for fixed in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "run",
+            example.to_str().unwrap(),
+            "--trials",
+            "11",
+            "--no-plots",
+        ];
+        if fixed {
+            args.push("--fixed-inputs");
+        }
+        ok(&args, &tmp.path().join("single"));
+        let dirs: Vec<PathBuf> = [1, 0]
+            .iter()
+            .map(|&k| shard(&args, k, 2, &tmp.path().join("shards")))
+            .collect();
+        merge(&dirs, &tmp.path().join("merged"));
+        let folder = fs::read_dir(tmp.path().join("single"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .file_name();
+        let single = tmp.path().join("single").join(&folder);
+        let summary = fs::read_to_string(single.join("summary.csv")).unwrap();
+        assert!(summary.lines().count() > 10, "{summary}");
+        assert_same_outputs(&single, &tmp.path().join("merged").join(&folder));
+    }
+}
+
 #[test]
 fn sharded_sweeps_and_sizes_merge_to_the_single_run() {
     let tmp = tempfile::tempdir().unwrap();

@@ -336,6 +336,7 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
         weeks: h.settings.weeks,
         seed: h.settings.seed,
         set: h.settings.set.clone(),
+        fixed_inputs: h.settings.fixed_inputs,
         threads: args.threads,
         quiet: args.quiet,
     };
@@ -371,6 +372,7 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
                     threads,
                     out: output.out.clone(),
                     set: settings.set.clone(),
+                    fixed_inputs: settings.fixed_inputs,
                     quiet: args.quiet,
                     force: args.force,
                 },

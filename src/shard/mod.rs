@@ -167,7 +167,7 @@ impl ScenarioDoc {
 }
 
 /// The settings every run of the command shares (`--trials`, `--weeks`,
-/// `--seed`, `--set`).
+/// `--seed`, `--set`, `--fixed-inputs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsDoc {
@@ -175,6 +175,9 @@ pub struct SettingsDoc {
     pub weeks: Option<u32>,
     pub seed: Option<u64>,
     pub set: Vec<String>,
+    /// `--fixed-inputs`.
+    #[serde(default)]
+    pub fixed_inputs: bool,
 }
 
 /// A `--vary`.
@@ -330,6 +333,15 @@ impl Header {
             (
                 "--seed".into(),
                 opt(self.settings.seed.map(|t| t.to_string())),
+            ),
+            (
+                "--fixed-inputs".into(),
+                if self.settings.fixed_inputs {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into(),
             ),
             (
                 "plots".into(),
@@ -520,6 +532,7 @@ fn write(job: Job<'_>, shard: Shard) -> anyhow::Result<()> {
             weeks: job.settings.weeks,
             seed: job.settings.seed,
             set: job.settings.set.clone(),
+            fixed_inputs: job.settings.fixed_inputs,
         },
         plots: job.plots,
         request: job.request,

@@ -24,7 +24,7 @@ use crate::engine::time::secs_to_days;
 use crate::model::result::{
     summary_names, summary_values, weekly_names, weekly_series, UnitCounts,
 };
-use crate::model::{run_trial, Program, TrialResult};
+use crate::model::{Program, TrialResult};
 use crate::scenario::Scenario;
 
 /// One trial as the [`Aggregator`] reads it, and no more: the summary row,
@@ -203,19 +203,33 @@ pub fn simulate_span(
     let seed = scenario.simulation.seed;
     let end = span.end;
     let chunk = (pool.current_num_threads() as u64 * 32).max(64);
-    let simulate = |start: u64| -> Vec<Option<TrialResult>> {
+    // A trial whose drawn inputs could not be read stops the rest.
+    let failed = AtomicBool::new(false);
+    let simulate = |start: u64| -> Vec<Option<anyhow::Result<TrialResult>>> {
         (start as usize..(start + chunk).min(end) as usize)
             .into_par_iter()
             .with_max_len(1)
-            .map(|t| (!stop.load(Ordering::Relaxed)).then(|| run_trial(&program, seed, t as u64)))
+            .map(|t| {
+                if stop.load(Ordering::Relaxed) || failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let r = super::one_trial(scenario, &program, seed, t as u64);
+                if r.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                Some(r)
+            })
             .collect()
     };
     pool.install(|| {
         let mut pending = simulate(span.start);
-        let mut hand = |results: &[Option<TrialResult>]| -> anyhow::Result<u64> {
+        let mut hand = |results: &[Option<anyhow::Result<TrialResult>>]| -> anyhow::Result<u64> {
             let mut n = 0;
             for r in results.iter().map_while(Option::as_ref) {
-                each(r)?;
+                match r {
+                    Ok(r) => each(r)?,
+                    Err(e) => return Err(anyhow::anyhow!("{e:#}")),
+                }
                 n += 1;
             }
             Ok(n)
@@ -299,6 +313,7 @@ pub fn fold_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::run_trial;
     use crate::scenario::{load_str, DEFAULT_TOML};
 
     /// Any split of the trials, simulated span by span and folded as
