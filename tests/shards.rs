@@ -432,6 +432,22 @@ fn other_versions_damaged_files_and_other_folders_are_refused() {
         &out,
         &["version/", "shard.json: written by iopsim 0.0.1-"],
     );
+    // Another build of the same version (its source changed).
+    assert!(h.contains("\"build\": \""), "{h}");
+    fs::write(
+        v.join("shard.json"),
+        h.replace("\"build\": \"", "\"build\": \"0"),
+    )
+    .unwrap();
+    refused(
+        &[s[0].clone(), v.clone()],
+        &out,
+        &[
+            "version/",
+            "written by another build of iopsim",
+            "source fingerprint 0",
+        ],
+    );
     // Another shard format.
     fs::write(
         v.join("shard.json"),

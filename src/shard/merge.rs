@@ -85,6 +85,15 @@ pub fn read(dir: &Path) -> anyhow::Result<Loaded> {
             header.iopsim
         )));
     }
+    let build = env!("IOPSIM_BUILD");
+    if header.build != build {
+        return Err(bad(format!(
+            "{}: written by another build of iopsim {here} (source fingerprint {}, this build's {build}): \
+             results may differ between builds, so merge with the build that wrote the shards (or run them again)",
+            path.display(),
+            if header.build.is_empty() { "none" } else { &header.build }
+        )));
+    }
     Ok(Loaded {
         dir: dir.to_path_buf(),
         header,

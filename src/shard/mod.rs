@@ -295,6 +295,10 @@ pub struct Header {
     pub format: u32,
     /// The iopsim version that wrote the shard.
     pub iopsim: String,
+    /// The fingerprint of the source it was built from (build.rs): two
+    /// builds of one version may simulate differently.
+    #[serde(default)]
+    pub build: String,
     /// `run`, `sweep` or `size`.
     pub command: String,
     /// The folder the merge writes, in its `--out`.
@@ -524,6 +528,7 @@ fn write(job: Job<'_>, shard: Shard) -> anyhow::Result<()> {
     let header = Header {
         format: FORMAT,
         iopsim: env!("CARGO_PKG_VERSION").to_string(),
+        build: env!("IOPSIM_BUILD").to_string(),
         command: job.command.to_string(),
         folder: job.folder.clone(),
         scenario: ScenarioDoc::of(job.source)?,
