@@ -51,8 +51,8 @@ pub enum Command {
     /// Back-test a scenario on a clinic's records: start it from the records' state on a date,
     /// simulate to their end, and report the weeks inside the simulated bands; writes backtest.csv and backtest.html.
     Backtest(crate::calibrate::backtest::args::BacktestArgs),
-    /// Combine the shards of a run, sweep or size (`--shard K/N`, docs/scaling.md) into the
-    /// outputs the whole run would have written on one machine, byte for byte.
+    /// Combine the shards of a run, sweep, size or sensitivity (`--shard K/N`, docs/scaling.md)
+    /// into the outputs the whole command would have written on one machine, byte for byte.
     Merge(MergeArgs),
 }
 
@@ -96,7 +96,7 @@ pub struct RunArgs {
 #[derive(Debug, Args, Clone)]
 pub struct MergeArgs {
     /// The shard folders (OUT/<folder>.shard-K-of-N/), in any order; together they must hold
-    /// every trial of one run, sweep or size exactly once.
+    /// every trial of one run, sweep, size or sensitivity exactly once.
     #[arg(required = true, value_name = "DIR")]
     pub shards: Vec<PathBuf>,
     /// Output root; the merged results go to OUT/<folder>/, the folder the whole run writes.
@@ -314,6 +314,8 @@ pub struct SensitivityArgs {
     /// Skip the tornado charts and report.html (only sensitivity.csv).
     #[arg(long)]
     pub no_plots: bool,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Args)]

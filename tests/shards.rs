@@ -264,6 +264,62 @@ fn sharded_sweeps_and_sizes_merge_to_the_single_run() {
     }
 }
 
+/// A sensitivity analysis in 3 shards (its global run of 12 trials, its
+/// one-way runs of 5 each), merged in shuffled order: the single analysis,
+/// byte for byte; and its shards are not a run's.
+#[test]
+fn a_sharded_sensitivity_merges_to_the_single_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/uncertain-default.toml");
+    let e = example.to_str().unwrap();
+    let args = [
+        "sensitivity",
+        e,
+        "--metric",
+        "iop.evening.wait_days_p90",
+        "--trials",
+        "12",
+        "--one-way-trials",
+        "5",
+        "--no-plots",
+    ];
+    ok(&args, &tmp.path().join("single"));
+    let dirs: Vec<PathBuf> = [2, 0, 1]
+        .iter()
+        .map(|&k| shard(&args, k, 3, &tmp.path().join("shards")))
+        .collect();
+    merge(&dirs, &tmp.path().join("merged"));
+    let folder = fs::read_dir(tmp.path().join("single"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    assert!(folder.to_string_lossy().starts_with("sensitivity-"));
+    let single = tmp.path().join("single").join(&folder);
+    let csv = fs::read_to_string(single.join("sensitivity.csv")).unwrap();
+    assert!(csv.lines().count() > 2, "{csv}");
+    assert_same_outputs(&single, &tmp.path().join("merged").join(&folder));
+
+    // A sensitivity shard and a run shard do not merge.
+    let run = [e, "--trials", "12", "--no-plots"];
+    let run_shard = shard(
+        &[&["run"][..], &run[..]].concat(),
+        1,
+        3,
+        &tmp.path().join("run-shards"),
+    );
+    refused(
+        &[dirs[1].clone(), run_shard],
+        &tmp.path().join("mixed"),
+        &[
+            "shards of different runs",
+            "command: sensitivity in the first, run in the second",
+        ],
+    );
+}
+
 /// Shards of a 30-trial run of `extra`, in `out`.
 fn shards_of(out: &Path, extra: &[&str], which: &[(u64, u64)]) -> Vec<PathBuf> {
     let default = scenario("default.toml");

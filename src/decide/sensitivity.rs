@@ -542,6 +542,16 @@ pub fn plan(req: &SensitivityRequest) -> anyhow::Result<Plan> {
     })
 }
 
+/// The runs of an analysis simulated here, each with its per-trial rows.
+fn simulated(
+    threads: usize,
+    quiet: bool,
+) -> impl FnMut(usize, &Scenario, &str) -> anyhow::Result<super::Run> {
+    move |_, s, label| {
+        super::run(s, threads, true, label, quiet).with_context(|| format!("running {label}"))
+    }
+}
+
 /// An analysis run, with the scenario it analysed.
 #[derive(Debug, Clone)]
 pub struct Analysed {
@@ -555,29 +565,54 @@ impl Plan {
         format!("sensitivity-{}", self.base.name)
     }
 
+    /// Every run of the analysis, in order, with its label: the global
+    /// run (every input drawn), the run with every input at its mean, then
+    /// per input its run at P10 and at P90. Each has its own trials (the
+    /// global run the scenario's, the others the one-way trials).
+    pub fn runs(&self) -> Vec<(String, Scenario)> {
+        let mut v = vec![
+            ("every input drawn".to_string(), self.base.clone()),
+            ("every input at its mean".to_string(), self.at_means.clone()),
+        ];
+        for (input, (lo, hi)) in self.inputs.iter().zip(&self.one_way) {
+            v.push((format!("{} at its P10", input.key), lo.clone()));
+            v.push((format!("{} at its P90", input.key), hi.clone()));
+        }
+        v
+    }
+
     /// Runs the global run and the one-way runs.
     pub fn run(self) -> anyhow::Result<Analysed> {
+        let mut runs = simulated(self.threads, self.quiet);
+        self.run_with(&mut runs)
+    }
+
+    /// The analysis, each run of [`Plan::runs`] (by its index there) from
+    /// `runs`: simulated, or merged from shards by `iopsim merge`. The
+    /// global run's rows must be in trial order.
+    pub fn run_with(self, runs: &mut super::Runs<'_>) -> anyhow::Result<Analysed> {
         let columns = |r: &super::Run| -> Vec<Vec<f64>> {
             self.metrics
                 .iter()
                 .map(|m| r.column(m).unwrap_or_default())
                 .collect()
         };
-        let run = |s: &Scenario, label: &str| {
-            super::run(s, self.threads, true, label, self.quiet)
-                .with_context(|| format!("running {label}"))
+        let list = self.runs();
+        let mut run = |i: usize| {
+            let (label, s) = &list[i];
+            runs(i, s, label)
         };
-        let global = run(&self.base, "every input drawn")?;
+        let global = run(0)?;
         let seed = self.base.simulation.seed;
         let drawn: Vec<Vec<f64>> = (0..u64::from(self.base.simulation.trials))
             .map(|t| self.base.inputs.draw(seed, t))
             .collect();
         let global = columns(&global);
-        let at_means = columns(&run(&self.at_means, "every input at its mean")?);
+        let at_means = columns(&run(1)?);
         let mut one_way = Vec::new();
-        for (input, (lo, hi)) in self.inputs.iter().zip(&self.one_way) {
-            let lo = columns(&run(lo, &format!("{} at its P10", input.key))?);
-            let hi = columns(&run(hi, &format!("{} at its P90", input.key))?);
+        for i in 0..self.inputs.len() {
+            let lo = columns(&run(2 + 2 * i)?);
+            let hi = columns(&run(3 + 2 * i)?);
             one_way.push((lo, hi));
         }
         let metrics = self
@@ -631,10 +666,21 @@ pub fn files(a: &Analysed, plots: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>
 /// `OUT/sensitivity-<scenario>/`, claimed before any run; returns the
 /// analysis and the folder.
 pub fn write(req: &SensitivityRequest) -> anyhow::Result<(Analysed, std::path::PathBuf)> {
+    let mut runs = simulated(req.run.threads, req.run.quiet);
+    write_with(req, plan(req)?, &mut runs)
+}
+
+/// [`write`] of the analysis `plan` of `req`, each run of [`Plan::runs`]
+/// from `runs` (simulated, or merged from shards by `iopsim merge`).
+pub fn write_with(
+    req: &SensitivityRequest,
+    plan: Plan,
+    runs: &mut super::Runs<'_>,
+) -> anyhow::Result<(Analysed, std::path::PathBuf)> {
     let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    let plan = plan(req)?;
+    // Before any run: may this analysis write its folder?
     let claim = super::claim(&req.output, &plan.dir_name(), "sensitivity", &req.scenario)?;
-    let analysed = plan.run()?;
+    let analysed = plan.run_with(runs)?;
     let staging = claim.stage()?;
     staging.write(
         RUN_RECORD,
@@ -662,14 +708,22 @@ impl SensitivityArgs {
 
 /// `iopsim sensitivity SCENARIO --metric METRIC [...]`.
 pub fn command(args: &SensitivityArgs) -> anyhow::Result<()> {
+    if let Some(shard) = args.shard {
+        return crate::shard::sensitivity(&args.request(), shard);
+    }
     let (analysed, dir) = write(&args.request())?;
+    print(&analysed, &dir, args.no_plots);
+    Ok(())
+}
+
+/// What `iopsim sensitivity` prints once its folder is written.
+pub fn print(analysed: &Analysed, dir: &std::path::Path, no_plots: bool) {
     print!("{}", table(&analysed.analysis));
     println!(
         "every input and metric in {}",
         dir.join("sensitivity.csv").display()
     );
-    super::print_where(&dir, args.no_plots);
-    Ok(())
+    super::print_where(dir, no_plots);
 }
 
 #[cfg(test)]

@@ -12,8 +12,10 @@ use super::format::Reader;
 use super::{Header, RequestDoc, ShardError, FORMAT, SHARD_FILE};
 use crate::cli::{DecideRun, MergeArgs, RunArgs};
 use crate::commands::{self, UsageError};
-use crate::decide::request::{OutputSettings, RunSettings, SizeRequest, SweepRequest};
-use crate::decide::{self, size, sweep};
+use crate::decide::request::{
+    OutputSettings, RunSettings, SensitivityRequest, SizeRequest, SweepRequest,
+};
+use crate::decide::{self, sensitivity, size, sweep};
 use crate::report::output::fingerprint;
 use crate::scenario::Scenario;
 use crate::trials::{self, RunResults, Shape, TrialRecord};
@@ -37,7 +39,8 @@ fn bad(message: String) -> anyhow::Error {
 
 /// Reads the header of the shard folder `dir`.
 pub fn read(dir: &Path) -> anyhow::Result<Loaded> {
-    let written_by = "shard folders are written by `iopsim run|sweep|size --shard K/N` \
+    let written_by =
+        "shard folders are written by `iopsim run|sweep|size|sensitivity --shard K/N` \
                       (OUT/<folder>.shard-K-of-N/)";
     if !dir.is_dir() {
         return Err(bad(format!(
@@ -278,7 +281,7 @@ pub fn fold(
     trials::fold_records(scenario, threads, &never, &mut it, on_trial, progress)
 }
 
-/// The run `run` of a sweep or size, merged, with its per-trial rows.
+/// The run `run` of a sweep, size or sensitivity, merged, with its per-trial rows.
 fn merged_run(
     shards: &[Loaded],
     run: usize,
@@ -459,6 +462,35 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
                 merged_run(&shards, i, s, threads)
             })?;
             size::print(&found, &dir, !req.output.plots);
+        }
+        RequestDoc::Sensitivity {
+            metrics,
+            one_way_trials,
+        } => {
+            let req = SensitivityRequest {
+                scenario: source,
+                metrics: metrics.clone(),
+                one_way_trials: *one_way_trials,
+                run: settings,
+                output,
+            };
+            let plan = sensitivity::plan(&req).with_context(loading)?;
+            let runs = plan.runs();
+            if runs.len() != h.runs.len() {
+                return Err(bad(format!(
+                    "{}: {} runs recorded, the analysis has {} here",
+                    shards[0].header_path().display(),
+                    h.runs.len(),
+                    runs.len()
+                )));
+            }
+            for (i, (_, s)) in runs.iter().enumerate() {
+                same_scenario(&shards, i, s)?;
+            }
+            let (analysed, dir) = sensitivity::write_with(&req, plan, &mut |i, s, _| {
+                merged_run(&shards, i, s, threads)
+            })?;
+            sensitivity::print(&analysed, &dir, !req.output.plots);
         }
     }
     Ok(())

@@ -1,10 +1,13 @@
 //! Shards: one command's trials split by index across machines
-//! (`--shard K/N` on `run`, `sweep` and `size`), and `iopsim merge`, which
+//! (`--shard K/N` on `run`, `sweep`, `size` and `sensitivity`), and
+//! `iopsim merge`, which
 //! combines them into the outputs the whole command writes on one machine,
 //! byte for byte (`docs/scaling.md`).
 //!
 //! A shard simulates trials `K*T/N .. (K+1)*T/N` of each of its command's
-//! runs (a run has one, a sweep one per point, a size one per value) and
+//! runs (a run has one, a sweep one per point, a size one per value, a
+//! sensitivity analysis its global run, its run at the means and two per
+//! input, each of its own trials) and
 //! writes, into `OUT/<folder>.shard-K-of-N/`:
 //! - `shard.json` ([`Header`]): what ran (command, scenario file and text,
 //!   settings, the request, each run's resolved scenario fingerprint, seed,
@@ -17,10 +20,8 @@
 //! The merge ([`merge`]) folds the records of every shard in trial order
 //! through the aggregator and output code a single run uses
 //! (`trials::fold_records`, `commands::run_as`, `sweep::write_with`,
-//! `size::write_with`), so its outputs are the single run's by construction.
-//! Another command that is many runs of scenarios on common random numbers
-//! (a sensitivity analysis) reuses the format as it is: a [`RequestDoc`] of
-//! its own and one trial file per run.
+//! `size::write_with`, `sensitivity::write_with`), so its outputs are the
+//! single run's by construction.
 
 pub mod format;
 pub mod merge;
@@ -35,7 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::RunArgs;
 use crate::commands::UsageError;
-use crate::decide::request::{RunSettings, ScenarioSource, SizeRequest, SweepRequest};
+use crate::decide::request::{
+    RunSettings, ScenarioSource, SensitivityRequest, SizeRequest, SweepRequest,
+};
 use crate::decide::size::{Op, Stat, Target};
 use crate::decide::sweep::Vary;
 use crate::report::output::{self, fingerprint, Claim, Owner, RunRecord};
@@ -259,6 +262,11 @@ pub enum RequestDoc {
         vary: VaryDoc,
         targets: Vec<TargetDoc>,
     },
+    Sensitivity {
+        metrics: Vec<String>,
+        /// `--one-way-trials`, if given.
+        one_way_trials: Option<u32>,
+    },
 }
 
 /// Which shard of how many.
@@ -480,6 +488,29 @@ pub fn size(req: &SizeRequest, shard: Shard) -> anyhow::Result<()> {
     )
 }
 
+/// `iopsim sensitivity --shard K/N`: the shard's trials of the global run
+/// and of every one-way run, each of its own trials.
+pub fn sensitivity(req: &SensitivityRequest, shard: Shard) -> anyhow::Result<()> {
+    let plan = crate::decide::sensitivity::plan(req)?;
+    write(
+        Job {
+            command: "sensitivity",
+            folder: plan.dir_name(),
+            source: &req.scenario,
+            settings: &req.run,
+            plots: req.output.plots,
+            request: RequestDoc::Sensitivity {
+                metrics: req.metrics.clone(),
+                one_way_trials: req.one_way_trials,
+            },
+            runs: plan.runs(),
+            out: &req.output.out,
+            force: req.output.force,
+        },
+        shard,
+    )
+}
+
 /// Simulates the shard's trials of every run of `job` into its folder,
 /// claimed first and swapped in complete (a failed or killed shard leaves
 /// nothing a merge would take).
@@ -563,10 +594,14 @@ fn write(job: Job<'_>, shard: Shard) -> anyhow::Result<()> {
     };
     staging.write(output::RUN_RECORD, &record.to_json()?)?;
     let dir = staging.commit()?;
-    let runs = if header.runs.len() > 1 {
-        format!(" of each of {} runs", header.runs.len())
-    } else {
-        String::new()
+    let same = header.runs.iter().all(|r| r.trials == span.trials);
+    let runs = match header.runs.len() {
+        1 => String::new(),
+        n if same => format!(" of each of {n} runs"),
+        n => format!(
+            " of the first of {n} runs ({}), and its share of each other run's trials",
+            span.label
+        ),
     };
     println!(
         "shard {}/{}: trials {}..{} of {}{runs} in {}{}",
