@@ -213,7 +213,8 @@ pub fn csv(c: &Comparison) -> anyhow::Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-fn pct(x: f64) -> String {
+/// A share as a whole percentage, `-` when there is none.
+pub(super) fn pct(x: f64) -> String {
     if x.is_finite() {
         format!("{:.0}%", 100.0 * x)
     } else {

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 
-use super::compare::Paired;
+use super::compare::{pct, Paired};
 use super::request::{ScenarioSource, SensitivityRequest};
 use super::Direction;
 use crate::cli::SensitivityArgs;
@@ -288,14 +288,6 @@ pub fn csv(a: &Analysis) -> anyhow::Result<Vec<u8>> {
         ])?;
     }
     Ok(w.into_inner()?)
-}
-
-fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.0}%", 100.0 * x)
-    } else {
-        "-".into()
-    }
 }
 
 /// The console table: per metric, each input's P10 and P90, the metric's
