@@ -40,6 +40,7 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
     for f in [
         "scenarios/default.toml",
         "docs/examples/five-short-days.toml",
+        "docs/examples/uncertain-default.toml",
         "docs/examples/calibration/records.csv",
     ] {
         let to = dir.join(f);
@@ -84,6 +85,18 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
             "iop.wait_days_p90 p90 <= 14",
         ],
     );
+    iopsim(
+        dir,
+        &[
+            "sensitivity",
+            "docs/examples/uncertain-default.toml",
+            "--metric",
+            "iop.evening.wait_days_p90",
+            "--one-way-trials",
+            "30",
+        ],
+    );
+    iopsim(dir, &["run", "docs/examples/uncertain-default.toml"]);
     iopsim(
         dir,
         &[
@@ -135,6 +148,23 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<String>)> {
                 "14".into(),
                 "evening groups".into(),
                 "money in USD".into(),
+            ],
+        ),
+        (
+            "sensitivity",
+            folder("sensitivity").join("report.html"),
+            vec![
+                "units.iop.waitlist.patience.mean".into(),
+                "P10".into(),
+                "P90".into(),
+            ],
+        ),
+        (
+            "uncertain-run",
+            folder("uncertain-default").join("report.html"),
+            vec![
+                "Uncertain inputs".into(),
+                "referrals.community.show ~ beta".into(),
             ],
         ),
         (

@@ -1284,6 +1284,10 @@ pub fn size(
 
 // ---- sensitivity -------------------------------------------------------------
 
+/// The inputs' table: an input's name and key wrap, so that the figures
+/// fit beside them without scrolling.
+const SENSITIVITY_STYLE: &str = "table.sens td:nth-child(2), table.sens th:nth-child(2) { white-space: normal; text-align: left; min-width: 12em; }\n";
+
 /// The page of `iopsim sensitivity`: per metric, which input moves it most
 /// (one way and by variance share), every input's figures, the remainder,
 /// and the tornado charts.
@@ -1293,7 +1297,7 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
     page_head(
         &mut out,
         &format!("sensitivity {} \u{2013} iopsim", base.name),
-        STYLE,
+        &format!("{STYLE}{SENSITIVITY_STYLE}"),
     );
     let names: Vec<String> = a
         .metrics
@@ -1401,7 +1405,7 @@ pub fn sensitivity(a: &Analysis, base: &Scenario, figures: &[DecisionFigure]) ->
             esc(&w.measure.value(m.global.mean)),
             esc(&w.measure.value(m.global.sd))
         );
-        out.push_str("<div class=\"wide\"><table class=\"by\"><thead><tr><th>rank</th><th>input</th><th>P10</th><th>P90</th><th>mean at P10</th><th>mean at P90</th><th>difference [95% CI]</th><th>share of variance</th></tr></thead><tbody>");
+        out.push_str("<div class=\"wide\"><table class=\"by sens\"><thead><tr><th>rank</th><th>input</th><th>P10</th><th>P90</th><th>mean at P10</th><th>mean at P90</th><th>difference [95% CI]</th><th>share of variance</th></tr></thead><tbody>");
         for e in &m.effects {
             let i = &a.inputs[e.input];
             let (key, share_key) = words::key(&i.key);
