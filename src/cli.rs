@@ -70,6 +70,15 @@ pub struct RunArgs {
     /// Skip the plots and report.html (only the CSVs and scenario.toml), for speed.
     #[arg(long)]
     pub no_plots: bool,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
+    pub shard: Option<crate::shard::Shard>,
+}
+
+/// The patient-level log of a run (`run`, and `merge` of a run's shards).
+#[derive(Debug, Args, Default, Clone)]
+pub struct LogArgs {
     /// Also write the patient-level log (docs/data.md): patients.csv, one
     /// row per patient per unit visit; `--log sessions` writes sessions.csv
     /// too, one row per group session held; `--log attendance` writes
@@ -89,8 +98,6 @@ pub struct RunArgs {
     /// (default: the results folder itself).
     #[arg(long, value_name = "DIR", requires = "log")]
     pub log_dir: Option<PathBuf>,
-    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard, help = SHARD_HELP)]
-    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -115,22 +122,9 @@ pub struct MergeArgs {
     /// Skip the plots and report.html, even if the shards were run with them.
     #[arg(long)]
     pub no_plots: bool,
-    /// A merged run: also write the patient-level log of its first trials, as `run --log`
-    /// does (the logged trials are simulated again here).
-    #[arg(
-        long,
-        value_name = "WHAT",
-        num_args = 0..=1,
-        default_missing_value = "patients",
-        value_parser = ["patients", "sessions", "attendance"]
-    )]
-    pub log: Option<String>,
-    /// How many trials to log, from the first (default 1).
-    #[arg(long, value_name = "N", requires = "log")]
-    pub log_trials: Option<u64>,
-    /// A folder for the log inside the results folder (default: the results folder itself).
-    #[arg(long, value_name = "DIR", requires = "log")]
-    pub log_dir: Option<PathBuf>,
+    // A merged run's log: its logged trials are simulated again here.
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Args)]

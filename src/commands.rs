@@ -324,11 +324,11 @@ impl LogPlan {
     /// The log asked for by `args`, if any; a clear error (exit 2) for
     /// options it cannot take.
     fn new(args: &RunArgs, scenario: &Scenario) -> anyhow::Result<Option<LogPlan>> {
-        let Some(what) = &args.log else {
+        let Some(what) = &args.log.log else {
             return Ok(None);
         };
         let run = u64::from(scenario.simulation.trials);
-        let trials = args.log_trials.unwrap_or(1);
+        let trials = args.log.log_trials.unwrap_or(1);
         let usage = |option: &str, message: String| UsageError {
             option: option.to_string(),
             message,
@@ -347,7 +347,7 @@ impl LogPlan {
             )
             .into());
         }
-        let dir = args.log_dir.clone().unwrap_or_default();
+        let dir = args.log.log_dir.clone().unwrap_or_default();
         let inside = dir.components().all(|c| {
             matches!(
                 c,

@@ -358,7 +358,7 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
         plots: h.plots && !args.no_plots,
     };
     let threads = args.threads;
-    if args.log.is_some() && h.request != RequestDoc::Run {
+    if args.log.log.is_some() && h.request != RequestDoc::Run {
         return Err(UsageError {
             option: "--log".into(),
             message: format!(
@@ -390,8 +390,6 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
                 },
                 no_plots: !output.plots,
                 log: args.log.clone(),
-                log_trials: args.log_trials,
-                log_dir: args.log_dir.clone(),
                 shard: None,
             };
             commands::run_as(

@@ -398,7 +398,7 @@ struct Job<'a> {
 
 /// `iopsim run --shard K/N`.
 pub fn run(args: &RunArgs, shard: Shard) -> anyhow::Result<()> {
-    if args.log.is_some() {
+    if args.log.log.is_some() {
         return Err(UsageError {
             option: "--log with --shard".into(),
             message: "the log is written by the merge: iopsim merge DIR... --log".into(),
