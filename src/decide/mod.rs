@@ -122,6 +122,33 @@ impl DecideRun {
     }
 }
 
+/// The folder of a decision, `OUT/<dir>/`: claimed for `command` before
+/// any run, then `compute`d, then its run.json (from the result's `base`
+/// scenario) and `files` staged and committed together.
+pub fn write_folder<T>(
+    output: &OutputSettings,
+    dir: &str,
+    command: &str,
+    scenario: &ScenarioSource,
+    compute: impl FnOnce() -> anyhow::Result<T>,
+    base: impl Fn(&T) -> &Scenario,
+    files: impl Fn(&T, bool) -> anyhow::Result<Vec<(String, Vec<u8>)>>,
+) -> anyhow::Result<(T, PathBuf)> {
+    let started = (Instant::now(), SystemTime::now());
+    let claim = claim(output, dir, command, scenario)?;
+    let done = compute()?;
+    let staging = claim.stage()?;
+    staging.write(
+        crate::report::output::RUN_RECORD,
+        &record(&claim, base(&done), started).to_json()?,
+    )?;
+    for (name, bytes) in files(&done, output.plots)? {
+        staging.write(&name, &bytes)?;
+    }
+    let dir = staging.commit()?;
+    Ok((done, dir))
+}
+
 /// The `run.json` of a decision command's folder: the claim's owner, the
 /// base scenario (`compare`: the baseline) and the trials of each run.
 pub fn record(claim: &Claim, base: &Scenario, started: (Instant, SystemTime)) -> RunRecord {

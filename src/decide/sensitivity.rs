@@ -27,7 +27,6 @@ use super::request::{ScenarioSource, SensitivityRequest};
 use super::Direction;
 use crate::cli::SensitivityArgs;
 use crate::commands::UsageError;
-use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 
@@ -669,20 +668,16 @@ pub fn write_with(
     plan: Plan,
     runs: &mut super::Runs<'_>,
 ) -> anyhow::Result<(Analysed, std::path::PathBuf)> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    // Before any run: may this analysis write its folder?
-    let claim = super::claim(&req.output, &plan.dir_name(), "sensitivity", &req.scenario)?;
-    let analysed = plan.run_with(runs)?;
-    let staging = claim.stage()?;
-    staging.write(
-        RUN_RECORD,
-        &super::record(&claim, &analysed.base, started).to_json()?,
-    )?;
-    for (name, bytes) in files(&analysed, req.output.plots)? {
-        staging.write(&name, &bytes)?;
-    }
-    let dir = staging.commit()?;
-    Ok((analysed, dir))
+    // The folder is claimed before any run.
+    super::write_folder(
+        &req.output,
+        &plan.dir_name(),
+        "sensitivity",
+        &req.scenario,
+        || plan.run_with(runs),
+        |x| &x.base,
+        files,
+    )
 }
 
 impl SensitivityArgs {

@@ -31,7 +31,6 @@ use super::fmt_num;
 use super::request::{ScenarioSource, SizeRequest};
 use super::sweep::{parse_vary, Vary};
 use crate::cli::SizeArgs;
-use crate::report::output::RUN_RECORD;
 use crate::scenario::Scenario;
 use crate::stats::{quantile, Summary};
 
@@ -681,20 +680,16 @@ pub fn write_with(
     plan: Plan,
     runs: &mut super::Runs<'_>,
 ) -> anyhow::Result<(Found, std::path::PathBuf)> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    // Before any run: may this search write its folder?
-    let claim = super::claim(&req.output, &plan.dir_name(), "size", &req.scenario)?;
-    let sized = plan.run_with(runs)?;
-    let staging = claim.stage()?;
-    staging.write(
-        RUN_RECORD,
-        &super::record(&claim, &sized.base, started).to_json()?,
-    )?;
-    for (name, bytes) in files(&sized, req.output.plots)? {
-        staging.write(&name, &bytes)?;
-    }
-    let dir = staging.commit()?;
-    Ok((sized, dir))
+    // The folder is claimed before any run.
+    super::write_folder(
+        &req.output,
+        &plan.dir_name(),
+        "size",
+        &req.scenario,
+        || plan.run_with(runs),
+        |x| &x.base,
+        files,
+    )
 }
 
 impl SizeArgs {

@@ -17,7 +17,6 @@ use super::compare::Paired;
 use super::direction;
 use super::request::{ScenarioSource, SweepRequest};
 use crate::cli::SweepArgs;
-use crate::report::output::RUN_RECORD;
 use crate::scenario::{Scenario, UnitKind};
 use crate::stats::Summary;
 
@@ -534,20 +533,16 @@ pub fn write_with(
     plan: Plan,
     runs: &mut super::Runs<'_>,
 ) -> anyhow::Result<(Swept, std::path::PathBuf)> {
-    let started = (std::time::Instant::now(), std::time::SystemTime::now());
-    // Before any run: may this sweep write its folder?
-    let claim = super::claim(&req.output, &plan.dir_name(), "sweep", &req.scenario)?;
-    let swept = plan.run_with(runs)?;
-    let staging = claim.stage()?;
-    staging.write(
-        RUN_RECORD,
-        &super::record(&claim, &swept.base, started).to_json()?,
-    )?;
-    for (name, bytes) in files(&swept, req.output.plots)? {
-        staging.write(&name, &bytes)?;
-    }
-    let dir = staging.commit()?;
-    Ok((swept, dir))
+    // The folder is claimed before any run.
+    super::write_folder(
+        &req.output,
+        &plan.dir_name(),
+        "sweep",
+        &req.scenario,
+        || plan.run_with(runs),
+        |x| &x.base,
+        files,
+    )
 }
 
 impl SweepArgs {
