@@ -3,9 +3,11 @@
 //! on it (`afterok`), submitted through `deploy/slurm/submit.sh`; the merged
 //! folder must be the single run's, byte for byte.
 //!
-//! CI starts a single-node cluster first (`deploy/slurm/local-cluster.sh`,
-//! called by `.ci/run`) and sets `CI`: there a missing `sbatch` fails the
-//! test. Elsewhere, without `sbatch`, the test says so and checks nothing.
+//! The test starts the single-node cluster itself when `sbatch` is there
+//! but no controller answers (`deploy/slurm/local-cluster.sh`, which `.ci/run`
+//! also calls after installing slurm-wlm and munge; idempotent). In CI
+//! (`CI` set) a missing `sbatch` fails the test. Elsewhere, without
+//! `sbatch`, the test says so and checks nothing.
 
 mod common;
 
@@ -21,6 +23,33 @@ fn have_sbatch() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+fn cluster_answers() -> bool {
+    Command::new("sinfo")
+        .args(["-h", "-o", "%T"])
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && {
+                let states = String::from_utf8_lossy(&o.stdout);
+                ["idle", "mix", "alloc"].iter().any(|s| states.contains(s))
+            }
+        })
+}
+
+/// Starts the local cluster if none answers: the daemons do not outlive
+/// the machine's restart, and a test that needs a service starts it.
+fn start_cluster(root: &Path) {
+    if cluster_answers() {
+        return;
+    }
+    let started = Command::new(root.join("deploy/slurm/local-cluster.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success() && cluster_answers(),
+        "no Slurm controller answered and deploy/slurm/local-cluster.sh did not start one: {started:?}"
+    );
+}
+
 #[test]
 fn a_job_array_of_shards_and_a_dependent_merge_give_the_single_run() {
     if !have_sbatch() {
@@ -32,6 +61,7 @@ fn a_job_array_of_shards_and_a_dependent_merge_give_the_single_run() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    start_cluster(root);
     let bin = env!("CARGO_BIN_EXE_iopsim");
     let scenario = root.join("scenarios/default.toml");
     let tmp = tempfile::tempdir().unwrap();
