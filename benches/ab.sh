@@ -2,7 +2,10 @@
 # Compares two builds of examples/mmc on M/M/c with runs that alternate, round
 # after round, and prints each one's median time and the median of the
 # per-round ratios. On a noisy machine that is steadier than timing one build
-# and then the other. Build the two first, e.g.
+# and then the other. The order swaps every round (old first, then new first):
+# on this VM the second run of a pair is often the faster one (2-4%), which
+# a fixed order would book to whichever build always runs second. Build the
+# two first, e.g.
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release --example mmc)
 #   cargo build --release --example mmc
 #   benches/ab.sh /tmp/old/target/release/examples/mmc target/release/examples/mmc 1 15
@@ -17,9 +20,14 @@ seconds() {
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-rows=$(for _ in $(seq "$rounds"); do
-    a=$(seconds "$old")
-    b=$(seconds "$new")
+rows=$(for r in $(seq "$rounds"); do
+    if ((r % 2)); then
+        a=$(seconds "$old")
+        b=$(seconds "$new")
+    else
+        b=$(seconds "$new")
+        a=$(seconds "$old")
+    fi
     echo "$a $b"
 done)
 echo "M/M/$servers, $customers customers, $rounds alternating rounds"
