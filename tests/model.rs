@@ -1,7 +1,7 @@
 //! The clinic model against hand-computable cases, conservation of referrals,
 //! reproducibility across thread counts, and Little's law.
 
-use iopsim::model::clinic::run_trial_audited;
+use iopsim::model::clinic::{run_trial_audited, run_trial_general};
 use iopsim::model::{run_trial, Program, TrialResult};
 use iopsim::report::csv::{summary_csv, weekly_csv};
 use iopsim::scenario::{load_str, Scenario, DEFAULT_TOML};
@@ -313,6 +313,34 @@ fn every_referral_is_accounted_for_in_every_shipped_scenario() {
         }
     }
     assert!(checked >= 20);
+}
+
+/// Every shipped scenario without classes or relapse runs on the plain
+/// run loop (`Clinic`'s `PLAIN`), which leaves out their tests: it must
+/// give what the general loop gives, trial for trial, to the last bit.
+#[test]
+fn the_plain_run_loop_agrees_with_the_general_one() {
+    let mut plain = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let s = iopsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let p = Program::new(&s);
+        let expected = s.classes.is_empty() && s.units.iter().all(|u| u.relapse.is_none());
+        assert_eq!(p.plain, expected, "{}", path.display());
+        if !p.plain {
+            continue;
+        }
+        plain += 1;
+        for t in 0..5 {
+            assert_eq!(
+                format!("{:?}", run_trial(&p, 7, t)),
+                format!("{:?}", run_trial_general(&p, 7, t)),
+                "{} trial {t}",
+                path.display()
+            );
+        }
+    }
+    assert!(plain >= 5, "only {plain} plain scenarios shipped");
 }
 
 #[test]

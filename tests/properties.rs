@@ -11,14 +11,15 @@
 //! - add up: a unit's tracks to the unit, its referral streams and the
 //!   transfers in to its referrals, its leavers by destination to its exits,
 //! - give the same result for the same seed, and the same files for 1 and 2
-//!   threads.
+//!   threads; a plain program (no classes, no relapse) the same result on
+//!   its own run loop as on the general one.
 //!
 //! Scenarios are generated as TOML text and go through `scenario::load_str`,
 //! like a user's file. Case counts (kept small so the suite runs in seconds
 //! in release mode) are in `docs/robustness.md`.
 
 use chrono::{Days, NaiveDate};
-use iopsim::model::clinic::run_trial_audited;
+use iopsim::model::clinic::{run_trial_audited, run_trial_general};
 use iopsim::model::recorder::Audit;
 use iopsim::model::result::{destination_names, StreamResult, UnitResult};
 use iopsim::model::{Program, TrialResult};
@@ -800,6 +801,12 @@ proptest! {
                 let (again, audit_again) = run_trial_audited(&p, s.simulation.seed, t);
                 prop_assert_eq!(format!("{r:?}"), format!("{again:?}"), "same seed, other result");
                 prop_assert_eq!(a, audit_again);
+                // A plain program (no relapse here) runs on a run loop of
+                // its own, which must agree with the general one.
+                if p.plain {
+                    let general = run_trial_general(&p, s.simulation.seed, t);
+                    prop_assert_eq!(format!("{r:?}"), format!("{general:?}"), "plain loop differs");
+                }
             }
         }
     }

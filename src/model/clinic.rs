@@ -188,9 +188,11 @@ impl Patient {
     /// Makes a freed record [`Patient::new`]'s, but with `gen` bumped so
     /// that the previous occupant's pending events are ignored. Field by
     /// field, so that the generators' storage is not rewritten; the pattern
-    /// names every field, so a new one cannot be forgotten here.
+    /// names every field, so a new one cannot be forgotten here. The class
+    /// is left as it is unless `reset_class`: in a plain program nobody
+    /// has one, so it is still 0.
     #[inline]
-    fn recycle(&mut self, prefix: u64, index: u64, new_tally: Tally) {
+    fn recycle(&mut self, prefix: u64, index: u64, new_tally: Tally, reset_class: bool) {
         let Patient {
             gen,
             status,
@@ -227,7 +229,10 @@ impl Patient {
         *before_start = 0;
         *tally = new_tally;
         *held_back = false;
-        *class = 0;
+        // Nobody has a class in a plain program (`Clinic`'s `PLAIN`).
+        if reset_class {
+            *class = 0;
+        }
         // Set at each admission to a sessions unit, before it is read.
         let _ = attendance;
     }
@@ -600,7 +605,14 @@ impl LogInfo {
     };
 }
 
-pub struct Clinic<'p, L: Log = NoLog> {
+/// One trial of a program: its patients, units and recorder, driven event
+/// by event. `PLAIN` is a promise that the program is
+/// [`plain`](Program::plain), with no patient classes and no relapse: the
+/// run loop then leaves out their tests on every customer's path (a
+/// compiled copy of its own, where the tests cost M/M/c 3-6% of its
+/// time). [`run_trial`] picks the copy; both run every plain program to
+/// the same result (tested).
+pub struct Clinic<'p, L: Log = NoLog, const PLAIN: bool = false> {
     p: &'p Program<'p>,
     seed: u64,
     trial: u64,
@@ -628,16 +640,40 @@ pub struct Clinic<'p, L: Log = NoLog> {
 
 /// Runs trial `trial` of `program` with the run's `seed`.
 pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
+    if program.plain {
+        run_trial_as::<true>(program, seed, trial).0
+    } else {
+        run_trial_as::<false>(program, seed, trial).0
+    }
+}
+
+/// [`run_trial`] through the run loop that every program can take, plain
+/// or not: for the test that both loops agree on plain programs.
+#[doc(hidden)]
+pub fn run_trial_general(program: &Program, seed: u64, trial: u64) -> TrialResult {
+    run_trial_as::<false>(program, seed, trial).0
+}
+
+/// Runs the trial on the clinic that is plain or not, returning the
+/// invariant counters too.
+fn run_trial_as<const PLAIN: bool>(
+    program: &Program,
+    seed: u64,
+    trial: u64,
+) -> (TrialResult, Audit) {
     let mut queue = EventQueue::with_capacity(1024);
-    let mut clinic = Clinic::new(program, seed, trial, &mut queue);
+    let mut clinic = Clinic::<NoLog, PLAIN>::with_log(program, seed, trial, &mut queue, NoLog);
     clinic.start(&mut queue);
     let events = clinic.run(&mut queue);
-    clinic.finish(events)
+    let audit = clinic.rec.audit();
+    (clinic.finish(events), audit)
 }
 
 /// [`run_trial`], telling `log` every patient's visits and (if it asks)
 /// every session held. The trial is the same history [`run_trial`]
-/// simulates: the log takes no draws and changes no event.
+/// simulates: the log takes no draws and changes no event. (Through the
+/// general run loop, whatever the program: a logged run is not the hot
+/// path, and it checks the plain loop against the general one.)
 pub fn run_trial_logged<L: Log>(
     program: &Program,
     seed: u64,
@@ -645,7 +681,7 @@ pub fn run_trial_logged<L: Log>(
     log: L,
 ) -> (TrialResult, L) {
     let mut queue = EventQueue::with_capacity(1024);
-    let mut clinic = Clinic::with_log(program, seed, trial, &mut queue, log);
+    let mut clinic = Clinic::<L, false>::with_log(program, seed, trial, &mut queue, log);
     clinic.start(&mut queue);
     let events = clinic.run(&mut queue);
     clinic.log_open_visits();
@@ -654,12 +690,11 @@ pub fn run_trial_logged<L: Log>(
 
 /// [`run_trial`], also returning the invariant counters (for tests).
 pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResult, Audit) {
-    let mut queue = EventQueue::with_capacity(1024);
-    let mut clinic = Clinic::new(program, seed, trial, &mut queue);
-    clinic.start(&mut queue);
-    let events = clinic.run(&mut queue);
-    let audit = clinic.rec.audit();
-    (clinic.finish(events), audit)
+    if program.plain {
+        run_trial_as::<true>(program, seed, trial)
+    } else {
+        run_trial_as::<false>(program, seed, trial)
+    }
 }
 
 impl<'p> Clinic<'p> {
@@ -669,15 +704,20 @@ impl<'p> Clinic<'p> {
     }
 }
 
-impl<'p, L: Log> Clinic<'p, L> {
-    /// [`Clinic::new`], telling `log` what happens.
+impl<'p, L: Log, const PLAIN: bool> Clinic<'p, L, PLAIN> {
+    /// [`Clinic::new`], telling `log` what happens. Panics if `PLAIN` but
+    /// the program is not plain.
     pub fn with_log(
         p: &'p Program<'p>,
         seed: u64,
         trial: u64,
         q: &mut EventQueue<Event>,
         log: L,
-    ) -> Clinic<'p, L> {
+    ) -> Clinic<'p, L, PLAIN> {
+        assert!(
+            !PLAIN || p.plain,
+            "a plain clinic runs a program without classes or relapse"
+        );
         let mut arrivals: Vec<ArrivalState> = p
             .streams
             .iter()
@@ -1127,7 +1167,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         st.count += 1;
         let prefix = st.patient_prefix;
         let tally = st.tally;
-        let apart = st.intake || st.classes;
+        let apart = st.intake || (!PLAIN && st.classes);
         st.schedule(self.p, s, q);
         let pid = self.new_patient(prefix, index, tally);
         // A stream whose patients have a class or book an intake first
@@ -1353,7 +1393,7 @@ impl<'p, L: Log> Clinic<'p, L> {
     fn new_patient(&mut self, prefix: u64, index: u64, tally: Tally) -> PatientId {
         match self.free.pop() {
             Some(pid) => {
-                self.patients[pid as usize].recycle(prefix, index, tally);
+                self.patients[pid as usize].recycle(prefix, index, tally, !PLAIN);
                 pid
             }
             None => {
@@ -1475,7 +1515,9 @@ impl<'p, L: Log> Clinic<'p, L> {
             // Tested once for the unit, as it was before classes: the
             // class's own patience is looked up only where some patient
             // here has one.
-            let patience = if us.patience == Patience::Never {
+            let patience = if PLAIN {
+                us.spec.waitlist.patience.as_ref()
+            } else if us.patience == Patience::Never {
                 None
             } else if us.patience == Patience::ByClass && pt.class != 0 {
                 class_patience(p, unit, pt.class)
@@ -1723,7 +1765,7 @@ impl<'p, L: Log> Clinic<'p, L> {
         pt.before_start = 0;
         rec.audit_wait(now, pt.referred_at);
         rec.admission(unit, track, pt.tally, now, wait_secs);
-        if pt.class != 0 {
+        if !PLAIN && pt.class != 0 {
             rec.class_admission(pt.class, now, wait_secs);
         }
         let leave = |why| Event::Leave { pid, gen, why };
@@ -1875,7 +1917,8 @@ impl<'p, L: Log> Clinic<'p, L> {
         // Where next: drawn before unenrolling, which touches no generator.
         let us = &self.units[unit];
         let is_sessions = us.is_sessions;
-        let apart = us.leaves_apart;
+        // (Without a relapse anywhere only a sessions unit's leavers do.)
+        let apart = if PLAIN { is_sessions } else { us.leaves_apart };
         // A destination drawn from a routing map comes with its place in
         // the unit's maps (`destination`); `stepup_to`'s is `STEPUP_TO`.
         let (dest, handoff) = match (&us.spec.kind, why) {
@@ -1904,7 +1947,7 @@ impl<'p, L: Log> Clinic<'p, L> {
             }
         };
         self.rec.exit(unit, why, stay_days);
-        if pt.class != 0 {
+        if !PLAIN && pt.class != 0 {
             self.rec.class_exit(pt.class, now, why);
         }
         // Counted by destination; those who go home in a field of their
@@ -2879,7 +2922,7 @@ impl<'p, L: Log> Clinic<'p, L> {
 /// time already elapsed before falling back to a fresh draw.
 const RESIDUAL_TRIES: u32 = 1000;
 
-impl<L: Log> Clinic<'_, L> {
+impl<L: Log, const PLAIN: bool> Clinic<'_, L, PLAIN> {
     /// Seeds the scenario's `[initial]` state at time 0, which is
     /// `start_date` (validation ensures there is no warm-up). Patients in
     /// care continue a stay that began `days_in_care` earlier (a virtual
@@ -3147,7 +3190,7 @@ fn route<'a>(routing: &'a Routing, rng: &mut PatientRng) -> Option<(&'a Destinat
     None
 }
 
-impl<L: Log> Process for Clinic<'_, L> {
+impl<L: Log, const PLAIN: bool> Process for Clinic<'_, L, PLAIN> {
     type Event = Event;
 
     /// Inlined into the run loop, with everything a referral and a leave

@@ -241,6 +241,10 @@ pub struct Program<'s> {
     pub warmup_weeks: usize,
     pub weeks: usize,
     pub total_weeks: usize,
+    /// No patient has a class (the scenario names none) and no unit has a
+    /// relapse: each trial runs on the run loop that leaves out their
+    /// tests (`Clinic`'s `PLAIN`).
+    pub plain: bool,
 }
 
 /// Expected referrals of stream `r` on simulated day `d`: the weekly rate
@@ -445,6 +449,7 @@ impl<'s> Program<'s> {
             warmup_weeks: sim.warmup_weeks as usize,
             weeks: sim.weeks as usize,
             total_weeks: total_weeks as usize,
+            plain: s.classes.is_empty() && s.units.iter().all(|u| u.relapse.is_none()),
         }
     }
 
