@@ -110,6 +110,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<(RunResults, PathBuf)> {
         args,
         &source,
         scenario,
+        Origin::Simulated,
         &mut |scenario, on_trial, progress| {
             trials::run_until(
                 scenario,
@@ -133,13 +134,50 @@ pub type Trials<'a> = dyn FnMut(
     ) -> anyhow::Result<RunResults>
     + 'a;
 
+/// Where the trials of [`run_as`] come from, for the line that says how
+/// long they took.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin {
+    /// Simulated here: the run's own time.
+    Simulated,
+    /// Folded from `shards` shards, which took `seconds` between them.
+    Merged { shards: usize, seconds: f64 },
+}
+
+impl Origin {
+    /// "N trials in S s (E M events/s)", or for a merge the shards' time
+    /// beside the merge's own (events per second of the shards' time: the
+    /// merge simulates nothing).
+    fn timing_line(self, results: &RunResults) -> String {
+        let trials = report::plots::chart::group_thousands(u64::from(results.trials));
+        let rate = |secs: f64| results.events as f64 / secs.max(1e-9) / 1e6;
+        let here = results.elapsed.as_secs_f64();
+        match self {
+            Origin::Simulated => {
+                format!(
+                    "{trials} trials in {here:.2} s ({:.1} M events/s)",
+                    rate(here)
+                )
+            }
+            Origin::Merged { shards, seconds } => format!(
+                "{trials} trials merged from {shards} shard{} in {here:.2} s; the shards took \
+                 {seconds:.2} s between them ({:.1} M events/s)",
+                if shards == 1 { "" } else { "s" },
+                rate(seconds)
+            ),
+        }
+    }
+}
+
 /// `iopsim run` of `scenario` (loaded from `source` with `args`' settings)
 /// with its trials from `trials`: everything a run writes and prints, the
-/// same whether the trials were simulated here or merged from shards.
+/// same whether the trials were simulated here or merged from shards
+/// (`origin`).
 pub fn run_as(
     args: &RunArgs,
     source: &ScenarioSource,
     scenario: Scenario,
+    origin: Origin,
     trials: &mut Trials<'_>,
 ) -> anyhow::Result<(RunResults, PathBuf)> {
     let started = (Instant::now(), SystemTime::now());
@@ -252,12 +290,7 @@ pub fn run_as(
     let dir = dir?;
     let _ = fs::remove_file(&record_path);
     print!("{}", summary_table(&results));
-    println!(
-        "\n{} trials in {:.2} s ({:.1} M events/s)",
-        report::plots::chart::group_thousands(u64::from(results.trials)),
-        results.elapsed.as_secs_f64(),
-        results.events as f64 / results.elapsed.as_secs_f64().max(1e-9) / 1e6,
-    );
+    println!("\n{}", origin.timing_line(&results));
     println!("results in {}{}", dir.display(), std::path::MAIN_SEPARATOR);
     if args.no_plots {
         println!("report: none (--no-plots)");

@@ -606,3 +606,57 @@ fn shard_options_it_cannot_take_are_usage_errors() {
         .stderr(predicate::str::contains("the log is written by the merge"));
     assert!(common::shards::files(tmp.path()).is_empty());
 }
+
+/// A merge says how long the shards took between them (each records its
+/// own time in shard.json), not only its own fold: events per second of
+/// the merge's time would be the shards' work over the time to read it.
+#[test]
+fn a_merge_reports_the_shards_time_beside_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs = shards_of(&tmp.path().join("s"), &[], &[(0, 3), (1, 3), (2, 3)]);
+    let seconds: f64 = dirs
+        .iter()
+        .map(|d| {
+            let header: serde_json::Value =
+                serde_json::from_slice(&fs::read(d.join("shard.json")).unwrap()).unwrap();
+            let s = header["seconds"]
+                .as_f64()
+                .expect("shard.json records seconds");
+            assert!(s > 0.0, "{}: seconds {s}", d.display());
+            s
+        })
+        .sum();
+    let a = iopsim()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(tmp.path().join("merged"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("30 trials merged from 3 shards in "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("the shards took {seconds:.2} s between them")),
+        "{seconds:.2} s not in: {stdout}"
+    );
+    // A run says its own time, as before.
+    let b = iopsim()
+        .args([
+            "run",
+            "--trials",
+            "20",
+            "--weeks",
+            "12",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(tmp.path().join("single"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&b.get_output().stdout).into_owned();
+    assert!(stdout.contains("\n20 trials in "), "{stdout}");
+    assert!(stdout.contains(" M events/s)"), "{stdout}");
+}

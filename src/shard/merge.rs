@@ -396,6 +396,10 @@ fn merge(args: &MergeArgs) -> anyhow::Result<()> {
                 &run_args,
                 &source,
                 scenario,
+                commands::Origin::Merged {
+                    shards: shards.len(),
+                    seconds: shards.iter().map(|s| s.header.seconds).sum(),
+                },
                 &mut |s, on_trial, progress| fold(&shards, 0, s, threads, on_trial, progress),
             )?;
         }

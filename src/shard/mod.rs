@@ -318,6 +318,11 @@ pub struct Header {
     pub request: RequestDoc,
     pub shard: ShardDoc,
     pub runs: Vec<RunDoc>,
+    /// The shard's wall time, simulating and writing its records, in
+    /// seconds: what the merge reports the trials took (its own time is
+    /// only the fold's).
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 impl Header {
@@ -577,6 +582,7 @@ fn write(job: Job<'_>, shard: Shard) -> anyhow::Result<()> {
             count: shard.count,
         },
         runs: docs,
+        seconds: started.0.elapsed().as_secs_f64(),
     };
     let mut json = serde_json::to_vec_pretty(&header)?;
     json.push(b'\n');
