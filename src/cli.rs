@@ -1,5 +1,9 @@
 //! Command-line interface (clap derive structs only).
 
+// The doc comments below are `--help` text, printed as written:
+// `OUT/<name>/` there is a path for the terminal, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};

@@ -36,7 +36,7 @@ pub const WAIT_MAX_DAYS: f64 = 365.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitHistogram {
     pub unit: String,
-    /// counts[i] = waits in [i * WAIT_BIN_DAYS, (i + 1) * WAIT_BIN_DAYS); the last bin is open-ended.
+    /// `counts[i]` = waits in `[i * WAIT_BIN_DAYS, (i + 1) * WAIT_BIN_DAYS)`; the last bin is open-ended.
     pub counts: Vec<u64>,
     pub total: u64,
     /// Median and P90 over all waits (from the values, not the bins: exact up
@@ -88,7 +88,7 @@ pub struct RunResults {
     pub summary_names: Vec<String>,
     pub summary: Vec<Summary>,
     pub weekly_names: Vec<String>,
-    /// [metric][week]
+    /// `[metric][week]`
     pub weekly: Vec<Vec<Summary>>,
     pub waits: Vec<WaitHistogram>,
     /// The same per track of a unit with results per track, named

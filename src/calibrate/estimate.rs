@@ -615,7 +615,7 @@ fn crossing(f: impl Fn(f64) -> f64, cut: f64, mut inside: f64, mut outside: f64)
 /// Each patient's probability p_i is a draw from a beta with mean mu and
 /// rho = 1 / (alpha + beta + 1); given p_i, each session is attended with
 /// probability p_i. The fit maximizes the beta-binomial likelihood of the
-/// counts (see [`BetaBinomial`]); the spread is sqrt(rho mu (1 - mu)), the
+/// counts (see `BetaBinomial`); the spread is sqrt(rho mu (1 - mu)), the
 /// beta's sd. Each interval is where the profile log-likelihood is within
 /// chi-square(1, 0.95) / 2 of its maximum.
 ///

@@ -20,7 +20,7 @@
 //! 3. [`fit`]: episodes to a scenario's numbers, a [`fitted::Fitted`] per
 //!    key (the dotted key `--set` takes) with its estimate, or a note when
 //!    the records cannot tell;
-//! 4. [`write`] and [`command`]: `iopsim fit`, the fitted values written
+//! 4. [`mod@write`] and [`command`]: `iopsim fit`, the fitted values written
 //!    into a capacity scenario's text, each commented, checked to load
 //!    before the file is written;
 //! 5. [`backtest`]: `iopsim backtest`, a scenario started from the

@@ -44,7 +44,7 @@ pub struct Header {
 /// Significant digits of a written number.
 const DIGITS: i32 = 3;
 
-/// `x` rounded to [`DIGITS`] significant digits (0 stays 0): more than
+/// `x` rounded to `DIGITS` significant digits (0 stays 0): more than
 /// the data ever support, fewer than would suggest false precision.
 pub fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {

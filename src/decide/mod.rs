@@ -166,7 +166,7 @@ pub fn record(claim: &Claim, base: &Scenario, started: (Instant, SystemTime)) ->
 /// One run of a scenario with, when asked for, its per-trial summary rows.
 pub struct Run {
     pub results: RunResults,
-    /// rows[trial][metric], in the order of `results.summary_names`; empty
+    /// `rows[trial][metric]`, in the order of `results.summary_names`; empty
     /// unless kept.
     pub rows: Vec<Vec<f64>>,
 }

@@ -661,7 +661,7 @@ pub fn write(req: &SensitivityRequest) -> anyhow::Result<(Analysed, std::path::P
     write_with(req, plan(req)?, &mut runs)
 }
 
-/// [`write`] of the analysis `plan` of `req`, each run of [`Plan::runs`]
+/// [`write()`] of the analysis `plan` of `req`, each run of [`Plan::runs`]
 /// from `runs` (simulated, or merged from shards by `iopsim merge`).
 pub fn write_with(
     req: &SensitivityRequest,

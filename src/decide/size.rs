@@ -673,7 +673,7 @@ pub fn write(req: &SizeRequest) -> anyhow::Result<(Found, std::path::PathBuf)> {
     })
 }
 
-/// [`write`] of the search `plan` of `req`, each value's run from `runs`
+/// [`write()`] of the search `plan` of `req`, each value's run from `runs`
 /// (simulated, or merged from shards by `iopsim merge`).
 pub fn write_with(
     req: &SizeRequest,

@@ -526,7 +526,7 @@ pub fn write(req: &SweepRequest) -> anyhow::Result<(Swept, std::path::PathBuf)> 
     })
 }
 
-/// [`write`] of the sweep `plan` of `req`, each point's run from `runs`
+/// [`write()`] of the sweep `plan` of `req`, each point's run from `runs`
 /// (simulated, or merged from shards by `iopsim merge`).
 pub fn write_with(
     req: &SweepRequest,

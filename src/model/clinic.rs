@@ -69,7 +69,7 @@ pub enum Event {
         gen: u32,
     },
     /// `pid`'s phase `phase` (its index in the unit's phases; with
-    /// [`RETRY`], a try after its track was full) moves them to its track.
+    /// `RETRY`, a try after its track was full) moves them to its track.
     PhaseMove {
         pid: PatientId,
         gen: u32,

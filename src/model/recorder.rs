@@ -1191,7 +1191,7 @@ impl Recorder {
     /// as it is taken or, handed over from someone leaving, not at all.
     ///
     /// The track's and the stream's shares, where they are kept, are
-    /// counted out of line ([`Recorder::admission_apart`]): M/M/c has
+    /// counted out of line (`Recorder::admission_apart`): M/M/c has
     /// neither, and the few instructions of the test are all it pays.
     #[inline(always)]
     pub fn admission(
@@ -1360,7 +1360,7 @@ impl Recorder {
     /// A stay in sessions unit `unit`'s `track` ended at `now` after
     /// `stay_secs` seconds in care (counted from an admission before time
     /// 0 for the `[initial]` state's patients). Kept only where a workload
-    /// entry wants the census by phase ([`PhaseStays`]): one test otherwise.
+    /// entry wants the census by phase (`PhaseStays`): one test otherwise.
     #[inline]
     pub fn stay_ended(&mut self, unit: usize, track: usize, now: SimTime, stay_secs: i64) {
         if self.keeps_stays {

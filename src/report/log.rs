@@ -1,7 +1,7 @@
 //! The patient-level log as CSV (`docs/data.md`): `patients.csv`, one row
 //! per patient per unit visit, `sessions.csv`, one row per group session
 //! held, and `attendance.csv`, one row per patient expected at a session. Rows are written as the clinic reports them (a
-//! [`Log`](crate::model::log::Log)), straight to the file: memory does not
+//! [`Log`]), straight to the file: memory does not
 //! grow with the rows or the trials logged.
 
 use std::io::Write;

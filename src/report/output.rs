@@ -597,7 +597,7 @@ pub fn recorded_source(target: &Path, source: Source) -> Source {
 
 /// Where an interrupted run of scenario `name` records itself: beside the
 /// results directory, which keeps the previous complete results untouched.
-/// A very long name is shortened there ([`sibling_stem`]) so that the file
+/// A very long name is shortened there (`sibling_stem`) so that the file
 /// name stays within the file system's limit.
 pub fn interrupted_record_path(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
     results_dir(root, name)?;

@@ -1,6 +1,6 @@
 //! The charts of a run, each written as PNG and SVG next to the CSVs and
 //! shown inline in `report.html`. [`chart`] decides what each chart shows
-//! from [`RunResults`]; [`draw`] puts it on a plotters backend, the same
+//! from [`RunResults`]; `draw` puts it on a plotters backend, the same
 //! code for both formats. Text uses the DejaVu Sans embedded from
 //! `assets/fonts/`, so drawing needs no system fonts.
 

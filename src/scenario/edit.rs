@@ -3,7 +3,7 @@
 //! file a director saves reads like the one they started from, and
 //! `iopsim run` on it gives the run the page showed.
 //!
-//! Keys are addressed as [`super::overrides`] addresses them (dotted,
+//! Keys are addressed as `scenario::overrides` addresses them (dotted,
 //! entries of lists by `name`, `role` or index) and values are read the
 //! same way, so [`apply`] of `sets` to a text loads to the same scenario
 //! as the text with `sets` as overrides (tested on every shipped scenario).

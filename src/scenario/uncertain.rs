@@ -15,7 +15,7 @@
 //! monotone function of its uniforms (what the sensitivity analysis and
 //! the paired comparisons rely on).
 //!
-//! The loader ([`extract`]) replaces each distribution by its mean for
+//! The loader (`extract`) replaces each distribution by its mean for
 //! reading and checking, keeps the distributions, and checks that the
 //! scenario is valid with each input at either end of its range (the rest
 //! at their means), so a run does not fail half-way on a draw.

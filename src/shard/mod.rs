@@ -13,7 +13,7 @@
 //!   settings, the request, each run's resolved scenario fingerprint, seed,
 //!   trials and span), so that a merge can check that its shards belong
 //!   together and tile every run's trials exactly;
-//! - `trials-<run>.bin` ([`format`]): each trial's [`TrialRecord`], what the
+//! - `trials-<run>.bin` ([`mod@format`]): each trial's [`TrialRecord`], what the
 //!   run's aggregator reads of it, in trial order;
 //! - `run.json`, the folder's record as every command writes one.
 //!
@@ -48,7 +48,7 @@ use crate::trials::{self, RunOptions, TrialRecord};
 /// The header of a shard folder.
 pub const SHARD_FILE: &str = "shard.json";
 
-/// The version of the shard format ([`Header`] and [`format`]) this iopsim
+/// The version of the shard format ([`Header`] and [`mod@format`]) this iopsim
 /// writes and reads.
 pub const FORMAT: u32 = 1;
 

@@ -1,6 +1,6 @@
 //! The validation cases: each is an ordinary scenario, written out as TOML
 //! and loaded through the scenario parser, plus the quantities to compare
-//! and their exact values from [`theory`](super::theory).
+//! and their exact values from [`theory`].
 //!
 //! Time unit: every queueing case has a mean stay of 1 day, so rates are
 //! per mean stay and a week is 7 mean stays. Arrivals are one homogeneous

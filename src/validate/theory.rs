@@ -524,7 +524,7 @@ fn solve_chain(lambda: f64, gaps: &[f64], slots: &[u32], states: usize) -> Optio
 ///
 /// - P(wait <= t) = (1 / W) sum_k integral_0^g_k P(Y_k + N(s) < S_k(s + t)) ds,
 ///   S_k(u) = slots at the epochs within u days after epoch k (k excluded);
-/// - E[wait] = (1 / W) sum_k (g_k^2 / 2 + sum_b u_kb D_k(b)),
+/// - E\[wait\] = (1 / W) sum_k (g_k^2 / 2 + sum_b u_kb D_k(b)),
 ///   u_kb = integral_0^g_k P(Y_k + N(s) = b) ds, D_k(b) = days from
 ///   epoch k + 1 to the epoch of the (b + 1)-th slot.
 ///

@@ -1,6 +1,10 @@
 //! The command line of `iopsim backtest` (clap derive only), kept beside the
 //! command so that `cli.rs` only names it.
 
+// The doc comments below are `--help` text, printed as written: `<name>`
+// and `[initial]` there are words for the terminal, not HTML or links.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::Args;
