@@ -541,7 +541,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
     if !s.inputs.is_empty() {
         println!("uncertain inputs, drawn per trial (the figures below are at their means):");
         for i in &s.inputs.list {
-            println!("  {} ~ {}", i.key, i.dist.describe());
+            println!("  {} ~ {}", i.key, i.describe());
         }
         println!();
     }

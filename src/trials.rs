@@ -445,7 +445,7 @@ impl Aggregator {
                 .inputs
                 .list
                 .iter()
-                .map(|i| format!("{} ~ {}", i.key, i.dist.describe()))
+                .map(|i| format!("{} ~ {}", i.key, i.describe()))
                 .collect(),
             events: self.events,
             elapsed,

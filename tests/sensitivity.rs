@@ -317,3 +317,38 @@ fn compare_says_p_better_only_where_inputs_are_uncertain() {
     let plain = run(&plain_a, &plain_b);
     assert!(!plain.contains("P(better)"), "{plain}");
 }
+
+/// A Dirichlet share map in the analysis: one input per share but the
+/// last, shown as the share it gives (its P10 and P90 around the written
+/// 0.8), and more of it at the expense of the last share moves the
+/// metric the way it must (fewer completers to alumni).
+#[test]
+fn a_dirichlet_share_is_shown_as_the_share_it_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("shares.toml");
+    let text = DEFAULT_TOML.replacen(
+        "on_completion = { outpatient = 0.8, alumni = 0.2 }",
+        "on_completion = { uncertain = \"dirichlet\", n = 40, shares = { outpatient = 0.8, alumni = 0.2 } }",
+        1,
+    );
+    assert!(text.contains("dirichlet"), "the default changed");
+    fs::write(&file, text).unwrap();
+    let mut req = request(tmp.path(), 2);
+    req.scenario = ScenarioSource::File(file);
+    req.metrics = vec!["iop.to.alumni".into()];
+    let a = sensitivity::compute(&req).unwrap().analysis;
+    let keys: Vec<&str> = a.inputs.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["units.iop.on_completion.outpatient"]);
+    let input = &a.inputs[0];
+    assert!((input.mean - 0.8).abs() < 1e-12, "{input:?}");
+    assert!(
+        input.p10 < 0.8 && 0.8 < input.p90 && input.p90 < 1.0,
+        "{input:?}"
+    );
+    assert!(input
+        .distribution
+        .contains("dirichlet(n 40) over outpatient 0.8, alumni 0.2"));
+    let e = &a.metrics[0].effects[0];
+    assert!(e.mean_at_p90 < e.mean_at_p10, "{e:?}");
+    assert!(e.share > 0.2, "{e:?}");
+}

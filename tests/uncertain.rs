@@ -175,3 +175,127 @@ fn impossible_or_out_of_range_distributions_are_refused_naming_the_key() {
         check(&["referrals.community.show={ uncertain = \"beta\", mean = 0.7, n = 30 }"]);
     assert_eq!(code, 0, "{err}");
 }
+
+const ON_COMPLETION: &str = "units.iop.on_completion={ uncertain = \"dirichlet\", n = 40, \
+                             shares = { outpatient = 0.8, alumni = 0.2 } }";
+
+/// A Dirichlet routing map: each completer goes to alumni with the
+/// trial's drawn share p_t (beta, mean 0.2, n 40), so given the C_t
+/// completers routed, the alumni count is beta-binomial, of variance
+/// C p (1 - p) (n + C) / (n + 1); with the shares known, binomial,
+/// C p (1 - p). Summed over trials, squared deviations from p C_t must
+/// match each within the sampling error of 3,000 trials.
+#[test]
+fn a_dirichlet_routing_map_widens_its_counts_as_a_beta_binomial() {
+    let (p, n) = (0.2, 40.0);
+    let ratio = |s: &Scenario| {
+        let run = decide::run(s, 0, true, "", true).unwrap();
+        let alumni = run.column("iop.to.alumni").unwrap();
+        let outpatient = run.column("iop.to.outpatient").unwrap();
+        let (mut dev, mut binomial, mut mixed) = (0.0, 0.0, 0.0);
+        for (a, o) in alumni.iter().zip(&outpatient) {
+            let c = a + o;
+            dev += (a - p * c).powi(2);
+            binomial += c * p * (1.0 - p);
+            mixed += c * p * (1.0 - p) * (n + c) / (n + 1.0);
+        }
+        (dev / binomial, dev / mixed)
+    };
+    let trials = "simulation.trials=3000";
+    let (known, _) = ratio(&load(&[
+        trials,
+        "units.iop.on_completion={ outpatient = 0.8, alumni = 0.2 }",
+    ]));
+    let (wide, theory) = ratio(&load(&[trials, ON_COMPLETION]));
+    assert!(
+        (known - 1.0).abs() < 0.1,
+        "known shares: {known} of binomial"
+    );
+    assert!(
+        (theory - 1.0).abs() < 0.15,
+        "dirichlet: {theory} of beta-binomial ({wide} of binomial)"
+    );
+    assert!(wide > 2.0, "{wide}");
+}
+
+/// Fixed at their means, Dirichlet shares are the shares as written:
+/// a routing map and a stream's class shares, row for row.
+#[test]
+fn fixed_dirichlet_shares_are_the_written_shares() {
+    let at_means = load(&[
+        "simulation.trials=100",
+        "units.iop.on_completion={ outpatient = 0.8, alumni = 0.2 }",
+    ]);
+    let fixed = load(&[
+        "simulation.trials=100",
+        ON_COMPLETION,
+        "simulation.fixed_inputs=true",
+    ]);
+    assert!(fixed.inputs.is_empty());
+    let a = decide::run(&at_means, 0, true, "", true).unwrap();
+    let b = decide::run(&fixed, 0, true, "", true).unwrap();
+    assert_eq!(a.rows, b.rows);
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/dual-diagnosis.toml");
+    let written =
+        iopsim::scenario::load_file(std::path::Path::new(path), &["simulation.trials=60".into()])
+            .unwrap();
+    let classes = "referrals.community.classes={ uncertain = \"dirichlet\", n = 25, \
+                   shares = { oud-moud = 0.35, aud-mood = 0.45, stim-smi = 0.20 } }";
+    let load = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        iopsim::scenario::load_file(std::path::Path::new(path), &sets).unwrap()
+    };
+    let dirichlet = load(&["simulation.trials=60", classes]);
+    let keys: Vec<&str> = dirichlet
+        .inputs
+        .list
+        .iter()
+        .map(|i| i.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "referrals.community.classes.oud-moud",
+            "referrals.community.classes.aud-mood"
+        ]
+    );
+    let fixed = load(&[
+        "simulation.trials=60",
+        classes,
+        "simulation.fixed_inputs=true",
+    ]);
+    let a = decide::run(&written, 0, true, "", true).unwrap();
+    let b = decide::run(&fixed, 0, true, "", true).unwrap();
+    assert_eq!(a.rows, b.rows);
+    let drawn = decide::run(&dirichlet, 0, true, "", true).unwrap();
+    assert_ne!(a.rows, drawn.rows, "drawn shares change the trials");
+}
+
+#[test]
+fn impossible_share_maps_are_refused_naming_the_key() {
+    for (set, says) in [
+        (
+            "units.iop.on_completion={ uncertain = \"dirichlet\", n = 40, shares = { outpatient = 0.8, alumni = 0.3 } }",
+            vec!["units[", "].on_completion", "sum to 1.1", "at most 1"],
+        ),
+        (
+            "units.iop.on_completion={ uncertain = \"dirichlet\", n = -1, shares = { outpatient = 0.8, alumni = 0.2 } }",
+            vec!["].on_completion", "n (the observations behind the shares) must be > 0"],
+        ),
+        (
+            // A destination the unit cannot send to is named as without
+            // the distribution, at its mean.
+            "units.iop.on_completion={ uncertain = \"dirichlet\", n = 40, shares = { outpatient = 0.8, iop = 0.2 } }",
+            vec!["on_completion.iop", "cannot send patients to itself"],
+        ),
+    ] {
+        let (code, err) = check(&[set]);
+        assert_eq!(code, 2, "{set}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{set}: expected {s:?} in {err}");
+        }
+    }
+    let (code, err) = check(&[ON_COMPLETION]);
+    assert_eq!(code, 0, "{err}");
+}

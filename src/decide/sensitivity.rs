@@ -485,15 +485,24 @@ pub fn plan(req: &SensitivityRequest) -> anyhow::Result<Plan> {
         .unwrap_or_else(|| base.simulation.trials.min(ONE_WAY_TRIALS));
     let list = &base.inputs;
     let means = list.means();
+    // Each input's own P10 and P90, which build the one-way scenarios,
+    // and the values its key takes there (a Dirichlet share's stick is
+    // shown as the share it gives).
+    let ends: Vec<(f64, f64)> = list
+        .list
+        .iter()
+        .map(|i| (i.dist.quantile(0.1), i.dist.quantile(0.9)))
+        .collect();
     let inputs: Vec<Input> = list
         .list
         .iter()
-        .map(|i| Input {
+        .zip(&ends)
+        .map(|(i, &(p10, p90))| Input {
             key: i.key.clone(),
-            distribution: i.dist.describe(),
-            mean: i.dist.mean(),
-            p10: i.dist.quantile(0.1),
-            p90: i.dist.quantile(0.9),
+            distribution: i.describe(),
+            mean: i.value_at(i.dist.mean()),
+            p10: i.value_at(p10),
+            p90: i.value_at(p90),
         })
         .collect();
     let at = |values: &[f64], what: &str| -> anyhow::Result<Scenario> {
@@ -505,11 +514,11 @@ pub fn plan(req: &SensitivityRequest) -> anyhow::Result<Plan> {
     };
     let at_means = at(&means, "with every uncertain input at its mean")?;
     let mut one_way = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
+    for (i, (input, &(p10, p90))) in inputs.iter().zip(&ends).enumerate() {
         let mut lo = means.clone();
-        lo[i] = input.p10;
+        lo[i] = p10;
         let mut hi = means.clone();
-        hi[i] = input.p90;
+        hi[i] = p90;
         one_way.push((
             at(
                 &lo,

@@ -183,7 +183,7 @@ fn check_input_ranges(inputs: &uncertain::Inputs, problems: &mut Vec<Problem>) {
                     input.path(),
                     format!(
                         "the uncertain {} reaches {x} at its {end} end ({}), where the scenario is not valid: {e}; narrow the distribution or choose one that stays in range",
-                        input.dist.describe(),
+                        input.describe(),
                         if matches!(input.dist, uncertain::InputDist::Beta { .. } | uncertain::InputDist::Triangular { .. } | uncertain::InputDist::Uniform { .. }) { "its bound" } else if end == "low" { "its 0.1% point" } else { "its 99.9% point" },
                     ),
                 ));

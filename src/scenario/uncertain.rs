@@ -21,6 +21,18 @@
 //! at their means), so a run does not fail half-way on a draw.
 //! `simulation.fixed_inputs = true` (`--fixed-inputs`) runs every input at
 //! its mean: the behaviour of a scenario without uncertain inputs.
+//!
+//! Shares that must sum to one total (a routing map, a stream's class
+//! shares) are uncertain together, as a Dirichlet:
+//!
+//! ```toml
+//! on_completion = { uncertain = "dirichlet", n = 80, shares = { outpatient = 0.6, alumni = 0.1, home = 0.3 } }
+//! ```
+//!
+//! drawn by stick-breaking, so that it too is a monotone function of
+//! independent uniforms: each share but the last is an input of its own,
+//! its share of what the shares before it left (a beta), and the last
+//! takes the rest. The draws always sum to the written shares' total.
 
 use std::sync::Arc;
 
@@ -36,7 +48,7 @@ use super::raw::RawInitial;
 use crate::model::rng::{name_key, rng_from};
 
 /// The forms an uncertain number may take, with the keys each needs.
-pub const FORMS: &str = "beta (mean, n: a share known from n observations), gamma (mean, sd: a positive rate or duration), lognormal (mean, sd), normal (mean, sd), triangular (min, mode, max), uniform (min, max)";
+pub const FORMS: &str = "beta (mean, n: a share known from n observations), gamma (mean, sd: a positive rate or duration), lognormal (mean, sd), normal (mean, sd), triangular (min, mode, max), uniform (min, max); for a map of shares, dirichlet (n, shares)";
 
 /// A distribution over one input's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,9 +174,120 @@ pub struct UncertainInput {
     /// Where it stands in the document.
     path: Vec<Seg>,
     pub dist: InputDist,
+    /// For one share of a Dirichlet map: the map, and which of its shares
+    /// this is. The input's value is then that share's part of what the
+    /// shares before it left (a stick of the stick-breaking), not the
+    /// share itself.
+    pub stick: Option<Stick>,
+}
+
+/// A share of a Dirichlet share map, as an input ([`UncertainInput::stick`]).
+#[derive(Debug, Clone)]
+pub struct Stick {
+    pub map: Arc<ShareMap>,
+    /// The share's place in [`ShareMap::names`] (never the last).
+    pub index: usize,
+}
+
+/// A map of shares written `{ uncertain = "dirichlet", n, shares }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareMap {
+    /// Where the map stands in the document.
+    path: Vec<Seg>,
+    /// Its keys, in the order of the sticks.
+    pub names: Vec<String>,
+    /// The shares as written (their means), in that order.
+    pub means: Vec<f64>,
+    /// The observations behind them: the Dirichlet's concentration.
+    pub n: f64,
+}
+
+impl ShareMap {
+    /// The shares that `sticks` (one per name but the last, each in
+    /// [0, 1]) break the written total into: share i is stick i of what
+    /// shares 0..i left; the last takes the rest.
+    pub fn shares(&self, sticks: &[f64]) -> Vec<f64> {
+        debug_assert_eq!(sticks.len() + 1, self.names.len());
+        let total: f64 = self.means.iter().sum();
+        let mut rest = 1.0;
+        let mut out = Vec::with_capacity(self.names.len());
+        for &b in sticks {
+            let x = rest * b;
+            out.push(total * x);
+            rest -= x;
+        }
+        out.push(total * rest.max(0.0));
+        out
+    }
+
+    /// The beta of stick `i`: alpha_i = n m_i / total against the alphas
+    /// of the shares after it. At every stick's mean the shares are the
+    /// written ones.
+    fn stick_dist(&self, i: usize) -> InputDist {
+        let total: f64 = self.means.iter().sum();
+        let alpha = |j: usize| self.n * self.means[j] / total;
+        let rest: f64 = (i..self.means.len()).map(alpha).sum();
+        InputDist::Beta {
+            mean: alpha(i) / rest,
+            n: rest,
+        }
+    }
 }
 
 impl UncertainInput {
+    /// What it is, for the console, check and the report: its
+    /// distribution, or for a share of a Dirichlet map which share of what.
+    pub fn describe(&self) -> String {
+        match &self.stick {
+            None => self.dist.describe(),
+            Some(Stick { map, index }) => {
+                // Four decimals: a stick's mean and n are ratios of the
+                // written numbers.
+                let short = |x: f64| format!("{}", (x * 1e4).round() / 1e4);
+                let shares: Vec<String> = map
+                    .names
+                    .iter()
+                    .zip(&map.means)
+                    .map(|(n, m)| format!("{n} {}", short(*m)))
+                    .collect();
+                let name = &map.names[*index];
+                let of = if *index == 0 {
+                    format!("{name}'s part of the {}", short(map.means.iter().sum()))
+                } else {
+                    format!(
+                        "{name}'s part of what is left after {}",
+                        map.names[..*index].join(", ")
+                    )
+                };
+                let InputDist::Beta { mean, n } = self.dist else {
+                    return self.dist.describe();
+                };
+                format!(
+                    "dirichlet(n {}) over {}: {of}, beta(mean {}, n {}); {} takes the rest",
+                    short(map.n),
+                    shares.join(", "),
+                    short(mean),
+                    short(n),
+                    map.names[map.names.len() - 1]
+                )
+            }
+        }
+    }
+
+    /// The value its key takes when this input is `x` and the others
+    /// are at their means: `x` itself, or for a share of a Dirichlet map
+    /// the share that stick `x` gives (`x` times what the shares before
+    /// it leave at their means).
+    pub fn value_at(&self, x: f64) -> f64 {
+        match &self.stick {
+            None => x,
+            Some(Stick { map, index }) => {
+                let total: f64 = map.means.iter().sum();
+                x * (total - map.means[..*index].iter().sum::<f64>())
+            }
+        }
+    }
+
     /// Its value in trial `trial` of a run with `seed`.
     pub fn draw(&self, seed: u64, trial: u64) -> f64 {
         let mut rng = rng_from(&[
@@ -215,8 +338,30 @@ impl Inputs {
             return Err("the scenario has no uncertain inputs".into());
         };
         let mut doc = base.0.clone();
-        for (input, &v) in self.list.iter().zip(values) {
-            set_at(&mut doc, &input.path, Value::Float(v));
+        let mut i = 0;
+        while i < self.list.len().min(values.len()) {
+            let input = &self.list[i];
+            match &input.stick {
+                None => {
+                    set_at(&mut doc, &input.path, Value::Float(values[i]));
+                    i += 1;
+                }
+                // A map's sticks stand together, in order (`walk`).
+                Some(Stick { map, .. }) => {
+                    let k = map.names.len() - 1;
+                    let Some(sticks) = values.get(i..i + k) else {
+                        return Err(format!("{}: fewer values than shares", input.key));
+                    };
+                    let table: toml::Table = map
+                        .names
+                        .iter()
+                        .cloned()
+                        .zip(map.shares(sticks).into_iter().map(Value::Float))
+                        .collect();
+                    set_at(&mut doc, &map.path, Value::Table(table));
+                    i += k;
+                }
+            }
         }
         // The document was read at the means and only numbers changed, so
         // it reads straight into the structs; the full reading (which names
@@ -298,6 +443,34 @@ fn walk(
     problems: &mut Vec<Problem>,
 ) {
     match v {
+        Value::Table(t) if t.get("uncertain").and_then(Value::as_str) == Some("dirichlet") => {
+            match parse_dirichlet(t, path.clone()) {
+                Ok(map) => {
+                    let map = Arc::new(map);
+                    for (index, name) in map.names[..map.names.len() - 1].iter().enumerate() {
+                        let mut at = path.clone();
+                        at.push(Seg::Key(name.clone()));
+                        found.push(UncertainInput {
+                            key: format!("{}.{name}", named.join(".")),
+                            path: at,
+                            dist: map.stick_dist(index),
+                            stick: Some(Stick {
+                                map: map.clone(),
+                                index,
+                            }),
+                        });
+                    }
+                    *v = Value::Table(
+                        map.names
+                            .iter()
+                            .cloned()
+                            .zip(map.means.iter().map(|&m| Value::Float(m)))
+                            .collect(),
+                    );
+                }
+                Err(message) => problems.push(Problem::new(fmt_path(path), message)),
+            }
+        }
         Value::Table(t) if t.contains_key("uncertain") => {
             let key = named.join(".");
             match parse(t) {
@@ -307,6 +480,7 @@ fn walk(
                         key,
                         path: path.clone(),
                         dist,
+                        stick: None,
                     });
                 }
                 Err(message) => problems.push(Problem::new(fmt_path(path), message)),
@@ -354,6 +528,69 @@ fn number(t: &toml::Table, key: &str, form: &str) -> Result<f64, String> {
         )),
         None => Err(format!("an uncertain {form} needs '{key}'")),
     }
+}
+
+/// The shares of a map may sum to a little over 1 by rounding, as the
+/// scenario's own checks allow.
+const SHARES_SUM_TOL: f64 = 1e-9;
+
+/// A `{ uncertain = "dirichlet", n, shares = { key = share, ... } }`.
+fn parse_dirichlet(t: &toml::Table, path: Vec<Seg>) -> Result<ShareMap, String> {
+    if let Some(extra) = t
+        .keys()
+        .find(|k| !["uncertain", "n", "shares"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "unknown key '{extra}' in an uncertain dirichlet; it takes n, shares"
+        ));
+    }
+    let n = number(t, "n", "dirichlet")?;
+    if n <= 0.0 {
+        return Err(format!(
+            "an uncertain dirichlet's n (the observations behind the shares) must be > 0, got {n}"
+        ));
+    }
+    let Some(Value::Table(shares)) = t.get("shares") else {
+        return Err(
+            "an uncertain dirichlet needs 'shares', a map of shares: shares = { a = 0.6, b = 0.4 }"
+                .into(),
+        );
+    };
+    if shares.len() < 2 {
+        return Err(format!(
+            "an uncertain dirichlet needs at least two shares, got {}",
+            shares.len()
+        ));
+    }
+    let mut names = Vec::with_capacity(shares.len());
+    let mut means = Vec::with_capacity(shares.len());
+    for (name, x) in shares {
+        let m = match x {
+            Value::Float(x) => *x,
+            Value::Integer(i) => *i as f64,
+            _ => return Err(format!("the dirichlet's share '{name}' must be a number")),
+        };
+        if !(m > 0.0 && m <= 1.0) {
+            return Err(format!(
+                "the dirichlet's share '{name}' must be in (0, 1] (a share that is never taken has no place in it), got {m}"
+            ));
+        }
+        names.push(name.clone());
+        means.push(m);
+    }
+    let total: f64 = means.iter().sum();
+    if total > 1.0 + SHARES_SUM_TOL {
+        return Err(format!(
+            "the dirichlet's shares sum to {}; they must sum to at most 1",
+            (total * 1e9).round() / 1e9
+        ));
+    }
+    Ok(ShareMap {
+        path,
+        names,
+        means,
+        n,
+    })
 }
 
 fn parse(t: &toml::Table) -> Result<InputDist, String> {
@@ -484,6 +721,7 @@ mod tests {
             key: key.into(),
             path: vec![],
             dist: InputDist::Uniform { min: 0.0, max: 1.0 },
+            stick: None,
         };
         let a = input("referrals.community.show");
         let b = input("units.iop.attendance");
@@ -527,6 +765,163 @@ mod tests {
             assert!(found.is_empty(), "{text}");
             assert_eq!(problems.len(), 1, "{text}");
             assert_eq!(problems[0].path, "x");
+            assert!(
+                problems[0].message.contains(says),
+                "{text}: {}",
+                problems[0].message
+            );
+        }
+    }
+
+    fn dirichlet(text: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
+        let mut doc: Value = format!("[[units]]\nname = \"iop\"\non_completion = {text}")
+            .parse::<toml::Table>()
+            .unwrap()
+            .into();
+        let mut problems = Vec::new();
+        let found = extract(&mut doc, &mut problems);
+        (doc, found, problems)
+    }
+
+    #[test]
+    fn a_dirichlet_map_is_one_input_per_share_but_the_last_read_at_its_shares() {
+        let (doc, found, problems) = dirichlet(
+            "{ uncertain = \"dirichlet\", n = 80, shares = { outpatient = 0.6, alumni = 0.1, home = 0.2 } }",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        // Read at the written shares (the remainder, 0.1, still goes home
+        // by the scenario's own rule).
+        let map = doc["units"][0]["on_completion"].as_table().unwrap();
+        assert_eq!(map.len(), 3);
+        assert_eq!(map["outpatient"], Value::Float(0.6));
+        assert_eq!(map["home"], Value::Float(0.2));
+        let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+        let stick = found[0].stick.as_ref().unwrap();
+        let names = &stick.map.names;
+        assert_eq!(keys.len(), 2);
+        for (k, name) in keys.iter().zip(names) {
+            assert_eq!(*k, format!("units.iop.on_completion.{name}"));
+        }
+        assert_eq!(
+            found[1].path(),
+            format!("units[0].on_completion.{}", names[1])
+        );
+        // The sticks' means give back the written shares.
+        let means: Vec<f64> = found.iter().map(|i| i.dist.mean()).collect();
+        let at_means = stick.map.shares(&means);
+        for (x, m) in at_means.iter().zip(&stick.map.means) {
+            assert!((x - m).abs() < 1e-12, "{at_means:?}");
+        }
+        for (i, input) in found.iter().enumerate() {
+            let share = input.value_at(input.dist.mean());
+            assert!((share - stick.map.means[i]).abs() < 1e-12, "{i}: {share}");
+        }
+        assert!(found[1]
+            .describe()
+            .contains(&format!("part of what is left after {}", names[0])));
+        assert!(found[0].describe().contains("dirichlet(n 80)"));
+    }
+
+    /// Drawn shares sum to the written total, trial by trial, and have a
+    /// Dirichlet's moments: for p_i = m_i / total, mean total p_i,
+    /// variance total^2 p_i (1 - p_i) / (n + 1), covariance
+    /// -total^2 p_i p_j / (n + 1).
+    #[test]
+    fn drawn_shares_have_the_dirichlets_moments_and_keep_their_total() {
+        let n = 30.0;
+        let (_, found, problems) = dirichlet(
+            "{ uncertain = \"dirichlet\", n = 30, shares = { a = 0.5, b = 0.3, c = 0.1 } }",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let map = found[0].stick.as_ref().unwrap().map.clone();
+        let total: f64 = map.means.iter().sum();
+        let draws: Vec<Vec<f64>> = (0..20_000)
+            .map(|t| {
+                let sticks: Vec<f64> = found.iter().map(|i| i.draw(3, t)).collect();
+                map.shares(&sticks)
+            })
+            .collect();
+        for d in &draws {
+            assert!((d.iter().sum::<f64>() - total).abs() < 1e-12, "{d:?}");
+            assert!(d.iter().all(|&x| (0.0..=total).contains(&x)), "{d:?}");
+        }
+        let k = map.names.len();
+        let mean: Vec<f64> = (0..k)
+            .map(|i| draws.iter().map(|d| d[i]).sum::<f64>() / draws.len() as f64)
+            .collect();
+        let cov = |i: usize, j: usize| {
+            draws
+                .iter()
+                .map(|d| (d[i] - mean[i]) * (d[j] - mean[j]))
+                .sum::<f64>()
+                / (draws.len() - 1) as f64
+        };
+        for i in 0..k {
+            let p = map.means[i] / total;
+            let var = total * total * p * (1.0 - p) / (n + 1.0);
+            let se = (var / draws.len() as f64).sqrt();
+            assert!(
+                (mean[i] - map.means[i]).abs() < 4.0 * se,
+                "mean {i}: {mean:?}"
+            );
+            assert!(
+                (cov(i, i) / var - 1.0).abs() < 0.05,
+                "var {i}: {} vs {var}",
+                cov(i, i)
+            );
+            for j in i + 1..k {
+                let q = map.means[j] / total;
+                let c = -total * total * p * q / (n + 1.0);
+                assert!(
+                    (cov(i, j) / c - 1.0).abs() < 0.1,
+                    "cov {i} {j}: {} vs {c}",
+                    cov(i, j)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn impossible_share_maps_are_refused_with_what_is_allowed() {
+        for (text, says) in [
+            (
+                "{ uncertain = \"dirichlet\", n = 0, shares = { a = 0.5, b = 0.5 } }",
+                "n (the observations",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", shares = { a = 0.5, b = 0.5 } }",
+                "needs 'n'",
+            ),
+            ("{ uncertain = \"dirichlet\", n = 10 }", "needs 'shares'"),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, shares = 0.5 }",
+                "needs 'shares'",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, shares = { a = 1.0 } }",
+                "at least two shares",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, shares = { a = 0.7, b = 0.0 } }",
+                "share 'b' must be in (0, 1]",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, shares = { a = 0.7, b = \"x\" } }",
+                "share 'b' must be a number",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, shares = { a = 0.7, b = 0.4 } }",
+                "sum to 1.1",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", n = 10, mean = 3, shares = { a = 0.7, b = 0.3 } }",
+                "unknown key 'mean'",
+            ),
+        ] {
+            let (_, found, problems) = dirichlet(text);
+            assert!(found.is_empty(), "{text}");
+            assert_eq!(problems.len(), 1, "{text}");
+            assert_eq!(problems[0].path, "units[0].on_completion");
             assert!(
                 problems[0].message.contains(says),
                 "{text}: {}",
