@@ -641,9 +641,9 @@ pub struct Clinic<'p, L: Log = NoLog, const PLAIN: bool = false> {
 /// Runs trial `trial` of `program` with the run's `seed`.
 pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
     if program.plain {
-        run_trial_as::<true>(program, seed, trial).0
+        run_clinic::<true, _>(program, seed, trial, Clinic::finish)
     } else {
-        run_trial_as::<false>(program, seed, trial).0
+        run_clinic::<false, _>(program, seed, trial, Clinic::finish)
     }
 }
 
@@ -651,22 +651,22 @@ pub fn run_trial(program: &Program, seed: u64, trial: u64) -> TrialResult {
 /// or not: for the test that both loops agree on plain programs.
 #[doc(hidden)]
 pub fn run_trial_general(program: &Program, seed: u64, trial: u64) -> TrialResult {
-    run_trial_as::<false>(program, seed, trial).0
+    run_clinic::<false, _>(program, seed, trial, Clinic::finish)
 }
 
-/// Runs the trial on the clinic that is plain or not, returning the
-/// invariant counters too.
-fn run_trial_as<const PLAIN: bool>(
-    program: &Program,
+/// Runs the trial on the clinic that is plain or not, and hands it with
+/// the number of events handled to `end`.
+fn run_clinic<'p, const PLAIN: bool, T>(
+    program: &'p Program<'p>,
     seed: u64,
     trial: u64,
-) -> (TrialResult, Audit) {
+    end: impl FnOnce(Clinic<'p, NoLog, PLAIN>, u64) -> T,
+) -> T {
     let mut queue = EventQueue::with_capacity(1024);
     let mut clinic = Clinic::<NoLog, PLAIN>::with_log(program, seed, trial, &mut queue, NoLog);
     clinic.start(&mut queue);
     let events = clinic.run(&mut queue);
-    let audit = clinic.rec.audit();
-    (clinic.finish(events), audit)
+    end(clinic, events)
 }
 
 /// [`run_trial`], telling `log` every patient's visits and (if it asks)
@@ -690,10 +690,17 @@ pub fn run_trial_logged<L: Log>(
 
 /// [`run_trial`], also returning the invariant counters (for tests).
 pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResult, Audit) {
+    fn audited<const PLAIN: bool>(
+        c: Clinic<'_, NoLog, PLAIN>,
+        events: u64,
+    ) -> (TrialResult, Audit) {
+        let audit = c.rec.audit();
+        (c.finish(events), audit)
+    }
     if program.plain {
-        run_trial_as::<true>(program, seed, trial)
+        run_clinic::<true, _>(program, seed, trial, audited)
     } else {
-        run_trial_as::<false>(program, seed, trial)
+        run_clinic::<false, _>(program, seed, trial, audited)
     }
 }
 
