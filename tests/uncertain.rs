@@ -278,6 +278,63 @@ fn fixed_dirichlet_shares_are_the_written_shares() {
     assert_ne!(a.rows, drawn.rows, "drawn shares change the trials");
 }
 
+/// Shares on a list's elements (each track's `share`, each payer's) as
+/// one Dirichlet: fixed at their means, the written shares, row for row;
+/// drawn, each trial's shares keep their total and change the trials.
+#[test]
+fn dirichlet_shares_on_tracks_and_payers_are_the_written_ones_at_their_means() {
+    let track = |name: &str, mean: f64| {
+        format!(
+            "units.iop.tracks.{name}.share={{ uncertain = \"dirichlet\", mean = {mean}, n = 30 }}"
+        )
+    };
+    let payer = |name: &str, mean: f64| {
+        format!(
+            "finance.payers.{name}.share={{ uncertain = \"dirichlet\", mean = {mean}, n = 50 }}"
+        )
+    };
+    let sets = [
+        track("morning", 0.4),
+        track("evening", 0.6),
+        payer("medicare", 0.3),
+        payer("commercial", 0.5),
+        payer("medicaid", 0.2),
+    ];
+    let with = |extra: &[&str]| {
+        let mut all = vec!["simulation.trials=80"];
+        all.extend(sets.iter().map(String::as_str));
+        all.extend(extra);
+        load(&all)
+    };
+    let drawn = with(&[]);
+    let keys: Vec<&str> = drawn.inputs.list.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "units.iop.tracks.morning.share",
+            "finance.payers.medicare.share",
+            "finance.payers.commercial.share"
+        ]
+    );
+    let written = load(&["simulation.trials=80"]);
+    let fixed = with(&["simulation.fixed_inputs=true"]);
+    let a = decide::run(&written, 0, true, "", true).unwrap();
+    let b = decide::run(&fixed, 0, true, "", true).unwrap();
+    assert_eq!(a.rows, b.rows);
+    for t in 0..20 {
+        let s = drawn.inputs.scenario_at(&drawn.inputs.draw(1, t)).unwrap();
+        let iop = s.units.iter().find(|u| u.name == "iop").unwrap();
+        let iopsim::scenario::UnitKind::Sessions(su) = &iop.kind else {
+            panic!("iop is a sessions unit");
+        };
+        let tracks: f64 = su.tracks.iter().map(|t| t.share).sum();
+        assert!((tracks - 1.0).abs() < 1e-12, "trial {t}: {tracks}");
+        assert!(su.tracks[0].share != 0.4, "trial {t} drew the mean");
+    }
+    let c = decide::run(&drawn, 0, true, "", true).unwrap();
+    assert_ne!(a.rows, c.rows);
+}
+
 #[test]
 fn impossible_share_maps_are_refused_naming_the_key() {
     refused(&[
@@ -288,6 +345,10 @@ fn impossible_share_maps_are_refused_naming_the_key() {
         (
             "units.iop.on_completion={ uncertain = \"dirichlet\", n = -1, shares = { outpatient = 0.8, alumni = 0.2 } }",
             vec!["].on_completion", "n (the observations behind the shares) must be > 0"],
+        ),
+        (
+            "units.iop.tracks.morning.share={ uncertain = \"dirichlet\", mean = 0.4, n = 30 }",
+            vec!["tracks[1].share", "give one on every element of the list"],
         ),
         (
             // A destination the unit cannot send to is named as without

@@ -29,6 +29,8 @@
 //! on_completion = { uncertain = "dirichlet", n = 80, shares = { outpatient = 0.6, alumni = 0.1, home = 0.3 } }
 //! ```
 //!
+//! or, on the elements of a list, `share = { uncertain = "dirichlet",
+//! mean = 0.4, n = 30 }` on every track of a unit (or every payer),
 //! drawn by stick-breaking, so that it too is a monotone function of
 //! independent uniforms: each share but the last is an input of its own,
 //! its share of what the shares before it left (a beta), and the last
@@ -189,12 +191,16 @@ pub struct Stick {
     pub index: usize,
 }
 
-/// A map of shares written `{ uncertain = "dirichlet", n, shares }`.
+/// Shares uncertain together as a Dirichlet: a map written
+/// `{ uncertain = "dirichlet", n, shares }`, or one share in each element
+/// of a list (`share = { uncertain = "dirichlet", mean, n }` on every
+/// track of a unit).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareMap {
-    /// Where the map stands in the document.
-    path: Vec<Seg>,
-    /// Its keys, in the order of the sticks.
+    /// Where each share stands in the document, in the order of the sticks.
+    paths: Vec<Vec<Seg>>,
+    /// The shares' names (the map's keys, or the elements' names), in
+    /// that order.
     pub names: Vec<String>,
     /// The shares as written (their means), in that order.
     pub means: Vec<f64>,
@@ -352,13 +358,9 @@ impl Inputs {
                     let Some(sticks) = values.get(i..i + k) else {
                         return Err(format!("{}: fewer values than shares", input.key));
                     };
-                    let table: toml::Table = map
-                        .names
-                        .iter()
-                        .cloned()
-                        .zip(map.shares(sticks).into_iter().map(Value::Float))
-                        .collect();
-                    set_at(&mut doc, &map.path, Value::Table(table));
+                    for (path, x) in map.paths.iter().zip(map.shares(sticks)) {
+                        set_at(&mut doc, path, Value::Float(x));
+                    }
                     i += k;
                 }
             }
@@ -444,22 +446,8 @@ fn walk(
 ) {
     match v {
         Value::Table(t) if t.get("uncertain").and_then(Value::as_str) == Some("dirichlet") => {
-            match parse_dirichlet(t, path.clone()) {
+            match parse_dirichlet(t, path) {
                 Ok(map) => {
-                    let map = Arc::new(map);
-                    for (index, name) in map.names[..map.names.len() - 1].iter().enumerate() {
-                        let mut at = path.clone();
-                        at.push(Seg::Key(name.clone()));
-                        found.push(UncertainInput {
-                            key: format!("{}.{name}", named.join(".")),
-                            path: at,
-                            dist: map.stick_dist(index),
-                            stick: Some(Stick {
-                                map: map.clone(),
-                                index,
-                            }),
-                        });
-                    }
                     *v = Value::Table(
                         map.names
                             .iter()
@@ -467,6 +455,12 @@ fn walk(
                             .zip(map.means.iter().map(|&m| Value::Float(m)))
                             .collect(),
                     );
+                    let keys = map
+                        .names
+                        .iter()
+                        .map(|name| format!("{}.{name}", named.join(".")))
+                        .collect();
+                    push_sticks(map, keys, found);
                 }
                 Err(message) => problems.push(Problem::new(fmt_path(path), message)),
             }
@@ -500,13 +494,20 @@ fn walk(
                 Some(Seg::Key(k)) => k.clone(),
                 _ => String::new(),
             };
-            for (i, child) in a.iter_mut().enumerate() {
-                // Elements are named as `--set` names them: by `name`
-                // (`role` for staff), else by index.
-                let name = element_name_key(&array_key)
-                    .and_then(|nk| child.get(nk))
-                    .and_then(Value::as_str)
-                    .map_or_else(|| i.to_string(), str::to_string);
+            // Elements are named as `--set` names them: by `name` (`role`
+            // for staff), else by index.
+            let names: Vec<String> = a
+                .iter()
+                .enumerate()
+                .map(|(i, child)| {
+                    element_name_key(&array_key)
+                        .and_then(|nk| child.get(nk))
+                        .and_then(Value::as_str)
+                        .map_or_else(|| i.to_string(), str::to_string)
+                })
+                .collect();
+            element_shares(a, path, named, &names, found, problems);
+            for (i, (child, name)) in a.iter_mut().zip(names).enumerate() {
                 path.push(Seg::Index(i));
                 named.push(name);
                 walk(child, path, named, found, problems);
@@ -534,49 +535,198 @@ fn number(t: &toml::Table, key: &str, form: &str) -> Result<f64, String> {
 /// scenario's own checks allow.
 const SHARES_SUM_TOL: f64 = 1e-9;
 
-/// A `{ uncertain = "dirichlet", n, shares = { key = share, ... } }`.
-fn parse_dirichlet(t: &toml::Table, path: Vec<Seg>) -> Result<ShareMap, String> {
+/// One input per share of `map` but the last, keyed `keys` (one per
+/// share), each at its share's place in the document.
+fn push_sticks(map: ShareMap, keys: Vec<String>, found: &mut Vec<UncertainInput>) {
+    let map = Arc::new(map);
+    let last = map.names.len() - 1;
+    for (index, key) in keys.into_iter().take(last).enumerate() {
+        found.push(UncertainInput {
+            key,
+            path: map.paths[index].clone(),
+            dist: map.stick_dist(index),
+            stick: Some(Stick {
+                map: map.clone(),
+                index,
+            }),
+        });
+    }
+}
+
+/// A `{ uncertain = "dirichlet", n, shares = { key = share, ... } }` at
+/// `path`.
+fn parse_dirichlet(t: &toml::Table, path: &[Seg]) -> Result<ShareMap, String> {
     if let Some(extra) = t
         .keys()
         .find(|k| !["uncertain", "n", "shares"].contains(&k.as_str()))
     {
+        let hint = if extra == "mean" {
+            " (a share with its own mean is a list's `share`: one on every track of a \
+             unit, or on every payer, each its mean, all the same n)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "unknown key '{extra}' in an uncertain dirichlet; it takes n, shares"
+            "unknown key '{extra}' in an uncertain dirichlet; it takes n, shares{hint}"
         ));
     }
     let n = number(t, "n", "dirichlet")?;
-    if n <= 0.0 {
-        return Err(format!(
-            "an uncertain dirichlet's n (the observations behind the shares) must be > 0, got {n}"
-        ));
-    }
     let Some(Value::Table(shares)) = t.get("shares") else {
         return Err(
             "an uncertain dirichlet needs 'shares', a map of shares: shares = { a = 0.6, b = 0.4 }"
                 .into(),
         );
     };
-    if shares.len() < 2 {
-        return Err(format!(
-            "an uncertain dirichlet needs at least two shares, got {}",
-            shares.len()
-        ));
-    }
     let mut names = Vec::with_capacity(shares.len());
     let mut means = Vec::with_capacity(shares.len());
+    let mut paths = Vec::with_capacity(shares.len());
     for (name, x) in shares {
         let m = match x {
             Value::Float(x) => *x,
             Value::Integer(i) => *i as f64,
             _ => return Err(format!("the dirichlet's share '{name}' must be a number")),
         };
+        names.push(name.clone());
+        means.push(m);
+        let mut at = path.to_vec();
+        at.push(Seg::Key(name.clone()));
+        paths.push(at);
+    }
+    share_map(names, means, n, paths)
+}
+
+/// Shares in the elements of a list, each `share = { uncertain =
+/// "dirichlet", mean, n }` (every track's `share`, every payer's): found
+/// where some element writes so, checked (on every element, one n),
+/// replaced by their means and pushed as one share map.
+fn element_shares(
+    a: &mut [Value],
+    path: &[Seg],
+    named: &[String],
+    names: &[String],
+    found: &mut Vec<UncertainInput>,
+    problems: &mut Vec<Problem>,
+) {
+    let is_share = |v: &Value| v.get("uncertain").and_then(Value::as_str) == Some("dirichlet");
+    let mut keys: Vec<String> = Vec::new();
+    for child in a.iter() {
+        if let Value::Table(t) = child {
+            for (k, v) in t {
+                if k == "share" && is_share(v) && v.get("shares").is_none() && !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+    }
+    for key in keys {
+        let at = |i: usize| {
+            let mut p = path.to_vec();
+            p.extend([Seg::Index(i), Seg::Key(key.clone())]);
+            p
+        };
+        let read = (|| {
+            let mut means = Vec::with_capacity(a.len());
+            let mut n = None;
+            for (i, child) in a.iter().enumerate() {
+                let share = child.get(&key).filter(|v| is_share(v));
+                let Some(Value::Table(t)) = share else {
+                    return Err((
+                        i,
+                        format!(
+                            "another element's {key} is an uncertain dirichlet share: give one \
+                             on every element of the list (each its mean, all the same n), or none"
+                        ),
+                    ));
+                };
+                if let Some(extra) = t
+                    .keys()
+                    .find(|k| !["uncertain", "mean", "n"].contains(&k.as_str()))
+                {
+                    return Err((
+                        i,
+                        format!(
+                            "unknown key '{extra}' in a dirichlet share of a list's element; \
+                             it takes mean, n"
+                        ),
+                    ));
+                }
+                let (m, this_n) = (
+                    number(t, "mean", "dirichlet share"),
+                    number(t, "n", "dirichlet share"),
+                );
+                let (m, this_n) = (m.map_err(|e| (i, e))?, this_n.map_err(|e| (i, e))?);
+                if n.is_some_and(|n| n != this_n) {
+                    return Err((
+                        i,
+                        format!(
+                            "the list's dirichlet shares need one n, got {} and {this_n}",
+                            n.unwrap_or(this_n)
+                        ),
+                    ));
+                }
+                n = Some(this_n);
+                means.push(m);
+            }
+            let paths = (0..a.len()).map(at).collect();
+            share_map(names.to_vec(), means, n.unwrap_or(0.0), paths).map_err(|e| (0, e))
+        })();
+        match read {
+            Ok(map) => {
+                for (child, &m) in a.iter_mut().zip(&map.means) {
+                    if let Value::Table(t) = child {
+                        t.insert(key.clone(), Value::Float(m));
+                    }
+                }
+                let keys = names
+                    .iter()
+                    .map(|name| format!("{}.{name}.{key}", named.join(".")))
+                    .collect();
+                push_sticks(map, keys, found);
+            }
+            Err((i, message)) => {
+                problems.push(Problem::new(fmt_path(&at(i)), message));
+                // Read on at the means where they are numbers, so that
+                // no follow-on problem says a share is missing.
+                for child in a.iter_mut() {
+                    if let Value::Table(t) = child {
+                        if t.get(&key).is_some_and(is_share) {
+                            match t[&key].get("mean").and_then(Value::as_float) {
+                                Some(m) => t.insert(key.clone(), Value::Float(m)),
+                                None => t.remove(&key),
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks shares uncertain together (at least two, each in (0, 1],
+/// summing to at most 1, n > 0) and makes their map.
+fn share_map(
+    names: Vec<String>,
+    means: Vec<f64>,
+    n: f64,
+    paths: Vec<Vec<Seg>>,
+) -> Result<ShareMap, String> {
+    if n <= 0.0 {
+        return Err(format!(
+            "an uncertain dirichlet's n (the observations behind the shares) must be > 0, got {n}"
+        ));
+    }
+    if means.len() < 2 {
+        return Err(format!(
+            "an uncertain dirichlet needs at least two shares, got {}",
+            means.len()
+        ));
+    }
+    for (name, &m) in names.iter().zip(&means) {
         if !(m > 0.0 && m <= 1.0) {
             return Err(format!(
                 "the dirichlet's share '{name}' must be in (0, 1] (a share that is never taken has no place in it), got {m}"
             ));
         }
-        names.push(name.clone());
-        means.push(m);
     }
     let total: f64 = means.iter().sum();
     if total > 1.0 + SHARES_SUM_TOL {
@@ -586,7 +736,7 @@ fn parse_dirichlet(t: &toml::Table, path: Vec<Seg>) -> Result<ShareMap, String> 
         ));
     }
     Ok(ShareMap {
-        path,
+        paths,
         names,
         means,
         n,
@@ -928,6 +1078,89 @@ mod tests {
                 problems[0].message
             );
         }
+    }
+
+    fn tracks(morning: &str, evening: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
+        let mut doc: Value = format!(
+            "[[units]]\nname = \"iop\"\n\
+             [[units.tracks]]\nname = \"morning\"\nshare = {morning}\n\
+             [[units.tracks]]\nname = \"evening\"\nshare = {evening}\n"
+        )
+        .parse::<toml::Table>()
+        .unwrap()
+        .into();
+        let mut problems = Vec::new();
+        let found = extract(&mut doc, &mut problems);
+        (doc, found, problems)
+    }
+
+    #[test]
+    fn shares_on_a_lists_elements_are_one_dirichlet() {
+        let (doc, found, problems) = tracks(
+            "{ uncertain = \"dirichlet\", mean = 0.4, n = 30 }",
+            "{ uncertain = \"dirichlet\", mean = 0.6, n = 30 }",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(doc["units"][0]["tracks"][0]["share"], Value::Float(0.4));
+        assert_eq!(doc["units"][0]["tracks"][1]["share"], Value::Float(0.6));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].key, "units.iop.tracks.morning.share");
+        assert_eq!(found[0].path(), "units[0].tracks[0].share");
+        let map = &found[0].stick.as_ref().unwrap().map;
+        assert_eq!(map.names, ["morning", "evening"]);
+        assert_eq!(map.n, 30.0);
+        // Drawn shares keep their total.
+        let shares = map.shares(&[0.25]);
+        assert_eq!(shares, [0.25, 0.75]);
+        assert!(found[0]
+            .describe()
+            .contains("over morning 0.4, evening 0.6"));
+    }
+
+    #[test]
+    fn shares_on_a_lists_elements_are_given_on_all_with_one_n() {
+        for (morning, evening, at, says) in [
+            (
+                "{ uncertain = \"dirichlet\", mean = 0.4, n = 30 }",
+                "0.6",
+                "units[0].tracks[1].share",
+                "give one on every element",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", mean = 0.4, n = 30 }",
+                "{ uncertain = \"dirichlet\", mean = 0.6, n = 20 }",
+                "units[0].tracks[1].share",
+                "need one n, got 30 and 20",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", mean = 0.7, n = 30 }",
+                "{ uncertain = \"dirichlet\", mean = 0.6, n = 30 }",
+                "units[0].tracks[0].share",
+                "sum to 1.3",
+            ),
+            (
+                "{ uncertain = \"dirichlet\", mean = 0.4, n = 30, sd = 1 }",
+                "{ uncertain = \"dirichlet\", mean = 0.6, n = 30 }",
+                "units[0].tracks[0].share",
+                "unknown key 'sd'",
+            ),
+        ] {
+            let (_, found, problems) = tracks(morning, evening);
+            assert!(found.is_empty(), "{morning} {evening}");
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].path, at);
+            assert!(
+                problems[0].message.contains(says),
+                "{}",
+                problems[0].message
+            );
+        }
+        // Not on a list's share: a map of shares is written with `shares`.
+        let (_, _, problems) = dirichlet("{ uncertain = \"dirichlet\", mean = 0.4, n = 30 }");
+        assert!(
+            problems[0].message.contains("a list's `share`"),
+            "{problems:?}"
+        );
     }
 
     #[test]
