@@ -923,14 +923,18 @@ mod tests {
         }
     }
 
-    fn dirichlet(text: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
-        let mut doc: Value = format!("[[units]]\nname = \"iop\"\non_completion = {text}")
-            .parse::<toml::Table>()
-            .unwrap()
-            .into();
+    /// The document of `toml` after `extract`, with what it found.
+    fn extracted(toml: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
+        let mut doc: Value = toml.parse::<toml::Table>().unwrap().into();
         let mut problems = Vec::new();
         let found = extract(&mut doc, &mut problems);
         (doc, found, problems)
+    }
+
+    fn dirichlet(text: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
+        extracted(&format!(
+            "[[units]]\nname = \"iop\"\non_completion = {text}"
+        ))
     }
 
     #[test]
@@ -1081,17 +1085,11 @@ mod tests {
     }
 
     fn tracks(morning: &str, evening: &str) -> (Value, Vec<UncertainInput>, Vec<Problem>) {
-        let mut doc: Value = format!(
+        extracted(&format!(
             "[[units]]\nname = \"iop\"\n\
              [[units.tracks]]\nname = \"morning\"\nshare = {morning}\n\
              [[units.tracks]]\nname = \"evening\"\nshare = {evening}\n"
-        )
-        .parse::<toml::Table>()
-        .unwrap()
-        .into();
-        let mut problems = Vec::new();
-        let found = extract(&mut doc, &mut problems);
-        (doc, found, problems)
+        ))
     }
 
     #[test]
