@@ -257,13 +257,16 @@ impl UncertainInput {
                     .map(|(n, m)| format!("{n} {}", short(*m)))
                     .collect();
                 let name = &map.names[*index];
-                let of = if *index == 0 {
-                    format!("{name}'s part of the {}", short(map.means.iter().sum()))
-                } else {
+                let total: f64 = map.means.iter().sum();
+                let of = if *index > 0 {
                     format!(
                         "{name}'s part of what is left after {}",
                         map.names[..*index].join(", ")
                     )
+                } else if (total - 1.0).abs() < SHARES_SUM_TOL {
+                    format!("{name}'s part of the whole")
+                } else {
+                    format!("{name}'s part of the {}", short(total))
                 };
                 let InputDist::Beta { mean, n } = self.dist else {
                     return self.dist.describe();
@@ -974,6 +977,9 @@ mod tests {
             .describe()
             .contains(&format!("part of what is left after {}", names[0])));
         assert!(found[0].describe().contains("dirichlet(n 80)"));
+        assert!(found[0]
+            .describe()
+            .contains(&format!("{}'s part of the 0.9", names[0])));
     }
 
     /// Drawn shares sum to the written total, trial by trial, and have a
@@ -1112,7 +1118,7 @@ mod tests {
         assert_eq!(shares, [0.25, 0.75]);
         assert!(found[0]
             .describe()
-            .contains("over morning 0.4, evening 0.6"));
+            .contains("over morning 0.4, evening 0.6: morning's part of the whole"));
     }
 
     #[test]
