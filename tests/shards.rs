@@ -56,6 +56,28 @@ fn shard(args: &[&str], k: u64, n: u64, out: &Path) -> PathBuf {
     dir
 }
 
+/// `args` run once into `root/single`, and as shards `order` of `n` into
+/// `root/shards`, merged into `root/merged`: the folder the single run
+/// wrote (its only one) and the merged folder of that name.
+fn single_and_merged(args: &[&str], order: &[u64], n: u64, root: &Path) -> (PathBuf, PathBuf) {
+    ok(args, &root.join("single"));
+    let dirs: Vec<PathBuf> = order
+        .iter()
+        .map(|&k| shard(args, k, n, &root.join("shards")))
+        .collect();
+    merge(&dirs, &root.join("merged"));
+    let folder = fs::read_dir(root.join("single"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    (
+        root.join("single").join(&folder),
+        root.join("merged").join(&folder),
+    )
+}
+
 /// `iopsim merge <dirs> --out <out>`, which must succeed.
 fn merge(dirs: &[PathBuf], out: &Path) {
     iopsim()
@@ -196,22 +218,10 @@ fn shards_with_uncertain_inputs_merge_to_the_single_run() {
         if fixed {
             args.push("--fixed-inputs");
         }
-        ok(&args, &tmp.path().join("single"));
-        let dirs: Vec<PathBuf> = [1, 0]
-            .iter()
-            .map(|&k| shard(&args, k, 2, &tmp.path().join("shards")))
-            .collect();
-        merge(&dirs, &tmp.path().join("merged"));
-        let folder = fs::read_dir(tmp.path().join("single"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .file_name();
-        let single = tmp.path().join("single").join(&folder);
+        let (single, merged) = single_and_merged(&args, &[1, 0], 2, tmp.path());
         let summary = fs::read_to_string(single.join("summary.csv")).unwrap();
         assert!(summary.lines().count() > 10, "{summary}");
-        assert_same_outputs(&single, &tmp.path().join("merged").join(&folder));
+        assert_same_outputs(&single, &merged);
     }
 }
 
@@ -250,17 +260,9 @@ fn sharded_sweeps_and_sizes_merge_to_the_single_run() {
         (&sweep[..], "sweep-midsize-adult-iop"),
         (&size[..], "size-midsize-adult-iop"),
     ] {
-        let root = tmp.path().join(args[0]);
-        ok(args, &root.join("single"));
-        let dirs: Vec<PathBuf> = [1, 0]
-            .iter()
-            .map(|&k| shard(args, k, 2, &root.join("shards")))
-            .collect();
-        merge(&dirs, &root.join("merged"));
-        assert_same_outputs(
-            &root.join("single").join(folder),
-            &root.join("merged").join(folder),
-        );
+        let (single, merged) = single_and_merged(args, &[1, 0], 2, &tmp.path().join(args[0]));
+        assert!(single.ends_with(folder), "{}", single.display());
+        assert_same_outputs(&single, &merged);
     }
 }
 
@@ -284,23 +286,15 @@ fn a_sharded_sensitivity_merges_to_the_single_one() {
         "5",
         "--no-plots",
     ];
-    ok(&args, &tmp.path().join("single"));
-    let dirs: Vec<PathBuf> = [2, 0, 1]
-        .iter()
-        .map(|&k| shard(&args, k, 3, &tmp.path().join("shards")))
-        .collect();
-    merge(&dirs, &tmp.path().join("merged"));
-    let folder = fs::read_dir(tmp.path().join("single"))
+    let (single, merged) = single_and_merged(&args, &[2, 0, 1], 3, tmp.path());
+    assert!(single
+        .file_name()
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    assert!(folder.to_string_lossy().starts_with("sensitivity-"));
-    let single = tmp.path().join("single").join(&folder);
+        .to_string_lossy()
+        .starts_with("sensitivity-"));
     let csv = fs::read_to_string(single.join("sensitivity.csv")).unwrap();
     assert!(csv.lines().count() > 2, "{csv}");
-    assert_same_outputs(&single, &tmp.path().join("merged").join(&folder));
+    assert_same_outputs(&single, &merged);
 
     // A sensitivity shard and a run shard do not merge.
     let run = [e, "--trials", "12", "--no-plots"];
@@ -311,7 +305,13 @@ fn a_sharded_sensitivity_merges_to_the_single_one() {
         &tmp.path().join("run-shards"),
     );
     refused(
-        &[dirs[1].clone(), run_shard],
+        &[
+            tmp.path().join("shards").join(format!(
+                "{}.shard-0-of-3",
+                single.file_name().unwrap().to_string_lossy()
+            )),
+            run_shard,
+        ],
         &tmp.path().join("mixed"),
         &[
             "shards of different runs",

@@ -704,16 +704,10 @@ pub fn run_trial_audited(program: &Program, seed: u64, trial: u64) -> (TrialResu
     }
 }
 
-impl<'p> Clinic<'p> {
-    /// A trial's clinic, with its timers made on `q`, the queue it runs on.
-    pub fn new(p: &'p Program<'p>, seed: u64, trial: u64, q: &mut EventQueue<Event>) -> Clinic<'p> {
-        Clinic::with_log(p, seed, trial, q, NoLog)
-    }
-}
-
 impl<'p, L: Log, const PLAIN: bool> Clinic<'p, L, PLAIN> {
-    /// [`Clinic::new`], telling `log` what happens. Panics if `PLAIN` but
-    /// the program is not plain.
+    /// A trial's clinic, with its timers made on `q`, the queue it runs
+    /// on, telling `log` what happens (`NoLog`: nothing). Panics if
+    /// `PLAIN` but the program is not plain.
     pub fn with_log(
         p: &'p Program<'p>,
         seed: u64,

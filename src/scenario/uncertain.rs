@@ -209,12 +209,17 @@ pub struct ShareMap {
 }
 
 impl ShareMap {
+    /// The written shares' total, which every draw keeps.
+    pub fn total(&self) -> f64 {
+        self.means.iter().sum()
+    }
+
     /// The shares that `sticks` (one per name but the last, each in
     /// [0, 1]) break the written total into: share i is stick i of what
     /// shares 0..i left; the last takes the rest.
     pub fn shares(&self, sticks: &[f64]) -> Vec<f64> {
         debug_assert_eq!(sticks.len() + 1, self.names.len());
-        let total: f64 = self.means.iter().sum();
+        let total = self.total();
         let mut rest = 1.0;
         let mut out = Vec::with_capacity(self.names.len());
         for &b in sticks {
@@ -230,7 +235,7 @@ impl ShareMap {
     /// of the shares after it. At every stick's mean the shares are the
     /// written ones.
     fn stick_dist(&self, i: usize) -> InputDist {
-        let total: f64 = self.means.iter().sum();
+        let total = self.total();
         let alpha = |j: usize| self.n * self.means[j] / total;
         let rest: f64 = (i..self.means.len()).map(alpha).sum();
         InputDist::Beta {
@@ -257,7 +262,7 @@ impl UncertainInput {
                     .map(|(n, m)| format!("{n} {}", short(*m)))
                     .collect();
                 let name = &map.names[*index];
-                let total: f64 = map.means.iter().sum();
+                let total = map.total();
                 let of = if *index > 0 {
                     format!(
                         "{name}'s part of what is left after {}",
@@ -291,7 +296,7 @@ impl UncertainInput {
         match &self.stick {
             None => x,
             Some(Stick { map, index }) => {
-                let total: f64 = map.means.iter().sum();
+                let total = map.total();
                 x * (total - map.means[..*index].iter().sum::<f64>())
             }
         }
@@ -598,10 +603,15 @@ fn parse_dirichlet(t: &toml::Table, path: &[Seg]) -> Result<ShareMap, String> {
     share_map(names, means, n, paths)
 }
 
+/// Is `v` an uncertain Dirichlet (a map of shares, or one share of a list)?
+fn is_dirichlet(v: &Value) -> bool {
+    v.get("uncertain").and_then(Value::as_str) == Some("dirichlet")
+}
+
 /// Shares in the elements of a list, each `share = { uncertain =
-/// "dirichlet", mean, n }` (every track's `share`, every payer's): found
-/// where some element writes so, checked (on every element, one n),
-/// replaced by their means and pushed as one share map.
+/// "dirichlet", mean, n }` (every track's `share`, every payer's): where
+/// some element writes one, checked (on every element, one n), replaced
+/// by their means and pushed as one share map.
 fn element_shares(
     a: &mut [Value],
     path: &[Seg],
@@ -610,99 +620,92 @@ fn element_shares(
     found: &mut Vec<UncertainInput>,
     problems: &mut Vec<Problem>,
 ) {
-    let is_share = |v: &Value| v.get("uncertain").and_then(Value::as_str) == Some("dirichlet");
-    let mut keys: Vec<String> = Vec::new();
-    for child in a.iter() {
-        if let Value::Table(t) = child {
-            for (k, v) in t {
-                if k == "share" && is_share(v) && v.get("shares").is_none() && !keys.contains(k) {
-                    keys.push(k.clone());
+    const KEY: &str = "share";
+    let is_list_share = |v: &Value| is_dirichlet(v) && v.get("shares").is_none();
+    if !a.iter().any(|c| c.get(KEY).is_some_and(is_list_share)) {
+        return;
+    }
+    let at = |i: usize| {
+        let mut p = path.to_vec();
+        p.extend([Seg::Index(i), Seg::Key(KEY.into())]);
+        p
+    };
+    match read_list_shares(a, KEY, names, at) {
+        Ok(map) => {
+            for (child, &m) in a.iter_mut().zip(&map.means) {
+                if let Value::Table(t) = child {
+                    t.insert(KEY.into(), Value::Float(m));
+                }
+            }
+            let keys = names
+                .iter()
+                .map(|name| format!("{}.{name}.{KEY}", named.join(".")))
+                .collect();
+            push_sticks(map, keys, found);
+        }
+        Err((i, message)) => {
+            problems.push(Problem::new(fmt_path(&at(i)), message));
+            // Read on at the means where they are numbers, so that no
+            // follow-on problem says a share is missing.
+            for child in a.iter_mut() {
+                if let Value::Table(t) = child {
+                    if t.get(KEY).is_some_and(is_dirichlet) {
+                        match t[KEY].get("mean").and_then(Value::as_float) {
+                            Some(m) => t.insert(KEY.into(), Value::Float(m)),
+                            None => t.remove(KEY),
+                        };
+                    }
                 }
             }
         }
     }
-    for key in keys {
-        let at = |i: usize| {
-            let mut p = path.to_vec();
-            p.extend([Seg::Index(i), Seg::Key(key.clone())]);
-            p
+}
+
+/// The share map of `key` on every element of `a` (named `names`, its
+/// shares at `at(i)`), or the index of the element that is wrong and why.
+fn read_list_shares(
+    a: &[Value],
+    key: &str,
+    names: &[String],
+    at: impl Fn(usize) -> Vec<Seg>,
+) -> Result<ShareMap, (usize, String)> {
+    let mut means = Vec::with_capacity(a.len());
+    let mut n = None;
+    for (i, child) in a.iter().enumerate() {
+        let Some(Value::Table(t)) = child.get(key).filter(|v| is_dirichlet(v)) else {
+            return Err((
+                i,
+                format!(
+                    "another element's {key} is an uncertain dirichlet share: give one \
+                     on every element of the list (each its mean, all the same n), or none"
+                ),
+            ));
         };
-        let read = (|| {
-            let mut means = Vec::with_capacity(a.len());
-            let mut n = None;
-            for (i, child) in a.iter().enumerate() {
-                let share = child.get(&key).filter(|v| is_share(v));
-                let Some(Value::Table(t)) = share else {
-                    return Err((
-                        i,
-                        format!(
-                            "another element's {key} is an uncertain dirichlet share: give one \
-                             on every element of the list (each its mean, all the same n), or none"
-                        ),
-                    ));
-                };
-                if let Some(extra) = t
-                    .keys()
-                    .find(|k| !["uncertain", "mean", "n"].contains(&k.as_str()))
-                {
-                    return Err((
-                        i,
-                        format!(
-                            "unknown key '{extra}' in a dirichlet share of a list's element; \
-                             it takes mean, n"
-                        ),
-                    ));
-                }
-                let (m, this_n) = (
-                    number(t, "mean", "dirichlet share"),
-                    number(t, "n", "dirichlet share"),
-                );
-                let (m, this_n) = (m.map_err(|e| (i, e))?, this_n.map_err(|e| (i, e))?);
-                if n.is_some_and(|n| n != this_n) {
-                    return Err((
-                        i,
-                        format!(
-                            "the list's dirichlet shares need one n, got {} and {this_n}",
-                            n.unwrap_or(this_n)
-                        ),
-                    ));
-                }
-                n = Some(this_n);
-                means.push(m);
-            }
-            let paths = (0..a.len()).map(at).collect();
-            share_map(names.to_vec(), means, n.unwrap_or(0.0), paths).map_err(|e| (0, e))
-        })();
-        match read {
-            Ok(map) => {
-                for (child, &m) in a.iter_mut().zip(&map.means) {
-                    if let Value::Table(t) = child {
-                        t.insert(key.clone(), Value::Float(m));
-                    }
-                }
-                let keys = names
-                    .iter()
-                    .map(|name| format!("{}.{name}.{key}", named.join(".")))
-                    .collect();
-                push_sticks(map, keys, found);
-            }
-            Err((i, message)) => {
-                problems.push(Problem::new(fmt_path(&at(i)), message));
-                // Read on at the means where they are numbers, so that
-                // no follow-on problem says a share is missing.
-                for child in a.iter_mut() {
-                    if let Value::Table(t) = child {
-                        if t.get(&key).is_some_and(is_share) {
-                            match t[&key].get("mean").and_then(Value::as_float) {
-                                Some(m) => t.insert(key.clone(), Value::Float(m)),
-                                None => t.remove(&key),
-                            };
-                        }
-                    }
-                }
-            }
+        if let Some(extra) = t
+            .keys()
+            .find(|k| !["uncertain", "mean", "n"].contains(&k.as_str()))
+        {
+            return Err((
+                i,
+                format!(
+                    "unknown key '{extra}' in a dirichlet share of a list's element; \
+                     it takes mean, n"
+                ),
+            ));
         }
+        let m = number(t, "mean", "dirichlet share").map_err(|e| (i, e))?;
+        let this_n = number(t, "n", "dirichlet share").map_err(|e| (i, e))?;
+        if let Some(n) = n.filter(|&n| n != this_n) {
+            return Err((
+                i,
+                format!("the list's dirichlet shares need one n, got {n} and {this_n}"),
+            ));
+        }
+        n = Some(this_n);
+        means.push(m);
     }
+    let paths = (0..a.len()).map(at).collect();
+    share_map(names.to_vec(), means, n.unwrap_or(0.0), paths).map_err(|e| (0, e))
 }
 
 /// Checks shares uncertain together (at least two, each in (0, 1],
@@ -994,7 +997,7 @@ mod tests {
         );
         assert!(problems.is_empty(), "{problems:?}");
         let map = found[0].stick.as_ref().unwrap().map.clone();
-        let total: f64 = map.means.iter().sum();
+        let total = map.total();
         let draws: Vec<Vec<f64>> = (0..20_000)
             .map(|t| {
                 let sticks: Vec<f64> = found.iter().map(|i| i.draw(3, t)).collect();
